@@ -1,0 +1,3 @@
+from llmhw.cli import main
+
+main()

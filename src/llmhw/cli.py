@@ -1,0 +1,246 @@
+"""The ``llmhw`` command line. Every command has ``--json`` for machine-readable output.
+
+Bad input of any kind ends in one line on stderr naming the field, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from llmhw.errors import LlmhwError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="How LLM inference runs on real and hypothetical hardware.",
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, tuple | set | range):
+        return list(o)
+    if hasattr(o, "model_dump"):
+        return o.model_dump()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _si(x: float | None, unit: str, scale: float, digits: int = 1) -> str:
+    return "-" if x is None else f"{x / scale:,.{digits}f} {unit}"
+
+
+@app.command()
+def models(as_json: bool = JSON_OPT) -> None:
+    """List the shipped model catalog."""
+    from llmhw.workload.catalog import load_model, model_ids
+
+    rows = []
+    for mid in model_ids():
+        m = load_model(mid)
+        rows.append({
+            "id": mid, "name": m.name, "model_type": m.model_type, "attention": m.attention_kind,
+            "moe": m.is_moe, "layers": m.n_layers, "total_params": m.total_params,
+            "active_params": m.active_params, "kv_cache_bytes_per_token": m.kv_cache_bytes_per_token("bf16"),
+            "max_context": m.max_context,
+        })
+    if as_json:
+        _emit_json(rows)
+        return
+    t = Table(title="llmhw model catalog")
+    for col in ("id", "type", "attention", "layers", "total params", "active params", "KV / token (bf16)", "max context"):
+        t.add_column(col, justify="left" if col in ("id", "type", "attention") else "right")
+    for r in rows:
+        t.add_row(r["id"], r["model_type"], r["attention"] + (" + MoE" if r["moe"] else ""), str(r["layers"]),
+                  _si(r["total_params"], "B", 1e9, 2), _si(r["active_params"], "B", 1e9, 2),
+                  _si(r["kv_cache_bytes_per_token"], "KB", 1e3), f"{r['max_context']:,}")
+    out.print(t)
+
+
+def _hardware_row(hid: str, kind: str) -> dict[str, Any]:
+    from llmhw.hardware.catalog import lookup
+
+    e = lookup(hid)
+    row: dict[str, Any] = {"id": hid, "kind": kind, "name": getattr(e, "name", "") or hid}
+    if kind == "chip":
+        flops = e.flops()
+        row.update(family=e.family, bf16_flops=flops.get("bf16") or flops.get("fp16"),
+                   memory_bytes=e.memory_capacity_bytes, memory_bytes_per_s=e.memory_bandwidth_bytes_per_s,
+                   tdp_w=e.tdp_w)
+    elif kind == "system":
+        row.update(chip=e.chip.id, n_chips=e.n_chips)
+    elif kind == "memory":
+        row.update(capacity_bytes=e.capacity_bytes, bandwidth_bytes_per_s=e.bandwidth_bytes_per_s,
+                   latency_s=e.latency_s)
+    elif kind == "interconnect":
+        row.update(topology=e.topology, domain_size=e.domain_size, bandwidth_bytes_per_s=e.bandwidth_per_chip)
+    elif kind == "link":
+        row.update(bandwidth_bytes_per_s=e.bandwidth_bytes_per_s)
+    return row
+
+
+@app.command()
+def hardware(
+    name: str = typer.Argument(None, help="Show one entry with the source of every number."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """List the hardware catalog (chips, systems, memories, interconnects), or show one entry."""
+    from llmhw.hardware.catalog import hardware_ids, lookup
+
+    if name:
+        e = lookup(name)
+        data = e.model_dump(mode="json")
+        if as_json:
+            _emit_json(data)
+            return
+        _print_entry(e)
+        return
+    rows = [_hardware_row(h, k) for h, k in hardware_ids().items()]
+    if as_json:
+        _emit_json(rows)
+        return
+    t = Table(title="llmhw chips")
+    for col in ("id", "name", "family", "bf16 dense", "memory", "bandwidth", "TDP"):
+        t.add_column(col, justify="right" if col in ("bf16 dense", "memory", "bandwidth", "TDP") else "left")
+    for r in rows:
+        if r["kind"] == "chip":
+            t.add_row(r["id"], r["name"], r["family"], _si(r["bf16_flops"], "TFLOP/s", 1e12, 0),
+                      _si(r["memory_bytes"], "GB", 1e9, 0), _si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
+                      _si(r["tdp_w"], "W", 1, 0))
+    out.print(t)
+    t = Table(title="systems, memories, interconnects")
+    for col in ("id", "kind", "name", "detail"):
+        t.add_column(col)
+    for r in rows:
+        if r["kind"] == "system":
+            t.add_row(r["id"], "system", r["name"], f"{r['n_chips']} x {r['chip']}")
+        elif r["kind"] == "memory":
+            t.add_row(r["id"], "memory", r["name"],
+                      f"{_si(r['capacity_bytes'], 'GB', 1e9, 0)}, {_si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
+        elif r["kind"] in ("interconnect", "link"):
+            detail = _si(r["bandwidth_bytes_per_s"], "GB/s per direction", 1e9, 0)
+            if r["kind"] == "interconnect":
+                detail = f"{r['topology']}, {r['domain_size']} chips, " + detail
+            t.add_row(r["id"], r["kind"], r["name"], detail)
+    out.print(t)
+
+
+def _print_entry(e: Any) -> None:
+    t = Table(title=f"{getattr(e, 'name', '') or e.id} ({e.kind})")
+    for col in ("field", "value (SI)", "status", "source"):
+        t.add_column(col, overflow="fold")
+
+    def walk(obj: Any, prefix: str) -> None:
+        prov = getattr(obj, "provenance", {})
+        for k in type(obj).model_fields:
+            if k == "provenance":
+                continue
+            v = getattr(obj, k)
+            path = f"{prefix}{k}"
+            if hasattr(v, "model_fields"):
+                walk(v, path + ".")
+            elif isinstance(v, tuple) and v and hasattr(v[0], "model_fields"):
+                for i, item in enumerate(v):
+                    walk(item, f"{path}[{i}].")
+            elif isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
+                for sub, x in v.items():
+                    p = prov.get(f"{k}.{sub}")
+                    t.add_row(f"{path}.{sub}", f"{x:.4g}", p.status if p else "", "\n".join(p.sources) if p else "")
+            elif isinstance(v, dict) and v:
+                for sub, x in v.items():
+                    walk(x, f"{path}.{sub}.")
+            elif v is not None and v != "" and v != ():
+                p = prov.get(k)
+                shown = f"{v:.4g}" if isinstance(v, float) else str(v)
+                t.add_row(path, shown, p.status if p else "", "\n".join(p.sources) if p else "")
+
+    walk(e, "")
+    out.print(t)
+
+
+@app.command()
+def show(model: str = typer.Argument(..., help="Catalog id or path to a HF config.json"),
+         as_json: bool = JSON_OPT) -> None:
+    """Print a model's derived figures: parameters, weight bytes, KV cache, FLOPs."""
+    from llmhw.workload.catalog import load_model
+
+    m = load_model(model)
+    s = m.summary()
+    if as_json:
+        _emit_json(s)
+        return
+    t = Table(title=f"{s['name']} ({s['model_type']})", show_header=False)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("layers", str(s["layers"]))
+    t.add_row("hidden size", f"{s['hidden_size']:,}")
+    t.add_row("attention", f"{s['attention']}: {s['n_heads']} heads, {s['n_kv_heads']} KV heads, head dim {s['head_dim']}")
+    if s["moe"]:
+        t.add_row("experts", f"{s['n_routed_experts']} routed, {s['experts_per_token']} per token, "
+                             f"{s['n_shared_experts']} shared; {s['dense_layers']} dense + {s['moe_layers']} MoE layers")
+    if s["sliding_layers"]:
+        t.add_row("sliding window", f"{s['sliding_layers']} of {s['layers']} layers, window {s['sliding_window']:,}")
+    t.add_row("total parameters", _si(s["total_params"], "B", 1e9, 2))
+    t.add_row("active parameters / token", _si(s["active_params"], "B", 1e9, 2) + "  (without input embedding)")
+    for p, b in s["weight_bytes"].items():
+        t.add_row(f"weights at {p}", _si(b, "GB", 1e9, 1))
+    t.add_row("KV cache / token (bf16)", _si(s["kv_cache_bytes_per_token"], "KB", 1e3, 1))
+    t.add_row(f"KV cache at {s['max_context']:,} tokens (bf16)", _si(s["kv_cache_bytes_at_max_context"], "GB", 1e9, 2))
+    t.add_row("FLOPs / token (no context)", _si(s["flops_per_token"], "GFLOP", 1e9, 1))
+    out.print(t)
+
+
+@app.command("fit")
+def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_json: bool = JSON_OPT) -> None:
+    """Memory per chip for a scenario: weights, KV cache, activations, and whether it fits."""
+    from llmhw.mapping.fit import fit
+    from llmhw.mapping.scenario import Scenario
+
+    res = fit(Scenario.from_yaml(scenario))
+    d = res.to_dict()
+    if as_json:
+        _emit_json(d)
+        return
+    s = res.scenario
+    p = s.parallelism
+    t = Table(title=f"{s.model.name} on {s.n_chips} x {s.chip.label}   tp={p.tp} pp={p.pp} ep={p.ep} dp={p.dp}   "
+                    f"batch {d['batch']}, context {d['peak_context']:,}", show_header=True)
+    t.add_column("per chip")
+    t.add_column("bytes", justify="right")
+    t.add_column("share of usable", justify="right")
+    for label, key in (("weights", "weights_bytes"), ("KV cache", "kv_cache_bytes"),
+                       ("activations", "activation_bytes"), ("total", "total_bytes")):
+        t.add_row(label, _si(d[key], "GB", 1e9, 2), f"{d[key] / d['usable_bytes']:.1%}")
+    t.add_row("usable", _si(d["usable_bytes"], "GB", 1e9, 2), f"{s.memory_utilization:.0%} of {_si(d['capacity_bytes'], 'GB', 1e9, 0)}")
+    out.print(t)
+    verdict = "[green]fits[/green]" if d["fits"] else "[red]does not fit[/red]"
+    out.print(f"{verdict}; largest batch that fits: {d['max_batch']}")
+    for n in d["notes"]:
+        out.print(f"note: {n}")
+    for a in d["advice"]:
+        out.print(f"- {a}")
+
+
+def main() -> None:
+    try:
+        app()
+    except LlmhwError as exc:
+        err.print(f"[bold red]error[/bold red]: {exc}", highlight=False, soft_wrap=True, markup=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

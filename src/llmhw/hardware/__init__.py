@@ -1,0 +1,1 @@
+"""Where it runs: memory technologies, chips, interconnects, systems, and the sourced catalog."""

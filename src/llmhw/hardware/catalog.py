@@ -1,0 +1,227 @@
+"""The shipped hardware catalog (catalog/*.yaml) and user spec files.
+
+Files: ``sources.yaml`` (source id -> URL and title), ``memory.yaml`` (memory technology
+presets), ``interconnects.yaml`` (links and networks), ``chips.yaml``, ``systems.yaml``.
+Entries refer to each other by id: a chip's memory tier names a memory preset (``tech:``) and
+overrides its capacity and bandwidth; a chip names its networks; a system names its chip.
+Every number in these files carries a status and a source id; tests check that.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmhw.errors import LlmhwError, unknown_name
+from llmhw.hardware.chip import Chip
+from llmhw.hardware.interconnect import Interconnect, Link
+from llmhw.hardware.memory import MemoryTech
+from llmhw.hardware.provenance import build, is_quantity
+from llmhw.hardware.system import System
+
+Hardware = Chip | System
+
+_FILES = ("sources", "memory", "interconnects", "chips", "systems")
+
+
+def _read_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise LlmhwError(f"malformed YAML{at}: {getattr(exc, 'problem', exc)}", field=where) from None
+
+
+@cache
+def _raw() -> dict[str, Any]:
+    base = resources.files("llmhw.hardware").joinpath("catalog")
+    return {name: _read_yaml(base.joinpath(f"{name}.yaml").read_text(), f"{name}.yaml") for name in _FILES}
+
+
+@cache
+def sources() -> dict[str, dict[str, str]]:
+    return dict(_raw()["sources"]["sources"])
+
+
+def _resolve_sources(node: Any, where: str) -> Any:
+    """Replace source ids inside quantities by their URLs (unknown ids are an error)."""
+    if is_quantity(node):
+        out = dict(node)
+        src = node.get("source", ())
+        ids = [src] if isinstance(src, str) else list(src or ())
+        urls = []
+        for s in ids:
+            if s.startswith(("http://", "https://")):
+                urls.append(s)
+            elif s in sources():
+                urls.append(sources()[s]["url"])
+            else:
+                raise LlmhwError(f"unknown source id '{s}'", field=f"{where}.source")
+        out["source"] = urls
+        return out
+    if isinstance(node, dict):
+        return {k: _resolve_sources(v, f"{where}.{k}") for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve_sources(v, f"{where}[{i}]") for i, v in enumerate(node)]
+    return node
+
+
+def _entries(file: str, key: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for i, e in enumerate(_raw()[file][key]):
+        out[e["id"]] = _resolve_sources(e, f"{file}.yaml:{key}[{i}]({e['id']})")
+    return out
+
+
+@cache
+def memory_presets() -> dict[str, MemoryTech]:
+    return {k: build(MemoryTech, v, where=f"memory.{k}") for k, v in _entries("memory", "memory").items()}
+
+
+@cache
+def links() -> dict[str, Link]:
+    return {k: build(Link, v, where=f"links.{k}") for k, v in _entries("interconnects", "links").items()}
+
+
+@cache
+def interconnects() -> dict[str, Interconnect]:
+    return {
+        k: _build_interconnect(v, where=f"interconnects.{k}")
+        for k, v in _entries("interconnects", "interconnects").items()
+    }
+
+
+@cache
+def chips() -> dict[str, Chip]:
+    return {k: _build_chip(v, where=f"chips.{k}") for k, v in _entries("chips", "chips").items()}
+
+
+@cache
+def systems() -> dict[str, System]:
+    return {k: _build_system(v, where=f"systems.{k}") for k, v in _entries("systems", "systems").items()}
+
+
+# -- reference resolution, shared by the catalog and user spec files -------------------------
+
+
+def _build_memory_tier(d: Any, where: str) -> MemoryTech:
+    if isinstance(d, str):
+        d = {"tech": d}
+    if not isinstance(d, dict):
+        raise LlmhwError("a memory tier is a preset name or a mapping", field=where)
+    d = dict(d)
+    tech = d.pop("tech", None)
+    if tech is None:
+        return build(MemoryTech, d, where=where)
+    if tech not in memory_presets():
+        raise unknown_name("memory technology", tech, memory_presets(), field=f"{where}.tech")
+    preset = memory_presets()[tech]
+    merged = preset.model_dump(exclude={"provenance"})
+    prov = dict(preset.provenance)
+    merged.update(d)
+    # Quantities in the override bring their own provenance; drop the preset's for those keys.
+    for k in d:
+        prov.pop(k, None)
+    merged["provenance"] = prov
+    return build(MemoryTech, merged, where=where)
+
+
+def _build_interconnect(d: Any, where: str) -> Interconnect:
+    if isinstance(d, str):
+        if d not in interconnects():
+            raise unknown_name("interconnect", d, interconnects(), field=where)
+        return interconnects()[d]
+    if not isinstance(d, dict):
+        raise LlmhwError("an interconnect is a catalog id or a mapping", field=where)
+    d = dict(d)
+    if isinstance(d.get("link"), str):
+        name = d["link"]
+        if name not in links():
+            raise unknown_name("link", name, links(), field=f"{where}.link")
+        d["link"] = links()[name]
+    return build(Interconnect, d, where=where)
+
+
+def _build_chip(d: Any, where: str) -> Chip:
+    if isinstance(d, str):
+        return get_chip(d, field=where)
+    d = dict(d)
+    mem = d.get("memory")
+    if isinstance(mem, list):
+        d["memory"] = [_build_memory_tier(m, f"{where}.memory[{i}]") for i, m in enumerate(mem)]
+    for net in ("scale_up", "scale_out"):
+        if d.get(net) is not None:
+            d[net] = _build_interconnect(d[net], f"{where}.{net}")
+    return build(Chip, d, where=where)
+
+
+def _build_system(d: Any, where: str) -> System:
+    d = dict(d)
+    if "chip" not in d:
+        raise LlmhwError("missing required field", field=f"{where}.chip")
+    d["chip"] = _build_chip(d["chip"], f"{where}.chip")
+    for net in ("scale_up", "scale_out"):
+        if d.get(net) is not None:
+            d[net] = _build_interconnect(d[net], f"{where}.{net}")
+    if isinstance(d.get("host_memory"), list):
+        d["host_memory"] = [_build_memory_tier(m, f"{where}.host_memory[{i}]") for i, m in enumerate(d["host_memory"])]
+    return build(System, d, where=where)
+
+
+# -- public lookups ---------------------------------------------------------------------------
+
+
+def get_chip(name: str, field: str = "hardware") -> Chip:
+    if name not in chips():
+        raise unknown_name("chip", name, chips(), field=field)
+    return chips()[name]
+
+
+def hardware_ids() -> dict[str, str]:
+    """Every catalog id -> its kind (chip, system, memory, interconnect, link)."""
+    out: dict[str, str] = {}
+    for kind, table in (("chip", chips()), ("system", systems()), ("memory", memory_presets()),
+                        ("interconnect", interconnects()), ("link", links())):
+        out.update({k: kind for k in table})
+    return out
+
+
+def load_hardware(name: str | Path, field: str = "hardware") -> Hardware:
+    """A chip or system by catalog id, or from a YAML spec file (``kind: chip`` or ``system``)."""
+    text = str(name)
+    if text in chips():
+        return chips()[text]
+    if text in systems():
+        return systems()[text]
+    p = Path(text)
+    if p.suffix in (".yaml", ".yml") or "/" in text:
+        if not p.is_file():
+            raise LlmhwError(f"no such file '{text}' and no catalog chip or system of that name", field=field)
+        return hardware_from_dict(_read_yaml(p.read_text(), p.name), where=p.name)
+    known = list(chips()) + list(systems())
+    raise unknown_name("chip or system", text, known, field=field)
+
+
+def hardware_from_dict(d: Any, where: str = "hardware") -> Hardware:
+    """A chip or system from a mapping (a user's spec file, or inline in a scenario)."""
+    if not isinstance(d, dict):
+        raise LlmhwError("a hardware spec must be a mapping", field=where)
+    kind = d.get("kind", "chip")
+    if kind == "chip":
+        return _build_chip(d, where)
+    if kind == "system":
+        return _build_system(d, where)
+    raise LlmhwError(f"unknown kind '{kind}'", field=f"{where}.kind", accepted="chip, system")
+
+
+def lookup(name: str) -> Chip | System | MemoryTech | Interconnect | Link:
+    """Any catalog entry by id."""
+    for table in (chips(), systems(), memory_presets(), interconnects(), links()):
+        if name in table:
+            return table[name]
+    raise unknown_name("hardware", name, hardware_ids(), field="hardware")

@@ -1,0 +1,269 @@
+"""A scenario: which model, on which hardware, split how, at what precision, serving what.
+
+The YAML schema (the contract later tools extend)::
+
+    model: llama-3.1-70b          # catalog id, or a path to a HF config.json
+    hardware: h100-sxm            # catalog id of a chip or system, or a path to a YAML spec
+    n_chips: 8
+    parallelism: {tp: 8, pp: 1, ep: 1, dp: 1}
+    precision: {weights: fp8, kv_cache: fp8, activations: bf16}
+    workload: {input_tokens: 1024, output_tokens: 1024, batch: 64}
+
+Sharding follows vLLM, SGLang and TensorRT-LLM: the chips are tp x pp x dp; TP splits
+attention heads and dense FFNs, PP splits layers, DP replicates; MoE layers split the same
+tp x dp chips into ep expert groups and tensor-split each expert over the tp x dp / ep chips
+of its group.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from llmhw.errors import LlmhwError
+from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
+from llmhw.hardware.chip import Chip
+from llmhw.hardware.provenance import build
+from llmhw.hardware.system import System, system_of
+from llmhw.units import PRECISIONS
+from llmhw.workload.catalog import load_model
+from llmhw.workload.model import ModelSpec
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Parallelism(_Block):
+    tp: int = Field(1, ge=1, description="tensor parallel: splits heads and FFN widths")
+    pp: int = Field(1, ge=1, description="pipeline parallel: splits layers into stages")
+    ep: int = Field(1, ge=1, description="expert parallel: expert groups among the tp x dp chips")
+    dp: int = Field(1, ge=1, description="data parallel: replicas (attention DP for MoE)")
+
+    @property
+    def n_chips(self) -> int:
+        return self.tp * self.pp * self.dp
+
+
+class PrecisionSpec(_Block):
+    weights: str = "bf16"
+    kv_cache: str = "bf16"
+    activations: str = "bf16"
+    embeddings: str | None = Field(None, description="embedding and LM head; default: as weights")
+
+    @field_validator("weights", "kv_cache", "activations", "embeddings")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in PRECISIONS:
+            raise ValueError(f"unknown precision '{v}' (accepted: {', '.join(PRECISIONS)})")
+        return v
+
+    @property
+    def embedding_precision(self) -> str:
+        return self.embeddings or self.weights
+
+
+class Workload(_Block):
+    input_tokens: int = Field(ge=1, description="prompt tokens per request")
+    output_tokens: int = Field(ge=1, description="generated tokens per request")
+    batch: int | Literal["max"] = Field(1, description="requests in flight on the whole system, or 'max'")
+    prefill_chunk_tokens: int = Field(
+        8192, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens)"
+    )
+
+    @field_validator("batch")
+    @classmethod
+    def _positive(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"batch must be >= 1 or 'max', got {v}")
+        return v
+
+    @property
+    def peak_context(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class Scenario(BaseModel):
+    """A checked scenario: model, hardware, mapping, precision and workload.
+
+    Build one with :meth:`from_dict`, :meth:`from_yaml` or :meth:`create`, which check the
+    mapping against the model and the hardware; :meth:`replace` re-checks after a change.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    model: ModelSpec
+    hardware: Chip | System = Field(description="a chip (then n_chips of it) or a system")
+    n_chips: int = Field(ge=1)
+    parallelism: Parallelism
+    precision: PrecisionSpec
+    workload: Workload
+    memory_utilization: float = Field(
+        0.9, gt=0, le=1, description="share of device memory the engine may use (vLLM's default 0.9)"
+    )
+
+    @property
+    def system(self) -> System:
+        if isinstance(self.hardware, System):
+            return self.hardware
+        return system_of(self.hardware, self.n_chips)
+
+    @property
+    def chip(self) -> Chip:
+        return self.hardware.chip if isinstance(self.hardware, System) else self.hardware
+
+    @classmethod
+    def create(cls, *, model: ModelSpec, hardware: Chip | System, n_chips: int, parallelism: Parallelism,
+               precision: PrecisionSpec, workload: Workload, memory_utilization: float = 0.9) -> Scenario:
+        if isinstance(n_chips, bool) or not isinstance(n_chips, int) or n_chips < 1:
+            raise LlmhwError(f"must be a positive integer, got {n_chips!r}", field="n_chips")
+        if isinstance(hardware, System) and n_chips > hardware.n_chips:
+            raise LlmhwError(
+                f"{n_chips} chips asked of system '{hardware.id}', which has {hardware.n_chips}",
+                field="n_chips", accepted=f"1..{hardware.n_chips}",
+            )
+        if isinstance(memory_utilization, bool) or not isinstance(memory_utilization, int | float) \
+                or not 0 < memory_utilization <= 1:
+            raise LlmhwError(f"must be a number in (0, 1], got {memory_utilization!r}", field="memory_utilization")
+        check_parallelism(model, parallelism, n_chips)
+        return cls(model=model, hardware=hardware, n_chips=n_chips, parallelism=parallelism,
+                   precision=precision, workload=workload, memory_utilization=float(memory_utilization))
+
+    @classmethod
+    def from_dict(cls, d: Any, *, base_dir: Path | None = None) -> Scenario:
+        """Build and check a scenario from the YAML mapping; errors name the field."""
+        if not isinstance(d, dict):
+            raise LlmhwError("a scenario must be a mapping with model, hardware, workload, ...", field="scenario")
+        allowed = {"model", "hardware", "n_chips", "parallelism", "precision", "workload", "memory_utilization", "name"}
+        for k in d:
+            if k not in allowed:
+                raise LlmhwError("unknown field", field=str(k), accepted=", ".join(sorted(allowed)))
+        for k in ("model", "hardware", "workload"):
+            if k not in d or d[k] is None:
+                raise LlmhwError("missing required field", field=k)
+        model = _model(d["model"], base_dir)
+        hw = _hardware(d["hardware"], base_dir)
+        par = build(Parallelism, _mapping(d.get("parallelism"), "parallelism"), where="parallelism")
+        prec = build(PrecisionSpec, _mapping(d.get("precision"), "precision"), where="precision")
+        wl = build(Workload, _mapping(d["workload"], "workload"), where="workload")
+        n_chips = d.get("n_chips")
+        if n_chips is None:
+            n_chips = par.n_chips
+        return cls.create(model=model, hardware=hw, n_chips=n_chips, parallelism=par, precision=prec,
+                          workload=wl, memory_utilization=d.get("memory_utilization", 0.9))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Scenario:
+        p = Path(path)
+        if not p.is_file():
+            raise LlmhwError(f"no such file '{path}'", field="scenario")
+        try:
+            d = yaml.safe_load(p.read_text())
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise LlmhwError(f"malformed YAML{at}: {getattr(exc, 'problem', exc)}", field=p.name) from None
+        return cls.from_dict(d, base_dir=p.parent)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with some fields changed (a block may be given as a partial mapping,
+        e.g. ``parallelism={"tp": 4}``), checked again as a whole."""
+        data: dict[str, Any] = {k: getattr(self, k) for k in type(self).model_fields}
+        for k, v in changes.items():
+            if k not in data:
+                raise LlmhwError("unknown field", field=k, accepted=", ".join(data))
+            if isinstance(v, dict) and isinstance(data[k], _Block):
+                v = build(type(data[k]), {**data[k].model_dump(), **v}, where=k)
+            data[k] = v
+        return Scenario.create(**data)
+
+
+def _mapping(v: Any, where: str) -> dict[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise LlmhwError(f"expected a mapping, got {v!r}", field=where)
+    return v
+
+
+def _model(v: Any, base_dir: Path | None) -> ModelSpec:
+    if isinstance(v, ModelSpec):
+        return v
+    if not isinstance(v, str):
+        raise LlmhwError("expected a catalog model id or a path to a config.json", field="model")
+    if base_dir is not None and not v.startswith("/") and (base_dir / v).exists():
+        v = str(base_dir / v)
+    return load_model(v, field="model")
+
+
+def _hardware(v: Any, base_dir: Path | None) -> Hardware:
+    if isinstance(v, Chip | System):
+        return v
+    if isinstance(v, dict):
+        return hardware_from_dict(v, where="hardware")
+    if not isinstance(v, str):
+        raise LlmhwError("expected a catalog chip or system id, or a path to a YAML spec", field="hardware")
+    if base_dir is not None and not v.startswith("/") and (base_dir / v).exists():
+        v = str(base_dir / v)
+    return load_hardware(v, field="hardware")
+
+
+def _divisors(n: int, limit: int = 1024) -> str:
+    return ", ".join(str(k) for k in range(1, min(n, limit) + 1) if n % k == 0)
+
+
+def check_parallelism(model: ModelSpec, par: Parallelism, n_chips: int) -> None:
+    """Reject mappings no engine can run; each error names the parallel degree at fault."""
+    if par.n_chips != n_chips:
+        raise LlmhwError(
+            f"n_chips ({n_chips}) must equal tp x pp x dp = {par.tp} x {par.pp} x {par.dp} = {par.n_chips}",
+            field="n_chips",
+        )
+    if model.n_heads % par.tp:
+        raise LlmhwError(
+            f"tp={par.tp} does not divide the {model.n_heads} attention heads of {model.id}",
+            field="parallelism.tp", accepted=_divisors(model.n_heads),
+        )
+    if model.mla is None and model.n_kv_heads % par.tp and par.tp % model.n_kv_heads:
+        raise LlmhwError(
+            f"tp={par.tp} and the {model.n_kv_heads} KV heads of {model.id} must divide one another",
+            field="parallelism.tp",
+        )
+    if model.intermediate_size and model.n_dense_layers and model.intermediate_size % par.tp:
+        raise LlmhwError(
+            f"tp={par.tp} does not divide the FFN width {model.intermediate_size} of {model.id}",
+            field="parallelism.tp", accepted=_divisors(model.intermediate_size, 64),
+        )
+    if par.pp > model.n_layers:
+        raise LlmhwError(
+            f"pp={par.pp} exceeds the {model.n_layers} layers of {model.id}",
+            field="parallelism.pp", accepted=f"1..{model.n_layers}",
+        )
+    if model.moe is None:
+        if par.ep != 1:
+            raise LlmhwError(f"{model.id} has no experts; ep must be 1", field="parallelism.ep", accepted="1")
+        return
+    e = model.moe.n_routed_experts
+    if e % par.ep:
+        raise LlmhwError(
+            f"ep={par.ep} does not divide the {e} routed experts of {model.id}",
+            field="parallelism.ep", accepted=_divisors(e),
+        )
+    group = par.tp * par.dp
+    if group % par.ep:
+        raise LlmhwError(
+            f"ep={par.ep} must divide tp x dp = {group}: experts are split over the same chips",
+            field="parallelism.ep", accepted=_divisors(group),
+        )
+    per_expert = group // par.ep
+    if model.moe.expert_intermediate_size % per_expert:
+        raise LlmhwError(
+            f"each expert is tensor-split over tp x dp / ep = {per_expert} chips, which does not divide "
+            f"its FFN width {model.moe.expert_intermediate_size}",
+            field="parallelism.ep",
+        )
+
+

@@ -1,0 +1,84 @@
+"""Units and number formats at llmhw's edges.
+
+Inside the engine every quantity is in SI base units: bytes, seconds, FLOP, watts, joules,
+dollars, grams CO2e. This module converts catalog and user units into them, and defines the
+numeric formats (precisions) a tensor can be stored in.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from llmhw.errors import LlmhwError
+
+# Multipliers into SI base units. Decimal prefixes for rates and vendor capacities (GB/s is
+# 1e9 B/s; a "80 GB" HBM part is quoted decimal), binary ones only where the unit says GiB.
+_UNITS: dict[str, float] = {
+    # bytes
+    "B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+    "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40,
+    "bit": 1 / 8, "Kb": 1e3 / 8, "Mb": 1e6 / 8, "Gb": 1e9 / 8,
+    # bandwidth, bytes per second
+    "B/s": 1.0, "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9, "TB/s": 1e12,
+    "Gb/s": 1e9 / 8, "Tb/s": 1e12 / 8,
+    # compute, FLOP (or integer op) per second
+    "FLOP/s": 1.0, "GFLOP/s": 1e9, "TFLOP/s": 1e12, "PFLOP/s": 1e15,
+    "TFLOPS": 1e12, "TOPS": 1e12, "GFLOPS": 1e9, "PFLOPS": 1e15,
+    # time
+    "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9,
+    # energy and power
+    "J": 1.0, "mJ": 1e-3, "pJ": 1e-12, "pJ/bit": 1e-12, "J/bit": 1.0, "W": 1.0, "kW": 1e3,
+    # money
+    "USD": 1.0, "USD/GB": 1e-9, "USD/byte": 1.0,
+    # dimensionless
+    "": 1.0, "1": 1.0, "count": 1.0, "cycles": 1.0, "year": 1.0,
+    # area
+    "mm2": 1e-6, "m2": 1.0,
+}
+
+
+def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
+    """Convert ``value`` expressed in ``unit`` to SI base units."""
+    unit = "" if unit is None else unit.strip()
+    if unit not in _UNITS:
+        raise LlmhwError(f"unknown unit '{unit}'", field=field, accepted=", ".join(sorted(_UNITS)))
+    return float(value) * _UNITS[unit]
+
+
+Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4")
+
+# Storage bits per element, including the block scales real formats carry. fp8 and int8 use
+# one scale per tensor or per channel, which is negligible. fp4 is NVFP4 (an FP8 E4M3 scale per
+# 16 elements: 4 + 8/16 bits); MXFP4 (E8M0 per 32) would be 4.25. int4 is group-wise (group 128,
+# fp16 scale and fp16 zero point: 4 + 32/128 bits), as AWQ/GPTQ checkpoints store it.
+_STORAGE_BITS: dict[str, float] = {
+    "fp32": 32.0, "bf16": 16.0, "fp16": 16.0, "fp8": 8.0, "int8": 8.0,
+    "fp4": 4.0 + 8.0 / 16.0, "int4": 4.0 + 32.0 / 128.0,
+}
+
+
+def check_precision(name: str, field: str = "precision") -> str:
+    if name not in _STORAGE_BITS:
+        raise LlmhwError(f"unknown precision '{name}'", field=field, accepted=", ".join(PRECISIONS))
+    return name
+
+
+def bytes_per_element(precision: str) -> float:
+    """Bytes one stored element takes, block scales included."""
+    return _STORAGE_BITS[check_precision(precision)] / 8.0
+
+
+def fmt_bytes(n: float) -> str:
+    """Human-readable decimal bytes (GB = 1e9 B), as vendors quote memory."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:.0f} B"
+
+
+def fmt_count(n: float) -> str:
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:.0f}"

@@ -1,0 +1,1 @@
+"""What runs: model specs, Hugging Face config loading, the shipped model catalog."""

@@ -1,0 +1,57 @@
+"""The shipped model catalog: public Hugging Face configs, indexed in catalog/models/index.yaml."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmhw.errors import LlmhwError, unknown_name
+from llmhw.workload.hf_config import load_hf_config, model_from_hf_config
+from llmhw.workload.model import ModelSpec
+
+_DIR = "catalog/models"
+
+
+def _files() -> Any:
+    return resources.files("llmhw.workload").joinpath(_DIR)
+
+
+@cache
+def model_index() -> dict[str, dict[str, Any]]:
+    """id -> index entry (config file, Hugging Face repo, published parameter counts)."""
+    raw = yaml.safe_load(_files().joinpath("index.yaml").read_text())
+    return {entry["id"]: entry for entry in raw["models"]}
+
+
+def model_ids() -> list[str]:
+    return list(model_index())
+
+
+@cache
+def _catalog_model(model_id: str) -> ModelSpec:
+    entry = model_index()[model_id]
+    raw = json.loads(_files().joinpath(entry["config"]).read_text())
+    return model_from_hf_config(
+        raw, model_id=model_id, name=entry.get("name", model_id),
+        source=entry.get("config_source", ""), where=entry["config"],
+    )
+
+
+def load_model(name: str | Path, *, field: str = "model") -> ModelSpec:
+    """A model by catalog id, or from a path to a Hugging Face config.json."""
+    text = str(name)
+    if text in model_index():
+        return _catalog_model(text)
+    p = Path(text)
+    if p.suffix == ".json" or p.is_file() or "/" in text:
+        if not p.exists():
+            raise LlmhwError(f"no such file '{text}' and no catalog model of that name", field=field)
+        if p.is_dir():
+            p = p / "config.json"
+        return load_hf_config(p)
+    raise unknown_name("model", text, model_index(), field=field)

@@ -1,0 +1,29 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run_cli():
+    """Run the real command line in a subprocess: exit code, stdout, stderr."""
+
+    def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "llmhw", *args], capture_output=True, text=True,
+                              cwd=cwd or ROOT, timeout=120)
+
+    return run
+
+
+@pytest.fixture
+def write_yaml(tmp_path):
+    def write(data, name: str = "scenario.yaml") -> Path:
+        p = tmp_path / name
+        p.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
+        return p
+
+    return write

@@ -1,0 +1,171 @@
+"""The hardware catalog: required ids, a source and status behind every number, sane physics."""
+
+from importlib import resources
+
+import pytest
+import yaml
+
+from llmhw.errors import LlmhwError
+from llmhw.hardware.catalog import (
+    chips,
+    hardware_from_dict,
+    hardware_ids,
+    interconnects,
+    load_hardware,
+    memory_presets,
+    sources,
+    systems,
+)
+from llmhw.hardware.provenance import is_quantity
+from llmhw.units import to_si
+
+CHIPS = ["a100-sxm-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "gb200", "mi300x", "mi325x", "mi355x",
+         "tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7", "gaudi3", "apple-m1-max", "apple-m2-ultra", "apple-m3-max",
+         "apple-m4-max", "snapdragon-8-gen3", "snapdragon-8-elite", "apple-a18-pro"]
+MEMORIES = ["hbm2e", "hbm3", "hbm3e", "hbm4", "lpddr5x", "ddr5", "gddr7", "nand-ssd-gen5", "hbf"]
+
+
+def test_required_ids_present():
+    assert set(CHIPS) <= set(chips())
+    assert set(MEMORIES) <= set(memory_presets())
+    assert systems() and interconnects()
+
+
+def _raw_files():
+    base = resources.files("llmhw.hardware").joinpath("catalog")
+    for name in ("memory", "interconnects", "chips", "systems"):
+        yield name, yaml.safe_load(base.joinpath(f"{name}.yaml").read_text())
+
+
+def _numeric_leaves(node, path=""):
+    """Every number in the raw YAML that is not inside a quantity mapping."""
+    if is_quantity(node):
+        return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _numeric_leaves(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _numeric_leaves(v, f"{path}[{i}]")
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield path, node
+
+
+def _quantities(node, path=""):
+    if is_quantity(node):
+        yield path, node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _quantities(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _quantities(v, f"{path}[{i}]")
+
+
+# Counts and structure (years, link counts, domain sizes, torus shapes) are not measurements.
+_STRUCTURAL = ("year", "n_chips", "links_per_chip", "domain_size", "dims")
+
+
+def test_every_number_carries_status_and_source():
+    for name, raw in _raw_files():
+        for path, v in _numeric_leaves(raw):
+            assert path.split(".")[-1].split("[")[0] in _STRUCTURAL, f"{name}{path} = {v} has no source"
+        for path, q in _quantities(raw):
+            assert q.get("status") in ("specified", "measured", "derived", "estimated", "announced"), f"{name}{path}"
+            src = q.get("source")
+            assert src, f"{name}{path} has no source"
+            for s in [src] if isinstance(src, str) else src:
+                assert s in sources() or s.startswith("http"), f"{name}{path}: unknown source {s}"
+
+
+def test_estimated_and_derived_numbers_say_why():
+    for name, raw in _raw_files():
+        for path, q in _quantities(raw):
+            if q["status"] == "derived":
+                assert q.get("note"), f"{name}{path}: a derived number needs its formula in note"
+
+
+def test_sources_are_urls():
+    for sid, s in sources().items():
+        assert s["url"].startswith(("http://", "https://")), sid
+
+
+@pytest.mark.parametrize("cid", CHIPS)
+def test_chip_physics_is_plausible(cid):
+    c = chips()[cid]
+    f = c.flops()
+    assert f, cid
+    # Narrower datatypes never run slower than wider ones on the same units.
+    order = [p for p in ("fp32", "bf16", "fp8", "fp4") if p in f]
+    assert [f[p] for p in order] == sorted(f[p] for p in order), cid
+    assert all(1e9 < x < 1e17 for x in f.values()), cid                 # 1 GFLOP/s .. 100 PFLOP/s
+    assert 1e9 <= c.memory_capacity_bytes <= 1e12, cid                  # 1 GB .. 1 TB per chip
+    assert 3e10 <= c.memory_bandwidth_bytes_per_s <= 3e13, cid          # 30 GB/s .. 30 TB/s
+    # Every tier keeps its provenance through the preset merge.
+    assert "capacity_bytes" in c.memory[0].provenance and "bandwidth_bytes_per_s" in c.memory[0].provenance
+
+
+def test_spot_values_in_si():
+    h100 = chips()["h100-sxm"]
+    assert h100.flops()["bf16"] == pytest.approx(989.4e12, rel=0.01)
+    assert h100.memory_capacity_bytes == 80e9
+    assert h100.memory_bandwidth_bytes_per_s == pytest.approx(3.35e12, rel=0.01)
+    assert h100.scale_up.bandwidth_per_chip == pytest.approx(450e9)      # 900 GB/s both ways
+    assert "fp8" not in chips()["a100-sxm-80gb"].flops()                # Ampere has no FP8 units
+
+
+def test_hbf_is_flash_with_page_reads():
+    hbf = memory_presets()["hbf"]
+    hbm = memory_presets()["hbm4"]
+    assert hbf.memory_class == "flash"
+    assert hbf.capacity_bytes >= 5 * hbm.capacity_bytes            # the paper's ~10x capacity
+    assert hbf.access_granularity_bytes >= 4096                     # page-based reads
+    assert hbf.latency_s > 10 * hbm.latency_s                       # microseconds vs ~100 ns
+    assert hbf.write_endurance_cycles is not None                   # flash wears out
+
+
+def test_systems_resolve_their_chips():
+    for sid, s in systems().items():
+        assert s.chip.id in chips(), sid
+        net = s.scale_up_network
+        if net is not None and s.n_chips <= net.domain_size:
+            assert net.domain_size >= 2, sid
+
+
+def test_hardware_ids_have_kinds():
+    kinds = set(hardware_ids().values())
+    assert {"chip", "system", "memory", "interconnect", "link"} <= kinds
+
+
+def test_units():
+    assert to_si(3.35, "TB/s") == pytest.approx(3.35e12)
+    assert to_si(900, "Gb/s") == pytest.approx(112.5e9)
+    assert to_si(3.9, "pJ/bit") == pytest.approx(3.9e-12)
+    with pytest.raises(LlmhwError, match="unknown unit"):
+        to_si(1, "furlongs")
+
+
+def test_unknown_hardware_suggests():
+    with pytest.raises(LlmhwError) as e:
+        load_hardware("h100")
+    assert "h100-sxm" in str(e.value)
+
+
+@pytest.mark.parametrize("spec, field", [
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": 1e15}, "memory": [{"tech": "hbm9"}]},
+     "memory[0].tech"),
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": -1e15}, "memory": ["hbm3"]}, "peak_flops"),
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf15": 1e15}, "memory": ["hbm3"]}, "peak_flops"),
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": 1e15}, "memory": ["hbm3"], "wheels": 4},
+     "wheels"),
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": 1e15}}, "memory"),
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": 1e15}, "memory": ["hbm3"],
+      "scale_up": "nvlink99"}, "scale_up"),
+    ({"kind": "gpu", "id": "x"}, "kind"),
+    ({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": {"value": 1, "unit": "parsecs"}},
+      "memory": ["hbm3"]}, "peak_flops.bf16.unit"),
+])
+def test_bad_user_specs_name_the_field(spec, field):
+    with pytest.raises(LlmhwError) as e:
+        hardware_from_dict(spec)
+    assert field in str(e.value), str(e.value)

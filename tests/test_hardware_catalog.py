@@ -169,3 +169,13 @@ def test_bad_user_specs_name_the_field(spec, field):
     with pytest.raises(LlmhwError) as e:
         hardware_from_dict(spec)
     assert field in str(e.value), str(e.value)
+
+
+def test_ids_are_unique_across_kinds():
+    from llmhw.hardware.catalog import links
+    seen: dict[str, str] = {}
+    for kind, table in (("chip", chips()), ("system", systems()), ("memory", memory_presets()),
+                        ("interconnect", interconnects()), ("link", links())):
+        for k in table:
+            assert k not in seen, f"id '{k}' is both a {seen[k]} and a {kind}"
+            seen[k] = kind

@@ -21,8 +21,9 @@ app = typer.Typer(
     help="How LLM inference runs on real and hypothetical hardware.",
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
+out = Console(width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
@@ -216,8 +217,9 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
         return
     s = res.scenario
     p = s.parallelism
-    t = Table(title=f"{s.model.name} on {s.n_chips} x {s.chip.label}   tp={p.tp} pp={p.pp} ep={p.ep} dp={p.dp}   "
-                    f"batch {d['batch']}, context {d['peak_context']:,}", show_header=True)
+    out.print(f"[bold]{s.model.name}[/bold] on {s.n_chips} x {s.chip.label}: tp={p.tp} pp={p.pp} ep={p.ep} "
+              f"dp={p.dp}, batch {d['batch']}, context {d['peak_context']:,} tokens", highlight=False)
+    t = Table()
     t.add_column("per chip")
     t.add_column("bytes", justify="right")
     t.add_column("share of usable", justify="right")

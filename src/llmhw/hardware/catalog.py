@@ -74,6 +74,8 @@ def _resolve_sources(node: Any, where: str) -> Any:
 def _entries(file: str, key: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for i, e in enumerate(_raw()[file][key]):
+        if e["id"] in out:
+            raise LlmhwError(f"duplicate id '{e['id']}'", field=f"{file}.yaml:{key}[{i}]")
         out[e["id"]] = _resolve_sources(e, f"{file}.yaml:{key}[{i}]({e['id']})")
     return out
 
@@ -182,13 +184,15 @@ def get_chip(name: str, field: str = "hardware") -> Chip:
     return chips()[name]
 
 
+def _tables() -> tuple[tuple[str, dict[str, Any]], ...]:
+    return (("chip", chips()), ("system", systems()), ("memory", memory_presets()),
+            ("interconnect", interconnects()), ("link", links()))
+
+
 def hardware_ids() -> dict[str, str]:
-    """Every catalog id -> its kind (chip, system, memory, interconnect, link)."""
-    out: dict[str, str] = {}
-    for kind, table in (("chip", chips()), ("system", systems()), ("memory", memory_presets()),
-                        ("interconnect", interconnects()), ("link", links())):
-        out.update({k: kind for k in table})
-    return out
+    """Every catalog id -> its kind (chip, system, memory, interconnect, link). Ids are unique
+    across kinds (a test checks), so one id names one entry."""
+    return {k: kind for kind, table in _tables() for k in table}
 
 
 def load_hardware(name: str | Path, field: str = "hardware") -> Hardware:
@@ -221,7 +225,7 @@ def hardware_from_dict(d: Any, where: str = "hardware") -> Hardware:
 
 def lookup(name: str) -> Chip | System | MemoryTech | Interconnect | Link:
     """Any catalog entry by id."""
-    for table in (chips(), systems(), memory_presets(), interconnects(), links()):
+    for _, table in _tables():
         if name in table:
             return table[name]
     raise unknown_name("hardware", name, hardware_ids(), field="hardware")

@@ -22,6 +22,7 @@ class Link(Sourced):
     bandwidth_bytes_per_s: float = Field(gt=0, description="per direction")
     latency_s: float | None = Field(None, gt=0, description="one-hop latency over this link")
     energy_j_per_bit: float | None = Field(None, gt=0)
+    note: str = ""
 
 
 class Interconnect(Sourced):
@@ -37,6 +38,7 @@ class Interconnect(Sourced):
     dims: tuple[int, ...] | None = Field(None, description="torus or ring shape, e.g. (4, 4, 4)")
     hop_latency_s: float | None = Field(None, gt=0, description="per hop, switch traversal included")
     in_network_reduction: bool = Field(False, description="switches can reduce (NVLink SHARP)")
+    note: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Interconnect:

@@ -32,6 +32,7 @@ class MemoryTech(Sourced):
     cost_usd_per_byte: float | None = Field(None, gt=0)
     write_endurance_cycles: float | None = Field(None, gt=0, description="program/erase cycles per cell; None = unlimited")
     year: int | None = None
+    note: str = ""
 
     @property
     def label(self) -> str:

@@ -174,3 +174,15 @@ def test_bad_scenarios_name_the_field(kw, field):
     with pytest.raises(LlmhwError) as e:
         scenario(**kw)
     assert e.value.field == field, str(e.value)
+
+
+def test_engine_and_compute_unit_are_checked():
+    with pytest.raises(LlmhwError) as e:
+        scenario(engine="tgi")
+    assert e.value.field == "engine" and "vllm" in str(e.value)
+    with pytest.raises(LlmhwError) as e:
+        scenario(compute_unit="npu")          # an H100 has one compute path
+    assert e.value.field == "compute_unit"
+    s = scenario(model="llama-3.2-1b", hardware="snapdragon-8-elite", n_chips=1, parallelism={"tp": 1},
+                 compute_unit="gpu", engine="llama.cpp")
+    assert s.compute_unit == "gpu" and s.engine == "llama.cpp"

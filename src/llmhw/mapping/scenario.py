@@ -33,6 +33,11 @@ from llmhw.workload.catalog import load_model
 from llmhw.workload.model import ModelSpec
 
 
+# Serving-engine profiles (engine/profiles.yaml gives each one's overheads and kernel traits).
+ENGINES: tuple[str, ...] = ("default", "ideal", "vllm", "sglang", "trtllm", "llama.cpp", "mlc", "executorch",
+                            "qnn", "jetstream", "atom")
+
+
 class _Block(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -104,6 +109,8 @@ class Scenario(BaseModel):
     memory_utilization: float = Field(
         0.9, gt=0, le=1, description="share of device memory the engine may use (vLLM's default 0.9)"
     )
+    engine: str = Field("default", description="serving engine profile: vllm, sglang, trtllm, ...")
+    compute_unit: str | None = Field(None, description="cpu, gpu or npu on SoCs; default: the chip's usual LLM path")
 
     @property
     def system(self) -> System:
@@ -117,7 +124,8 @@ class Scenario(BaseModel):
 
     @classmethod
     def create(cls, *, model: ModelSpec, hardware: Chip | System, n_chips: int, parallelism: Parallelism,
-               precision: PrecisionSpec, workload: Workload, memory_utilization: float = 0.9) -> Scenario:
+               precision: PrecisionSpec, workload: Workload, memory_utilization: float = 0.9,
+               engine: str = "default", compute_unit: str | None = None) -> Scenario:
         if isinstance(n_chips, bool) or not isinstance(n_chips, int) or n_chips < 1:
             raise LlmhwError(f"must be a positive integer, got {n_chips!r}", field="n_chips")
         if isinstance(hardware, System) and n_chips > hardware.n_chips:
@@ -129,15 +137,27 @@ class Scenario(BaseModel):
                 or not 0 < memory_utilization <= 1:
             raise LlmhwError(f"must be a number in (0, 1], got {memory_utilization!r}", field="memory_utilization")
         check_parallelism(model, parallelism, n_chips)
+        chip = hardware.chip if isinstance(hardware, System) else hardware
+        if not isinstance(engine, str) or engine not in ENGINES:
+            raise LlmhwError(f"unknown engine {engine!r}", field="engine", accepted=", ".join(ENGINES))
+        if compute_unit is not None:
+            units = sorted(chip.compute_units) or []
+            if compute_unit not in units:
+                raise LlmhwError(
+                    f"{chip.id} has no compute unit {compute_unit!r}", field="compute_unit",
+                    accepted=", ".join(units) if units else "none: this chip has a single compute path; omit the field",
+                )
         return cls(model=model, hardware=hardware, n_chips=n_chips, parallelism=parallelism,
-                   precision=precision, workload=workload, memory_utilization=float(memory_utilization))
+                   precision=precision, workload=workload, memory_utilization=float(memory_utilization),
+                   engine=engine, compute_unit=compute_unit)
 
     @classmethod
     def from_dict(cls, d: Any, *, base_dir: Path | None = None) -> Scenario:
         """Build and check a scenario from the YAML mapping; errors name the field."""
         if not isinstance(d, dict):
             raise LlmhwError("a scenario must be a mapping with model, hardware, workload, ...", field="scenario")
-        allowed = {"model", "hardware", "n_chips", "parallelism", "precision", "workload", "memory_utilization", "name"}
+        allowed = {"model", "hardware", "n_chips", "parallelism", "precision", "workload", "memory_utilization",
+                   "engine", "compute_unit", "name"}
         for k in d:
             if k not in allowed:
                 raise LlmhwError("unknown field", field=str(k), accepted=", ".join(sorted(allowed)))
@@ -153,7 +173,8 @@ class Scenario(BaseModel):
         if n_chips is None:
             n_chips = par.n_chips
         return cls.create(model=model, hardware=hw, n_chips=n_chips, parallelism=par, precision=prec,
-                          workload=wl, memory_utilization=d.get("memory_utilization", 0.9))
+                          workload=wl, memory_utilization=d.get("memory_utilization", 0.9),
+                          engine=d.get("engine") or "default", compute_unit=d.get("compute_unit"))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:

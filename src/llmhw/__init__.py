@@ -9,6 +9,7 @@
     True
 """
 
+from llmhw.engine.predict import Prediction, predict, sweep
 from llmhw.errors import LlmhwError
 from llmhw.hardware.catalog import load_hardware
 from llmhw.mapping.fit import FitResult, fit
@@ -20,6 +21,6 @@ from llmhw.workload.model import ModelSpec
 __version__ = "0.1.0"
 
 __all__ = [
-    "FitResult", "LlmhwError", "ModelSpec", "Parallelism", "PrecisionSpec", "Scenario", "Workload",
-    "fit", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
+    "FitResult", "LlmhwError", "ModelSpec", "Parallelism", "Prediction", "PrecisionSpec", "Scenario", "Workload",
+    "fit", "predict", "sweep", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
 ]

@@ -236,6 +236,80 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
         out.print(f"- {a}")
 
 
+@app.command("predict")
+def predict_cmd(
+    scenario: str = typer.Argument(None, help="Scenario YAML file"),
+    batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """TTFT, TPOT, throughput, memory and the bottleneck of a scenario (or of each line of a JSONL file)."""
+    from llmhw.engine.predict import predict
+    from llmhw.mapping.scenario import Scenario
+
+    if batch_file:
+        _predict_batch(batch_file)
+        return
+    if not scenario:
+        raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
+    d = predict(Scenario.from_yaml(scenario)).to_dict()
+    if as_json:
+        _emit_json(d)
+        return
+    _print_prediction(d)
+
+
+def _predict_batch(path: str) -> None:
+    """One JSON object per input line, in order; a bad line gets an error object."""
+    from pathlib import Path
+
+    from llmhw.engine.predict import predict
+
+    p = Path(path)
+    if not p.is_file():
+        raise LlmhwError(f"no such file '{path}'", field="--batch")
+    for n, line in enumerate(p.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LlmhwError(f"malformed JSON: {exc.msg}", field=f"line {n}") from None
+            res: dict[str, Any] = predict(d).to_dict()
+        except LlmhwError as exc:
+            res = {"error": {"line": n, "field": exc.field, "message": str(exc)}}
+        sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
+
+
+def _print_prediction(d: dict[str, Any]) -> None:
+    p = d["parallelism"]
+    out.print(f"[bold]{d['model']}[/bold] on {d['n_chips']} x {d['chip']} ({d['engine']} engine): "
+              f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}, batch {d['batch']}, "
+              f"{d['input_tokens']:,} in / {d['output_tokens']:,} out", highlight=False)
+    t = Table()
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_row("time to first token", _si(d["ttft_s"], "ms", 1e-3, 1))
+    t.add_row("time per output token", _si(d["tpot_s"], "ms", 1e-3, 2))
+    t.add_row("end to end", _si(d["e2e_s"], "s", 1, 2))
+    t.add_row("output tokens/s (system)", f"{d['output_tok_s']:,.0f}")
+    t.add_row("output tokens/s per chip", f"{d['output_tok_s_per_chip']:,.1f}")
+    t.add_row("tokens/s per user", f"{d['tok_s_per_user']:,.1f}")
+    mem = d["memory"]
+    t.add_row("memory per chip", f"{mem['total_bytes'] / 1e9:,.1f} of {mem['usable_bytes'] / 1e9:,.1f} GB usable"
+              + ("" if d["fits"] else "  [red](does not fit)[/red]"))
+    out.print(t)
+    b = Table(title="where a step's time goes")
+    for col in ("phase", "compute-bound", "memory-bound", "communication", "overhead", "total", "bound"):
+        b.add_column(col, justify="left" if col in ("phase", "bound") else "right")
+    for ph, v in d["breakdown"].items():
+        b.add_row(ph, *(_si(v[k], "ms", 1e-3, 2) for k in ("compute_s", "memory_s", "comm_s", "overhead_s",
+                                                              "total_s")), v["bound"])
+    out.print(b)
+    for n in d["notes"]:
+        out.print(f"note: {n}")
+
+
 def main() -> None:
     try:
         app()

@@ -32,7 +32,6 @@ from llmhw.units import PRECISIONS
 from llmhw.workload.catalog import load_model
 from llmhw.workload.model import ModelSpec
 
-
 # Serving-engine profiles (engine/profiles.yaml gives each one's overheads and kernel traits).
 ENGINES: tuple[str, ...] = ("default", "ideal", "vllm", "sglang", "trtllm", "llama.cpp", "mlc", "executorch",
                             "qnn", "jetstream", "atom")

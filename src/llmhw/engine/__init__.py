@@ -1,0 +1,1 @@
+"""The vectorized analytical model: operator pricing, step time, metrics, calibration."""

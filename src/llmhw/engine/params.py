@@ -1,0 +1,99 @@
+"""Efficiency parameters (per hardware family) and engine profiles, kept as data.
+
+A hardware family's parameters describe physics the datasheet leaves out (how close GEMMs and
+streaming reads get to peak, launch and collective latencies); they are fitted on published
+measurements and stored in ``calibration.yaml``. An engine profile describes the serving
+software on top (``profiles.yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from llmhw.errors import LlmhwError
+
+
+@dataclass(frozen=True)
+class FamilyParams:
+    compute_eff_max: float
+    compute_m_half: float
+    attention_eff: float
+    memory_eff_max: float
+    memory_bytes_half: float
+    kernel_overhead_s: float
+    comm_latency_s: float
+    comm_bw_eff: float
+
+    def scaled(self, kernel_eff: float) -> FamilyParams:
+        return replace(self, compute_eff_max=self.compute_eff_max * kernel_eff,
+                       attention_eff=self.attention_eff * kernel_eff,
+                       memory_eff_max=self.memory_eff_max * kernel_eff)
+
+
+@dataclass(frozen=True)
+class EngineProfile:
+    name: str
+    step_overhead_s: float
+    request_overhead_s: float
+    kernel_eff: float
+    native_fp4: bool
+    native_fp8: bool
+    max_batch: int
+    prefill_chunk_tokens: int
+
+
+# Physical bounds the fit may not leave: an efficiency is a fraction of peak.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "compute_eff_max": (0.05, 1.0),
+    "compute_m_half": (1.0, 4096.0),
+    "attention_eff": (0.05, 1.0),
+    "memory_eff_max": (0.05, 1.0),
+    "memory_bytes_half": (0.0, 1.0e9),
+    "kernel_overhead_s": (0.0, 1.0e-3),
+    "comm_latency_s": (0.0, 1.0e-3),
+    "comm_bw_eff": (0.05, 1.0),
+}
+
+
+def _read(name: str) -> Any:
+    return yaml.safe_load(resources.files("llmhw.engine").joinpath(name).read_text())
+
+
+@cache
+def calibration() -> dict[str, Any]:
+    return _read("calibration.yaml")
+
+
+@cache
+def profiles() -> dict[str, EngineProfile]:
+    raw = _read("profiles.yaml")["profiles"]
+    return {k: EngineProfile(name=k, **v) for k, v in raw.items()}
+
+
+def family_key(family: str, compute_unit: str | None) -> str:
+    return f"{family}:{compute_unit}" if compute_unit else family
+
+
+@cache
+def family_params(key: str) -> FamilyParams:
+    """Parameters of ``family`` or ``family:unit``: the fitted values over the defaults."""
+    cal = calibration()
+    values = dict(cal["defaults"])
+    fams = cal.get("families") or {}
+    base = key.split(":")[0]
+    values.update(fams.get(base, {}))
+    if key != base:
+        values.update(fams.get(key, {}))
+    names = {f.name for f in fields(FamilyParams)}
+    return FamilyParams(**{k: float(v) for k, v in values.items() if k in names})
+
+
+def engine_profile(name: str) -> EngineProfile:
+    if name not in profiles():
+        raise LlmhwError(f"unknown engine '{name}'", field="engine", accepted=", ".join(profiles()))
+    return profiles()[name]

@@ -1,0 +1,267 @@
+"""Scenario in, metrics out: TTFT, TPOT, throughput, memory fit and where the time goes.
+
+The serving model is a closed loop (docs/engine.md): ``batch`` requests are in flight on the
+whole system, each with ``input_tokens`` in and ``output_tokens`` out, and a finished request is
+replaced at once, as in InferenceMAX-style concurrency sweeps. A replica (one of ``dp``) holds
+r = ceil(batch / dp) of them. In steady state every request costs one prefill and
+``output_tokens`` decode steps, so
+
+    e2e  = r x T_prefill + output_tokens x T_decode(r)          (time a request is in flight)
+    output_tok_s = batch x output_tokens / e2e                  (Little's law)
+    ttft = T_prefill + the wait for prefills ahead of it and for the step in progress
+    tpot = (e2e - ttft) / (output_tokens - 1)
+
+T_decode is one decode step with the r requests at the middle of their output (contexts spread
+evenly over [input, input + output] average to that), T_prefill one prompt's prefill.
+Prefills of other requests interleave with a request's decode steps, which is why TPOT under
+load exceeds a bare decode step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from llmhw.engine.params import engine_profile, family_key, family_params
+from llmhw.engine.roofline import StepCost, price_ops
+from llmhw.errors import LlmhwError
+from llmhw.mapping.fit import LOGIT_BYTES, activation_elements_per_token
+from llmhw.mapping.operators import OperatorModel, decode_step, prefill_step
+from llmhw.mapping.scenario import Scenario
+from llmhw.mapping.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
+from llmhw.units import bytes_per_element
+
+METRICS = ("ttft_s", "tpot_s", "e2e_s", "output_tok_s", "output_tok_s_per_chip", "tok_s_per_user")
+
+
+@dataclass
+class _Memory:
+    weights: float
+    kv_per_token_full: float      # bytes per context token, summed over the stage's full layers
+    kv_per_token_sliding: float   # the same for sliding layers (capped at the window)
+    window: float
+    act_per_token: float
+    logits_per_request: float
+    usable: float
+    capacity: float
+
+    def kv(self, r: Any, ctx: Any) -> Any:
+        return r * (self.kv_per_token_full * ctx + self.kv_per_token_sliding * np.minimum(ctx, self.window))
+
+    def act(self, r: Any, isl: Any, chunk: float) -> Any:
+        return np.maximum(r, np.minimum(isl, chunk)) * self.act_per_token + r * self.logits_per_request
+
+    def max_requests(self, ctx: Any, isl: Any, chunk: float) -> Any:
+        """Largest r with weights + kv + activations <= usable (closed form, both regimes of
+        the activation term)."""
+        free = self.usable - self.weights
+        per = self.kv(1.0, ctx) + self.logits_per_request
+        t0 = np.minimum(isl, chunk)
+        # Regime 1: r <= prompt chunk, activations fixed at the chunk.
+        r1 = np.floor((free - t0 * self.act_per_token) / per)
+        r1 = np.minimum(r1, t0)
+        # Regime 2: r > chunk, activations grow with r.
+        r2 = np.floor(free / (per + self.act_per_token))
+        r2 = np.where(r2 > t0, r2, 0)
+        return np.maximum(np.maximum(r1, r2), 0)
+
+
+def _memory_model(s: Scenario) -> _Memory:
+    m, p = s.model, s.parallelism
+    shares = stage_shares(m, p, s.precision.weights, s.precision.embedding_precision, s.precision.kv_cache, 1)
+    heavy = max(shares, key=lambda sh: sh.weight_bytes)
+    layers = stage_layers(m.n_layers, p.pp)[heavy.stage]
+    kvt = kv_elements_per_token_per_chip(m, p.tp) * bytes_per_element(s.precision.kv_cache)
+    n_full = sum(1 for i in layers if m.layer_attention[i] == "full")
+    n_slide = len(layers) - n_full
+    cap = s.chip.memory_capacity_bytes
+    return _Memory(
+        weights=heavy.weight_bytes, kv_per_token_full=kvt * n_full, kv_per_token_sliding=kvt * n_slide,
+        window=float(m.sliding_window or 0),
+        act_per_token=activation_elements_per_token(m, p) * bytes_per_element(s.precision.activations),
+        logits_per_request=m.vocab_size / p.tp * LOGIT_BYTES, usable=cap * s.memory_utilization, capacity=cap)
+
+
+class Engine:
+    """A scenario's static part, ready to price arrays of batch sizes and lengths."""
+
+    def __init__(self, scenario: Scenario):
+        s = self.scenario = scenario
+        self.profile = engine_profile(s.engine)
+        chip = s.chip
+        unit = s.compute_unit or chip.default_compute_unit
+        self.flops = chip.flops(s.compute_unit)
+        self.params = family_params(family_key(chip.family, unit if chip.compute_units else None))
+        if s.engine == "ideal":
+            from dataclasses import replace
+            self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0, attention_eff=1.0,
+                                  memory_eff_max=1.0, memory_bytes_half=0.0, kernel_overhead_s=0.0,
+                                  comm_latency_s=0.0, comm_bw_eff=1.0)
+        else:
+            self.params = self.params.scaled(self.profile.kernel_eff)
+        system = s.system
+        self.scale_up = system.scale_up_network
+        self.scale_out = system.scale_out_network
+        if s.n_chips > 1 and self.scale_up is None and self.scale_out is None:
+            raise LlmhwError(f"{s.n_chips} chips of {chip.id} need an interconnect; the chip lists none",
+                             field="hardware", accepted="a chip or system with scale_up or scale_out")
+        self.ops = OperatorModel(s)
+        self.memory = _memory_model(s)
+
+    def _price(self, step: Any) -> StepCost:
+        s = self.scenario
+        return price_ops(self.ops.ops(step), s.chip, self.flops, s.precision.activations, self.params,
+                         self.profile, self.scale_up, self.scale_out)
+
+    def decode_cost(self, requests: Any, context: Any) -> StepCost:
+        """One decode step of ``requests`` (per replica) at ``context``. With PP the requests are
+        split into pp micro-batches that take turns on the stages, so a token crosses every
+        stage once per step."""
+        pp = self.scenario.parallelism.pp
+        c = self._price(decode_step(self.scenario.model, np.maximum(np.asarray(requests, float) / pp, 1.0), context))
+        return StepCost(c.compute_s * pp, c.memory_s * pp, c.comm_s * pp, c.overhead_s * pp)
+
+    def prefill_cost(self, prompt: Any) -> StepCost:
+        """Prefill of one prompt through all pipeline stages, in chunks of the engine's size."""
+        pp = self.scenario.parallelism.pp
+        L = np.asarray(prompt, dtype=float)
+        chunk = float(self.profile.prefill_chunk_tokens)
+        n_chunks = np.ceil(L / chunk)
+        # Price the prompt in one pass, then add the weight re-reads of the extra chunks.
+        c = self._price(prefill_step(self.scenario.model, L))
+        extra = (n_chunks - 1) * (self.memory.weights / (self.scenario.chip.memory_bandwidth_bytes_per_s
+                                                          * self.params.memory_eff_max))
+        return StepCost(c.compute_s * pp, c.memory_s * pp + extra * pp, c.comm_s * pp, c.overhead_s * pp)
+
+    def evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> dict[str, np.ndarray]:
+        """Every metric as arrays over the broadcast of the three inputs. ``batch`` may hold -1
+        for 'max' (the largest batch that fits, capped by the engine's max_batch)."""
+        s = self.scenario
+        dp = s.parallelism.dp
+        B = np.asarray(batch, dtype=float)
+        isl = np.asarray(input_tokens, dtype=float)
+        osl = np.asarray(output_tokens, dtype=float)
+        B, isl, osl = np.broadcast_arrays(B, isl, osl)
+        chunk = float(s.workload.prefill_chunk_tokens)
+        ctx = isl + osl
+        r_max = self.memory.max_requests(ctx, isl, chunk)
+        B = np.where(B < 0, np.minimum(r_max * dp, self.profile.max_batch), B)
+        r = np.maximum(np.ceil(B / dp), 1.0)
+        kv = self.memory.kv(r, ctx)
+        act = self.memory.act(r, isl, chunk)
+        total = self.memory.weights + kv + act
+        fits = (total <= self.memory.usable) & (B >= 1)
+
+        dec = self.decode_cost(r, isl + osl / 2)
+        pre = self.prefill_cost(isl)
+        t_dec, t_pf = dec.total_s, pre.total_s
+        req = self.profile.request_overhead_s
+        e2e = r * t_pf + osl * t_dec + req
+        rho = np.minimum(r * t_pf / e2e, 0.95)
+        others = (r - 1) / r
+        wait = others * (rho / (2 * (1 - rho)) * t_pf + t_dec / 2)
+        ttft = t_pf + wait + req
+        tpot = np.where(osl > 1, (e2e - ttft) / np.maximum(osl - 1, 1), t_dec)
+        out = B * osl / e2e
+        return {
+            "batch": B,
+            "ttft_s": ttft,
+            "tpot_s": tpot,
+            "e2e_s": e2e,
+            "output_tok_s": out,
+            "output_tok_s_per_chip": out / s.n_chips,
+            "tok_s_per_user": 1.0 / tpot,
+            "prefill_tok_s": isl / ttft,
+            "fits": fits,
+            "max_batch": np.minimum(r_max * dp, self.profile.max_batch),
+            "weights_bytes": np.full(B.shape, self.memory.weights),
+            "kv_cache_bytes": kv,
+            "activation_bytes": act,
+            "total_bytes": total,
+            "capacity_bytes": np.full(B.shape, self.memory.capacity),
+            "usable_bytes": np.full(B.shape, self.memory.usable),
+            "decode_step_s": t_dec,
+            "prefill_s": t_pf,
+            **{f"decode_{k}": v for k, v in _parts(dec).items()},
+            **{f"prefill_{k}": v for k, v in _parts(pre).items()},
+        }
+
+
+def _parts(c: StepCost) -> dict[str, Any]:
+    return {"compute_s": c.compute_s, "memory_s": c.memory_s, "comm_s": c.comm_s, "overhead_s": c.overhead_s}
+
+
+def _bound(parts: dict[str, float]) -> str:
+    names = {"compute_s": "compute", "memory_s": "memory", "comm_s": "communication", "overhead_s": "overhead"}
+    return names[max(parts, key=lambda k: parts[k])]
+
+
+@dataclass
+class Prediction:
+    """One scenario's metrics (SI units). ``to_dict`` is the JSON contract of ``llmhw predict``."""
+
+    scenario: Scenario
+    values: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        v, s = self.values, self.scenario
+        phases = {}
+        for ph in ("prefill", "decode"):
+            parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s")}
+            phases[ph] = {**parts, "total_s": v["prefill_s" if ph == "prefill" else "decode_step_s"],
+                          "bound": _bound(parts)}
+        return {
+            "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
+            "engine": s.engine, "parallelism": s.parallelism.model_dump(),
+            "precision": s.precision.model_dump(),
+            "input_tokens": s.workload.input_tokens, "output_tokens": s.workload.output_tokens,
+            "batch": int(v["batch"]),
+            **{k: v[k] for k in METRICS},
+            "prefill_tok_s": v["prefill_tok_s"],
+            "fits": bool(v["fits"]),
+            "max_batch": int(v["max_batch"]),
+            "memory": {k: v[k] for k in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "total_bytes",
+                                          "capacity_bytes", "usable_bytes")},
+            "breakdown": phases,
+            "notes": self.notes,
+        }
+
+
+def _scenario(s: Scenario | dict[str, Any]) -> Scenario:
+    return s if isinstance(s, Scenario) else Scenario.from_dict(s)
+
+
+def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
+    """Metrics of one scenario (a Scenario, or the same mapping as the YAML file)."""
+    s = _scenario(scenario)
+    w = s.workload
+    batch = -1 if w.batch == "max" else int(w.batch)
+    arr = Engine(s).evaluate(batch, w.input_tokens, w.output_tokens)
+    values = {k: (bool(v) if v.dtype == bool else float(v)) for k, v in arr.items()}
+    notes = []
+    if not values["fits"]:
+        over = values["total_bytes"] - values["usable_bytes"]
+        notes.append(f"does not fit: {over / 1e9:.2f} GB per chip over the usable "
+                     f"{values['usable_bytes'] / 1e9:.2f} GB; metrics assume it did (see `llmhw fit`)")
+    return Prediction(s, values, notes)
+
+
+def sweep(scenario: Scenario | dict[str, Any], *, batch: Any = None, input_tokens: Any = None,
+          output_tokens: Any = None) -> dict[str, np.ndarray]:
+    """Vectorized metrics: the keyword arrays broadcast together (missing ones take the
+    scenario's value; batch -1 means 'max'). Returns one numpy array per metric name."""
+    s = _scenario(scenario)
+    w = s.workload
+    b = (-1 if w.batch == "max" else w.batch) if batch is None else batch
+    i = w.input_tokens if input_tokens is None else input_tokens
+    o = w.output_tokens if output_tokens is None else output_tokens
+    return Engine(s).evaluate(b, i, o)

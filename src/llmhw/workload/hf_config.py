@@ -223,6 +223,12 @@ def _deepseek(c: _Cfg) -> dict[str, Any]:
     return base
 
 
+def _gemma(c: _Cfg) -> dict[str, Any]:
+    # Gemma 1: a GeGLU FFN (gate, up, down), two norms per layer, tied embeddings (HF default),
+    # full attention on every layer; head_dim (256) is given, not hidden / heads.
+    return _read_dense(c, qkv_bias=False, o_bias=False)
+
+
 def _gemma2(c: _Cfg) -> dict[str, Any]:
     d = _read_dense(c, norms_per_layer=4)
     n = d["n_layers"]
@@ -304,12 +310,14 @@ def _gpt_oss(c: _Cfg) -> dict[str, Any]:
 HF_DEFAULTS: dict[str, dict[str, Any]] = {
     "gemma3_text": {"vocab_size": 262208, "max_position_embeddings": 131072,
                     "tie_word_embeddings": True, "sliding_window_pattern": 6},
+    "gemma": {"tie_word_embeddings": True},
     "gemma2": {"tie_word_embeddings": True},
 }
 
 READERS: dict[str, Callable[[_Cfg], dict[str, Any]]] = {
     "llama": _llama,
     "mistral": _llama,
+    "granite": _llama,  # Llama's shapes plus scalar multipliers, which hold no weights
     "mixtral": _mixtral,
     "qwen2": _qwen2,
     "qwen2_moe": _qwen2_moe,
@@ -317,6 +325,7 @@ READERS: dict[str, Callable[[_Cfg], dict[str, Any]]] = {
     "qwen3_moe": _qwen3_moe,
     "deepseek_v3": _deepseek,
     "deepseek_v2": _deepseek,
+    "gemma": _gemma,
     "gemma2": _gemma2,
     "gemma3": _gemma3,
     "gemma3_text": _gemma3,

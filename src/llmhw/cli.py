@@ -310,6 +310,36 @@ def _print_prediction(d: dict[str, Any]) -> None:
         out.print(f"note: {n}")
 
 
+@app.command()
+def validate(
+    fit: bool = typer.Option(False, "--fit", help="Refit the efficiency parameters on the measurements first."),
+    write: bool = typer.Option(False, "--write", help="With --fit: save the fitted values to calibration.yaml."),
+    cross: bool = typer.Option(False, "--cross-validate", help="Also score held-out rows (k-fold, chip held out)."),
+    md: str = typer.Option(None, "--markdown", help="Write the full report to this markdown file."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Predict every shipped published measurement and report the error per family and metric."""
+    from llmhw.engine.validate import markdown, run
+
+    with out.status("validating") as status:
+        res = run(fit=fit, cross_validate=cross, write_calibration=write,
+                  log=lambda msg: status.update(msg))
+    if md:
+        from pathlib import Path
+
+        Path(md).write_text(markdown(res))
+    if as_json:
+        _emit_json(res.to_dict())
+        return
+    t = Table(title="absolute percentage error, in-sample")
+    for col in ("family", "metric", "n", "median", "worst (row)"):
+        t.add_column(col, justify="right" if col in ("n", "median", "worst (row)") else "left")
+    for (f, m), v in sorted(res.summary.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
+        t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
+    out.print(t)
+    out.print(f"{len(res.rows)} points predicted, {len(res.skipped)} rows not mapped")
+
+
 def main() -> None:
     try:
         app()

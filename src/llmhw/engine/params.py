@@ -71,8 +71,10 @@ def calibration() -> dict[str, Any]:
 
 @cache
 def profiles() -> dict[str, EngineProfile]:
+    """Engine profiles, with the overheads fitted in calibration.yaml over the defaults."""
     raw = _read("profiles.yaml")["profiles"]
-    return {k: EngineProfile(name=k, **v) for k, v in raw.items()}
+    fitted = calibration().get("engines") or {}
+    return {k: EngineProfile(name=k, **{**v, **fitted.get(k, {})}) for k, v in raw.items()}
 
 
 def family_key(family: str, compute_unit: str | None) -> str:

@@ -1,0 +1,240 @@
+"""Fitting the efficiency parameters on published measurements, and reporting the error.
+
+Each hardware family (and SoC compute unit) gets the eight numbers of ``FamilyParams``; each
+serving engine gets its per-step and per-request overheads. They are fitted by bounded least
+squares on log(predicted / measured), with a soft-L1 loss so a few rows no plausible model
+reaches (mislabelled or anomalous) cannot drag the fit; those rows are named in the report.
+
+Cross-validation answers the question that matters: how wrong is llmhw on data it was not
+fit on? Two rotations: k-fold over rows, and leave-one-chip-out (every row of one chip held
+out while its family is refit on the rest).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from llmhw.engine.params import BOUNDS, EngineProfile, FamilyParams, family_key, family_params
+from llmhw.engine.predict import Engine
+from llmhw.errors import LlmhwError
+from llmhw.mapping.scenario import Scenario
+
+# Parameters fitted per family, and those fixed at their defaults (too weakly constrained by
+# the data to fit without overfitting).
+FIT_FAMILY = ("compute_eff_max", "compute_m_half", "attention_eff", "memory_eff_max", "memory_bytes_half",
+              "comm_latency_s")
+FIT_ENGINE = ("step_overhead_s", "request_overhead_s")
+ENGINE_BOUNDS = {"step_overhead_s": (0.0, 0.05), "request_overhead_s": (0.0, 1.0)}
+LOG_PARAMS = {"compute_m_half", "memory_bytes_half", "kernel_overhead_s", "comm_latency_s", "step_overhead_s",
+              "request_overhead_s"}
+
+
+@dataclass
+class Point:
+    """A measurement ready to predict: its case, its engine, its inputs."""
+
+    case: Any
+    engine: Engine
+    batch: float
+    isl: float
+    osl: float
+    key: str          # family key (family or family:unit)
+    chip: str
+
+    def predict(self) -> float:
+        out = self.engine.evaluate(self.batch, self.isl, self.osl)
+        return float(out[self.case.metric])
+
+
+def prepare(cases: Iterable[Any]) -> tuple[list[Point], list[tuple[Any, str]]]:
+    """Build an engine per case; cases the engine cannot price are returned with the reason."""
+    points, failed = [], []
+    for c in cases:
+        try:
+            s = Scenario.from_dict(c.scenario)
+            eng = Engine(s)
+        except LlmhwError as exc:
+            failed.append((c, str(exc)))
+            continue
+        w = s.workload
+        unit = s.compute_unit or s.chip.default_compute_unit
+        key = family_key(s.chip.family, unit if s.chip.compute_units else None)
+        points.append(Point(c, eng, -1.0 if w.batch == "max" else float(w.batch), float(w.input_tokens),
+                            float(w.output_tokens), key, s.chip.id))
+    return points, failed
+
+
+def _set_family(points: list[Point], fp: FamilyParams) -> None:
+    for p in points:
+        p.engine.params = fp.scaled(p.engine.profile.kernel_eff)
+
+
+def _set_engine(points: list[Point], name: str, values: dict[str, float]) -> None:
+    for p in points:
+        if p.engine.profile.name == name:
+            p.engine.profile = replace(p.engine.profile, **values)
+
+
+def log_errors(points: list[Point]) -> np.ndarray:
+    pred = np.array([p.predict() for p in points])
+    meas = np.array([p.case.measured for p in points])
+    return np.log(np.maximum(pred, 1e-30) / meas)
+
+
+def _to_x(values: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
+    return np.array([math.log(max(values[n], 1e-12)) if n in LOG_PARAMS else values[n] for n in names])
+
+
+def _from_x(x: np.ndarray, names: tuple[str, ...]) -> dict[str, float]:
+    return {n: float(math.exp(v) if n in LOG_PARAMS else v) for n, v in zip(names, x, strict=True)}
+
+
+def _bounds(names: tuple[str, ...], table: dict[str, tuple[float, float]]) -> tuple[list[float], list[float]]:
+    lo, hi = [], []
+    for n in names:
+        a, b = table[n]
+        if n in LOG_PARAMS:
+            a, b = math.log(max(a, 1e-9)), math.log(b)
+        lo.append(a)
+        hi.append(b)
+    return lo, hi
+
+
+def _least_squares(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, lo: list[float], hi: list[float]) -> np.ndarray:
+    from scipy.optimize import least_squares
+
+    x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
+    res = least_squares(fun, x0, bounds=(lo, hi), loss="soft_l1", f_scale=0.25, max_nfev=60, diff_step=1e-3)
+    return res.x
+
+
+def fit_family(points: list[Point], start: FamilyParams) -> FamilyParams:
+    """Bounded robust fit of one family's parameters on its points."""
+    names = FIT_FAMILY
+    base = asdict(start)
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        _set_family(points, FamilyParams(**{**base, **_from_x(x, names)}))
+        return log_errors(points)
+
+    lo, hi = _bounds(names, BOUNDS)
+    x = _least_squares(fun, _to_x(base, names), lo, hi)
+    fp = FamilyParams(**{**base, **_from_x(x, names)})
+    _set_family(points, fp)
+    return fp
+
+
+def fit_engine(points: list[Point], name: str, start: EngineProfile) -> dict[str, float]:
+    names = FIT_ENGINE
+    base = {n: getattr(start, n) for n in names}
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        _set_engine(points, name, _from_x(x, names))
+        return log_errors(points)
+
+    lo, hi = _bounds(names, ENGINE_BOUNDS)
+    x = _least_squares(fun, _to_x(base, names), lo, hi)
+    values = _from_x(x, names)
+    _set_engine(points, name, values)
+    return values
+
+
+def fit_all(points: list[Point], rounds: int = 2, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Alternate family fits and engine-overhead fits; returns the fitted tables."""
+    by_family: dict[str, list[Point]] = defaultdict(list)
+    by_engine: dict[str, list[Point]] = defaultdict(list)
+    for p in points:
+        by_family[p.key].append(p)
+        by_engine[p.engine.profile.name].append(p)
+    fams: dict[str, FamilyParams] = {k: family_params(k) for k in by_family}
+    engines: dict[str, dict[str, float]] = {}
+    for rnd in range(rounds):
+        for k, pts in sorted(by_family.items()):
+            if len(pts) >= 4:
+                fams[k] = fit_family(pts, fams[k])
+                log(f"round {rnd + 1}: fitted {k} on {len(pts)} points")
+        for name, pts in sorted(by_engine.items()):
+            if name != "ideal" and len(pts) >= 4:
+                engines[name] = fit_engine(pts, name, pts[0].engine.profile)
+                log(f"round {rnd + 1}: fitted engine {name} on {len(pts)} points")
+    return {"families": {k: asdict(v) for k, v in fams.items()}, "engines": engines}
+
+
+@dataclass
+class Row:
+    row: int
+    family: str
+    chip: str
+    metric: str
+    measured: float
+    predicted: float
+    ape: float
+
+
+def score(points: list[Point]) -> list[Row]:
+    out = []
+    for p in points:
+        pred = p.predict()
+        out.append(Row(p.case.row, p.key, p.chip, p.case.metric, p.case.measured, pred,
+                       abs(pred - p.case.measured) / p.case.measured))
+    return out
+
+
+def summarize(rows: list[Row]) -> dict[tuple[str, str], dict[str, float]]:
+    """Median and worst absolute percentage error per (family, metric), and overall per metric."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[(r.family, r.metric)].append(r)
+        groups[("all", r.metric)].append(r)
+        groups[(r.family, "all")].append(r)
+        groups[("all", "all")].append(r)
+    out = {}
+    for k, rs in groups.items():
+        ape = np.array([r.ape for r in rs])
+        worst = max(rs, key=lambda r: r.ape)
+        out[k] = {"n": len(rs), "median": float(np.median(ape)), "worst": float(worst.ape), "worst_row": worst.row}
+    return out
+
+
+def cross_validate(points: list[Point], fitted: dict[str, Any], how: str = "chip", folds: int = 5,
+                   log: Callable[[str], None] = lambda s: None) -> list[Row]:
+    """Held-out rows: refit the family without them, then score them.
+
+    ``how="chip"`` holds out every row of one chip at a time (within families of 2+ chips);
+    ``how="kfold"`` holds out every ``folds``-th row of each family in turn.
+    """
+    by_family: dict[str, list[Point]] = defaultdict(list)
+    for p in points:
+        by_family[p.key].append(p)
+    held: list[Row] = []
+    for k, pts in sorted(by_family.items()):
+        start = FamilyParams(**fitted["families"].get(k, asdict(family_params(k))))
+        if how == "chip":
+            chips = sorted({p.chip for p in pts})
+            splits = [[p for p in pts if p.chip == c] for c in chips] if len(chips) > 1 else []
+        else:
+            splits = [pts[i::folds] for i in range(folds)] if len(pts) >= 2 * folds else []
+        for test in splits:
+            train = [p for p in pts if p not in test]
+            if len(train) < 4:
+                continue
+            fp = fit_family(train, start)
+            _set_family(test, fp)
+            held.extend(score(test))
+            log(f"cross-validation ({how}) {k}: held out {len(test)}")
+        _set_family(pts, start)
+    return held
+
+
+def params_table(fitted: dict[str, Any]) -> dict[str, Any]:
+    """Fitted values rounded for the YAML file."""
+    fams = {k: {n: float(f"{v:.4g}") for n, v in d.items()} for k, d in fitted["families"].items()}
+    engines = {k: {n: float(f"{v:.4g}") for n, v in d.items()} for k, d in fitted["engines"].items()}
+    return {"families": fams, "engines": engines}
+

@@ -1,0 +1,1 @@
+"""Published measurements of LLM inference, shipped with llmhw, as checkable scenario cases."""

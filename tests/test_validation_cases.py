@@ -72,7 +72,7 @@ def test_mlperf_rows_are_skipped_as_the_readme_says(loaded):
 
 def test_inferencemax_concurrency_row(loaded):
     c = loaded[0][289]  # B200, gpt-oss-120b MXFP4, vLLM TP1, concurrency 4
-    assert c.scenario["workload"] == {"input_tokens": 1024, "output_tokens": 1024, "batch": 4}
+    assert c.scenario["workload"] == {"input_tokens": 1024, "output_tokens": 1024, "batch": 4, "length_ratio": 0.8}
     assert c.scenario["engine"] == "vllm" and c.scenario["n_chips"] == 1
     assert c.scenario["parallelism"] == {"tp": 1, "pp": 1, "ep": 1, "dp": 1}
     assert c.scenario["precision"] == {"weights": "fp4", "kv_cache": "fp8", "activations": "bf16"}

@@ -22,6 +22,7 @@ from llmhw.errors import LlmhwError
 class FamilyParams:
     compute_eff_max: float
     compute_m_half: float
+    compute_eff_floor: float
     attention_eff: float
     memory_eff_max: float
     memory_bytes_half: float
@@ -45,12 +46,14 @@ class EngineProfile:
     native_fp8: bool
     max_batch: int
     prefill_chunk_tokens: int
+    ttft_sync: float
 
 
 # Physical bounds the fit may not leave: an efficiency is a fraction of peak.
 BOUNDS: dict[str, tuple[float, float]] = {
     "compute_eff_max": (0.05, 1.0),
     "compute_m_half": (1.0, 4096.0),
+    "compute_eff_floor": (0.01, 1.0),
     "attention_eff": (0.05, 1.0),
     "memory_eff_max": (0.05, 1.0),
     "memory_bytes_half": (0.0, 1.0e9),

@@ -96,7 +96,8 @@ class Engine:
         self.params = family_params(family_key(chip.family, unit if chip.compute_units else None))
         if s.engine == "ideal":
             from dataclasses import replace
-            self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0, attention_eff=1.0,
+            self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
+                                  attention_eff=1.0,
                                   memory_eff_max=1.0, memory_bytes_half=0.0, kernel_overhead_s=0.0,
                                   comm_latency_s=0.0, comm_bw_eff=1.0)
         else:
@@ -154,16 +155,25 @@ class Engine:
         total = self.memory.weights + kv + act
         fits = (total <= self.memory.usable) & (B >= 1)
 
-        dec = self.decode_cost(r, isl + osl / 2)
-        pre = self.prefill_cost(isl)
+        # Lengths vary per request in [ratio x L, L] (benchmark random range): the work follows
+        # their means, the memory their maxima (above).
+        mf = s.workload.mean_factor
+        isl_m, osl_m = isl * mf, osl * mf
+        dec = self.decode_cost(r, isl_m + osl_m / 2)
+        pre = self.prefill_cost(isl_m)
         t_dec, t_pf = dec.total_s, pre.total_s
         req = self.profile.request_overhead_s
-        e2e = r * t_pf + osl * t_dec + req
-        rho = np.minimum(r * t_pf / e2e, 0.95)
+        work = r * t_pf + osl_m * t_dec + req
+        # Waiting for prefill: a new request finds ttft_sync x (r - 1) others queued ahead of it
+        # (closed-loop arrivals come in cohorts), plus random-arrival queueing (M/D/1 at the
+        # prefill load rho) and half a step in progress.
+        rho = np.minimum(r * t_pf / work, 0.95)
         others = (r - 1) / r
-        wait = others * (rho / (2 * (1 - rho)) * t_pf + t_dec / 2)
-        ttft = t_pf + wait + req
-        tpot = np.where(osl > 1, (e2e - ttft) / np.maximum(osl - 1, 1), t_dec)
+        queued = self.profile.ttft_sync * (r - 1) + others * rho / (2 * (1 - rho))
+        ttft = t_pf + queued * t_pf + others * t_dec / 2 + req
+        e2e = np.maximum(work, ttft + (osl_m - 1) * t_dec)
+        tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)
+        osl = osl_m
         out = B * osl / e2e
         return {
             "batch": B,
@@ -173,7 +183,7 @@ class Engine:
             "output_tok_s": out,
             "output_tok_s_per_chip": out / s.n_chips,
             "tok_s_per_user": 1.0 / tpot,
-            "prefill_tok_s": isl / ttft,
+            "prefill_tok_s": isl_m / ttft,
             "fits": fits,
             "max_batch": np.minimum(r_max * dp, self.profile.max_batch),
             "weights_bytes": np.full(B.shape, self.memory.weights),

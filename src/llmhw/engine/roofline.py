@@ -2,7 +2,7 @@
 
 Each operator takes max(compute time, memory time) plus a launch overhead:
 
-    compute = FLOPs / (peak[dtype] x compute_eff(m))      compute_eff(m) = eff_max x m / (m + m_half)
+    compute = FLOPs / (peak[dtype] x compute_eff(m))      compute_eff(m) = eff_max x max(m / (m + m_half), floor)
     memory  = bytes / (bandwidth x memory_eff(bytes))     memory_eff(b)  = eff_max x b / (b + b_half)
 
 so a GEMM with few tokens (decode, or a lightly loaded expert) cannot reach peak FLOP/s, and a
@@ -80,7 +80,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         else:
             peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))[1]
             m = np.asarray(op.m, dtype=float)
-            eff = fp.compute_eff_max * m / (m + fp.compute_m_half)
+            eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor)
             t_c = np.asarray(op.flops, dtype=float) / (peak * eff)
         cbound = t_c > t_m
         compute = compute + op.count * np.where(cbound, t_c, 0.0)

@@ -77,6 +77,10 @@ class Workload(_Block):
     prefill_chunk_tokens: int = Field(
         8192, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens)"
     )
+    length_ratio: float = Field(
+        1.0, gt=0, le=1, description="lengths drawn uniformly from [ratio x L, L] per request, as the "
+        "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
+    )
 
     @field_validator("batch")
     @classmethod
@@ -88,6 +92,11 @@ class Workload(_Block):
     @property
     def peak_context(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def mean_factor(self) -> float:
+        """Mean length over nominal length."""
+        return (1.0 + self.length_ratio) / 2.0
 
 
 class Scenario(BaseModel):

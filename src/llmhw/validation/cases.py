@@ -424,6 +424,11 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
         "engine": engine,
         "compute_unit": unit_name,
     }
+    if "InferenceMAX" in r["source_desc"]:
+        # InferenceMAX's client draws each request's lengths uniformly from [0.8 L, L]
+        # (RANDOM_RANGE_RATIO=0.8 in its benchmark configuration).
+        scenario["workload"]["length_ratio"] = 0.8
+        notes.append("InferenceMAX random lengths: length_ratio 0.8 (lengths uniform in [0.8 L, L])")
     try:
         Scenario.from_dict(scenario)
     except LlmhwError as exc:

@@ -29,10 +29,11 @@ from llmhw.mapping.scenario import Scenario
 # the data to fit without overfitting).
 FIT_FAMILY = ("compute_eff_max", "compute_m_half", "compute_eff_floor", "attention_eff", "memory_eff_max",
               "memory_bytes_half", "comm_latency_s")
-FIT_ENGINE = ("step_overhead_s", "request_overhead_s", "ttft_sync")
-ENGINE_BOUNDS = {"step_overhead_s": (0.0, 0.05), "request_overhead_s": (0.0, 1.0), "ttft_sync": (0.0, 0.5)}
+FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "ttft_sync")
+ENGINE_BOUNDS = {"step_overhead_s": (0.0, 0.05), "token_overhead_s": (0.0, 1e-4), "request_overhead_s": (0.0, 1.0),
+                 "ttft_sync": (0.0, 0.5)}
 LOG_PARAMS = {"compute_m_half", "memory_bytes_half", "kernel_overhead_s", "comm_latency_s", "step_overhead_s",
-              "request_overhead_s"}
+              "token_overhead_s", "request_overhead_s"}
 
 
 @dataclass

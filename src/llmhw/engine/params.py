@@ -40,6 +40,7 @@ class FamilyParams:
 class EngineProfile:
     name: str
     step_overhead_s: float
+    token_overhead_s: float
     request_overhead_s: float
     kernel_eff: float
     native_fp4: bool

@@ -114,7 +114,7 @@ class Engine:
     def _price(self, step: Any) -> StepCost:
         s = self.scenario
         return price_ops(self.ops.ops(step), s.chip, self.flops, s.precision.activations, self.params,
-                         self.profile, self.scale_up, self.scale_out)
+                         self.profile, self.scale_up, self.scale_out, requests=step.logits)
 
     def decode_cost(self, requests: Any, context: Any) -> StepCost:
         """One decode step of ``requests`` (per replica) at ``context``. With PP the requests are

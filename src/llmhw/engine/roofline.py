@@ -63,7 +63,9 @@ class StepCost:
 
 
 def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: str, fp: FamilyParams,
-              profile: EngineProfile, scale_up: Interconnect | None, scale_out: Interconnect | None) -> StepCost:
+              profile: EngineProfile, scale_up: Interconnect | None, scale_out: Interconnect | None,
+              requests: Array = 0.0) -> StepCost:
+    """Seconds of one step; ``requests`` in the step each add the engine's per-token host time."""
     bw = chip.memory_bandwidth_bytes_per_s
     compute = memory = comm = 0.0
     launches = 0.0
@@ -86,6 +88,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         compute = compute + op.count * np.where(cbound, t_c, 0.0)
         memory = memory + op.count * np.where(cbound, 0.0, t_m)
         launches += op.count
-    overhead = launches * fp.kernel_overhead_s + profile.step_overhead_s
+    overhead = launches * fp.kernel_overhead_s + profile.step_overhead_s \
+        + profile.token_overhead_s * np.asarray(requests, dtype=float)
     z = np.zeros(np.broadcast(compute, memory, comm).shape)
     return StepCost(compute + z, memory + z, comm + z, overhead + z)

@@ -62,10 +62,16 @@ def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: b
 def _write_calibration(table: dict[str, Any]) -> None:
     path = Path(str(resources.files("llmhw.engine").joinpath("calibration.yaml")))
     text = path.read_text()
-    head = text.split("\nfamilies:")[0]
+    # Everything above the marker (comments and defaults) is kept; the fitted tables are redone.
+    head = text.split(FITTED_MARKER)[0].rstrip("\n")
+    if "\nfamilies:" in head:
+        head = head.split("\nfamilies:")[0]
     body = yaml.safe_dump({"families": table["families"], "engines": table["engines"]}, sort_keys=True)
-    stamp = f"# fitted by `llmhw validate --fit` on {_dt.date.today().isoformat()}\n"
+    stamp = f"{FITTED_MARKER} by `llmhw validate --fit` on {_dt.date.today().isoformat()}\n"
     path.write_text(head + "\n" + stamp + body)
+
+
+FITTED_MARKER = "# ---- fitted"
 
 
 def _pct(x: float) -> str:

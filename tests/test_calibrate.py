@@ -47,7 +47,7 @@ def test_fit_recovers_known_parameters():
 def test_fitted_parameters_are_physical():
     fams = calibration().get("families") or {}
     assert fams, "calibration.yaml holds no fitted families"
-    for key, values in fams.items():
+    for key in fams:
         fp = family_params(key)
         for name, (lo, hi) in BOUNDS.items():
             v = getattr(fp, name)

@@ -27,12 +27,12 @@ from llmhw.mapping.scenario import Scenario
 
 # Parameters fitted per family, and those fixed at their defaults (too weakly constrained by
 # the data to fit without overfitting).
-FIT_FAMILY = ("compute_eff_max", "compute_m_half", "compute_eff_floor", "attention_eff", "memory_eff_max",
-              "memory_bytes_half", "comm_latency_s")
-FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "ttft_sync")
+FIT_FAMILY = ("compute_eff_max", "compute_m_half", "compute_eff_floor", "compute_n_half", "attention_eff",
+              "memory_eff_max", "memory_bytes_half", "comm_latency_s")
+FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "queue_factor")
 ENGINE_BOUNDS = {"step_overhead_s": (0.0, 0.05), "token_overhead_s": (0.0, 1e-4), "request_overhead_s": (0.0, 1.0),
-                 "ttft_sync": (0.0, 0.5)}
-LOG_PARAMS = {"compute_m_half", "memory_bytes_half", "kernel_overhead_s", "comm_latency_s", "step_overhead_s",
+                 "queue_factor": (0.0, 2.0)}
+LOG_PARAMS = {"compute_m_half", "compute_n_half", "memory_bytes_half", "kernel_overhead_s", "comm_latency_s", "step_overhead_s",
               "token_overhead_s", "request_overhead_s"}
 
 
@@ -88,6 +88,15 @@ def log_errors(points: list[Point]) -> np.ndarray:
     return np.log(np.maximum(pred, 1e-30) / meas)
 
 
+def _metric_weights(points: list[Point]) -> np.ndarray:
+    """Each metric counts equally in a fit, however many rows it has (TTFT rows are fewer than
+    throughput rows, and would otherwise be traded away)."""
+    counts: dict[str, int] = defaultdict(int)
+    for p in points:
+        counts[p.case.metric] += 1
+    return np.array([1.0 / math.sqrt(counts[p.case.metric]) for p in points]) * math.sqrt(len(points) / len(counts))
+
+
 def _to_x(values: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
     return np.array([math.log(max(values[n], 1e-12)) if n in LOG_PARAMS else values[n] for n in names])
 
@@ -120,9 +129,11 @@ def fit_family(points: list[Point], start: FamilyParams) -> FamilyParams:
     names = FIT_FAMILY
     base = asdict(start)
 
+    w = _metric_weights(points)
+
     def fun(x: np.ndarray) -> np.ndarray:
         _set_family(points, FamilyParams(**{**base, **_from_x(x, names)}))
-        return log_errors(points)
+        return w * log_errors(points)
 
     lo, hi = _bounds(names, BOUNDS)
     x = _least_squares(fun, _to_x(base, names), lo, hi)
@@ -135,9 +146,11 @@ def fit_engine(points: list[Point], name: str, start: EngineProfile) -> dict[str
     names = FIT_ENGINE
     base = {n: getattr(start, n) for n in names}
 
+    w = _metric_weights(points)
+
     def fun(x: np.ndarray) -> np.ndarray:
         _set_engine(points, name, _from_x(x, names))
-        return log_errors(points)
+        return w * log_errors(points)
 
     lo, hi = _bounds(names, ENGINE_BOUNDS)
     x = _least_squares(fun, _to_x(base, names), lo, hi)

@@ -23,6 +23,7 @@ class FamilyParams:
     compute_eff_max: float
     compute_m_half: float
     compute_eff_floor: float
+    compute_n_half: float
     attention_eff: float
     memory_eff_max: float
     memory_bytes_half: float
@@ -47,7 +48,7 @@ class EngineProfile:
     native_fp8: bool
     max_batch: int
     prefill_chunk_tokens: int
-    ttft_sync: float
+    queue_factor: float
 
 
 # Physical bounds the fit may not leave: an efficiency is a fraction of peak.
@@ -55,6 +56,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "compute_eff_max": (0.05, 1.0),
     "compute_m_half": (1.0, 4096.0),
     "compute_eff_floor": (0.01, 1.0),
+    "compute_n_half": (0.0, 4096.0),
     "attention_eff": (0.05, 1.0),
     "memory_eff_max": (0.05, 1.0),
     "memory_bytes_half": (0.0, 1.0e9),

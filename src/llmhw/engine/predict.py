@@ -8,8 +8,10 @@ r = ceil(batch / dp) of them. In steady state every request costs one prefill an
 
     e2e  = r x T_prefill + output_tokens x T_decode(r)          (time a request is in flight)
     output_tok_s = batch x output_tokens / e2e                  (Little's law)
-    ttft = T_prefill + the wait for prefills ahead of it and for the step in progress
+    ttft = T_prefill + the wait for prefills queued ahead of it and for the step in progress
     tpot = (e2e - ttft) / (output_tokens - 1)
+
+(docs/engine.md gives the queueing term and the attention-data-parallel coupling.)
 
 T_decode is one decode step with the r requests at the middle of their output (contexts spread
 evenly over [input, input + output] average to that), T_prefill one prompt's prefill.
@@ -97,6 +99,7 @@ class Engine:
         if s.engine == "ideal":
             from dataclasses import replace
             self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
+                                  compute_n_half=0.0,
                                   attention_eff=1.0,
                                   memory_eff_max=1.0, memory_bytes_half=0.0, kernel_overhead_s=0.0,
                                   comm_latency_s=0.0, comm_bw_eff=1.0)
@@ -124,14 +127,15 @@ class Engine:
         c = self._price(decode_step(self.scenario.model, np.maximum(np.asarray(requests, float) / pp, 1.0), context))
         return StepCost(c.compute_s * pp, c.memory_s * pp, c.comm_s * pp, c.overhead_s * pp)
 
-    def prefill_cost(self, prompt: Any) -> StepCost:
-        """Prefill of one prompt through all pipeline stages, in chunks of the engine's size."""
+    def prefill_cost(self, prompt: Any, prompts: Any = 1.0) -> StepCost:
+        """Prefill of ``prompts`` prompts together through all pipeline stages, in chunks of the
+        engine's size."""
         pp = self.scenario.parallelism.pp
         L = np.asarray(prompt, dtype=float)
         chunk = float(self.profile.prefill_chunk_tokens)
-        n_chunks = np.ceil(L / chunk)
-        # Price the prompt in one pass, then add the weight re-reads of the extra chunks.
-        c = self._price(prefill_step(self.scenario.model, L))
+        n_chunks = np.ceil(L * prompts / chunk)
+        # Price the prompts in one pass, then add the weight re-reads of the extra chunks.
+        c = self._price(prefill_step(self.scenario.model, L, prompts))
         extra = (n_chunks - 1) * (self.memory.weights / (self.scenario.chip.memory_bandwidth_bytes_per_s
                                                           * self.params.memory_eff_max))
         return StepCost(c.compute_s * pp, c.memory_s * pp + extra * pp, c.comm_s * pp, c.overhead_s * pp)
@@ -163,14 +167,22 @@ class Engine:
         pre = self.prefill_cost(isl_m)
         t_dec, t_pf = dec.total_s, pre.total_s
         req = self.profile.request_overhead_s
-        work = r * t_pf + osl_m * t_dec + req
-        # Waiting for prefill: a new request finds ttft_sync x (r - 1) others queued ahead of it
-        # (closed-loop arrivals come in cohorts), plus random-arrival queueing (M/D/1 at the
-        # prefill load rho) and half a step in progress.
-        rho = np.minimum(r * t_pf / work, 0.95)
+        # Queued prompts are prefilled together, as many as fit in one chunk: each costs t_q.
+        chunk_prompts = np.maximum(np.floor(self.profile.prefill_chunk_tokens / np.maximum(isl_m, 1.0)), 1.0)
+        t_q = self.prefill_cost(isl_m, chunk_prompts).total_s / chunk_prompts
+        # With attention data-parallel MoE the replicas step together (they meet at every MoE
+        # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
+        coupled = dp > 1 and s.model.is_moe
+        Q = B if coupled else r
+        S = Q * t_q                                   # prefill work of one cohort of requests
+        W = (1.0 - s.workload.length_ratio) * osl_m * t_dec   # spread of a cohort's arrivals
+        # A new request waits behind the cohort members that arrived before it: all of them
+        # ((Q - 1) / 2 on average) when the cohort arrives at once, a share S / (S + W) when
+        # output-length spread staggers the arrivals over W.
+        queued = self.profile.queue_factor * (Q - 1) / 2 * S / (S + W + 1e-12)
         others = (r - 1) / r
-        queued = self.profile.ttft_sync * (r - 1) + others * rho / (2 * (1 - rho))
-        ttft = t_pf + queued * t_pf + others * t_dec / 2 + req
+        ttft = t_pf + queued * t_q + others * t_dec / 2 + req
+        work = Q * t_q + osl_m * t_dec + req
         e2e = np.maximum(work, ttft + (osl_m - 1) * t_dec)
         tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)
         osl = osl_m

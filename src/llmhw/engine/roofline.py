@@ -2,11 +2,11 @@
 
 Each operator takes max(compute time, memory time) plus a launch overhead:
 
-    compute = FLOPs / (peak[dtype] x compute_eff(m))      compute_eff(m) = eff_max x max(m / (m + m_half), floor)
+    compute = FLOPs / (peak[dtype] x compute_eff)   compute_eff = eff_max x max(m / (m + m_half), floor) x n / (n + n_half)
     memory  = bytes / (bandwidth x memory_eff(bytes))     memory_eff(b)  = eff_max x b / (b + b_half)
 
-so a GEMM with few tokens (decode, or a lightly loaded expert) cannot reach peak FLOP/s, and a
-small read cannot reach peak bandwidth. Collectives are priced by ``comm.collective_time``.
+so a GEMM with few tokens (decode, or a lightly loaded expert) or a thin weight slice (a high TP
+degree) cannot reach peak FLOP/s, and a small read cannot reach peak bandwidth. Collectives are priced by ``comm.collective_time``.
 Every quantity is a numpy array: one call prices a whole sweep.
 """
 
@@ -82,7 +82,8 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         else:
             peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))[1]
             m = np.asarray(op.m, dtype=float)
-            eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor)
+            eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
+                * (op.n / (op.n + fp.compute_n_half))
             t_c = np.asarray(op.flops, dtype=float) / (peak * eff)
         cbound = t_c > t_m
         compute = compute + op.count * np.where(cbound, t_c, 0.0)

@@ -10,7 +10,8 @@ A step is described by per-replica arrays (see :class:`Step`). The engine prices
 (``engine/``); this module only counts.
 
 Conventions: 2 FLOPs per multiply-add. A GEMM's ``m`` is its token dimension (the rows that
-share one read of the weights), which decides how close it can get to peak compute.
+share one read of the weights) and ``n`` the narrower of its two weight dimensions on this chip
+(tensor parallelism shrinks it); together they decide how close it can get to peak compute.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Op:
     kv_write_bytes: Array = 0.0
     act_bytes: Array = 0.0         # activations in + out
     m: Array = 1.0                 # GEMM token dimension
+    n: float = 1.0e9               # GEMM's narrowest weight dimension on the chip (TP shrinks it)
     weight_precision: str = "bf16"
     collective: str = ""           # all_reduce, all_to_all, all_gather, send
     comm_bytes: Array = 0.0        # message size per chip
@@ -186,18 +188,19 @@ class OperatorModel:
         for g in self.groups:
             n = g.count
             ops.append(Op("qkv_proj", "gemm", n, flops=2 * T * qkv_p, weight_bytes=qkv_p * self.wb,
-                          act_bytes=T * (h + q_out) * self.ab, m=T, weight_precision=wp))
+                          act_bytes=T * (h + q_out) * self.ab, m=T, n=min(h, q_out), weight_precision=wp))
             if kvb_p:
                 ops.append(Op("kv_b_proj", "gemm", n, flops=2 * T * kvb_p, weight_bytes=kvb_p * self.wb,
                               act_bytes=T * (m.mla.kv_lora_rank * 2 + heads * (dk + dv)) * self.ab,
-                              m=T, weight_precision=wp))
+                              m=T, n=m.mla.kv_lora_rank, weight_precision=wp))
             pairs = step.attended_sliding if g.attention == "sliding" else step.attended_full
             read = step.kv_read_sliding if g.attention == "sliding" else step.kv_read_full
             ops.append(Op("attention", "attention", n, flops=2 * heads * (dk + dv) * np.asarray(pairs, float),
                           kv_read_bytes=np.asarray(read, float) * kv_tok_bytes, kv_write_bytes=T * kv_tok_bytes,
                           act_bytes=T * heads * (dk + dv) * self.ab, m=T))
             ops.append(Op("o_proj", "gemm", n, flops=2 * T * o_p, weight_bytes=o_p * self.wb,
-                          act_bytes=T * (m.attn_out_width / tp + h) * self.ab, m=T, weight_precision=wp))
+                          act_bytes=T * (m.attn_out_width / tp + h) * self.ab, m=T, n=m.attn_out_width / tp,
+                          weight_precision=wp))
             if tp > 1:
                 ops.append(Op("attn_all_reduce", "comm", n, collective="all_reduce", comm_bytes=T * h * self.ab,
                               group=tp))
@@ -205,7 +208,7 @@ class OperatorModel:
                 fp = m.dense_ffn_params / tp
                 ops.append(Op("ffn", "gemm", n, flops=2 * T * fp, weight_bytes=fp * self.wb,
                               act_bytes=T * (2 * h + 3 * m.intermediate_size / tp) * self.ab, m=T,
-                              weight_precision=wp))
+                              n=m.intermediate_size / tp, weight_precision=wp))
                 if tp > 1:
                     ops.append(Op("ffn_all_reduce", "comm", n, collective="all_reduce",
                                   comm_bytes=T * h * self.ab, group=tp))
@@ -234,16 +237,17 @@ class OperatorModel:
         pairs_here = group_tokens * k / ep
         ops = [
             Op("router", "gemm", n, flops=2 * T * m.router_params, weight_bytes=m.router_params * self.wb,
-               act_bytes=T * (h + E) * self.ab, m=T, weight_precision=wp),
+               act_bytes=T * (h + E) * self.ab, m=T, n=E, weight_precision=wp),
             Op("experts", "gemm", n, flops=2 * pairs_here * expert_chip, weight_bytes=touched * expert_chip * self.wb,
                act_bytes=pairs_here * (2 * h + 3 * moe.expert_intermediate_size / per_expert_split) * self.ab,
-               m=np.maximum(pairs_here / np.maximum(touched, 1e-9), 1.0), weight_precision=wp),
+               m=np.maximum(pairs_here / np.maximum(touched, 1e-9), 1.0),
+               n=moe.expert_intermediate_size / per_expert_split, weight_precision=wp),
         ]
         if moe.n_shared_experts:
             sp = m.shared_expert_params / tp
             ops.append(Op("shared_experts", "gemm", n, flops=2 * T * sp, weight_bytes=sp * self.wb,
                           act_bytes=T * (2 * h + 3 * moe.shared_intermediate_size / tp) * self.ab, m=T,
-                          weight_precision=wp))
+                          n=moe.shared_intermediate_size / tp, weight_precision=wp))
         if dp > 1:
             # Attention data-parallel: tokens travel to their experts' chips and back.
             msg = T * min(k, ep) * h * self.ab
@@ -260,7 +264,8 @@ class OperatorModel:
         lg = np.asarray(step.logits, dtype=float)
         shard = V * h / tp
         ops = [Op("lm_head", "gemm", 1, flops=2 * lg * shard, weight_bytes=shard * self.eb,
-                  act_bytes=lg * (h * self.ab + V / tp * 4.0), m=lg, weight_precision=s.precision.embedding_precision)]
+                  act_bytes=lg * (h * self.ab + V / tp * 4.0), m=lg, n=min(h, V / tp),
+                  weight_precision=s.precision.embedding_precision)]
         if tp > 1:
             ops.append(Op("logits_gather", "comm", 1, collective="all_gather", comm_bytes=lg * V / tp * 4.0, group=tp))
         return ops

@@ -24,6 +24,8 @@ class FamilyParams:
     compute_m_half: float
     compute_eff_floor: float
     compute_n_half: float
+    fp8_eff: float
+    fp4_eff: float
     attention_eff: float
     memory_eff_max: float
     memory_bytes_half: float
@@ -57,6 +59,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "compute_m_half": (1.0, 4096.0),
     "compute_eff_floor": (0.01, 1.0),
     "compute_n_half": (0.0, 4096.0),
+    "fp8_eff": (0.2, 1.0),
+    "fp4_eff": (0.2, 1.0),
     "attention_eff": (0.05, 1.0),
     "memory_eff_max": (0.05, 1.0),
     "memory_bytes_half": (0.0, 1.0e9),

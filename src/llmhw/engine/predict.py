@@ -99,7 +99,7 @@ class Engine:
         if s.engine == "ideal":
             from dataclasses import replace
             self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
-                                  compute_n_half=0.0,
+                                  compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0,
                                   attention_eff=1.0,
                                   memory_eff_max=1.0, memory_bytes_half=0.0, kernel_overhead_s=0.0,
                                   comm_latency_s=0.0, comm_bw_eff=1.0)

@@ -80,7 +80,8 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         if op.kind == "attention":
             t_c = np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
         else:
-            peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))[1]
+            dtype, peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
+            peak *= fp.fp4_eff if dtype == "fp4" else fp.fp8_eff if dtype == "fp8" else 1.0
             m = np.asarray(op.m, dtype=float)
             eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
                 * (op.n / (op.n + fp.compute_n_half))

@@ -167,13 +167,14 @@ class Engine:
         pre = self.prefill_cost(isl_m)
         t_dec, t_pf = dec.total_s, pre.total_s
         req = self.profile.request_overhead_s
-        # Queued prompts are prefilled together, as many as fit in one chunk: each costs t_q.
-        chunk_prompts = np.maximum(np.floor(self.profile.prefill_chunk_tokens / np.maximum(isl_m, 1.0)), 1.0)
-        t_q = self.prefill_cost(isl_m, chunk_prompts).total_s / chunk_prompts
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
         coupled = dp > 1 and s.model.is_moe
         Q = B if coupled else r
+        # Queued prompts are prefilled together, as many as fit in one chunk (and as there are
+        # requests): each costs t_q.
+        chunk_prompts = np.clip(np.floor(self.profile.prefill_chunk_tokens / np.maximum(isl_m, 1.0)), 1.0, Q)
+        t_q = self.prefill_cost(isl_m, chunk_prompts).total_s / chunk_prompts
         S = Q * t_q                                   # prefill work of one cohort of requests
         W = (1.0 - s.workload.length_ratio) * osl_m * t_dec   # spread of a cohort's arrivals
         # A new request waits behind the cohort members that arrived before it: all of them

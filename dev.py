@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up a virtual environment and run llmhw's main job or its tests.
 
-    python3 dev.py demo    # the main job: predictions on the shipped example scenarios
+    python3 dev.py demo    # the main job: fits and predictions on the examples, then validation
     python3 dev.py test    # lint and the whole test suite
 
 Needs only Python 3.11+ (with its standard venv module) and the package index.
@@ -52,6 +52,8 @@ def demo() -> None:
     sh(llmhw, "show", "llama-3.1-70b")
     for scenario in sorted((ROOT / "examples").glob("*.yaml")):
         sh(llmhw, "fit", scenario.relative_to(ROOT))
+        sh(llmhw, "predict", scenario.relative_to(ROOT))
+    sh(llmhw, "validate")
 
 
 def test() -> None:

@@ -183,3 +183,16 @@ def test_predict_batch_jsonl(run_cli, tmp_path):
     assert len(lines) == 4
     assert "tpot_s" in lines[0] and "tpot_s" in lines[3]
     assert lines[1]["error"]["line"] == 2 and lines[2]["error"]["field"] == "model"
+
+
+def test_validation_error_against_published_measurements():
+    # The shipped calibration against the shipped measurements (docs/validation.md has the
+    # full report). Loose bounds: this guards against regressions, it does not chase rows.
+    from llmhw.engine.validate import run
+
+    res = run()
+    assert len(res.rows) >= 500
+    s = res.summary
+    assert s[("all", "all")]["median"] < 0.20
+    for metric in ("tpot_s", "ttft_s", "output_tok_s", "output_tok_s_per_chip", "tok_s_per_user"):
+        assert s[("all", metric)]["median"] < 0.30, metric

@@ -29,9 +29,9 @@ from llmhw.mapping.scenario import Scenario
 # the data to fit without overfitting).
 FIT_FAMILY = ("compute_eff_max", "compute_m_half", "compute_eff_floor", "compute_n_half", "fp8_eff", "fp4_eff",
               "attention_eff", "memory_eff_max", "memory_bytes_half", "comm_latency_s")
-FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "queue_factor")
+FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "queue_factor", "dp_admission_wait_steps")
 ENGINE_BOUNDS = {"step_overhead_s": (0.0, 0.05), "token_overhead_s": (0.0, 1e-4), "request_overhead_s": (0.0, 1.0),
-                 "queue_factor": (0.0, 2.0)}
+                 "queue_factor": (0.0, 2.0), "dp_admission_wait_steps": (0.0, 100.0)}
 LOG_PARAMS = {"compute_m_half", "compute_n_half", "memory_bytes_half", "kernel_overhead_s", "comm_latency_s", "step_overhead_s",
               "token_overhead_s", "request_overhead_s"}
 

@@ -51,6 +51,7 @@ class EngineProfile:
     max_batch: int
     prefill_chunk_tokens: int
     queue_factor: float
+    dp_admission_wait_steps: float
 
 
 # Physical bounds the fit may not leave: an efficiency is a fraction of peak.

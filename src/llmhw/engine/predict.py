@@ -182,7 +182,8 @@ class Engine:
         # output-length spread staggers the arrivals over W.
         queued = self.profile.queue_factor * (Q - 1) / 2 * S / (S + W + 1e-12)
         others = (r - 1) / r
-        ttft = t_pf + queued * t_q + others * t_dec / 2 + req
+        admission = self.profile.dp_admission_wait_steps * t_dec if coupled else 0.0
+        ttft = t_pf + queued * t_q + others * t_dec / 2 + admission + req
         work = Q * t_q + osl_m * t_dec + req
         e2e = np.maximum(work, ttft + (osl_m - 1) * t_dec)
         tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)

@@ -140,9 +140,24 @@ class Engine:
                                                           * self.params.memory_eff_max))
         return StepCost(c.compute_s * pp, c.memory_s * pp + extra * pp, c.comm_s * pp, c.overhead_s * pp)
 
+    # Large sweeps are priced in blocks that stay in the CPU cache: each metric is a chain of
+    # element-wise numpy passes, and a block of this size is about twice as fast as one pass
+    # over millions of points.
+    BLOCK = 16384
+
     def evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> dict[str, np.ndarray]:
         """Every metric as arrays over the broadcast of the three inputs. ``batch`` may hold -1
         for 'max' (the largest batch that fits, capped by the engine's max_batch)."""
+        B, isl, osl = np.broadcast_arrays(np.asarray(batch, dtype=float), np.asarray(input_tokens, dtype=float),
+                                          np.asarray(output_tokens, dtype=float))
+        if B.size <= self.BLOCK:
+            return self._evaluate(B, isl, osl)
+        shape = B.shape
+        flat = [a.ravel() for a in (B, isl, osl)]
+        parts = [self._evaluate(*(a[k:k + self.BLOCK] for a in flat)) for k in range(0, B.size, self.BLOCK)]
+        return {key: np.concatenate([p[key] for p in parts]).reshape(shape) for key in parts[0]}
+
+    def _evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> dict[str, np.ndarray]:
         s = self.scenario
         dp = s.parallelism.dp
         B = np.asarray(batch, dtype=float)

@@ -18,6 +18,7 @@ from llmhw.engine import calibrate as cal
 class ValidationResult:
     rows: list[cal.Row]
     summary: dict[tuple[str, str], dict[str, float]]
+    flagged: list[tuple[cal.Row, str]] = field(default_factory=list)
     cv_chip: list[cal.Row] = field(default_factory=list)
     cv_kfold: list[cal.Row] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
@@ -34,16 +35,19 @@ class ValidationResult:
                 "kfold": [{"family": f, "metric": m, **v} for (f, m), v in sorted(cal.summarize(self.cv_kfold).items())],
             },
             "points": rows(self.rows),
+            "flagged": [{**r.__dict__, "reason": why} for r, why in self.flagged],
             "skipped": [{"row": r, "reason": why} for r, why in self.skipped],
         }
 
 
 def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: bool = False,
         log: Callable[[str], None] = lambda s: None) -> ValidationResult:
-    from llmhw.validation.cases import load_cases
+    from llmhw.validation.cases import flagged, load_cases
 
     cases, skips = load_cases()
-    points, failed = cal.prepare(cases)
+    flags = flagged()
+    points, failed = cal.prepare([c for c in cases if c.row not in flags])
+    flagged_points, _ = cal.prepare([c for c in cases if c.row in flags])
     skipped = [(s.row, s.reason) for s in skips] + [(c.row, why) for c, why in failed]
     fitted = None
     if fit:
@@ -51,7 +55,8 @@ def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: b
         if write_calibration:
             _write_calibration(cal.params_table(fitted))
     rows = cal.score(points)
-    res = ValidationResult(rows, cal.summarize(rows), skipped=sorted(skipped), fitted=fitted)
+    res = ValidationResult(rows, cal.summarize(rows), skipped=sorted(skipped), fitted=fitted,
+                           flagged=[(r, flags[r.row]) for r in cal.score(flagged_points)])
     if cross_validate:
         current = fitted or {"families": {}, "engines": {}}
         res.cv_chip = cal.cross_validate(points, current, how="chip", log=log)
@@ -103,6 +108,13 @@ def markdown(res: ValidationResult) -> str:
         lines.append(f"| {f} | {m} | {v['n']} | {_pct(v['median'])} | {_pct(v['worst'])} ({v['worst_row']}) | "
                      f"{_pct(k['median']) if k else '-'} | {_pct(c['median']) if c else '-'} |")
     lines += ["", f"Rows not mapped to a scenario: {len(res.skipped)} (reasons at the end).", "",
+              "## Rows no plausible model reaches", "",
+              "Predicted and listed here, but left out of the fit and of the table above "
+              "(`src/llmhw/validation/flags.yaml`).", "",
+              "| row | chip | metric | measured | predicted | error | why |", "|---:|---|---|---:|---:|---:|---|"]
+    for r, why in sorted(res.flagged, key=lambda x: x[0].row):
+        lines.append(f"| {r.row} | {r.chip} | {r.metric} | {r.measured:.4g} | {r.predicted:.4g} | {_pct(r.ape)} | {why} |")
+    lines += ["",
               "## Every point", "", "| row | family | chip | metric | measured | predicted | error |",
               "|---:|---|---|---|---:|---:|---:|"]
     for r in sorted(res.rows, key=lambda r: r.row):

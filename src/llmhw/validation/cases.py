@@ -463,6 +463,16 @@ def _load() -> tuple[tuple[Case, ...], tuple[Skip, ...]]:
     return tuple(cases), tuple(skips)
 
 
+@cache
+def flagged() -> dict[int, str]:
+    """Rows no plausible model reaches (flags.yaml): row -> why. Predicted and reported, but
+    neither fitted nor counted in the headline error."""
+    import yaml
+
+    raw = yaml.safe_load(resources.files("llmhw.validation").joinpath("flags.yaml").read_text())
+    return {row: " ".join(f["reason"].split()) for f in raw["flags"] for row in f["rows"]}
+
+
 def load_cases() -> tuple[list[Case], list[Skip]]:
     """Every row of the shipped measurements.csv as a Case or a Skip, in row order."""
     cases, skips = _load()

@@ -113,6 +113,10 @@ class Engine:
                              field="hardware", accepted="a chip or system with scale_up or scale_out")
         self.ops = OperatorModel(s)
         self.memory = _memory_model(s)
+        # The prompt chunk: the scenario's when it sets one, else the engine's own default.
+        w = s.workload
+        self.chunk = float(w.prefill_chunk_tokens if "prefill_chunk_tokens" in w.model_fields_set
+                           else self.profile.prefill_chunk_tokens)
 
     def _price(self, step: Any) -> StepCost:
         s = self.scenario
@@ -132,8 +136,7 @@ class Engine:
         engine's size."""
         pp = self.scenario.parallelism.pp
         L = np.asarray(prompt, dtype=float)
-        chunk = float(self.profile.prefill_chunk_tokens)
-        n_chunks = np.ceil(L * prompts / chunk)
+        n_chunks = np.ceil(L * prompts / self.chunk)
         # Price the prompts in one pass, then add the weight re-reads of the extra chunks.
         c = self._price(prefill_step(self.scenario.model, L, prompts))
         extra = (n_chunks - 1) * (self.memory.weights / (self.scenario.chip.memory_bandwidth_bytes_per_s
@@ -164,7 +167,7 @@ class Engine:
         isl = np.asarray(input_tokens, dtype=float)
         osl = np.asarray(output_tokens, dtype=float)
         B, isl, osl = np.broadcast_arrays(B, isl, osl)
-        chunk = float(s.workload.prefill_chunk_tokens)
+        chunk = self.chunk
         ctx = isl + osl
         r_max = self.memory.max_requests(ctx, isl, chunk)
         B = np.where(B < 0, np.minimum(r_max * dp, self.profile.max_batch), B)
@@ -188,7 +191,7 @@ class Engine:
         Q = B if coupled else r
         # Queued prompts are prefilled together, as many as fit in one chunk (and as there are
         # requests): each costs t_q.
-        chunk_prompts = np.clip(np.floor(self.profile.prefill_chunk_tokens / np.maximum(isl_m, 1.0)), 1.0, Q)
+        chunk_prompts = np.clip(np.floor(chunk / np.maximum(isl_m, 1.0)), 1.0, Q)
         t_q = self.prefill_cost(isl_m, chunk_prompts).total_s / chunk_prompts
         S = Q * t_q                                   # prefill work of one cohort of requests
         W = (1.0 - s.workload.length_ratio) * osl_m * t_dec   # spread of a cohort's arrivals

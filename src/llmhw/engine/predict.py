@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from llmhw.engine.params import engine_profile, family_key, family_params
-from llmhw.engine.roofline import StepCost, price_ops
+from llmhw.engine.roofline import StepCost, price_ops, tier_model
 from llmhw.errors import LlmhwError
-from llmhw.mapping.fit import LOGIT_BYTES, activation_elements_per_token
+from llmhw.mapping.fit import LOGIT_BYTES, activation_elements_per_token, placement_for
 from llmhw.mapping.operators import OperatorModel, decode_step, prefill_step
 from llmhw.mapping.scenario import Scenario
 from llmhw.mapping.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
@@ -40,14 +40,18 @@ METRICS = ("ttft_s", "tpot_s", "e2e_s", "output_tok_s", "output_tok_s_per_chip",
 
 @dataclass
 class _Memory:
+    """Per-chip memory of the most loaded chip as closed forms in (requests, context), placed
+    on the chip's tiers (mapping/placement.py)."""
+
     weights: float
     kv_per_token_full: float      # bytes per context token, summed over the stage's full layers
     kv_per_token_sliding: float   # the same for sliding layers (capped at the window)
     window: float
     act_per_token: float
     logits_per_request: float
-    usable: float
-    capacity: float
+    usable: tuple[float, ...]     # per tier
+    capacity: tuple[float, ...]   # per tier
+    where: dict[str, int]         # tensor class -> tier
 
     def kv(self, r: Any, ctx: Any) -> Any:
         return r * (self.kv_per_token_full * ctx + self.kv_per_token_sliding * np.minimum(ctx, self.window))
@@ -55,22 +59,42 @@ class _Memory:
     def act(self, r: Any, isl: Any, chunk: float) -> Any:
         return np.maximum(r, np.minimum(isl, chunk)) * self.act_per_token + r * self.logits_per_request
 
-    def max_requests(self, ctx: Any, isl: Any, chunk: float) -> Any:
-        """Largest r with weights + kv + activations <= usable (closed form, both regimes of
-        the activation term)."""
-        free = self.usable - self.weights
-        per = self.kv(1.0, ctx) + self.logits_per_request
-        t0 = np.minimum(isl, chunk)
-        # Regime 1: r <= prompt chunk, activations fixed at the chunk.
-        r1 = np.floor((free - t0 * self.act_per_token) / per)
-        r1 = np.minimum(r1, t0)
-        # Regime 2: r > chunk, activations grow with r.
-        r2 = np.floor(free / (per + self.act_per_token))
+    def loads(self, r: Any, ctx: Any, isl: Any, chunk: float) -> list[Any]:
+        out: list[Any] = [0.0] * len(self.usable)
+        out[self.where["weights"]] = out[self.where["weights"]] + self.weights
+        out[self.where["kv_cache"]] = out[self.where["kv_cache"]] + self.kv(r, ctx)
+        out[self.where["activations"]] = out[self.where["activations"]] + self.act(r, isl, chunk)
+        return out
+
+    def fits(self, r: Any, ctx: Any, isl: Any, chunk: float) -> Any:
+        ok = True
+        for load, u in zip(self.loads(r, ctx, isl, chunk), self.usable, strict=True):
+            ok = ok & (load <= u)
+        return ok
+
+    @staticmethod
+    def _largest(free: Any, per_request: Any, act_per_token: float, t0: Any) -> Any:
+        """Largest r with r x per_request + max(r, t0) x act_per_token <= free."""
+        per = np.maximum(per_request, 1e-30)
+        r1 = np.minimum(np.floor((free - t0 * act_per_token) / per), t0)
+        r2 = np.floor(free / (per + act_per_token))
         r2 = np.where(r2 > t0, r2, 0)
         return np.maximum(np.maximum(r1, r2), 0)
 
+    def max_requests(self, ctx: Any, isl: Any, chunk: float) -> Any:
+        """Largest r that fits on every tier (closed form, both regimes of the activation term)."""
+        w, k, a = self.where["weights"], self.where["kv_cache"], self.where["activations"]
+        t0 = np.minimum(isl, chunk)
+        free = [u - (self.weights if i == w else 0.0) for i, u in enumerate(self.usable)]
+        kv1 = self.kv(1.0, ctx)
+        if k == a:
+            return self._largest(free[k], kv1 + self.logits_per_request, self.act_per_token, t0)
+        r_kv = np.maximum(np.floor(free[k] / np.maximum(kv1, 1e-30)), 0)
+        r_act = self._largest(free[a], self.logits_per_request, self.act_per_token, t0)
+        return np.minimum(r_kv, r_act)
 
-def _memory_model(s: Scenario) -> _Memory:
+
+def _memory_model(s: Scenario, where: dict[str, int]) -> _Memory:
     m, p = s.model, s.parallelism
     shares = stage_shares(m, p, s.precision.weights, s.precision.embedding_precision, s.precision.kv_cache, 1)
     heavy = max(shares, key=lambda sh: sh.weight_bytes)
@@ -78,12 +102,19 @@ def _memory_model(s: Scenario) -> _Memory:
     kvt = kv_elements_per_token_per_chip(m, p.tp) * bytes_per_element(s.precision.kv_cache)
     n_full = sum(1 for i in layers if m.layer_attention[i] == "full")
     n_slide = len(layers) - n_full
-    cap = s.chip.memory_capacity_bytes
+    caps = tuple(t.capacity_bytes for t in s.chip.memory)
     return _Memory(
         weights=heavy.weight_bytes, kv_per_token_full=kvt * n_full, kv_per_token_sliding=kvt * n_slide,
         window=float(m.sliding_window or 0),
         act_per_token=activation_elements_per_token(m, p) * bytes_per_element(s.precision.activations),
-        logits_per_request=m.vocab_size / p.tp * LOGIT_BYTES, usable=cap * s.memory_utilization, capacity=cap)
+        logits_per_request=m.vocab_size / p.tp * LOGIT_BYTES,
+        usable=tuple(c * s.memory_utilization for c in caps), capacity=caps, where=dict(where))
+
+
+# A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
+KV_BLOCK_TOKENS = 16
+# Accelerators are depreciated over about five years; a memory that wears out sooner is flagged.
+SERVICE_LIFE_DAYS = 5 * 365.0
 
 
 class Engine:
@@ -112,7 +143,11 @@ class Engine:
             raise LlmhwError(f"{s.n_chips} chips of {chip.id} need an interconnect; the chip lists none",
                              field="hardware", accepted="a chip or system with scale_up or scale_out")
         self.ops = OperatorModel(s)
-        self.memory = _memory_model(s)
+        self.placement = placement_for(s)
+        self.memory = _memory_model(s, self.placement.where)
+        kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.model, s.parallelism.tp) \
+            * bytes_per_element(s.precision.kv_cache)
+        self.tiers = tier_model(chip, self.placement.where, kv_block)
         # The prompt chunk: the scenario's when it sets one, else the engine's own default.
         w = s.workload
         self.chunk = float(w.prefill_chunk_tokens if "prefill_chunk_tokens" in w.model_fields_set
@@ -121,7 +156,7 @@ class Engine:
     def _price(self, step: Any) -> StepCost:
         s = self.scenario
         return price_ops(self.ops.ops(step), s.chip, self.flops, s.precision.activations, self.params,
-                         self.profile, self.scale_up, self.scale_out, requests=step.logits)
+                         self.profile, self.scale_up, self.scale_out, requests=step.logits, tiers=self.tiers)
 
     def decode_cost(self, requests: Any, context: Any) -> StepCost:
         """One decode step of ``requests`` (per replica) at ``context``. With PP the requests are
@@ -129,7 +164,7 @@ class Engine:
         stage once per step."""
         pp = self.scenario.parallelism.pp
         c = self._price(decode_step(self.scenario.model, np.maximum(np.asarray(requests, float) / pp, 1.0), context))
-        return StepCost(c.compute_s * pp, c.memory_s * pp, c.comm_s * pp, c.overhead_s * pp)
+        return c.scaled(pp)
 
     def prefill_cost(self, prompt: Any, prompts: Any = 1.0) -> StepCost:
         """Prefill of ``prompts`` prompts together through all pipeline stages, in chunks of the
@@ -139,9 +174,11 @@ class Engine:
         n_chunks = np.ceil(L * prompts / self.chunk)
         # Price the prompts in one pass, then add the weight re-reads of the extra chunks.
         c = self._price(prefill_step(self.scenario.model, L, prompts))
-        extra = (n_chunks - 1) * (self.memory.weights / (self.scenario.chip.memory_bandwidth_bytes_per_s
-                                                          * self.params.memory_eff_max))
-        return StepCost(c.compute_s * pp, c.memory_s * pp + extra * pp, c.comm_s * pp, c.overhead_s * pp)
+        wt = self.tiers.weights
+        extra = (n_chunks - 1) * (self.memory.weights / (self.tiers.read_bw[wt] * self.params.memory_eff_max))
+        c = c.scaled(pp)
+        return StepCost(c.compute_s, c.memory_s + extra * pp, c.comm_s, c.overhead_s, c.tier_s,
+                        c.tier_read_bytes, c.tier_write_bytes)
 
     # Large sweeps are priced in blocks that stay in the CPU cache: each metric is a chain of
     # element-wise numpy passes, and a block of this size is about twice as fast as one pass
@@ -175,7 +212,8 @@ class Engine:
         kv = self.memory.kv(r, ctx)
         act = self.memory.act(r, isl, chunk)
         total = self.memory.weights + kv + act
-        fits = (total <= self.memory.usable) & (B >= 1)
+        fits = self.memory.fits(r, ctx, isl, chunk) & (B >= 1)
+        loads = self.memory.loads(r, ctx, isl, chunk)
 
         # Lengths vary per request in [ratio x L, L] (benchmark random range): the work follows
         # their means, the memory their maxima (above).
@@ -207,6 +245,16 @@ class Engine:
         tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)
         osl = osl_m
         out = B * osl / e2e
+        tiers = {}
+        for i, t in enumerate(s.chip.memory):
+            # Steady state per chip: every request's decode steps and its prefill, per e2e.
+            rd = (osl_m * dec.tier_read_bytes[i] + Q * t_q / np.maximum(t_pf, 1e-30) * pre.tier_read_bytes[i]) / e2e
+            wr = (osl_m * dec.tier_write_bytes[i] + Q * pre.tier_write_bytes[i]) / e2e
+            life = (t.capacity_bytes * t.write_endurance_cycles / np.maximum(wr, 1e-30) / 86400.0
+                    if t.write_endurance_cycles else np.full(B.shape, np.inf))
+            tiers.update({f"tier{i}_used_bytes": loads[i] + np.zeros(B.shape), f"tier{i}_decode_s": dec.tier_s[i],
+                          f"tier{i}_prefill_s": pre.tier_s[i], f"tier{i}_read_bytes_per_s": rd,
+                          f"tier{i}_write_bytes_per_s": wr, f"tier{i}_lifetime_days": np.where(wr > 0, life, np.inf)})
         return {
             "batch": B,
             "ttft_s": ttft,
@@ -222,8 +270,9 @@ class Engine:
             "kv_cache_bytes": kv,
             "activation_bytes": act,
             "total_bytes": total,
-            "capacity_bytes": np.full(B.shape, self.memory.capacity),
-            "usable_bytes": np.full(B.shape, self.memory.usable),
+            "capacity_bytes": np.full(B.shape, sum(self.memory.capacity)),
+            "usable_bytes": np.full(B.shape, sum(self.memory.usable)),
+            **tiers,
             "decode_step_s": t_dec,
             "prefill_s": t_pf,
             **{f"decode_{k}": v for k, v in _parts(dec).items()},
@@ -247,6 +296,7 @@ class Prediction:
     scenario: Scenario
     values: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    placement_where: dict[str, int] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -256,11 +306,24 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         v, s = self.values, self.scenario
+        tiers = s.chip.memory
         phases = {}
         for ph in ("prefill", "decode"):
             parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s")}
             phases[ph] = {**parts, "total_s": v["prefill_s" if ph == "prefill" else "decode_step_s"],
-                          "bound": _bound(parts)}
+                          "bound": _bound(parts),
+                          "memory_tiers_s": {t.id: v[f"tier{i}_{ph}_s"] for i, t in enumerate(tiers)}}
+        where = self.__dict__.get("placement_where", {})
+        memory_tiers = []
+        for i, t in enumerate(tiers):
+            life = v[f"tier{i}_lifetime_days"]
+            memory_tiers.append({
+                "name": t.id, "capacity_bytes": t.capacity_bytes, "used_bytes": v[f"tier{i}_used_bytes"],
+                "holds": [c for c, k in where.items() if k == i],
+                "read_bytes_per_s": v[f"tier{i}_read_bytes_per_s"], "write_bytes_per_s": v[f"tier{i}_write_bytes_per_s"],
+                "time_s": v[f"tier{i}_decode_s"],
+                "lifetime_days": None if life == float("inf") else life,
+            })
         return {
             "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
             "engine": s.engine, "parallelism": s.parallelism.model_dump(),
@@ -273,6 +336,7 @@ class Prediction:
             "max_batch": int(v["max_batch"]),
             "memory": {k: v[k] for k in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "total_bytes",
                                           "capacity_bytes", "usable_bytes")},
+            "memory_tiers": memory_tiers,
             "breakdown": phases,
             "notes": self.notes,
         }
@@ -287,14 +351,21 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     s = _scenario(scenario)
     w = s.workload
     batch = -1 if w.batch == "max" else int(w.batch)
-    arr = Engine(s).evaluate(batch, w.input_tokens, w.output_tokens)
+    eng = Engine(s)
+    arr = eng.evaluate(batch, w.input_tokens, w.output_tokens)
     values = {k: (bool(v) if v.dtype == bool else float(v)) for k, v in arr.items()}
     notes = []
+    for i, t in enumerate(s.chip.memory):
+        life = values[f"tier{i}_lifetime_days"]
+        if life < SERVICE_LIFE_DAYS:
+            notes.append(f"{t.id} wears out in {life:,.0f} days at this write rate "
+                         f"({values[f'tier{i}_write_bytes_per_s'] / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
+                         f"program/erase cycles), under a {SERVICE_LIFE_DAYS / 365:.0f}-year service life")
     if not values["fits"]:
         over = values["total_bytes"] - values["usable_bytes"]
         notes.append(f"does not fit: {over / 1e9:.2f} GB per chip over the usable "
                      f"{values['usable_bytes'] / 1e9:.2f} GB; metrics assume it did (see `llmhw fit`)")
-    return Prediction(s, values, notes)
+    return Prediction(s, values, notes, dict(eng.placement.where))
 
 
 def sweep(scenario: Scenario | dict[str, Any], *, batch: Any = None, input_tokens: Any = None,

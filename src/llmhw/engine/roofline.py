@@ -48,6 +48,56 @@ def gemm_dtype(weight_precision: str, activations: str, flops: dict[str, float],
     return activations
 
 
+PAGED_GRANULARITY = 512.0  # bytes
+
+
+@dataclass(frozen=True)
+class TierModel:
+    """Where each tensor class is read from, and the physics of each tier.
+
+    Tiers are read in parallel (separate interfaces: HBM stacks and HBF stacks, LPDDR and flash),
+    so an operator's memory time is that of its slowest tier. Each tier an operator touches adds
+    its access latency once (the first, dependent read; the rest streams behind it). Reads
+    smaller than a tier's access granularity cost a whole access (a flash page)."""
+
+    read_bw: tuple[float, ...]
+    write_bw: tuple[float, ...]
+    latency: tuple[float, ...]
+    granularity: tuple[float, ...]
+    weights: int = 0
+    kv: int = 0
+    act: int = 0
+    kv_access_bytes: float = 0.0     # bytes of one KV read (a cache block of one layer)
+
+    @property
+    def single(self) -> bool:
+        return self.weights == self.kv == self.act
+
+    def paged(self, tier: int) -> bool:
+        """Page-based devices (flash) read in pages of KBs; DRAM bursts of 32-64 B are below any
+        tensor access llmhw prices, so they amplify nothing."""
+        return self.granularity[tier] >= PAGED_GRANULARITY
+
+    def amplification(self, tier: int, access: Array) -> Array:
+        """Bytes moved per byte wanted when each access is ``access`` bytes (unknown: 1)."""
+        if not self.paged(tier):
+            return 1.0
+        g = self.granularity[tier]
+        a = np.asarray(access, dtype=float)
+        return np.where(a > 0, np.ceil(np.maximum(a, 1.0) / g) * g / np.maximum(a, 1.0), 1.0)
+
+
+def tier_model(chip: Chip, where: dict[str, int] | None = None, kv_access_bytes: float = 0.0) -> TierModel:
+    where = where or {"weights": 0, "kv_cache": 0, "activations": 0}
+    mem = chip.memory
+    return TierModel(
+        read_bw=tuple(t.bandwidth_bytes_per_s for t in mem),
+        write_bw=tuple(t.write_bandwidth_bytes_per_s or t.bandwidth_bytes_per_s for t in mem),
+        latency=tuple(t.latency_s or 0.0 for t in mem),
+        granularity=tuple(t.access_granularity_bytes or 0.0 for t in mem),
+        weights=where["weights"], kv=where["kv_cache"], act=where["activations"], kv_access_bytes=kv_access_bytes)
+
+
 @dataclass
 class StepCost:
     """Seconds of one step, and how they split."""
@@ -56,27 +106,68 @@ class StepCost:
     memory_s: Array       # in operators bound by memory traffic
     comm_s: Array         # collectives
     overhead_s: Array     # launches and the engine's per-step host time
+    tier_s: tuple[Array, ...] = ()           # memory seconds each tier spends (not only on the bound)
+    tier_read_bytes: tuple[Array, ...] = ()  # bytes read from each tier (page amplification included)
+    tier_write_bytes: tuple[Array, ...] = ()
 
     @property
     def total_s(self) -> Array:
         return self.compute_s + self.memory_s + self.comm_s + self.overhead_s
 
+    def scaled(self, k: float) -> StepCost:
+        return StepCost(self.compute_s * k, self.memory_s * k, self.comm_s * k, self.overhead_s * k,
+                        tuple(t * k for t in self.tier_s), tuple(b * k for b in self.tier_read_bytes),
+                        tuple(b * k for b in self.tier_write_bytes))
+
+
+def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
+    eff = fp.memory_eff_max * b / np.maximum(b + fp.memory_bytes_half, 1e-30)
+    return b / (bw * np.maximum(eff, 1e-12))
+
 
 def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: str, fp: FamilyParams,
               profile: EngineProfile, scale_up: Interconnect | None, scale_out: Interconnect | None,
-              requests: Array = 0.0) -> StepCost:
+              requests: Array = 0.0, tiers: TierModel | None = None) -> StepCost:
     """Seconds of one step; ``requests`` in the step each add the engine's per-token host time."""
-    bw = chip.memory_bandwidth_bytes_per_s
+    tm = tiers or tier_model(chip)
+    n_t = len(tm.read_bw)
     compute = memory = comm = 0.0
     launches = 0.0
+    tier_s: list[Array] = [0.0] * n_t
+    reads: list[Array] = [0.0] * n_t
+    writes: list[Array] = [0.0] * n_t
     act_peak = peak_for(flops, activations)[1]
     for op in ops:
         if op.kind == "comm":
             comm = comm + op.count * collective_time(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
             continue
-        b = np.asarray(op.bytes, dtype=float)
-        mem_eff = fp.memory_eff_max * b / (b + fp.memory_bytes_half)
-        t_m = b / (bw * np.maximum(mem_eff, 1e-12))
+        if tm.single and not tm.paged(tm.weights):
+            # One tier, byte-addressable: every class streams through the same interface.
+            i = tm.weights
+            b = np.asarray(op.bytes, dtype=float)
+            t_m = _read_time(b, tm.read_bw[i], fp) + tm.latency[i]
+            tier_s[i] = tier_s[i] + op.count * t_m
+            reads[i] = reads[i] + op.count * (b - op.kv_write_bytes)
+            writes[i] = writes[i] + op.count * op.kv_write_bytes
+        else:
+            r_t: list[Array] = [0.0] * n_t
+            w_t: list[Array] = [0.0] * n_t
+            if np.any(np.asarray(op.weight_bytes) > 0):
+                r_t[tm.weights] = r_t[tm.weights] + op.weight_bytes * tm.amplification(tm.weights, op.weight_bytes)
+            if np.any(np.asarray(op.kv_read_bytes) > 0):
+                r_t[tm.kv] = r_t[tm.kv] + op.kv_read_bytes * tm.amplification(tm.kv, tm.kv_access_bytes)
+            w_t[tm.kv] = w_t[tm.kv] + op.kv_write_bytes
+            r_t[tm.act] = r_t[tm.act] + op.act_bytes
+            t_m = 0.0
+            for i in range(n_t):
+                rb, wb = np.asarray(r_t[i], dtype=float), np.asarray(w_t[i], dtype=float)
+                if not (np.any(rb > 0) or np.any(wb > 0)):
+                    continue
+                t_i = _read_time(rb, tm.read_bw[i], fp) + _read_time(wb, tm.write_bw[i], fp) + tm.latency[i]
+                tier_s[i] = tier_s[i] + op.count * t_i
+                reads[i] = reads[i] + op.count * rb
+                writes[i] = writes[i] + op.count * wb
+                t_m = np.maximum(t_m, t_i)
         if op.kind == "attention":
             t_c = np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
         else:
@@ -93,4 +184,5 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     overhead = launches * fp.kernel_overhead_s + profile.step_overhead_s \
         + profile.token_overhead_s * np.asarray(requests, dtype=float)
     z = np.zeros(np.broadcast(compute, memory, comm).shape)
-    return StepCost(compute + z, memory + z, comm + z, overhead + z)
+    return StepCost(compute + z, memory + z, comm + z, overhead + z, tuple(t + z for t in tier_s),
+                    tuple(r + z for r in reads), tuple(w + z for w in writes))

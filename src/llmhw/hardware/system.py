@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -35,6 +35,17 @@ class System(Sourced):
     @property
     def label(self) -> str:
         return self.name or self.id
+
+    def replace(self, overrides: dict[str, Any] | None = None, **dotted: Any) -> System:
+        """A what-if copy: ``system.replace(**{"chip.memory": ["hbm3e", "hbf"]})``, or the same
+        paths as one mapping ``system.replace(overrides={"interconnect.hop_latency_s": 1e-7})``; a keyword
+        may spell the dots as ``__`` (``interconnect__hop_latency_s=1e-7``). Paths, values and
+        errors as a scenario's ``overrides:`` (docs/whatif.md)."""
+        from llmhw.mapping.overrides import apply_overrides
+
+        changes = dict(overrides or {})
+        changes.update({k.replace("__", "."): v for k, v in dotted.items()})
+        return apply_overrides(self, changes)
 
 
 def system_of(chip: Chip, n_chips: int) -> System:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
+from llmhw.mapping.placement import Placement, auto_placement, explicit_placement
 from llmhw.mapping.scenario import Parallelism, Scenario
 from llmhw.mapping.sharding import kv_heads_per_chip, kv_replication, stage_layers, stage_shares
 from llmhw.units import bytes_per_element, fmt_bytes
@@ -66,6 +67,7 @@ class FitResult:
     usable_bytes: float
     max_batch: int
     stage: int                      # pipeline stage of the most loaded chip
+    placement: Placement | None = None
     notes: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
 
@@ -73,13 +75,28 @@ class FitResult:
     def total_bytes(self) -> float:
         return self.weights_bytes + self.kv_cache_bytes + self.activation_bytes
 
+    def tier_loads(self) -> list[float]:
+        assert self.placement is not None
+        return _loads(self.placement, self.weights_bytes, self.kv_cache_bytes, self.activation_bytes)
+
     @property
     def fits(self) -> bool:
-        return self.total_bytes <= self.usable_bytes and self.batch >= 1
+        if self.batch < 1:
+            return False
+        usable = _tier_usable(self.scenario)
+        return all(load <= u for load, u in zip(self.tier_loads(), usable, strict=True))
 
     @property
     def overflow_bytes(self) -> float:
-        return max(0.0, self.total_bytes - self.usable_bytes)
+        usable = _tier_usable(self.scenario)
+        return sum(max(0.0, load - u) for load, u in zip(self.tier_loads(), usable, strict=True))
+
+    def tiers(self) -> list[dict[str, Any]]:
+        assert self.placement is not None
+        usable = _tier_usable(self.scenario)
+        return [{"name": t.id, "capacity_bytes": t.capacity_bytes, "usable_bytes": u, "used_bytes": load,
+                 "holds": self.placement.holds(i)}
+                for i, (t, u, load) in enumerate(zip(self.placement.tiers, usable, self.tier_loads(), strict=True))]
 
     def to_dict(self) -> dict[str, Any]:
         s = self.scenario
@@ -104,6 +121,7 @@ class FitResult:
             "overflow_bytes": self.overflow_bytes,
             "max_batch": self.max_batch,
             "stage": self.stage,
+            "memory_tiers": self.tiers(),
             "notes": self.notes,
             "advice": self.advice,
         }
@@ -123,31 +141,56 @@ def _usable(s: Scenario) -> tuple[float, float]:
     return cap, cap * s.memory_utilization
 
 
-def max_requests_per_replica(s: Scenario) -> int:
+def _tier_usable(s: Scenario) -> list[float]:
+    return [t.capacity_bytes * s.memory_utilization for t in s.chip.memory]
+
+
+def _loads(pl: Placement, w: float, kv: float, act: float) -> list[float]:
+    loads = [0.0] * len(pl.tiers)
+    loads[pl.where["weights"]] += w
+    loads[pl.where["kv_cache"]] += kv
+    loads[pl.where["activations"]] += act
+    return loads
+
+
+def placement_for(s: Scenario) -> Placement:
+    """The scenario's placement: explicit when it gives one, else automatic for its batch."""
+    tiers = s.chip.memory
+    explicit = getattr(s, "placement", None)
+    if explicit:
+        return explicit_placement(tiers, dict(explicit))
+    for_max = s.workload.batch == "max"
+    r = 1 if for_max else max(1, ceil(int(s.workload.batch) / s.parallelism.dp))
+    w, kv, act, _ = _per_chip(s, r)
+    return auto_placement(tiers, _tier_usable(s), w, kv, act, for_max_batch=for_max)
+
+
+def _ok(s: Scenario, pl: Placement, r: int) -> bool:
+    w, kv, act, _ = _per_chip(s, r)
+    return all(load <= u for load, u in zip(_loads(pl, w, kv, act), _tier_usable(s), strict=True))
+
+
+def max_requests_per_replica(s: Scenario, pl: Placement | None = None) -> int:
     """Largest number of requests one replica can hold (0 if the weights alone overflow)."""
-    _, usable = _usable(s)
-
-    def ok(r: int) -> bool:
-        w, kv, act, _ = _per_chip(s, r)
-        return w + kv + act <= usable
-
-    if not ok(1):
+    pl = pl or placement_for(s)
+    if not _ok(s, pl, 1):
         return 0
     lo, hi = 1, 2
-    while ok(hi):
+    while _ok(s, pl, hi):
         lo, hi = hi, hi * 2
         if hi > 1 << 40:
             return lo
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+        lo, hi = (mid, hi) if _ok(s, pl, mid) else (lo, mid)
     return lo
 
 
 def fit(s: Scenario) -> FitResult:
     """Memory per chip for the scenario; ``batch: max`` takes the largest batch that fits."""
     dp = s.parallelism.dp
-    max_r = max_requests_per_replica(s)
+    pl = placement_for(s)
+    max_r = max_requests_per_replica(s, pl)
     max_batch = max_r * dp
     if s.workload.batch == "max":
         batch = max_batch
@@ -156,7 +199,7 @@ def fit(s: Scenario) -> FitResult:
     r = max(1, ceil(batch / dp)) if batch else 1
     w, kv, act, stage = _per_chip(s, r)
     cap, usable = _usable(s)
-    res = FitResult(s, batch, r, w, kv, act, cap, usable, max_batch, stage)
+    res = FitResult(s, batch, r, w, kv, act, cap, usable, max_batch, stage, pl)
     res.notes = _notes(s)
     if not res.fits:
         res.advice = _advice(s, res)
@@ -214,9 +257,7 @@ def _advice(s: Scenario, res: FitResult) -> list[str]:
 
 
 def fit_at(s: Scenario, batch: int) -> bool:
-    r = max(1, ceil(batch / s.parallelism.dp))
-    w, kv, act, _ = _per_chip(s, r)
-    return w + kv + act <= _usable(s)[1]
+    return _ok(s, placement_for(s), max(1, ceil(batch / s.parallelism.dp)))
 
 
 def _more_chips(s: Scenario, batch: int) -> str:

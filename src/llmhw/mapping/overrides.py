@@ -170,13 +170,17 @@ def _kind_of(cls: type[Sourced]) -> str | None:
     return None if f is None else f.default
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def _preset(cls: type[Sourced], name: Any, field: str) -> Sourced:
     """A catalog entry by id whose ``kind`` is the one ``cls`` holds."""
     from llmhw.hardware import catalog
 
     kind = _kind_of(cls) or cls.__name__.lower()
     if not isinstance(name, str):
-        raise LlmhwError(f"expected a {kind} preset name, got {name!r}", field=field,
+        raise LlmhwError(f"expected {_a(kind)} preset name, got {name!r}", field=field,
                          accepted=", ".join(_ids_of(kind)) or None)
     try:
         entry = catalog.lookup(name)
@@ -184,7 +188,7 @@ def _preset(cls: type[Sourced], name: Any, field: str) -> Sourced:
         raise unknown_name(f"{kind} preset", name, _ids_of(kind), field=field) from None
     got = getattr(entry, "kind", None)
     if got != kind or not isinstance(entry, cls):
-        raise LlmhwError(f"'{name}' is a {got}, not a {kind}", field=field,
+        raise LlmhwError(f"'{name}' is a {got}, not {_a(kind)}", field=field,
                          accepted=", ".join(_ids_of(kind)) or None)
     return entry
 
@@ -198,7 +202,7 @@ def _spec(cls: type[Sourced], value: Any, field: str) -> Sourced:
         return _preset(cls, value, field)
     if not isinstance(value, dict):
         kind = _kind_of(cls) or cls.__name__.lower()
-        raise LlmhwError(f"expected a {kind} preset name or a mapping, got {value!r}", field=field,
+        raise LlmhwError(f"expected {_a(kind)} preset name or a mapping, got {value!r}", field=field,
                          accepted=", ".join(_ids_of(kind)) or None)
     d = dict(value)
     base_key = next((k for k in ("tech", "preset") if k in d and k not in cls.model_fields), None)
@@ -333,7 +337,13 @@ def _set(obj: Sourced, segs: list[_Seg], value: Any, field: str) -> Sourced:
     data = {k: getattr(obj, k) for k in cls.model_fields}
     data[seg.name] = new
     data["provenance"] = prov
-    return build(cls, data, where=field)
+    try:
+        return build(cls, data, where=field)
+    except LlmhwError as exc:
+        if seg.index is None and len(rest) == 1 and isinstance(cur, dict) and exc.field == here:
+            # A check on a whole mapping (peak_flops) caused by the one entry set.
+            raise LlmhwError(exc.detail, field=rest[0].shown(here), accepted=exc.accepted) from None
+        raise
 
 
 def _network_path(system: System, segs: list[_Seg]) -> list[_Seg]:

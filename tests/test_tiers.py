@@ -1,0 +1,116 @@
+"""Memory tiers and High Bandwidth Flash: per-tier pricing, page reads, placement, endurance."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import llmhw
+from llmhw import Scenario
+from llmhw.engine.params import engine_profile, family_params
+from llmhw.engine.roofline import price_ops, tier_model
+from llmhw.hardware.catalog import hardware_from_dict, memory_presets
+from llmhw.mapping.operators import OperatorModel, decode_step
+from llmhw.mapping.placement import auto_placement
+from llmhw.workload.hf_config import model_from_hf_config
+
+TINY = model_from_hf_config({
+    "model_type": "llama", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 128, "max_position_embeddings": 512,
+}, model_id="tiny")
+
+IDEAL = replace(family_params("nvidia-gpu"), compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
+                compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0, memory_eff_max=1.0,
+                memory_bytes_half=0.0, kernel_overhead_s=0.0, comm_latency_s=0.0, comm_bw_eff=1.0)
+
+
+def hbm_hbf_chip():
+    return hardware_from_dict({"kind": "chip", "id": "hbm-hbf", "family": "nvidia-gpu",
+                               "peak_flops": {"bf16": 1e18}, "memory": ["hbm3", "hbf"]})
+
+
+def test_weights_in_hbf_decode_step_by_hand():
+    chip = hbm_hbf_chip()
+    s = Scenario.create(model=TINY, hardware=chip, n_chips=1, parallelism=llmhw.Parallelism(),
+                        precision=llmhw.PrecisionSpec(), workload=llmhw.Workload(input_tokens=8, output_tokens=8))
+    ops = OperatorModel(s).ops(decode_step(TINY, 1, 100))
+    hbm, hbf = memory_presets()["hbm3"], memory_presets()["hbf"]
+    kv_block = 16 * (2 * 2 * 16) * 2                      # 16 tokens x (K,V x 2 heads x 16) x 2 B
+    tm = tier_model(chip, {"weights": 1, "kv_cache": 0, "activations": 0}, kv_block)
+    cost = price_ops(ops, chip, chip.flops(), "bf16", IDEAL, engine_profile("ideal"), None, None, 1, tm)
+    # Every operator with weights waits for the flash: its weight bytes at HBF bandwidth plus one
+    # HBF access latency (the compute here is 10^18 FLOP/s, so nothing is compute-bound). The
+    # attention reads only HBM: KV + activations at HBM bandwidth plus HBM latency.
+    expect = 0.0
+    for op in ops:
+        w = float(op.weight_bytes)
+        t_hbf = w / hbf.bandwidth_bytes_per_s + hbf.latency_s if w else 0.0
+        hbm_bytes = float(op.kv_read_bytes) + float(op.act_bytes)
+        t_hbm = hbm_bytes / hbm.bandwidth_bytes_per_s + float(op.kv_write_bytes) / hbm.bandwidth_bytes_per_s \
+            + hbm.latency_s
+        expect += op.count * max(t_hbf, t_hbm)
+    assert float(cost.memory_s) == pytest.approx(expect, rel=1e-9)
+    # The weight part alone: total weight bytes / HBF bandwidth + one latency per weight operator.
+    n_weight_ops = sum(op.count for op in ops if float(op.weight_bytes) > 0)
+    weight_bytes = sum(op.count * float(op.weight_bytes) for op in ops)
+    assert float(cost.tier_s[1]) == pytest.approx(weight_bytes / hbf.bandwidth_bytes_per_s
+                                                  + n_weight_ops * hbf.latency_s, rel=1e-9)
+
+
+def test_flash_page_reads_amplify_small_kv_blocks():
+    chip = hbm_hbf_chip()
+    tm = tier_model(chip, {"weights": 0, "kv_cache": 1, "activations": 0}, kv_access_bytes=2048)
+    assert float(tm.amplification(1, 2048)) == 2.0           # a 2 KB block costs a 4 KB page
+    assert float(tm.amplification(1, 8192)) == 1.0
+    assert float(tm.amplification(1, 5000)) == pytest.approx(8192 / 5000)
+    assert tm.amplification(0, 2048) == 1.0                  # HBM bursts are 32 B: no amplification
+
+
+def test_automatic_placement():
+    hbm, hbf = memory_presets()["hbm3e"], memory_presets()["hbf"]
+    tiers = (hbm, hbf)
+    usable = [t.capacity_bytes * 0.9 for t in tiers]
+    # Everything fits in HBM: all there.
+    p = auto_placement(tiers, usable, weights=10e9, kv=5e9, act=1e9)
+    assert p.where == {"weights": 0, "kv_cache": 0, "activations": 0}
+    # Weights do not fit in HBM: they go to flash, the KV cache stays in HBM.
+    p = auto_placement(tiers, usable, weights=300e9, kv=10e9, act=1e9)
+    assert p.where["weights"] == 1 and p.where["kv_cache"] == 0
+    # For the largest batch, read-only weights go to flash to leave HBM to the KV cache.
+    p = auto_placement(tiers, usable, weights=10e9, kv=1e9, act=1e9, for_max_batch=True)
+    assert p.where["weights"] == 1 and p.where["kv_cache"] == 0
+
+
+def test_hbf_grows_the_batch_and_wears_out_with_kv():
+    base = {"model": "llama-3.1-70b", "n_chips": 1, "precision": {"weights": "fp8", "kv_cache": "fp8"},
+            "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": "max"}}
+    hbm_only = hardware_from_dict({"kind": "chip", "id": "a", "family": "nvidia-gpu", "peak_flops": {"bf16": 1e15},
+                                   "memory": [{"tech": "hbm3e", "capacity_bytes": 96e9}]})
+    with_hbf = hardware_from_dict({"kind": "chip", "id": "b", "family": "nvidia-gpu", "peak_flops": {"bf16": 1e15},
+                                   "memory": [{"tech": "hbm3e", "capacity_bytes": 96e9}, "hbf"]})
+    a = llmhw.predict({**base, "hardware": hbm_only}).to_dict()
+    b = llmhw.predict({**base, "hardware": with_hbf}).to_dict()
+    # Weights (70.6 GB at fp8) leave 96 x 0.9 - 70.6 = 15.8 GB of HBM to the KV cache; moved to
+    # HBF, they leave all 86.4 GB: the batch grows about 86.4 / 15.8 = 5.5x.
+    assert b["batch"] / a["batch"] == pytest.approx((96e9 * 0.9) / (96e9 * 0.9 - 70.55e9), rel=0.05)
+    assert b["memory_tiers"][1]["holds"] == ["weights"]
+    assert b["memory_tiers"][0]["lifetime_days"] is None          # DRAM does not wear out
+    # KV cache forced into flash: it is written every token, so the flash has a finite life.
+    kv_flash = hardware_from_dict({"kind": "chip", "id": "c", "family": "nvidia-gpu", "peak_flops": {"bf16": 1e15},
+                                   "memory": [{"tech": "hbm3e", "capacity_bytes": 8e9}, "hbf"]})
+    c = llmhw.predict({**base, "hardware": kv_flash, "workload": {**base["workload"], "batch": 64}}).to_dict()
+    tier = c["memory_tiers"][1]
+    assert "kv_cache" in tier["holds"]
+    hbf = memory_presets()["hbf"]
+    assert tier["lifetime_days"] == pytest.approx(
+        hbf.capacity_bytes * hbf.write_endurance_cycles / tier["write_bytes_per_s"] / 86400, rel=1e-9)
+
+
+def test_more_hbf_latency_never_faster():
+    chip = hbm_hbf_chip()
+    slow = chip.model_copy(update={"memory": (chip.memory[0], chip.memory[1].model_copy(
+        update={"latency_s": chip.memory[1].latency_s * 10}))})
+    s = {"model": "llama-3.1-8b", "n_chips": 1, "workload": {"input_tokens": 512, "output_tokens": 128, "batch": "max"}}
+    fast_t = llmhw.predict({**s, "hardware": chip}).tpot_s
+    slow_t = llmhw.predict({**s, "hardware": slow}).tpot_s
+    assert slow_t > fast_t and np.isfinite(slow_t)

@@ -310,6 +310,81 @@ def _print_prediction(d: dict[str, Any]) -> None:
         out.print(f"note: {n}")
 
 
+def _vary(spec: str) -> tuple[str, list[Any]]:
+    """``PATH=V1,V2,...`` -> (path, values). Values are YAML scalars (numbers, names; ``5e-8``
+    is a number). Alternatives are separated by ``,``, or by ``;`` when the text has one; for a
+    path that holds a list (``chip.memory``) each alternative is ``+``-joined items:
+    ``chip.memory=hbm3e;hbm3e+hbf``."""
+    import yaml
+
+    from llmhw.mapping.overrides import is_list_path, number_string
+
+    path, eq, text = (spec or "").partition("=")
+    path = path.strip()
+    if not eq or not path or not text.strip():
+        raise LlmhwError(f"expected PATH=V1,V2,..., got {spec!r}", field="--vary",
+                         accepted="e.g. interconnect.hop_latency_s=5e-8,1e-7 or chip.memory=hbm3e;hbm3e+hbf")
+
+    def scalar(item: str) -> Any:
+        item = item.strip()
+        if not item:
+            raise LlmhwError(f"empty value in {spec!r}", field="--vary")
+        try:
+            v = yaml.safe_load(item)
+        except yaml.YAMLError:
+            v = item
+        if isinstance(v, list | dict):
+            v = item
+        return number_string(v)
+
+    alts = text.split(";") if ";" in text else text.split(",")
+    if is_list_path(path):
+        values: list[Any] = [[scalar(x) for x in alt.split("+")] for alt in alts]
+    else:
+        values = [scalar(a) for a in alts]
+    return path, values
+
+
+def _shown(v: Any) -> str:
+    if isinstance(v, list):
+        return "+".join(_shown(x) for x in v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@app.command()
+def whatif(
+    scenario: str = typer.Argument(..., help="Scenario YAML file"),
+    vary: str = typer.Option(..., "--vary", help="PATH=V1,V2,...: an override path and the values to try "
+                             "(';'-separated, '+'-joined items for list paths: chip.memory='hbm3e;hbm3e+hbf')"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Vary one override path over a list of values and print the metrics per value (docs/whatif.md)."""
+    from llmhw.engine.predict import predict
+    from llmhw.mapping.scenario import Scenario
+
+    base = Scenario.from_yaml(scenario)
+    path, values = _vary(vary)
+    rows = []
+    for v in values:
+        d = predict(base.replace(overrides={**base.overrides, path: v})).to_dict()
+        d["varied"] = {"path": path, "value": v}
+        rows.append(d)
+    if as_json:
+        _emit_json(rows)
+        return
+    out.print(f"[bold]{base.model.name}[/bold] on {base.n_chips} x {base.chip.label} ({base.engine} engine), "
+              f"batch {base.workload.batch}, {base.workload.input_tokens:,} in / "
+              f"{base.workload.output_tokens:,} out: varying {path}", highlight=False)
+    t = Table()
+    for col in (path, "TTFT", "TPOT", "tok/s per chip", "tok/s per user", "fits", "decode bound"):
+        t.add_column(col, justify="left" if col in (path, "fits", "decode bound") else "right")
+    for d in rows:
+        t.add_row(_shown(d["varied"]["value"]), _si(d["ttft_s"], "ms", 1e-3, 1), _si(d["tpot_s"], "ms", 1e-3, 2),
+                  f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
+                  "yes" if d["fits"] else "[red]no[/red]", d["breakdown"]["decode"]["bound"])
+    out.print(t)
+
+
 @app.command()
 def validate(
     fit: bool = typer.Option(False, "--fit", help="Refit the efficiency parameters on the measurements first."),

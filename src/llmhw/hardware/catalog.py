@@ -1,9 +1,11 @@
 """The shipped hardware catalog (catalog/*.yaml) and user spec files.
 
 Files: ``sources.yaml`` (source id -> URL and title), ``memory.yaml`` (memory technology
-presets), ``interconnects.yaml`` (links and networks), ``chips.yaml``, ``systems.yaml``.
+presets), ``near_memory.yaml`` (PIM / PNM compute presets), ``stacking.yaml`` (3D memory-on-logic
+stacks), ``interconnects.yaml`` (links and networks), ``chips.yaml``, ``systems.yaml``.
 Entries refer to each other by id: a chip's memory tier names a memory preset (``tech:``) and
-overrides its capacity and bandwidth; a chip names its networks; a system names its chip.
+overrides its capacity and bandwidth; a chip's ``near_memory`` and ``stacked`` name presets the
+same way; a chip names its networks; a system names its chip.
 Every number in these files carries a status and a source id; tests check that.
 """
 
@@ -20,12 +22,14 @@ from llmhw.errors import LlmhwError, unknown_name
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect, Link
 from llmhw.hardware.memory import MemoryTech
-from llmhw.hardware.provenance import build, is_quantity
+from llmhw.hardware.near_memory import NearMemoryCompute
+from llmhw.hardware.provenance import Sourced, build, is_quantity
+from llmhw.hardware.stacking import StackedMemory
 from llmhw.hardware.system import System
 
 Hardware = Chip | System
 
-_FILES = ("sources", "memory", "interconnects", "chips", "systems")
+_FILES = ("sources", "memory", "near_memory", "stacking", "interconnects", "chips", "systems")
 
 
 def _read_yaml(text: str, where: str) -> Any:
@@ -86,6 +90,17 @@ def memory_presets() -> dict[str, MemoryTech]:
 
 
 @cache
+def near_memory_presets() -> dict[str, NearMemoryCompute]:
+    return {k: build(NearMemoryCompute, v, where=f"near_memory.{k}")
+            for k, v in _entries("near_memory", "near_memory").items()}
+
+
+@cache
+def stacking_presets() -> dict[str, StackedMemory]:
+    return {k: build(StackedMemory, v, where=f"stacking.{k}") for k, v in _entries("stacking", "stacking").items()}
+
+
+@cache
 def links() -> dict[str, Link]:
     return {k: build(Link, v, where=f"links.{k}") for k, v in _entries("interconnects", "links").items()}
 
@@ -111,26 +126,48 @@ def systems() -> dict[str, System]:
 # -- reference resolution, shared by the catalog and user spec files -------------------------
 
 
-def _build_memory_tier(d: Any, where: str) -> MemoryTech:
+def _from_preset(cls: type[Sourced], d: Any, presets: dict[str, Any], what: str, where: str) -> Any:
+    """A spec from a preset id, or a mapping that may start from a preset (``tech:``) and override
+    some of its fields; an override's quantities bring their own provenance."""
+    if isinstance(d, cls):
+        return d
     if isinstance(d, str):
         d = {"tech": d}
     if not isinstance(d, dict):
-        raise LlmhwError("a memory tier is a preset name or a mapping", field=where)
+        raise LlmhwError(f"a {what} is a preset name or a mapping", field=where)
     d = dict(d)
     tech = d.pop("tech", None)
     if tech is None:
-        return build(MemoryTech, d, where=where)
-    if tech not in memory_presets():
-        raise unknown_name("memory technology", tech, memory_presets(), field=f"{where}.tech")
-    preset = memory_presets()[tech]
+        return build(cls, d, where=where)
+    if tech not in presets:
+        raise unknown_name(what, tech, presets, field=f"{where}.tech")
+    preset = presets[tech]
     merged = preset.model_dump(exclude={"provenance"})
     prov = dict(preset.provenance)
     merged.update(d)
     # Quantities in the override bring their own provenance; drop the preset's for those keys.
     for k in d:
         prov.pop(k, None)
+        for sub in [p for p in prov if p.startswith(f"{k}.")]:
+            prov.pop(sub)
     merged["provenance"] = prov
-    return build(MemoryTech, merged, where=where)
+    return build(cls, merged, where=where)
+
+
+def _build_memory_tier(d: Any, where: str) -> MemoryTech:
+    if not isinstance(d, str | dict | MemoryTech):
+        raise LlmhwError("a memory tier is a preset name or a mapping", field=where)
+    return _from_preset(MemoryTech, d, memory_presets(), "memory technology", where)
+
+
+def near_memory_from_dict(d: Any, where: str = "near_memory") -> NearMemoryCompute:
+    """Near-memory compute from a preset id or a mapping (``tech:`` starts from a preset)."""
+    return _from_preset(NearMemoryCompute, d, near_memory_presets(), "near-memory compute", where)
+
+
+def stacked_from_dict(d: Any, where: str = "stacked") -> StackedMemory:
+    """A 3D memory stack from a preset id or a mapping (``tech:`` starts from a preset)."""
+    return _from_preset(StackedMemory, d, stacking_presets(), "memory stack", where)
 
 
 def _build_interconnect(d: Any, where: str) -> Interconnect:
@@ -159,6 +196,10 @@ def _build_chip(d: Any, where: str) -> Chip:
     for net in ("scale_up", "scale_out"):
         if d.get(net) is not None:
             d[net] = _build_interconnect(d[net], f"{where}.{net}")
+    if d.get("near_memory") is not None:
+        d["near_memory"] = near_memory_from_dict(d["near_memory"], f"{where}.near_memory")
+    if d.get("stacked") is not None:
+        d["stacked"] = stacked_from_dict(d["stacked"], f"{where}.stacked")
     return build(Chip, d, where=where)
 
 
@@ -186,12 +227,13 @@ def get_chip(name: str, field: str = "hardware") -> Chip:
 
 def _tables() -> tuple[tuple[str, dict[str, Any]], ...]:
     return (("chip", chips()), ("system", systems()), ("memory", memory_presets()),
+            ("near_memory", near_memory_presets()), ("stacking", stacking_presets()),
             ("interconnect", interconnects()), ("link", links()))
 
 
 def hardware_ids() -> dict[str, str]:
-    """Every catalog id -> its kind (chip, system, memory, interconnect, link). Ids are unique
-    across kinds (a test checks), so one id names one entry."""
+    """Every catalog id -> its kind (chip, system, memory, near_memory, stacking, interconnect,
+    link). Ids are unique across kinds (a test checks), so one id names one entry."""
     return {k: kind for kind, table in _tables() for k in table}
 
 
@@ -223,7 +265,7 @@ def hardware_from_dict(d: Any, where: str = "hardware") -> Hardware:
     raise LlmhwError(f"unknown kind '{kind}'", field=f"{where}.kind", accepted="chip, system")
 
 
-def lookup(name: str) -> Chip | System | MemoryTech | Interconnect | Link:
+def lookup(name: str) -> Chip | System | MemoryTech | NearMemoryCompute | StackedMemory | Interconnect | Link:
     """Any catalog entry by id."""
     for _, table in _tables():
         if name in table:

@@ -28,7 +28,8 @@ class MemoryTech(Sourced):
     write_bandwidth_bytes_per_s: float | None = Field(None, gt=0, description="peak write bandwidth, if lower than read")
     latency_s: float | None = Field(None, gt=0, description="access latency of a random read")
     access_granularity_bytes: float | None = Field(None, gt=0, description="smallest unit a read costs (a burst, a flash page)")
-    energy_j_per_bit: float | None = Field(None, gt=0)
+    energy_j_per_bit: float | None = Field(None, gt=0, description="read energy per bit")
+    write_energy_j_per_bit: float | None = Field(None, gt=0, description="write energy per bit, if not the read energy")
     cost_usd_per_byte: float | None = Field(None, gt=0)
     write_endurance_cycles: float | None = Field(None, gt=0, description="program/erase cycles per cell; None = unlimited")
     year: int | None = None

@@ -298,9 +298,14 @@ def _set(obj: Sourced, segs: list[_Seg], value: Any, field: str) -> Sourced:
                 raise LlmhwError(f"no entry [{i}]; it has {n} (index {n} appends one)", field=here,
                                  accepted=f"0..{n}")
             cls_i = _spec_cls(inner)
-            item = _spec(cls_i, value, here) if cls_i is not None else _scalar(inner, value, here)[0]
             prov[seg.name] = override_provenance()
-        new: Any = cur[:i] + (item,) + cur[i + 1:]
+            if value is None:                         # null removes the entry
+                if i == n:
+                    raise LlmhwError(f"no entry [{i}] to remove; it has {n}", field=here, accepted=f"0..{n - 1}")
+                item = None
+            else:
+                item = _spec(cls_i, value, here) if cls_i is not None else _scalar(inner, value, here)[0]
+        new: Any = cur[:i] + (() if item is None else (item,)) + cur[i + 1:]
     elif rest:
         if cur is None:
             raise LlmhwError(f"{obj.id} has no {seg.name}; set it as a whole first "
@@ -365,6 +370,8 @@ def apply_overrides(system: System, overrides: dict[str, Any], where: str = "ove
     A path is applied before the paths inside it (``chip.memory`` before ``chip.memory[1].x``),
     otherwise in the given order. Errors name the field as ``<where>.<path>``.
     """
+    if isinstance(system, Chip):   # a chip alone: see apply_to_hardware
+        return apply_to_hardware(system, overrides, 1, where)  # type: ignore[return-value]
     if not overrides:
         return system
     if not isinstance(overrides, dict):

@@ -8,6 +8,10 @@ The YAML schema (the contract later tools extend)::
     parallelism: {tp: 8, pp: 1, ep: 1, dp: 1}
     precision: {weights: fp8, kv_cache: fp8, activations: bf16}
     workload: {input_tokens: 1024, output_tokens: 1024, batch: 64}
+    overrides:                    # optional what-ifs: dotted path into the system -> value
+      chip.memory: [hbm3e, hbf]   #   (mapping/overrides.py, docs/whatif.md)
+      interconnect.hop_latency_s: 1.0e-7
+    placement: {weights: hbf, kv_cache: hbm3e}   # optional; automatic when absent
 
 Sharding follows vLLM, SGLang and TensorRT-LLM: the chips are tp x pp x dp; TP splits
 attention heads and dense FFNs, PP splits layers, DP replicates; MoE layers split the same
@@ -21,18 +25,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from llmhw.errors import LlmhwError
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.provenance import build
 from llmhw.hardware.system import System, system_of
+from llmhw.mapping.overrides import apply_to_hardware
 from llmhw.units import PRECISIONS
 from llmhw.workload.catalog import load_model
 from llmhw.workload.model import ModelSpec
 
 # Serving-engine profiles (engine/profiles.yaml gives each one's overheads and kernel traits).
+# Tensor classes a scenario's placement may put on a memory tier.
+PLACEMENT_CLASSES: tuple[str, ...] = ("weights", "kv_cache", "activations")
+
 ENGINES: tuple[str, ...] = ("default", "ideal", "vllm", "sglang", "trtllm", "llama.cpp", "mlc", "executorch",
                             "qnn", "jetstream", "atom")
 
@@ -104,6 +112,12 @@ class Scenario(BaseModel):
 
     Build one with :meth:`from_dict`, :meth:`from_yaml` or :meth:`create`, which check the
     mapping against the model and the hardware; :meth:`replace` re-checks after a change.
+
+    ``hardware`` is the hardware with ``overrides`` applied (so :attr:`system` and :attr:`chip`
+    are the what-if); ``overrides`` keeps the raw mapping as given, for reports, and
+    :meth:`replace` applies it again to the hardware as given (:attr:`base_hardware`).
+    ``placement`` maps tensor classes to memory tier ids of the (overridden) chip; empty means
+    automatic.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -119,6 +133,17 @@ class Scenario(BaseModel):
     )
     engine: str = Field("default", description="serving engine profile: vllm, sglang, trtllm, ...")
     compute_unit: str | None = Field(None, description="cpu, gpu or npu on SoCs; default: the chip's usual LLM path")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="what-if: dotted path -> value, as given")
+    placement: dict[str, str] = Field(
+        default_factory=dict, description="tensor class (weights, kv_cache, activations) -> memory tier id; "
+        "empty: automatic"
+    )
+    _base_hardware: Chip | System | None = PrivateAttr(None)
+
+    @property
+    def base_hardware(self) -> Chip | System:
+        """The hardware before ``overrides``."""
+        return self._base_hardware if self._base_hardware is not None else self.hardware
 
     @property
     def system(self) -> System:
@@ -133,9 +158,13 @@ class Scenario(BaseModel):
     @classmethod
     def create(cls, *, model: ModelSpec, hardware: Chip | System, n_chips: int, parallelism: Parallelism,
                precision: PrecisionSpec, workload: Workload, memory_utilization: float = 0.9,
-               engine: str = "default", compute_unit: str | None = None) -> Scenario:
+               engine: str = "default", compute_unit: str | None = None,
+               overrides: dict[str, Any] | None = None, placement: dict[str, str] | None = None) -> Scenario:
         if isinstance(n_chips, bool) or not isinstance(n_chips, int) or n_chips < 1:
             raise LlmhwError(f"must be a positive integer, got {n_chips!r}", field="n_chips")
+        base = hardware
+        overrides = dict(_mapping(overrides, "overrides"))
+        hardware = apply_to_hardware(base, overrides, n_chips)
         if isinstance(hardware, System) and n_chips > hardware.n_chips:
             raise LlmhwError(
                 f"{n_chips} chips asked of system '{hardware.id}', which has {hardware.n_chips}",
@@ -155,9 +184,12 @@ class Scenario(BaseModel):
                     f"{chip.id} has no compute unit {compute_unit!r}", field="compute_unit",
                     accepted=", ".join(units) if units else "none: this chip has a single compute path; omit the field",
                 )
-        return cls(model=model, hardware=hardware, n_chips=n_chips, parallelism=parallelism,
-                   precision=precision, workload=workload, memory_utilization=float(memory_utilization),
-                   engine=engine, compute_unit=compute_unit)
+        placement = _placement(placement, chip)
+        s = cls(model=model, hardware=hardware, n_chips=n_chips, parallelism=parallelism,
+                precision=precision, workload=workload, memory_utilization=float(memory_utilization),
+                engine=engine, compute_unit=compute_unit, overrides=overrides, placement=placement)
+        s._base_hardware = base
+        return s
 
     @classmethod
     def from_dict(cls, d: Any, *, base_dir: Path | None = None) -> Scenario:
@@ -165,7 +197,7 @@ class Scenario(BaseModel):
         if not isinstance(d, dict):
             raise LlmhwError("a scenario must be a mapping with model, hardware, workload, ...", field="scenario")
         allowed = {"model", "hardware", "n_chips", "parallelism", "precision", "workload", "memory_utilization",
-                   "engine", "compute_unit", "name"}
+                   "engine", "compute_unit", "name", "overrides", "placement"}
         for k in d:
             if k not in allowed:
                 raise LlmhwError("unknown field", field=str(k), accepted=", ".join(sorted(allowed)))
@@ -182,7 +214,9 @@ class Scenario(BaseModel):
             n_chips = par.n_chips
         return cls.create(model=model, hardware=hw, n_chips=n_chips, parallelism=par, precision=prec,
                           workload=wl, memory_utilization=d.get("memory_utilization", 0.9),
-                          engine=d.get("engine") or "default", compute_unit=d.get("compute_unit"))
+                          engine=d.get("engine") or "default", compute_unit=d.get("compute_unit"),
+                          overrides=_mapping(d.get("overrides"), "overrides"),
+                          placement=_mapping(d.get("placement"), "placement"))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
@@ -199,8 +233,11 @@ class Scenario(BaseModel):
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (a block may be given as a partial mapping,
-        e.g. ``parallelism={"tp": 4}``), checked again as a whole."""
+        e.g. ``parallelism={"tp": 4}``), checked again as a whole. ``hardware`` is the hardware
+        before the overrides, which apply again; ``overrides={...}`` replaces them all (merge
+        with ``{**s.overrides, ...}`` to add one)."""
         data: dict[str, Any] = {k: getattr(self, k) for k in type(self).model_fields}
+        data["hardware"] = self.base_hardware
         for k, v in changes.items():
             if k not in data:
                 raise LlmhwError("unknown field", field=k, accepted=", ".join(data))
@@ -216,6 +253,22 @@ def _mapping(v: Any, where: str) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise LlmhwError(f"expected a mapping, got {v!r}", field=where)
     return v
+
+
+def _placement(v: Any, chip: Chip) -> dict[str, str]:
+    """Check a placement mapping: known tensor classes, tiers the chip has."""
+    v = _mapping(v, "placement")
+    ids = [t.id for t in chip.memory]
+    out: dict[str, str] = {}
+    for cls_, tier in v.items():
+        if cls_ not in PLACEMENT_CLASSES:
+            raise LlmhwError(f"unknown tensor class {cls_!r}", field=f"placement.{cls_}",
+                             accepted=", ".join(PLACEMENT_CLASSES))
+        if not isinstance(tier, str) or tier not in ids:
+            raise LlmhwError(f"{chip.id} has no memory tier {tier!r}", field=f"placement.{cls_}",
+                             accepted=", ".join(ids))
+        out[cls_] = tier
+    return out
 
 
 def _model(v: Any, base_dir: Path | None) -> ModelSpec:

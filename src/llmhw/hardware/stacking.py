@@ -1,0 +1,158 @@
+"""3D memory-logic stacking: memory dies bonded on top of the compute die.
+
+Instead of the 2D "shoreline" I/O of HBM on an interposer, a stack on the compute die connects
+through its whole footprint (hybrid bonds or micro-bumps, then TSVs through the memory dies).
+Ma & Patterson (2026, section 4.5) list two versions: compute on the HBM base die (HBM bandwidth,
+2-3x less power) and custom 3D (wider, denser interfaces: more bandwidth and bandwidth per watt),
+and the main challenge: heat, which they would meet by running the logic at a lower clock and
+voltage (acceptable because decode has low arithmetic intensity).
+
+A :class:`StackedMemory` is one stack on the compute die:
+
+- bandwidth = connections x data fraction x bandwidth per connection, with connections =
+  stack area / pitch^2 (a square grid of bond pads); the data fraction is the share of pads
+  that carry data (the rest carry power, ground, clocks, commands or are dummies for bonding);
+- capacity = layers x capacity per layer;
+- a thermal limit: the power density (W/m^2) the logic under the memory may dissipate at its
+  sustained clock; :meth:`StackedMemory.thermal_clock_fraction` gives the clock (and so the FLOP/s)
+  fraction that respects it.
+
+Thermal model: dynamic power P = C V^2 f. By default the clock is cut at a fixed voltage, so
+P is proportional to f and the sustained clock fraction is min(1, allowed / needed) (a
+conservative bound; imec's 3D HBM-on-GPU study needed the GPU clock halved to approach 2.5D
+temperatures, and halving f at fixed V halves dynamic power). With voltage scaling (V
+proportional to f, DVFS above threshold) P ~ f^3 and the fraction is (allowed / needed)^(1/3);
+pass ``power_exponent=3`` for that optimistic bound. Leakage and the memory's own power are not
+modelled: add the memory's power to ``logic_power_w`` if it matters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from llmhw.errors import LlmhwError
+from llmhw.hardware.memory import MemoryTech
+from llmhw.hardware.provenance import Provenance, Sourced, build
+
+STACK_NOTE = "3D stack on the compute die"   # as_memory_tech() tiers start their note with this
+
+
+class StackedMemory(Sourced):
+    """One memory stack bonded on the compute die."""
+
+    id: str
+    name: str = ""
+    kind: Literal["stacking"] = "stacking"
+    memory_class: Literal["sram", "dram"] = "dram"
+    connection_pitch_m: float = Field(gt=0, description="hybrid-bond / micro-bump pitch")
+    stack_area_m2: float = Field(gt=0, description="footprint of the stack on the logic die")
+    bandwidth_per_connection_bytes_per_s: float = Field(
+        gt=0, description="signal rate of one data connection, in bytes/s (a '2 Gb/s' pin is 0.25e9)")
+    data_fraction: float = Field(gt=0, le=1, description="share of the connections that carry data")
+    layers: int = Field(gt=0, description="memory dies in the stack")
+    capacity_per_layer_bytes: float = Field(gt=0)
+    energy_j_per_bit: float | None = Field(None, gt=0, description="energy per bit read across the stack")
+    latency_s: float | None = Field(None, gt=0)
+    max_logic_power_density_w_per_m2: float | None = Field(
+        None, gt=0, description="power density the logic under the memory may sustain; None = no thermal cap")
+    year: int | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> StackedMemory:
+        if self.connection_pitch_m ** 2 > self.stack_area_m2:
+            raise ValueError("connection_pitch_m is larger than the stack: fewer than one connection")
+        return self
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "stacked") -> StackedMemory:
+        """Validate a mapping (plain SI numbers or quantities); errors name the field."""
+        return build(cls, d, where=where)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    # -- derived --------------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> float:
+        """Bond pads under the stack: area / pitch^2."""
+        return self.stack_area_m2 / self.connection_pitch_m ** 2
+
+    @property
+    def data_connections(self) -> float:
+        return self.connections * self.data_fraction
+
+    @property
+    def gbps_per_connection(self) -> float:
+        """Signal rate per data connection in Gb/s (bits), for display."""
+        return self.bandwidth_per_connection_bytes_per_s * 8 / 1e9
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        """(area / pitch^2) x data fraction x per-connection bandwidth."""
+        return self.data_connections * self.bandwidth_per_connection_bytes_per_s
+
+    @property
+    def capacity_bytes(self) -> float:
+        return self.layers * self.capacity_per_layer_bytes
+
+    def as_memory_tech(self) -> MemoryTech:
+        """The stack as a chip memory tier (fastest first in a chip's ``memory``)."""
+        prov: dict[str, Provenance] = {
+            "capacity_bytes": Provenance(status="derived", sources=self._sources("layers", "capacity_per_layer_bytes"),
+                                         note=f"{self.layers} layers x capacity_per_layer_bytes"),
+            "bandwidth_bytes_per_s": Provenance(
+                status="derived",
+                sources=self._sources("stack_area_m2", "connection_pitch_m", "data_fraction",
+                                      "bandwidth_per_connection_bytes_per_s"),
+                note="stack_area / pitch^2 x data_fraction x bandwidth_per_connection"),
+        }
+        for k in ("energy_j_per_bit", "latency_s"):
+            if k in self.provenance:
+                prov[k] = self.provenance[k]
+        return MemoryTech(
+            id=self.id, name=self.name, memory_class=self.memory_class,
+            capacity_bytes=self.capacity_bytes, bandwidth_bytes_per_s=self.bandwidth_bytes_per_s,
+            energy_j_per_bit=self.energy_j_per_bit, latency_s=self.latency_s, year=self.year,
+            note=f"{STACK_NOTE} (stacking preset {self.id})", provenance=prov)
+
+    def _sources(self, *fields: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for f in fields:
+            p = self.provenance.get(f)
+            for s in p.sources if p else ():
+                if s not in out:
+                    out.append(s)
+        return tuple(out)
+
+    # -- thermal --------------------------------------------------------------------------------
+
+    def allowed_logic_power_w(self, logic_area_m2: float) -> float | None:
+        """Watts the logic under the stack may sustain (None without a thermal limit)."""
+        _positive(logic_area_m2, "logic_area_m2")
+        if self.max_logic_power_density_w_per_m2 is None:
+            return None
+        return self.max_logic_power_density_w_per_m2 * logic_area_m2
+
+    def thermal_clock_fraction(self, logic_power_w: float, logic_area_m2: float, *,
+                               power_exponent: float = 1.0) -> float:
+        """Share of the full clock (and of peak FLOP/s) the logic under the stack can sustain.
+
+        ``logic_power_w``: the logic's power at full clock; ``logic_area_m2``: its area.
+        min(1, (allowed / needed) ** (1 / power_exponent)), allowed = limit x area; exponent 1:
+        clock scaling at fixed voltage (P ~ f, the default); 3: with voltage scaling (P ~ f^3)."""
+        _positive(logic_power_w, "logic_power_w")
+        _positive(power_exponent, "power_exponent")
+        allowed = self.allowed_logic_power_w(logic_area_m2)
+        if allowed is None or logic_power_w <= allowed:
+            return 1.0
+        return (allowed / logic_power_w) ** (1.0 / power_exponent)
+
+
+def _positive(x: float, field: str) -> None:
+    if isinstance(x, bool) or not isinstance(x, int | float) or not x > 0:
+        raise LlmhwError(f"must be a positive number, got {x!r}", field=field)

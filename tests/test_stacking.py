@@ -1,0 +1,140 @@
+"""3D memory-on-logic stacks: bandwidth from the bond grid, capacity, the thermal clock cap."""
+
+import pytest
+
+from llmhw.errors import LlmhwError
+from llmhw.hardware.catalog import (
+    hardware_from_dict,
+    hardware_ids,
+    lookup,
+    stacked_from_dict,
+    stacking_presets,
+)
+from llmhw.hardware.stacking import StackedMemory
+
+PRESETS = ["3d-sram-vcache", "3d-dram-soic-gen1", "3d-dram-hybrid-bond-gen2"]
+
+
+def _st(**kw):
+    base = {"id": "s", "connection_pitch_m": 10e-6, "stack_area_m2": 100e-6,
+            "bandwidth_per_connection_bytes_per_s": 0.25e9, "data_fraction": 0.02, "layers": 4,
+            "capacity_per_layer_bytes": 2e9, "max_logic_power_density_w_per_m2": 0.5e6}
+    base.update(kw)
+    return StackedMemory.from_dict(base, where="st")
+
+
+def test_presets_present():
+    st = stacking_presets()
+    assert set(PRESETS) <= set(st)
+    for k in PRESETS:
+        assert hardware_ids()[k] == "stacking" and lookup(k) is st[k]
+    assert st["3d-sram-vcache"].memory_class == "sram"
+
+
+def test_bandwidth_from_pitch_area_and_rate_by_hand():
+    s = stacking_presets()["3d-dram-soic-gen1"]
+    # 100 mm2 / (9 um)^2 = 1e-4 / 8.1e-11 = 1,234,567.9 pads; x 0.016184 data = 19,980.2;
+    # x 1.953125 Gb/s / 8 = 244,140,625 B/s -> 4.878e12 B/s.
+    pads = 100e-6 / (9e-6) ** 2
+    assert s.connections == pytest.approx(1_234_567.9, rel=1e-6)
+    assert s.bandwidth_bytes_per_s == pytest.approx(pads * 0.016184 * 1.953125e9 / 8)
+    assert s.bandwidth_bytes_per_s == pytest.approx(4.878e12, rel=1e-3)
+    assert s.gbps_per_connection == pytest.approx(1.953125)
+    # V-Cache: 41 mm2 / (9 um)^2 x 0.016184 = 8192 data connections x 244 MB/s = AMD's 2 TB/s.
+    v = stacking_presets()["3d-sram-vcache"]
+    assert v.data_connections == pytest.approx(8192, rel=1e-3)
+    assert v.bandwidth_bytes_per_s == pytest.approx(2e12, rel=1e-3)
+    # Gen 2: 100 mm2 / (3 um)^2 = 11.1 M pads x 1 % x 1 Gb/s / 8 = 13.9 TB/s.
+    g2 = stacking_presets()["3d-dram-hybrid-bond-gen2"]
+    assert g2.bandwidth_bytes_per_s == pytest.approx(100e-6 / 9e-12 * 0.01 * 1e9 / 8)
+    # Simple hand case: 100 mm2 / (10 um)^2 = 1e6 pads x 2 % x 2 Gb/s / 8 = 5e12 B/s.
+    assert _st().bandwidth_bytes_per_s == pytest.approx(5e12)
+
+
+def test_capacity_is_layers_times_per_layer():
+    assert _st().capacity_bytes == 4 * 2e9
+    s = stacking_presets()["3d-dram-soic-gen1"]
+    assert s.capacity_bytes == 8 * 3e9
+    assert stacking_presets()["3d-dram-hybrid-bond-gen2"].capacity_bytes == 12 * 4e9
+    assert stacking_presets()["3d-sram-vcache"].capacity_bytes == 64e6
+
+
+def test_as_memory_tech_plugs_in():
+    s = stacking_presets()["3d-dram-soic-gen1"]
+    t = s.as_memory_tech()
+    assert t.kind == "memory" and t.id == s.id and t.memory_class == "dram"
+    assert t.capacity_bytes == s.capacity_bytes and t.bandwidth_bytes_per_s == s.bandwidth_bytes_per_s
+    assert t.energy_j_per_bit == s.energy_j_per_bit
+    assert t.provenance["bandwidth_bytes_per_s"].status == "derived"
+    assert t.provenance["bandwidth_bytes_per_s"].sources       # the pitch's and rate's sources
+    assert t.provenance["energy_j_per_bit"] == s.provenance["energy_j_per_bit"]
+
+
+def test_thermal_clock_fraction_by_hand():
+    s = _st()                                                  # 0.5 W/mm2
+    # 100 mm2 of logic may dissipate 0.5e6 W/m2 x 1e-4 m2 = 50 W.
+    assert s.allowed_logic_power_w(100e-6) == pytest.approx(50.0)
+    assert s.thermal_clock_fraction(40.0, 100e-6) == 1.0      # under the cap
+    assert s.thermal_clock_fraction(100.0, 100e-6) == pytest.approx(0.5)          # P ~ f
+    assert s.thermal_clock_fraction(100.0, 100e-6, power_exponent=3) == pytest.approx(0.5 ** (1 / 3))
+    # An H100-class die (700 W on 814 mm2) under the gen-1 stack's 0.43 W/mm2 cap runs at
+    # 0.43e6 x 814e-6 / 700 = 0.50 of its clock.
+    g1 = stacking_presets()["3d-dram-soic-gen1"]
+    assert g1.thermal_clock_fraction(700.0, 814e-6) == pytest.approx(0.43e6 * 814e-6 / 700)
+    assert _st(max_logic_power_density_w_per_m2=None).thermal_clock_fraction(1e4, 1e-6) == 1.0
+
+
+@pytest.mark.parametrize("args, field", [
+    ((-1.0, 1e-4), "logic_power_w"),
+    ((100.0, 0.0), "logic_area_m2"),
+])
+def test_thermal_bad_inputs(args, field):
+    with pytest.raises(LlmhwError, match=field):
+        _st().thermal_clock_fraction(*args)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"connection_pitch_m": -9e-6}, "connection_pitch_m"),
+    ({"stack_area_m2": 0}, "stack_area_m2"),
+    ({"data_fraction": 1.5}, "data_fraction"),
+    ({"layers": 0}, "layers"),
+    ({"memory_class": "flash"}, "memory_class"),
+    ({"bandwidth_per_connection_bytes_per_s": {"value": 2, "unit": "furlongs"}},
+     "bandwidth_per_connection_bytes_per_s.unit"),
+    ({"gbps_per_connection": 2}, "gbps_per_connection"),      # derived, not an input
+    ({"connection_pitch_m": 1.0}, "connection_pitch_m"),        # pitch wider than the stack
+])
+def test_bad_stack_names_the_field(change, field):
+    with pytest.raises(LlmhwError) as e:
+        _st(**change)
+    assert field in str(e.value), str(e.value)
+
+
+def _chip(**kw):
+    d = {"kind": "chip", "id": "c", "family": "custom", "peak_flops": {"bf16": 1e15}}
+    d.update(kw)
+    return hardware_from_dict(d)
+
+
+def test_chip_with_a_stack_gets_its_tier_first():
+    c = _chip(stacked="3d-dram-soic-gen1", memory=["hbm3e"], die_area_m2={"value": 800, "unit": "mm2"})
+    assert [m.id for m in c.memory] == ["3d-dram-soic-gen1", "hbm3e"]
+    assert c.memory_bandwidth_bytes_per_s == pytest.approx(c.stacked.bandwidth_bytes_per_s)
+    assert c.die_area_m2 == pytest.approx(800e-6)
+    only = _chip(stacked="3d-dram-soic-gen1")                 # a stack alone is memory enough
+    assert [m.id for m in only.memory] == ["3d-dram-soic-gen1"]
+    # PNM with no tier named sits on the first tier that is not the stack.
+    c = _chip(stacked="3d-dram-soic-gen1", memory=["hbm3e"], near_memory="pnm-hbm")
+    assert c.near_memory_tier.id == "hbm3e"
+    # A stack wider than the die is an error naming both.
+    with pytest.raises(LlmhwError, match="die_area_m2"):
+        _chip(stacked="3d-dram-soic-gen1", die_area_m2={"value": 50, "unit": "mm2"})
+    with pytest.raises(LlmhwError, match="hardware.stacked.connection_pitch_m"):
+        _chip(stacked={"tech": "3d-dram-soic-gen1", "connection_pitch_m": -1})
+
+
+def test_stack_preset_with_overrides():
+    s = stacked_from_dict({"tech": "3d-dram-soic-gen1", "layers": 12}, where="x")
+    assert s.capacity_bytes == 12 * 3e9
+    assert "layers" not in s.provenance                        # the preset's source no longer applies
+    assert s.provenance["connection_pitch_m"].status == "specified"

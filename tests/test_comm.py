@@ -154,7 +154,7 @@ def test_check_size_names_the_field():
         check_size(torus, 16)
     assert e.value.field == "interconnect.domain_size"
     with pytest.raises(LlmhwError) as e:
-        check_size(torus, 3)                                        # 3 fits no dimension of 2 x 4
+        check_size(torus, 5)                                        # 5 fits no dimension of 2 x 4
     assert e.value.field == "interconnect.topology"
     with pytest.raises(LlmhwError) as e:
         check_size(interconnects()["nvlink4-hgx8"], 9, where="hardware.scale_up")
@@ -246,8 +246,17 @@ def test_latency_caps_the_useful_tp_degree():
             assert lat == pytest.approx(2 * A) and bw == pytest.approx(2 * (p - 1) * S / 450e9)
     assert s.latency_bound[1:].all() and not s.latency_bound[0]
     layer = work / s.degree + s.latency_s + s.bandwidth_s
-    assert s.useful == s.degree[np.argmin(layer)] == 16
+    # efficiency = 400 us / (p x layer): 0.69 at 8, 0.52 at 16, 0.34 at 32 (layer 72.5, 48.1, 36.7 us)
+    assert s.efficiency[3:6] == pytest.approx(work / (s.degree[3:6] * layer[3:6]))
+    assert s.efficiency[3:6] == pytest.approx([0.690, 0.520, 0.341], abs=2e-3)
+    assert s.useful() == 16 and s.useful(0.6) == 8
+    assert s.fastest == 64                   # one-shot's latency does not grow with p on one switch
     assert np.all(np.diff(s.share) > 0)
+    # Past one HGX node of 8 the TP all-reduce crosses InfiniBand: 50 GB/s instead of 450.
+    hgx, ib = interconnects()["nvlink4-hgx8"], interconnects()["ib-ndr-scaleout"]
+    s2 = tp_latency_bound(8192, 2, 1, hgx, FP, scale_out=ib, layer_work_s=work)
+    assert all(a.startswith(("flat_", "hierarchical")) for a in s2.algorithm[4:])
+    assert s2.comm_s[4] > s.comm_s[4] and s2.useful() == 8
     assert s.rows()[3]["degree"] == 8
     e = ep_latency_bound(7168, 1, 32, 8, sw, FP, eps=(1, 8, 64), layer_work_s=2e-3)
     assert list(e.message_bytes) == [32 * 1 * 7168, 32 * 8 * 7168, 32 * 8 * 7168]

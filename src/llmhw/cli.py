@@ -283,7 +283,8 @@ def _predict_batch(path: str) -> None:
 
 def _print_prediction(d: dict[str, Any]) -> None:
     p = d["parallelism"]
-    out.print(f"[bold]{d['model']}[/bold] on {d['n_chips']} x {d['chip']} ({d['engine']} engine): "
+    label = d["chip"] + (" (what-if)" if d.get("overrides") else "")
+    out.print(f"[bold]{d['model']}[/bold] on {d['n_chips']} x {label} ({d['engine']} engine): "
               f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}, batch {d['batch']}, "
               f"{d['input_tokens']:,} in / {d['output_tokens']:,} out", highlight=False)
     t = Table()
@@ -306,6 +307,17 @@ def _print_prediction(d: dict[str, Any]) -> None:
         b.add_row(ph, *(_si(v[k], "ms", 1e-3, 2) for k in ("compute_s", "memory_s", "comm_s", "overhead_s",
                                                               "total_s")), v["bound"])
     out.print(b)
+    if len(d.get("memory_tiers", [])) > 1:
+        mt = Table(title="memory tiers (per chip)")
+        for col in ("tier", "holds", "used / capacity", "decode s/step", "read GB/s", "write GB/s", "lifetime"):
+            mt.add_column(col, justify="left" if col in ("tier", "holds") else "right")
+        for t in d["memory_tiers"]:
+            life = "unlimited" if t["lifetime_days"] is None else f"{t['lifetime_days']:,.0f} days"
+            mt.add_row(t["name"], ", ".join(t["holds"]) or "-",
+                       f"{t['used_bytes'] / 1e9:,.1f} / {t['capacity_bytes'] / 1e9:,.0f} GB",
+                       _si(t["time_s"], "ms", 1e-3, 2), f"{t['read_bytes_per_s'] / 1e9:,.1f}",
+                       f"{t['write_bytes_per_s'] / 1e9:,.3f}", life)
+        out.print(mt)
     for n in d["notes"]:
         out.print(f"note: {n}")
 

@@ -268,10 +268,12 @@ class DegreeStudy:
     """Per parallel degree: one layer's collectives split into latency and bandwidth seconds,
     the layer's other work, and what share of the layer the collectives take.
 
-    ``work_s`` is the layer's non-communication time at that degree; ``layer_s`` = work +
-    collectives; ``share`` = collectives / layer; ``latency_bound`` where latency seconds exceed
-    bandwidth seconds; ``useful`` is the degree with the shortest layer (adding chips beyond it
-    makes a step slower: the communication it adds outgrows the work it splits).
+    ``work_s`` is the layer's non-communication time at that degree (``work_1_s`` at degree 1);
+    ``layer_s`` = work + collectives; ``share`` = collectives / layer; ``latency_bound`` where
+    latency seconds exceed bandwidth seconds; ``efficiency`` = work_1 / (degree x layer), the
+    parallel efficiency; ``useful(e)`` the largest degree still at efficiency e or better (default
+    one half: beyond it, more than half of every added chip's time goes to communication);
+    ``fastest`` the degree with the shortest layer.
     """
 
     kind: str
@@ -281,6 +283,7 @@ class DegreeStudy:
     bandwidth_s: np.ndarray
     algorithm: np.ndarray
     work_s: np.ndarray
+    work_1_s: float
     collectives_per_layer: int
 
     @property
@@ -301,7 +304,16 @@ class DegreeStudy:
         return self.latency_s > self.bandwidth_s
 
     @property
-    def useful(self) -> int:
+    def efficiency(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.layer_s > 0, self.work_1_s / (self.degree * self.layer_s), 1.0)
+
+    def useful(self, min_efficiency: float = 0.5) -> int:
+        ok = self.degree[self.efficiency >= min_efficiency]
+        return int(ok.max()) if ok.size else int(self.degree.min())
+
+    @property
+    def fastest(self) -> int:
         return int(self.degree[int(np.argmin(self.layer_s))])
 
     def rows(self) -> list[dict]:
@@ -309,7 +321,8 @@ class DegreeStudy:
                  "algorithm": str(self.algorithm[i]), "latency_s": float(self.latency_s[i]),
                  "bandwidth_s": float(self.bandwidth_s[i]), "work_s": float(self.work_s[i]),
                  "layer_s": float(self.layer_s[i]), "share": float(self.share[i]),
-                 "latency_bound": bool(self.latency_bound[i])} for i in range(len(self.degree))]
+                 "efficiency": float(self.efficiency[i]), "latency_bound": bool(self.latency_bound[i])}
+                for i in range(len(self.degree))]
 
 
 def degree_study(kind: str, message_bytes: Array, work_s: Array, degrees: Sequence[int],
@@ -318,13 +331,15 @@ def degree_study(kind: str, message_bytes: Array, work_s: Array, degrees: Sequen
     """Price ``collectives_per_layer`` collectives of ``kind`` per layer at each degree.
 
     ``message_bytes``: one value, or one per degree. ``work_s``: the layer's other time at degree 1,
-    split evenly by the degree (a float), or one value per degree (an array), e.g. from
-    ``llmhw.sweep``. Degrees beyond the scale-up domain go hierarchical over ``scale_out``.
+    split evenly by the degree (a float), or one value per degree (an array, e.g. from
+    ``llmhw.sweep``; its first degree then stands for degree 1 as work x degree). Degrees beyond the
+    scale-up domain go hierarchical (or flat) over ``scale_out``.
     """
     deg = np.asarray(degrees, dtype=int)
     msg = np.broadcast_to(np.asarray(message_bytes, dtype=float), deg.shape).astype(float)
     w = np.asarray(work_s, dtype=float)
     work = w / deg if w.ndim == 0 else np.broadcast_to(w, deg.shape).astype(float)
+    work_1 = float(w) if w.ndim == 0 else float(work[0] * deg[0])
     lat = np.zeros(deg.shape)
     bw = np.zeros(deg.shape)
     alg = np.full(deg.shape, "none", dtype=object)
@@ -332,7 +347,7 @@ def degree_study(kind: str, message_bytes: Array, work_s: Array, degrees: Sequen
         c = collective_cost(kind, msg[i], int(g), scale_up, scale_out, fp)
         lat[i], bw[i], alg[i] = float(c.latency_s), float(c.bandwidth_s), str(c.algorithm)
     n = collectives_per_layer
-    return DegreeStudy(kind, deg, msg, n * lat, n * bw, alg.astype(str), work, n)
+    return DegreeStudy(kind, deg, msg, n * lat, n * bw, alg.astype(str), work, work_1, n)
 
 
 def tp_latency_bound(hidden: int, act_bytes: float, tokens: int, scale_up: Interconnect | None,

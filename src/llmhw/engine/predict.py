@@ -328,6 +328,8 @@ class Prediction:
             "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
             "engine": s.engine, "parallelism": s.parallelism.model_dump(),
             "precision": s.precision.model_dump(),
+            "overrides": dict(getattr(s, "overrides", None) or {}),
+            "placement": {c: tiers[i].id for c, i in where.items()},
             "input_tokens": s.workload.input_tokens, "output_tokens": s.workload.output_tokens,
             "batch": int(v["batch"]),
             **{k: v[k] for k in METRICS},

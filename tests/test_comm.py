@@ -10,6 +10,7 @@ from llmhw.engine.comm import (
     KINDS,
     candidates,
     collective_cost,
+    collective_split,
     collective_time,
     ep_latency_bound,
     tp_latency_bound,
@@ -198,9 +199,14 @@ def test_time_is_monotonic_in_size_and_hop_latency():
             assert np.all(np.diff(t) >= -1e-18), (kind, n.id)
             slow = n.model_copy(update={"hop_latency_s": 10 * HOP})
             assert np.all(collective_time(kind, sizes, g, slow, None, FP) >= t - 1e-18), (kind, n.id)
-        t = collective_time(kind, sizes, 32, up, out, FP)
-        assert np.all(np.diff(t) >= -1e-18), kind
-        assert np.allclose(t, collective_cost(kind, sizes, 32, up, out, FP).time_s)
+            nic = n.model_copy(update={"endpoint_latency_s": 2e-6})
+            assert np.all(collective_time(kind, sizes, g, nic, None, FP) >= t + 2e-6 - 1e-15), (kind, n.id)
+        for g in (8, 32):
+            t = collective_time(kind, sizes, g, up, out, FP)
+            assert np.all(np.diff(t) >= -1e-18), kind
+            c = collective_cost(kind, sizes, g, up, out, FP)
+            lat, bw = collective_split(kind, sizes, g, up, out, FP)
+            assert np.allclose(t, c.time_s, rtol=1e-12) and np.allclose(lat, c.latency_s) and np.allclose(bw, c.bandwidth_s)
 
 
 def test_zero_for_a_group_of_one():
@@ -229,6 +235,7 @@ def test_worked_example_8_h100_decode_all_reduce():
     c = collective_cost("all_reduce", S, 8, nv, None, fp)
     assert str(c.algorithm) == "in_network"
     assert float(c.latency_s) == pytest.approx(2 * a) and float(c.bandwidth_s) == pytest.approx(S / B)
+    assert collective_split("all_reduce", S, 8, nv, None, fp) == pytest.approx((2 * a, S / B))
     # one-shot wins below a B / 6 (745 KB with the shipped calibration)
     assert str(collective_cost("all_reduce", 0.99 * a * B / 6, 8, nv, None, fp).algorithm) == "one_shot"
 

@@ -3,7 +3,8 @@
 Every algorithm costs
 
     time = steps x alpha(hops) + bytes through the busiest port / bandwidth
-    alpha(hops) = fp.comm_latency_s (software, per step) + hops x the network's hop latency
+    alpha(hops) = fp.comm_latency_s (software, per step) + the network's endpoint latency
+                  + hops x the network's hop latency
 
 with ``S`` the message size per chip in bytes, ``p`` the chips in the group, ``B`` the bandwidth
 one chip injects towards the group (``Interconnect.group_bandwidth`` x ``fp.comm_bw_eff``):
@@ -12,7 +13,7 @@ one chip injects towards the group (``Interconnect.group_bandwidth`` x ``fp.comm
 |---|---|---|---|---|
 | all_reduce | ring | 2(p-1) (torus: 2 sum(d_i - 1)) | 2(p-1)/p x S / B_ring | everywhere |
 | | tree (double binary) | 2 ceil(log2 p) | 2 S / B_peer | everywhere |
-| | recursive doubling | ceil(log2 p) | ceil(log2 p) x S / B_peer | everywhere |
+| | recursive doubling | ceil(log2 p) (torus: per dimension) | steps x S / B_peer | everywhere |
 | | one-shot | 1 | (p-1) S / B | switch, full mesh, dragonfly |
 | | two-shot (reduce-scatter + all-gather) | 2 | 2(p-1)/p x S / B | switch, full mesh, dragonfly |
 | | in-network (switch reduces) | 2 | S / B | switches with ``in_network_reduction`` |
@@ -39,8 +40,9 @@ domains on the scale-out network (d rails in parallel), all-gather in the domain
 all_to_all = the inter-domain phase over scale-out, then the intra-domain phase over scale-up;
 reduce_scatter = intra then inter. Each phase takes its own fastest algorithm.
 
-``collective_cost`` returns the chosen algorithm's alpha part (latency seconds) and beta part
-(bandwidth seconds) separately; ``collective_time`` is their sum. Both are vectorized over message
+``collective_cost`` returns the chosen algorithm's alpha part (latency seconds), beta part
+(bandwidth seconds) and name; ``collective_split`` the two parts without the name (hot path);
+``collective_time`` their sum. Both are vectorized over message
 sizes (any numpy shape). ``degree_study`` / ``tp_latency_bound`` / ``ep_latency_bound`` answer how
 per-step latency caps the useful TP and EP degree. docs/interconnect.md has the derivations and a
 worked example.
@@ -84,7 +86,7 @@ class CollectiveCost(NamedTuple):
 
 
 def _alpha(net: Interconnect, fp: FamilyParams, hops: float) -> float:
-    return fp.comm_latency_s + hops * (net.latency_per_hop or 0.0)
+    return fp.comm_latency_s + net.step_latency(hops)
 
 
 def _log_steps(net: Interconnect, p: int) -> tuple[int, float]:
@@ -92,7 +94,7 @@ def _log_steps(net: Interconnect, p: int) -> tuple[int, float]:
     on a ring or torus, dimension by dimension with partners 1, 2, 4, ... apart."""
     if net.topology in _TORUS:
         steps, hops = 0, 0.0
-        for d in net._shape(p):
+        for d in net.group_shape(p):
             for k in range(ceil(log2(d)) if d > 1 else 0):
                 steps += 1
                 hops += min(2 ** k, max(d - 2 ** k, 1))
@@ -116,9 +118,9 @@ def candidates(kind: str, group: int, net: Interconnect, fp: FamilyParams) -> di
     a_far = _alpha(net, fp, net.hops(p, "max"))
     a_next = _alpha(net, fp, net.hops(p, "neighbor"))
     a_mean = _alpha(net, fp, net.hops(p, "mean"))
-    half_ring = sum(d - 1 for d in net._shape(p)) if net.topology in _TORUS else p - 1
+    half_ring = sum(d - 1 for d in net.group_shape(p)) if net.topology in _TORUS else p - 1
     log_steps, log_hops = _log_steps(net, p)
-    log_lat = log_steps * fp.comm_latency_s + log_hops * (net.latency_per_hop or 0.0)
+    log_lat = log_steps * (fp.comm_latency_s + net.step_latency(0.0)) + log_hops * (net.latency_per_hop or 0.0)
     direct = net.topology in DIRECT_TOPOLOGIES
     out: dict[str, tuple[float, float]] = {}
     if kind == "all_reduce":
@@ -129,7 +131,7 @@ def candidates(kind: str, group: int, net: Interconnect, fp: FamilyParams) -> di
             out["two_shot"] = (2 * a_far, 2 * (p - 1) / p / bw)
         out["ring"] = (2 * half_ring * a_next, 2 * (p - 1) / p / bw_ring)
         out["tree"] = (2 * ceil(log2(p)) * a_mean, 2.0 / bw_peer)
-        out["recursive_doubling"] = (log_lat, ceil(log2(p)) / bw_peer)
+        out["recursive_doubling"] = (log_lat, log_steps / bw_peer)
     elif kind == "all_gather":
         if direct:
             out["direct"] = (a_far, (p - 1) / bw)
@@ -258,6 +260,33 @@ def collective_time(kind: str, size: Array, group: int, scale_up: Interconnect |
             t = np.minimum(t, lat + k * S)
         return t
     return collective_cost(kind, S, group, scale_up, scale_out, fp).time_s
+
+
+def collective_split(kind: str, size: Array, group: int, scale_up: Interconnect | None,
+                     scale_out: Interconnect | None, fp: FamilyParams) -> tuple[Array, Array]:
+    """(latency seconds, bandwidth seconds) of the fastest algorithm: ``collective_cost`` without
+    the names, for the engine's hot path. latency + bandwidth == ``collective_time``."""
+    S = np.asarray(size, dtype=float)
+    group = int(group)
+    if group <= 1:
+        return np.zeros_like(S), np.zeros_like(S)
+    if _span(group, scale_up, scale_out) is None:
+        c = candidates(kind, group, _single(group, scale_up, scale_out), fp)
+        if S.ndim == 0:
+            lat, k = min(c.values(), key=lambda v: v[0] + v[1] * float(S))
+            return np.float64(lat), np.float64(k * float(S))
+        it = iter(c.values())
+        lat, k = next(it)
+        t = lat + k * S
+        best_lat = np.full(np.shape(t), lat)
+        for lat, k in it:
+            tk = lat + k * S
+            better = tk < t
+            t = np.where(better, tk, t)
+            best_lat = np.where(better, lat, best_lat)
+        return best_lat, t - best_lat
+    c = collective_cost(kind, S, group, scale_up, scale_out, fp)
+    return c.latency_s, c.bandwidth_s
 
 
 # -- how latency caps the useful parallel degree --------------------------------------------

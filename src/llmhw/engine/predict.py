@@ -27,9 +27,21 @@ from typing import Any
 import numpy as np
 
 from llmhw.engine.params import engine_profile, family_key, family_params
-from llmhw.engine.roofline import StepCost, price_ops, tier_model
+from llmhw.engine.roofline import NearMemoryModel, StepCost, price_ops, tier_model
 from llmhw.errors import LlmhwError
-from llmhw.mapping.fit import LOGIT_BYTES, activation_elements_per_token, placement_for
+from llmhw.hardware.near_memory import (
+    gemv_item,
+    internal_bandwidth,
+    kv_head_item,
+    shard_fit,
+    tier_peak_flops,
+)
+from llmhw.mapping.fit import (
+    LOGIT_BYTES,
+    activation_elements_per_token,
+    placement_for,
+    tier_capacities,
+)
 from llmhw.mapping.operators import OperatorModel, decode_step, prefill_step
 from llmhw.mapping.scenario import Scenario
 from llmhw.mapping.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
@@ -102,7 +114,7 @@ def _memory_model(s: Scenario, where: dict[str, int]) -> _Memory:
     kvt = kv_elements_per_token_per_chip(m, p.tp) * bytes_per_element(s.precision.kv_cache)
     n_full = sum(1 for i in layers if m.layer_attention[i] == "full")
     n_slide = len(layers) - n_full
-    caps = tuple(t.capacity_bytes for t in s.chip.memory)
+    caps = tuple(tier_capacities(s.chip))
     return _Memory(
         weights=heavy.weight_bytes, kv_per_token_full=kvt * n_full, kv_per_token_sliding=kvt * n_slide,
         window=float(m.sliding_window or 0),
@@ -110,6 +122,9 @@ def _memory_model(s: Scenario, where: dict[str, int]) -> _Memory:
         logits_per_request=m.vocab_size / p.tp * LOGIT_BYTES,
         usable=tuple(c * s.memory_utilization for c in caps), capacity=caps, where=dict(where))
 
+
+# Operators near-memory "gemv" units can run besides the shard-checked matrices.
+GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
 
 # A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
 KV_BLOCK_TOKENS = 16
@@ -142,21 +157,78 @@ class Engine:
         if s.n_chips > 1 and self.scale_up is None and self.scale_out is None:
             raise LlmhwError(f"{s.n_chips} chips of {chip.id} need an interconnect; the chip lists none",
                              field="hardware", accepted="a chip or system with scale_up or scale_out")
+        self.notes: list[str] = []
+        self._thermal_cap(chip)
         self.ops = OperatorModel(s)
         self.placement = placement_for(s)
         self.memory = _memory_model(s, self.placement.where)
         kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.model, s.parallelism.tp) \
             * bytes_per_element(s.precision.kv_cache)
         self.tiers = tier_model(chip, self.placement.where, kv_block)
+        self.near = self._near_memory(chip)
         # The prompt chunk: the scenario's when it sets one, else the engine's own default.
         w = s.workload
         self.chunk = float(w.prefill_chunk_tokens if "prefill_chunk_tokens" in w.model_fields_set
                            else self.profile.prefill_chunk_tokens)
 
+    def _thermal_cap(self, chip: Any) -> None:
+        """A memory stack on the compute die limits the power the logic under it may burn:
+        the clock, and so every peak FLOP/s, drops by the stack's thermal fraction."""
+        if chip.stacked is None or not chip.die_area_m2 or not chip.tdp_w:
+            return
+        frac = chip.stacked.thermal_clock_fraction(chip.tdp_w, chip.die_area_m2)
+        if frac < 1.0:
+            self.flops = {k: v * frac for k, v in self.flops.items()}
+            self.notes.append(f"3D stack {chip.stacked.id} caps the logic at "
+                              f"{chip.stacked.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm^2: compute runs at "
+                              f"{frac:.0%} of its clock ({chip.tdp_w:.0f} W over {chip.die_area_m2 * 1e6:.0f} mm^2)")
+
+    def _near_memory(self, chip: Any) -> NearMemoryModel | None:
+        """Which operators the chip's near-memory compute may run, after the shard check."""
+        nm = chip.near_memory
+        if nm is None:
+            return None
+        s, m, tp = self.scenario, self.scenario.model, self.scenario.parallelism.tp
+        tier = chip.near_memory_tier
+        index = next(i for i, t in enumerate(chip.memory) if t is tier or t.id == tier.id)
+        wb = bytes_per_element(s.precision.weights)
+        h = m.hidden_size
+        items: dict[str, tuple[str, Any]] = {
+            "qkv_proj": ("gemv", gemv_item(int(m.q_width / tp + 2 * m.n_kv_heads * m.head_dim / tp) or 1, h, wb)),
+            "o_proj": ("gemv", gemv_item(h, max(1, m.attn_out_width // tp), wb)),
+            "lm_head": ("gemv", gemv_item(max(1, m.vocab_size // tp), h, wb)),
+        }
+        if m.intermediate_size:
+            items["ffn"] = ("gemv", gemv_item(h, max(1, m.intermediate_size // tp), wb))
+        if m.moe is not None:
+            split = max(1, tp * s.parallelism.dp // s.parallelism.ep)
+            items["experts"] = ("moe_experts", gemv_item(h, max(1, m.moe.expert_intermediate_size // split), wb))
+        kvb = bytes_per_element(s.precision.kv_cache)
+        if m.mla is not None:
+            items["attention"] = ("decode_attention", kv_head_item(
+                s.workload.peak_context, m.mla.kv_lora_rank + m.mla.qk_rope_head_dim, kvb, tensors=1))
+        else:
+            items["attention"] = ("decode_attention", kv_head_item(s.workload.peak_context, m.head_dim, kvb))
+        fits = {f.tensor: f for f in shard_fit(nm, {k: v for k, (_, v) in items.items()})}
+        names: set[str] = set()
+        for op, (kind, _) in items.items():
+            if kind not in nm.ops and not (kind == "gemv" and "gemm" in nm.ops):
+                continue
+            if not fits[op].fits:
+                self.notes.append(f"{nm.id}: {op} stays on the main compute: {fits[op].why}")
+                continue
+            names.add(op)
+        if "gemv" in nm.ops or "gemm" in nm.ops:
+            names |= set(GEMV_OPS)
+        phases = {"decode", "prefill"} if "gemm" in nm.ops else {"decode"}
+        return NearMemoryModel(tier=index, flops=tier_peak_flops(nm, tier), bandwidth=internal_bandwidth(nm, tier),
+                               latency=tier.latency_s or 0.0, ops=frozenset(names), phases=frozenset(phases))
+
     def _price(self, step: Any) -> StepCost:
         s = self.scenario
         return price_ops(self.ops.ops(step), s.chip, self.flops, s.precision.activations, self.params,
-                         self.profile, self.scale_up, self.scale_out, requests=step.logits, tiers=self.tiers)
+                         self.profile, self.scale_up, self.scale_out, requests=step.logits, tiers=self.tiers,
+                         near=self.near, phase=step.phase)
 
     def decode_cost(self, requests: Any, context: Any) -> StepCost:
         """One decode step of ``requests`` (per replica) at ``context``. With PP the requests are
@@ -178,7 +250,7 @@ class Engine:
         extra = (n_chunks - 1) * (self.memory.weights / (self.tiers.read_bw[wt] * self.params.memory_eff_max))
         c = c.scaled(pp)
         return StepCost(c.compute_s, c.memory_s + extra * pp, c.comm_s, c.overhead_s, c.tier_s,
-                        c.tier_read_bytes, c.tier_write_bytes)
+                        c.tier_read_bytes, c.tier_write_bytes, c.near_memory_s, c.near_memory_bytes)
 
     # Large sweeps are priced in blocks that stay in the CPU cache: each metric is a chain of
     # element-wise numpy passes, and a block of this size is about twice as fast as one pass
@@ -281,11 +353,13 @@ class Engine:
 
 
 def _parts(c: StepCost) -> dict[str, Any]:
-    return {"compute_s": c.compute_s, "memory_s": c.memory_s, "comm_s": c.comm_s, "overhead_s": c.overhead_s}
+    return {"compute_s": c.compute_s, "memory_s": c.memory_s, "comm_s": c.comm_s, "overhead_s": c.overhead_s,
+            "near_memory_s": c.near_memory_s}
 
 
 def _bound(parts: dict[str, float]) -> str:
-    names = {"compute_s": "compute", "memory_s": "memory", "comm_s": "communication", "overhead_s": "overhead"}
+    names = {"compute_s": "compute", "memory_s": "memory", "comm_s": "communication", "overhead_s": "overhead",
+             "near_memory_s": "near-memory compute"}
     return names[max(parts, key=lambda k: parts[k])]
 
 
@@ -309,7 +383,7 @@ class Prediction:
         tiers = s.chip.memory
         phases = {}
         for ph in ("prefill", "decode"):
-            parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s")}
+            parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s", "near_memory_s")}
             phases[ph] = {**parts, "total_s": v["prefill_s" if ph == "prefill" else "decode_step_s"],
                           "bound": _bound(parts),
                           "memory_tiers_s": {t.id: v[f"tier{i}_{ph}_s"] for i, t in enumerate(tiers)}}
@@ -355,8 +429,8 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     batch = -1 if w.batch == "max" else int(w.batch)
     eng = Engine(s)
     arr = eng.evaluate(batch, w.input_tokens, w.output_tokens)
-    values = {k: (bool(v) if v.dtype == bool else float(v)) for k, v in arr.items()}
-    notes = []
+    values = {k: (bool(v) if np.asarray(v).dtype == bool else float(v)) for k, v in arr.items()}
+    notes = list(eng.notes)
     for i, t in enumerate(s.chip.memory):
         life = values[f"tier{i}_lifetime_days"]
         if life < SERVICE_LIFE_DAYS:

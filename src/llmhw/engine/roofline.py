@@ -98,6 +98,19 @@ def tier_model(chip: Chip, where: dict[str, int] | None = None, kv_access_bytes:
         weights=where["weights"], kv=where["kv_cache"], act=where["activations"], kv_access_bytes=kv_access_bytes)
 
 
+@dataclass(frozen=True)
+class NearMemoryModel:
+    """Compute at a memory tier (PIM/PNM): its FLOP/s, internal bandwidth, which operators it
+    may run, and which of those it may not because their shards do not fit (docs/near_memory.md)."""
+
+    tier: int
+    flops: dict[str, float]
+    bandwidth: float
+    latency: float
+    ops: frozenset[str]          # engine operator names it may run
+    phases: frozenset[str]       # "decode", and "prefill" when it runs GEMMs
+
+
 @dataclass
 class StepCost:
     """Seconds of one step, and how they split."""
@@ -109,15 +122,18 @@ class StepCost:
     tier_s: tuple[Array, ...] = ()           # memory seconds each tier spends (not only on the bound)
     tier_read_bytes: tuple[Array, ...] = ()  # bytes read from each tier (page amplification included)
     tier_write_bytes: tuple[Array, ...] = ()
+    near_memory_s: Array = 0.0               # seconds of operators run by near-memory compute
+    near_memory_bytes: Array = 0.0           # bytes those operators read inside the memory
 
     @property
     def total_s(self) -> Array:
-        return self.compute_s + self.memory_s + self.comm_s + self.overhead_s
+        return self.compute_s + self.memory_s + self.comm_s + self.overhead_s + self.near_memory_s
 
     def scaled(self, k: float) -> StepCost:
         return StepCost(self.compute_s * k, self.memory_s * k, self.comm_s * k, self.overhead_s * k,
                         tuple(t * k for t in self.tier_s), tuple(b * k for b in self.tier_read_bytes),
-                        tuple(b * k for b in self.tier_write_bytes))
+                        tuple(b * k for b in self.tier_write_bytes), self.near_memory_s * k,
+                        self.near_memory_bytes * k)
 
 
 def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
@@ -127,8 +143,10 @@ def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
 
 def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: str, fp: FamilyParams,
               profile: EngineProfile, scale_up: Interconnect | None, scale_out: Interconnect | None,
-              requests: Array = 0.0, tiers: TierModel | None = None) -> StepCost:
-    """Seconds of one step; ``requests`` in the step each add the engine's per-token host time."""
+              requests: Array = 0.0, tiers: TierModel | None = None, near: NearMemoryModel | None = None,
+              phase: str = "decode") -> StepCost:
+    """Seconds of one step; ``requests`` in the step each add the engine's per-token host time.
+    Operators the near-memory compute may run go there when that is faster."""
     tm = tiers or tier_model(chip)
     n_t = len(tm.read_bw)
     compute = memory = comm = 0.0
@@ -137,6 +155,9 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     reads: list[Array] = [0.0] * n_t
     writes: list[Array] = [0.0] * n_t
     act_peak = peak_for(flops, activations)[1]
+    nm_s: Array = 0.0
+    nm_bytes: Array = 0.0
+    use_near = near is not None and phase in near.phases
     for op in ops:
         if op.kind == "comm":
             comm = comm + op.count * collective_time(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
@@ -177,6 +198,22 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
             eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
                 * (op.n / (op.n + fp.compute_n_half))
             t_c = np.asarray(op.flops, dtype=float) / (peak * eff)
+        t_host = np.maximum(t_c, t_m)
+        if use_near and op.name in near.ops:
+            # Near memory: the operator's bytes on that tier at the internal bandwidth, its
+            # FLOPs at the near-memory units' peak (same datatype rules as the host).
+            on_tier = (op.weight_bytes if tm.weights == near.tier else 0.0) \
+                + (op.kv_read_bytes if tm.kv == near.tier else 0.0)
+            dtype = activations if op.kind == "attention" else gemm_dtype(op.weight_precision, activations,
+                                                                          near.flops, profile)
+            nm_peak = peak_for(near.flops, dtype)[1]
+            t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
+                                _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, fp)) + near.latency
+            offload = t_near < t_host
+            nm_s = nm_s + op.count * np.where(offload, t_near, 0.0)
+            nm_bytes = nm_bytes + op.count * np.where(offload, on_tier, 0.0)
+            t_c = np.where(offload, 0.0, t_c)
+            t_m = np.where(offload, 0.0, t_m)
         cbound = t_c > t_m
         compute = compute + op.count * np.where(cbound, t_c, 0.0)
         memory = memory + op.count * np.where(cbound, 0.0, t_m)
@@ -185,4 +222,4 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         + profile.token_overhead_s * np.asarray(requests, dtype=float)
     z = np.zeros(np.broadcast(compute, memory, comm).shape)
     return StepCost(compute + z, memory + z, comm + z, overhead + z, tuple(t + z for t in tier_s),
-                    tuple(r + z for r in reads), tuple(w + z for w in writes))
+                    tuple(r + z for r in reads), tuple(w + z for w in writes), nm_s + z, nm_bytes + z)

@@ -91,12 +91,17 @@ class Interconnect(Sourced):
     link: Link
     domain_size: int = Field(gt=0, description="chips one such network can join")
     links_per_chip: int = Field(gt=0)
-    levels: int = Field(1, ge=1, le=8, validate_default=True, description="switch tiers (switch topology): 1 is one switch level, "
-                                                   "2 a leaf-spine fat tree, 3 a three-tier fat tree")
+    levels: int = Field(1, ge=1, le=8, validate_default=True,
+                        description="switch tiers (switch topology): 1 is one switch level, 2 a leaf-spine "
+                                    "fat tree, 3 a three-tier fat tree")
     dims: tuple[int, ...] | None = Field(
-        None, validate_default=True, description="ring: (n,); torus: its shape, e.g. (4, 4, 4); dragonfly: "
-                          "(chips per router, routers per group, groups). Must multiply to domain_size")
+        None, validate_default=True,
+        description="ring: (n,); torus: its shape, e.g. (4, 4, 4); dragonfly: (chips per router, routers per "
+                    "group, groups). Must multiply to domain_size")
     hop_latency_s: float | None = Field(None, gt=0, description="per hop, switch traversal included")
+    endpoint_latency_s: float | None = Field(
+        None, ge=0, description="per algorithm step at the chips themselves (NIC or DMA engine injection and "
+                                "ejection), on top of the hops; a knob for low-latency network interfaces")
     in_network_reduction: bool = Field(False, description="switches can reduce (NVLink SHARP)")
     note: str = ""
 
@@ -151,6 +156,10 @@ class Interconnect(Sourced):
     def latency_per_hop(self) -> float | None:
         return self.hop_latency_s if self.hop_latency_s is not None else self.link.latency_s
 
+    def step_latency(self, hops: float) -> float:
+        """Network seconds of one algorithm step that crosses ``hops`` hops (software excluded)."""
+        return (self.endpoint_latency_s or 0.0) + hops * (self.latency_per_hop or 0.0)
+
     @property
     def diameter(self) -> int:
         """Hops between the farthest two chips of the whole network (see the module's table)."""
@@ -181,8 +190,9 @@ class Interconnect(Sourced):
             shape[i] *= f
         return tuple(shape)
 
-    def _shape(self, g: int) -> tuple[int, ...]:
-        # A group that is not a slice is laid out as a snake: a ring of g through the torus.
+    def group_shape(self, g: int) -> tuple[int, ...]:
+        """The ring or torus shape a group of ``g`` runs on: its slice, or, when it is no slice,
+        a snake (a ring of g through the torus)."""
         return self.slice_dims(g) or (g,)
 
     def switch_levels(self, g: int) -> int:
@@ -213,7 +223,7 @@ class Interconnect(Sourced):
             if which == "max" or which == "neighbor":
                 return 1.0 if g <= per_router else 2.0 if g <= per_router * routers else 4.0
             return ((in_router - 1) * 1.0 + (in_group - in_router) * 2.0 + (g - in_group) * 4.0) / (g - 1)
-        shape = self._shape(g)
+        shape = self.group_shape(g)
         if which == "neighbor":
             return 1.0
         if which == "max":
@@ -227,7 +237,7 @@ class Interconnect(Sourced):
         if g <= 1:
             return 0.0
         if self.topology in ("ring", "torus_2d", "torus_3d"):
-            return sum(_ring_distances(d) / d for d in self._shape(g))
+            return sum(_ring_distances(d) / d for d in self.group_shape(g))
         return self.hops(g, "mean") * (g - 1) / g
 
     def links_used(self, g: int) -> float:
@@ -240,7 +250,7 @@ class Interconnect(Sourced):
         if t == "full_mesh":
             return self.links_per_chip * (g - 1) / (self.domain_size - 1)
         if t in ("ring", "torus_2d", "torus_3d"):
-            used = sum(2 if d >= 3 else 1 if d == 2 else 0 for d in self._shape(g))
+            used = sum(2 if d >= 3 else 1 if d == 2 else 0 for d in self.group_shape(g))
             return float(min(self.links_per_chip, used))
         return float(self.links_per_chip)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
+from llmhw.hardware.chip import Chip
+from llmhw.hardware.near_memory import usable_capacity
 from llmhw.mapping.placement import Placement, auto_placement, explicit_placement
 from llmhw.mapping.scenario import Parallelism, Scenario
 from llmhw.mapping.sharding import kv_heads_per_chip, kv_replication, stage_layers, stage_shares
@@ -141,8 +143,14 @@ def _usable(s: Scenario) -> tuple[float, float]:
     return cap, cap * s.memory_utilization
 
 
+def tier_capacities(chip: Chip) -> list[float]:
+    """Bytes each memory tier offers, less what near-memory logic takes from its tier."""
+    nm, nm_tier = chip.near_memory, chip.near_memory_tier
+    return [usable_capacity(nm, t) if nm is not None and t is nm_tier else t.capacity_bytes for t in chip.memory]
+
+
 def _tier_usable(s: Scenario) -> list[float]:
-    return [t.capacity_bytes * s.memory_utilization for t in s.chip.memory]
+    return [c * s.memory_utilization for c in tier_capacities(s.chip)]
 
 
 def _loads(pl: Placement, w: float, kv: float, act: float) -> list[float]:

@@ -250,7 +250,8 @@ class Engine:
         extra = (n_chunks - 1) * (self.memory.weights / (self.tiers.read_bw[wt] * self.params.memory_eff_max))
         c = c.scaled(pp)
         return StepCost(c.compute_s, c.memory_s + extra * pp, c.comm_s, c.overhead_s, c.tier_s,
-                        c.tier_read_bytes, c.tier_write_bytes, c.near_memory_s, c.near_memory_bytes)
+                        c.tier_read_bytes, c.tier_write_bytes, c.near_memory_s, c.near_memory_bytes,
+                        c.comm_latency_s)
 
     # Large sweeps are priced in blocks that stay in the CPU cache: each metric is a chain of
     # element-wise numpy passes, and a block of this size is about twice as fast as one pass
@@ -354,7 +355,8 @@ class Engine:
 
 def _parts(c: StepCost) -> dict[str, Any]:
     return {"compute_s": c.compute_s, "memory_s": c.memory_s, "comm_s": c.comm_s, "overhead_s": c.overhead_s,
-            "near_memory_s": c.near_memory_s}
+            "near_memory_s": c.near_memory_s, "comm_latency_s": c.comm_latency_s,
+            "comm_bandwidth_s": c.comm_bandwidth_s}
 
 
 def _bound(parts: dict[str, float]) -> str:
@@ -386,6 +388,7 @@ class Prediction:
             parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s", "near_memory_s")}
             phases[ph] = {**parts, "total_s": v["prefill_s" if ph == "prefill" else "decode_step_s"],
                           "bound": _bound(parts),
+                          "comm_latency_s": v[f"{ph}_comm_latency_s"], "comm_bandwidth_s": v[f"{ph}_comm_bandwidth_s"],
                           "memory_tiers_s": {t.id: v[f"tier{i}_{ph}_s"] for i, t in enumerate(tiers)}}
         where = self.__dict__.get("placement_where", {})
         memory_tiers = []

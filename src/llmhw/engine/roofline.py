@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmhw.engine.comm import collective_time
+from llmhw.engine.comm import collective_split
 from llmhw.engine.params import EngineProfile, FamilyParams
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
@@ -124,6 +124,11 @@ class StepCost:
     tier_write_bytes: tuple[Array, ...] = ()
     near_memory_s: Array = 0.0               # seconds of operators run by near-memory compute
     near_memory_bytes: Array = 0.0           # bytes those operators read inside the memory
+    comm_latency_s: Array = 0.0              # the latency (alpha) part of comm_s; the rest is bandwidth
+
+    @property
+    def comm_bandwidth_s(self) -> Array:
+        return self.comm_s - self.comm_latency_s
 
     @property
     def total_s(self) -> Array:
@@ -133,7 +138,7 @@ class StepCost:
         return StepCost(self.compute_s * k, self.memory_s * k, self.comm_s * k, self.overhead_s * k,
                         tuple(t * k for t in self.tier_s), tuple(b * k for b in self.tier_read_bytes),
                         tuple(b * k for b in self.tier_write_bytes), self.near_memory_s * k,
-                        self.near_memory_bytes * k)
+                        self.near_memory_bytes * k, self.comm_latency_s * k)
 
 
 def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
@@ -149,7 +154,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     Operators the near-memory compute may run go there when that is faster."""
     tm = tiers or tier_model(chip)
     n_t = len(tm.read_bw)
-    compute = memory = comm = 0.0
+    compute = memory = comm = comm_lat = 0.0
     launches = 0.0
     tier_s: list[Array] = [0.0] * n_t
     reads: list[Array] = [0.0] * n_t
@@ -160,7 +165,9 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     use_near = near is not None and phase in near.phases
     for op in ops:
         if op.kind == "comm":
-            comm = comm + op.count * collective_time(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
+            lat, bw = collective_split(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
+            comm = comm + op.count * (lat + bw)
+            comm_lat = comm_lat + op.count * lat
             continue
         if tm.single and not tm.paged(tm.weights):
             # One tier, byte-addressable: every class streams through the same interface.
@@ -222,4 +229,4 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         + profile.token_overhead_s * np.asarray(requests, dtype=float)
     z = np.zeros(np.broadcast(compute, memory, comm).shape)
     return StepCost(compute + z, memory + z, comm + z, overhead + z, tuple(t + z for t in tier_s),
-                    tuple(r + z for r in reads), tuple(w + z for w in writes), nm_s + z, nm_bytes + z)
+                    tuple(r + z for r in reads), tuple(w + z for w in writes), nm_s + z, nm_bytes + z, comm_lat + z)

@@ -114,3 +114,30 @@ def test_more_hbf_latency_never_faster():
     fast_t = llmhw.predict({**s, "hardware": chip}).tpot_s
     slow_t = llmhw.predict({**s, "hardware": slow}).tpot_s
     assert slow_t > fast_t and np.isfinite(slow_t)
+
+
+def test_bad_tier_inputs_are_named():
+    from llmhw.errors import LlmhwError
+
+    base = {"model": "llama-3.1-405b", "hardware": "h200", "n_chips": 1,
+            "workload": {"input_tokens": 100, "output_tokens": 100, "batch": 1},
+            "overrides": {"chip.memory": ["hbm3e", "hbf"]}}
+    # 811 GB of bf16 weights cannot sit in a 36 GB HBM3E stack.
+    with pytest.raises(LlmhwError) as e:
+        Scenario.from_dict({**base, "placement": {"weights": "hbm3e"}})
+    assert e.value.field == "placement.weights"
+    with pytest.raises(LlmhwError) as e:
+        Scenario.from_dict({**base, "placement": {"weights": "hbm9"}})
+    assert e.value.field == "placement.weights"
+    with pytest.raises(LlmhwError) as e:
+        Scenario.from_dict({**base, "overrides": {"chip.memory": [{"tech": "hbf", "capacity_bytes": 0}]}})
+    assert "capacity_bytes" in str(e.value)
+
+
+def test_torus_must_hold_a_slice():
+    from llmhw.errors import LlmhwError
+
+    with pytest.raises(LlmhwError) as e:
+        Scenario.from_dict({"model": "llama-3.1-8b", "hardware": "tpu-v5e-8", "n_chips": 5,
+                            "parallelism": {"pp": 5}, "workload": {"input_tokens": 10, "output_tokens": 10}})
+    assert e.value.field in ("interconnect.topology", "interconnect.domain_size")

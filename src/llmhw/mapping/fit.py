@@ -138,6 +138,11 @@ def _per_chip(s: Scenario, requests: int) -> tuple[float, float, float, int]:
     return best.weight_bytes, requests * best.kv_bytes_per_request, act, best.stage
 
 
+def weights_per_chip(s: Scenario) -> float:
+    """Weight bytes of the most loaded chip."""
+    return _per_chip(s, 1)[0]
+
+
 def _usable(s: Scenario) -> tuple[float, float]:
     cap = s.chip.memory_capacity_bytes
     return cap, cap * s.memory_utilization

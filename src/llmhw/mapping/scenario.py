@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from llmhw.errors import LlmhwError
+from llmhw.hardware.interconnect import check_size
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.provenance import build
@@ -189,6 +190,9 @@ class Scenario(BaseModel):
                 precision=precision, workload=workload, memory_utilization=float(memory_utilization),
                 engine=engine, compute_unit=compute_unit, overrides=overrides, placement=placement)
         s._base_hardware = base
+        _check_networks(s)
+        if placement:
+            _check_placement_fits(s)
         return s
 
     @classmethod
@@ -349,3 +353,34 @@ def check_parallelism(model: ModelSpec, par: Parallelism, n_chips: int) -> None:
         )
 
 
+def _check_networks(s: Scenario) -> None:
+    """The scale-up network must be able to hold the chips it joins (a torus needs a slice of
+    its shape); more chips than its domain need a scale-out network."""
+    system = s.system
+    net = system.scale_up_network
+    if net is None or s.n_chips == 1:
+        return
+    if s.n_chips <= net.domain_size:
+        check_size(net, s.n_chips, "interconnect")
+    elif system.scale_out_network is None:
+        raise LlmhwError(f"{s.n_chips} chips exceed the {net.domain_size}-chip domain of '{net.id}' and the system "
+                         f"has no scale-out network", field="n_chips",
+                         accepted=f"at most {net.domain_size}, or a system with scale_out")
+
+
+def _check_placement_fits(s: Scenario) -> None:
+    """An explicit placement must at least hold the model's weights on the tier it names (the
+    KV cache grows with the batch: that overflow is a result, not an error)."""
+    from llmhw.mapping.fit import tier_capacities, weights_per_chip
+
+    ids = [t.id for t in s.chip.memory]
+    tier_id = s.placement.get("weights")
+    if tier_id is None:
+        return
+    cap = tier_capacities(s.chip)[ids.index(tier_id)] * s.memory_utilization
+    w = weights_per_chip(s)
+    if w > cap:
+        raise LlmhwError(f"the weights ({w / 1e9:.1f} GB per chip) do not fit tier '{tier_id}' "
+                         f"({cap / 1e9:.1f} GB usable)", field="placement.weights",
+                         accepted=", ".join(f"{t.id} ({c * s.memory_utilization / 1e9:.0f} GB)"
+                                            for t, c in zip(s.chip.memory, tier_capacities(s.chip), strict=True)))

@@ -28,9 +28,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from llmhw.errors import LlmhwError
-from llmhw.hardware.interconnect import check_size
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
 from llmhw.hardware.chip import Chip
+from llmhw.hardware.interconnect import check_size
 from llmhw.hardware.provenance import build
 from llmhw.hardware.system import System, system_of
 from llmhw.mapping.overrides import apply_to_hardware

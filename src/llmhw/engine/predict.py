@@ -251,7 +251,7 @@ class Engine:
         c = c.scaled(pp)
         return StepCost(c.compute_s, c.memory_s + extra * pp, c.comm_s, c.overhead_s, c.tier_s,
                         c.tier_read_bytes, c.tier_write_bytes, c.near_memory_s, c.near_memory_bytes,
-                        c.comm_latency_s)
+                        c.comm_latency_s, c.flops, c.comm_wire_bytes)
 
     # Large sweeps are priced in blocks that stay in the CPU cache: each metric is a chain of
     # element-wise numpy passes, and a block of this size is about twice as fast as one pass
@@ -350,6 +350,13 @@ class Engine:
             "prefill_s": t_pf,
             **{f"decode_{k}": v for k, v in _parts(dec).items()},
             **{f"prefill_{k}": v for k, v in _parts(pre).items()},
+            # Per-chip accounting for energy: what one decode step (r requests) and one prompt's
+            # prefill compute, read, write and send, and how often each happens.
+            "requests_per_replica": r + np.zeros(B.shape),
+            "mean_output_tokens": osl_m + np.zeros(B.shape),
+            "mean_input_tokens": isl_m + np.zeros(B.shape),
+            **_accounting("decode", dec, B.shape),
+            **_accounting("prefill", pre, B.shape),
         }
 
 
@@ -357,6 +364,17 @@ def _parts(c: StepCost) -> dict[str, Any]:
     return {"compute_s": c.compute_s, "memory_s": c.memory_s, "comm_s": c.comm_s, "overhead_s": c.overhead_s,
             "near_memory_s": c.near_memory_s, "comm_latency_s": c.comm_latency_s,
             "comm_bandwidth_s": c.comm_bandwidth_s}
+
+
+def _accounting(ph: str, c: StepCost, shape: tuple[int, ...]) -> dict[str, Any]:
+    z = np.zeros(shape)
+    out: dict[str, Any] = {f"{ph}_flops_{d}": f + z for d, f in c.flops.items()}
+    out[f"{ph}_comm_wire_bytes"] = c.comm_wire_bytes + z
+    out[f"{ph}_near_memory_bytes"] = c.near_memory_bytes + z
+    for i, (rb, wb) in enumerate(zip(c.tier_read_bytes, c.tier_write_bytes, strict=True)):
+        out[f"{ph}_tier{i}_read_bytes"] = rb + z
+        out[f"{ph}_tier{i}_write_bytes"] = wb + z
+    return out
 
 
 def _bound(parts: dict[str, float]) -> str:

@@ -12,7 +12,7 @@ Every quantity is a numpy array: one call prices a whole sweep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,16 @@ def gemm_dtype(weight_precision: str, activations: str, flops: dict[str, float],
 
 
 PAGED_GRANULARITY = 512.0  # bytes
+
+# Bytes one chip sends per byte of its message, for the usual bandwidth-optimal algorithm of each
+# collective (ring/two-shot all-reduce moves 2(p-1)/p of the message): for energy accounting.
+_WIRE_FACTOR = {
+    "all_reduce": lambda p: 2.0 * (p - 1) / p,
+    "reduce_scatter": lambda p: (p - 1) / p,
+    "all_gather": lambda p: float(p - 1),
+    "all_to_all": lambda p: (p - 1) / p,
+    "send": lambda p: 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,8 @@ class StepCost:
     near_memory_s: Array = 0.0               # seconds of operators run by near-memory compute
     near_memory_bytes: Array = 0.0           # bytes those operators read inside the memory
     comm_latency_s: Array = 0.0              # the latency (alpha) part of comm_s; the rest is bandwidth
+    flops: dict[str, Array] = field(default_factory=dict)  # FLOPs by the datatype they ran in
+    comm_wire_bytes: Array = 0.0             # bytes one chip puts on its links (algorithm factors applied)
 
     @property
     def comm_bandwidth_s(self) -> Array:
@@ -138,7 +150,8 @@ class StepCost:
         return StepCost(self.compute_s * k, self.memory_s * k, self.comm_s * k, self.overhead_s * k,
                         tuple(t * k for t in self.tier_s), tuple(b * k for b in self.tier_read_bytes),
                         tuple(b * k for b in self.tier_write_bytes), self.near_memory_s * k,
-                        self.near_memory_bytes * k, self.comm_latency_s * k)
+                        self.near_memory_bytes * k, self.comm_latency_s * k,
+                        {d: f * k for d, f in self.flops.items()}, self.comm_wire_bytes * k)
 
 
 def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
@@ -162,12 +175,15 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     act_peak = peak_for(flops, activations)[1]
     nm_s: Array = 0.0
     nm_bytes: Array = 0.0
+    flop_by_dtype: dict[str, Array] = {}
+    wire: Array = 0.0
     use_near = near is not None and phase in near.phases
     for op in ops:
         if op.kind == "comm":
             lat, bw = collective_split(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
             comm = comm + op.count * (lat + bw)
             comm_lat = comm_lat + op.count * lat
+            wire = wire + op.count * _WIRE_FACTOR[op.collective](op.group) * np.asarray(op.comm_bytes, dtype=float)
             continue
         if tm.single and not tm.paged(tm.weights):
             # One tier, byte-addressable: every class streams through the same interface.
@@ -197,6 +213,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
                 writes[i] = writes[i] + op.count * wb
                 t_m = np.maximum(t_m, t_i)
         if op.kind == "attention":
+            dtype = peak_for(flops, activations)[0]
             t_c = np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
         else:
             dtype, peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
@@ -217,10 +234,16 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
             t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
                                 _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, fp)) + near.latency
             offload = t_near < t_host
+            flop_by_dtype["near_memory"] = flop_by_dtype.get("near_memory", 0.0) \
+                + op.count * np.where(offload, np.asarray(op.flops, dtype=float), 0.0)
             nm_s = nm_s + op.count * np.where(offload, t_near, 0.0)
             nm_bytes = nm_bytes + op.count * np.where(offload, on_tier, 0.0)
             t_c = np.where(offload, 0.0, t_c)
             t_m = np.where(offload, 0.0, t_m)
+        host_flops = np.asarray(op.flops, dtype=float)
+        if use_near and op.name in near.ops:
+            host_flops = np.where(offload, 0.0, host_flops)
+        flop_by_dtype[dtype] = flop_by_dtype.get(dtype, 0.0) + op.count * host_flops
         cbound = t_c > t_m
         compute = compute + op.count * np.where(cbound, t_c, 0.0)
         memory = memory + op.count * np.where(cbound, 0.0, t_m)
@@ -229,4 +252,5 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         + profile.token_overhead_s * np.asarray(requests, dtype=float)
     z = np.zeros(np.broadcast(compute, memory, comm).shape)
     return StepCost(compute + z, memory + z, comm + z, overhead + z, tuple(t + z for t in tier_s),
-                    tuple(r + z for r in reads), tuple(w + z for w in writes), nm_s + z, nm_bytes + z, comm_lat + z)
+                    tuple(r + z for r in reads), tuple(w + z for w in writes), nm_s + z, nm_bytes + z, comm_lat + z,
+                    {d: f + z for d, f in flop_by_dtype.items()}, wire + z)

@@ -155,8 +155,10 @@ class StepCost:
 
 
 def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
-    eff = fp.memory_eff_max * b / np.maximum(b + fp.memory_bytes_half, 1e-30)
-    return b / (bw * np.maximum(eff, 1e-12))
+    """bytes / (bw x eff(b)) with eff(b) = eff_max x b / (b + b_half), which simplifies to
+    (b + b_half) / (bw x eff_max): the half-size acts as a fixed cost per read. Zero bytes take
+    no time."""
+    return np.where(b > 0, b + fp.memory_bytes_half, 0.0) / (bw * fp.memory_eff_max)
 
 
 def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: str, fp: FamilyParams,

@@ -419,6 +419,13 @@ class Prediction:
                 "time_s": v[f"tier{i}_decode_s"],
                 "lifetime_days": None if life == float("inf") else life,
             })
+        # economics (llmhw.economics): energy, power, cost and carbon per token; None + a note when a
+        # constant or value is missing
+        try:
+            from llmhw.economics.report import economics_json
+            econ, econ_notes = economics_json(v, s)
+        except Exception as exc:  # the prediction must not fail on its economics
+            econ, econ_notes = {}, [f"economics unavailable: {exc}"]
         return {
             "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
             "engine": s.engine, "parallelism": s.parallelism.model_dump(),
@@ -435,7 +442,8 @@ class Prediction:
                                           "capacity_bytes", "usable_bytes")},
             "memory_tiers": memory_tiers,
             "breakdown": phases,
-            "notes": self.notes,
+            **econ,
+            "notes": [*self.notes, *econ_notes],
         }
 
 

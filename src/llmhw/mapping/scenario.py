@@ -12,6 +12,8 @@ The YAML schema (the contract later tools extend)::
       chip.memory: [hbm3e, hbf]   #   (mapping/overrides.py, docs/whatif.md)
       interconnect.hop_latency_s: 1.0e-7
     placement: {weights: hbf, kv_cache: hbm3e}   # optional; automatic when absent
+    economics: {electricity_usd_per_kwh: 0.05, region: france}   # optional: energy, cost and carbon
+                                  #   constants (economics/params.py, docs/economics.md)
 
 Sharding follows vLLM, SGLang and TensorRT-LLM: the chips are tp x pp x dp; TP splits
 attention heads and dense FFNs, PP splits layers, DP replicates; MoE layers split the same
@@ -139,6 +141,9 @@ class Scenario(BaseModel):
         default_factory=dict, description="tensor class (weights, kv_cache, activations) -> memory tier id; "
         "empty: automatic"
     )
+    # economics (llmhw.economics): constants that override the economics catalog for this scenario
+    economics: dict[str, Any] = Field(
+        default_factory=dict, description="economics constant -> value (docs/economics.md); empty: the catalog's")
     _base_hardware: Chip | System | None = PrivateAttr(None)
 
     @property
@@ -160,7 +165,8 @@ class Scenario(BaseModel):
     def create(cls, *, model: ModelSpec, hardware: Chip | System, n_chips: int, parallelism: Parallelism,
                precision: PrecisionSpec, workload: Workload, memory_utilization: float = 0.9,
                engine: str = "default", compute_unit: str | None = None,
-               overrides: dict[str, Any] | None = None, placement: dict[str, str] | None = None) -> Scenario:
+               overrides: dict[str, Any] | None = None, placement: dict[str, str] | None = None,
+               economics: dict[str, Any] | None = None) -> Scenario:
         if isinstance(n_chips, bool) or not isinstance(n_chips, int) or n_chips < 1:
             raise LlmhwError(f"must be a positive integer, got {n_chips!r}", field="n_chips")
         base = hardware
@@ -186,9 +192,11 @@ class Scenario(BaseModel):
                     accepted=", ".join(units) if units else "none: this chip has a single compute path; omit the field",
                 )
         placement = _placement(placement, chip)
+        economics = _economics(economics)
         s = cls(model=model, hardware=hardware, n_chips=n_chips, parallelism=parallelism,
                 precision=precision, workload=workload, memory_utilization=float(memory_utilization),
-                engine=engine, compute_unit=compute_unit, overrides=overrides, placement=placement)
+                engine=engine, compute_unit=compute_unit, overrides=overrides, placement=placement,
+                economics=economics)
         s._base_hardware = base
         _check_networks(s)
         if placement:
@@ -201,7 +209,7 @@ class Scenario(BaseModel):
         if not isinstance(d, dict):
             raise LlmhwError("a scenario must be a mapping with model, hardware, workload, ...", field="scenario")
         allowed = {"model", "hardware", "n_chips", "parallelism", "precision", "workload", "memory_utilization",
-                   "engine", "compute_unit", "name", "overrides", "placement"}
+                   "engine", "compute_unit", "name", "overrides", "placement", "economics"}
         for k in d:
             if k not in allowed:
                 raise LlmhwError("unknown field", field=str(k), accepted=", ".join(sorted(allowed)))
@@ -220,7 +228,8 @@ class Scenario(BaseModel):
                           workload=wl, memory_utilization=d.get("memory_utilization", 0.9),
                           engine=d.get("engine") or "default", compute_unit=d.get("compute_unit"),
                           overrides=_mapping(d.get("overrides"), "overrides"),
-                          placement=_mapping(d.get("placement"), "placement"))
+                          placement=_mapping(d.get("placement"), "placement"),
+                          economics=_mapping(d.get("economics"), "economics"))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
@@ -257,6 +266,14 @@ def _mapping(v: Any, where: str) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise LlmhwError(f"expected a mapping, got {v!r}", field=where)
     return v
+
+
+def _economics(v: Any) -> dict[str, Any]:
+    """Check an ``economics:`` block against the economics constants (llmhw.economics.params);
+    errors name ``economics.<field>``."""
+    from llmhw.economics.params import check_overrides
+
+    return check_overrides(_mapping(v, "economics"), "economics")
 
 
 def _placement(v: Any, chip: Chip) -> dict[str, str]:

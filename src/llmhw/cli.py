@@ -297,6 +297,17 @@ def _print_prediction(d: dict[str, Any]) -> None:
     t.add_row("output tokens/s per chip", f"{d['output_tok_s_per_chip']:,.1f}")
     t.add_row("tokens/s per user", f"{d['tok_s_per_user']:,.1f}")
     mem = d["memory"]
+    if d.get("energy_j_per_token") is not None:
+        t.add_row("energy per output token", f"{d['energy_j_per_token']:,.3g} J")
+        t.add_row("power per chip", f"{d['power_w_per_chip']:,.0f} W" + (" (capped at TDP)" if d.get("power_capped") else ""))
+    if d.get("cost_usd_per_mtok") is not None:
+        t.add_row("cost per million output tokens", f"${d['cost_usd_per_mtok']:,.3g}")
+    if d.get("tokens_per_mw") is not None:
+        t.add_row("tokens/s per provisioned MW", f"{d['tokens_per_mw']:,.0f}")
+    co2 = d.get("co2e_g_per_mtok")
+    if isinstance(co2, dict) and co2.get("total") is not None:
+        t.add_row("gCO2e per million output tokens", f"{co2['total']:,.3g} ({co2['operational']:,.3g} operational + "
+                  f"{co2['embodied']:,.3g} embodied)")
     t.add_row("memory per chip", f"{mem['total_bytes'] / 1e9:,.1f} of {mem['usable_bytes'] / 1e9:,.1f} GB usable"
               + ("" if d["fits"] else "  [red](does not fit)[/red]"))
     out.print(t)

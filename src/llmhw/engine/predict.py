@@ -128,8 +128,9 @@ GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
 
 # A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
 KV_BLOCK_TOKENS = 16
-# Accelerators are depreciated over about five years; a memory that wears out sooner is flagged.
-SERVICE_LIFE_DAYS = 5 * 365.0
+# A memory that wears out before the accelerator is retired is flagged: four years, the economic
+# life SemiAnalysis uses for owned accelerators (economics/catalog/economics.yaml: service_life_years).
+SERVICE_LIFE_DAYS = 4 * 365.0
 
 
 class Engine:
@@ -467,9 +468,13 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
                          f"({values[f'tier{i}_write_bytes_per_s'] / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
                          f"program/erase cycles), under a {SERVICE_LIFE_DAYS / 365:.0f}-year service life")
     if not values["fits"]:
-        over = values["total_bytes"] - values["usable_bytes"]
-        notes.append(f"does not fit: {over / 1e9:.2f} GB per chip over the usable "
-                     f"{values['usable_bytes'] / 1e9:.2f} GB; metrics assume it did (see `llmhw fit`)")
+        usable = [u for u in eng.memory.usable]
+        for i, t in enumerate(s.chip.memory):
+            over = values[f"tier{i}_used_bytes"] - usable[i]
+            if over > 0:
+                notes.append(f"does not fit: {t.id} holds {values[f'tier{i}_used_bytes'] / 1e9:.2f} GB per chip, "
+                             f"{over / 1e9:.2f} GB over its usable {usable[i] / 1e9:.2f} GB; metrics assume it did "
+                             f"(see `llmhw fit`)")
     return Prediction(s, values, notes, dict(eng.placement.where))
 
 

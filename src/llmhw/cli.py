@@ -438,6 +438,47 @@ def validate(
     out.print(f"{len(res.rows)} points predicted, {len(res.skipped)} rows not mapped")
 
 
+@app.command()
+def study(
+    name: str = typer.Argument(..., help="A study (trends, hbf, near_memory, ...), or 'all'."),
+    out_dir: str = typer.Option("out/report", "--out", help="Directory for index.html, report.md, CSVs and figures."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Run one of the paper's studies, or all of them, and write the report (DIR/index.html, report.md,
+    a CSV per table, a PNG and an SVG per figure). Exits 1 if any study failed."""
+    from llmhw.report import resolve, run_studies
+
+    names = resolve(name)
+    res = run_studies(names, out_dir, progress=progress and not as_json, console=err)
+    if as_json:
+        _emit_json({
+            "out": str(res.paths.index.parent), "index": str(res.paths.index), "markdown": str(res.paths.markdown),
+            "files": [str(p) for p in res.paths.all], "seconds": res.seconds,
+            "studies": res.outcome,
+            "failures": [{"study": f.name, "error": f.error} for f in res.failures],
+        })
+    else:
+        t = Table(title=f"report in {res.paths.index.parent}")
+        for col in ("study", "title", "tables", "figures", "seconds"):
+            t.add_column(col, justify="right" if col in ("tables", "figures", "seconds") else "left")
+        ok = [n for n in names if res.outcome.get(n) == "ok"]
+        done = dict(zip(ok, res.studies, strict=True))
+        for n in names:
+            s = done.get(n)
+            if s is None:
+                t.add_row(n, "[red]failed[/red]", "-", "-", f"{res.seconds.get(n, 0):.2f}")
+            else:
+                t.add_row(n, s.title, str(len(s.tables)), str(len(s.figures)), f"{res.seconds.get(n, 0):.2f}")
+        out.print(t)
+        out.print(f"wrote {res.paths.index} and {res.paths.markdown} ({len(res.paths.all)} files; "
+                  f"rendering {res.seconds.get('(render)', 0):.2f} s)", highlight=False)
+        for f in res.failures:
+            err.print(f"[bold red]study {f.name} failed[/bold red]: {f.error}", highlight=False)
+    if res.failures:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()

@@ -64,9 +64,11 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "fp4_eff": (0.2, 1.0),
     "attention_eff": (0.05, 1.0),
     "memory_eff_max": (0.05, 1.0),
-    "memory_bytes_half": (0.0, 1.0e9),
+    # A read reaches half its peak bandwidth by a few MB on every memory we know; 32 MB is far past it.
+    "memory_bytes_half": (0.0, 3.2e7),
     "kernel_overhead_s": (0.0, 1.0e-3),
-    "comm_latency_s": (0.0, 1.0e-3),
+    # Measured small-message collectives take 5-50 us (custom all-reduce to NCCL); 2 us is a floor.
+    "comm_latency_s": (2.0e-6, 1.0e-3),
     "comm_bw_eff": (0.05, 1.0),
 }
 

@@ -1,0 +1,29 @@
+"""The report: run studies and write them as one self-contained HTML page, markdown, CSV, PNG and SVG.
+
+    >>> from llmhw.report import run_studies
+    >>> res = run_studies("all", "out/report")          # doctest: +SKIP
+    >>> res.paths.index, res.failures                   # doctest: +SKIP
+
+``render(studies, out_dir)`` writes already computed studies; ``style`` is the shared plotting
+style (colours per hardware, technology and part of a step).
+"""
+
+from llmhw.report.build import (
+    STUDY_ORDER,
+    ReportPaths,
+    RunResult,
+    StudyFailure,
+    WrittenStudy,
+    assemble,
+    available_studies,
+    fmt,
+    header,
+    render,
+    resolve,
+    run_one,
+    run_studies,
+    write_study,
+)
+
+__all__ = ["STUDY_ORDER", "ReportPaths", "RunResult", "StudyFailure", "WrittenStudy", "assemble",
+           "available_studies", "fmt", "header", "render", "resolve", "run_one", "run_studies", "write_study"]

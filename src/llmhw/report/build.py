@@ -1,0 +1,589 @@
+"""Write studies to disk: a self-contained HTML page, a markdown twin, CSVs, PNGs and SVGs.
+
+    DIR/index.html            one page, opens offline: inline CSS, figures as inline SVG
+    DIR/report.md             the same content in markdown, images referenced as files
+    DIR/<study>/<table>.csv   one CSV per table (raw values, 6 significant digits)
+    DIR/<study>/<figure>.png  and .svg, one pair per figure
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+import re
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from llmhw.studies.base import Figure, Study, Table
+
+
+@dataclass
+class StudyFailure:
+    """A study that raised: the report gets an error section instead of its results."""
+
+    name: str
+    error: str
+    traceback: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}: failed"
+
+
+@dataclass
+class ReportPaths:
+    """What :func:`render` wrote."""
+
+    index: Path
+    markdown: Path
+    csv: list[Path] = field(default_factory=list)
+    png: list[Path] = field(default_factory=list)
+    svg: list[Path] = field(default_factory=list)
+
+    @property
+    def all(self) -> list[Path]:
+        return [self.index, self.markdown, *self.csv, *self.png, *self.svg]
+
+
+# -- number and header formatting -------------------------------------------------------------
+
+# Column-name suffix -> unit shown in headers ("tpot_ms" -> "tpot (ms)"). Longest first.
+_UNITS: tuple[tuple[str, str], ...] = tuple(sorted({
+    "_flop_per_byte": "FLOP/B", "_flop_per_b": "FLOP/B", "_pflop_s": "PFLOP/s", "_tflop_s": "TFLOP/s",
+    "_gflop_s": "GFLOP/s", "_tflop": "TFLOP", "_gflop": "GFLOP", "_pb_s": "PB/s", "_tb_s": "TB/s",
+    "_gb_s": "GB/s", "_mb_s": "MB/s", "_tok_s_per_chip": "tok/s per chip", "_tok_s_per_user": "tok/s per user",
+    "_tok_s": "tok/s", "_tokens": "tokens", "_ms": "ms", "_us": "us", "_ns": "ns", "_s": "s", "_pb": "PB",
+    "_tb": "TB", "_gb": "GB", "_mb": "MB", "_kb": "KB", "_pct": "%", "_percent": "%", "_kw": "kW", "_mw": "MW",
+    "_w": "W", "_usd": "USD", "_usd_per_mtok": "USD per Mtok", "_j": "J", "_mj": "mJ", "_j_per_token": "J/token",
+    "_x": "x", "_mm2": "mm2", "_days": "days", "_years": "years", "_hops": "hops", "_chips": "chips",
+}.items(), key=lambda kv: -len(kv[0])))
+
+
+def header(column: str) -> str:
+    """Display text of a column name: its unit suffix in parentheses, underscores as spaces."""
+    for suffix, unit in _UNITS:
+        if column.endswith(suffix) and len(column) > len(suffix):
+            return f"{column[: -len(suffix)].replace('_', ' ')} ({unit})"
+    return column.replace("_", " ")
+
+
+def fmt(v: Any, column: str = "") -> str:
+    """A value as the report prints it: 3 significant digits below 10, fewer decimals above,
+    thousands separators, '-' for missing; percentages (a ``_pct`` column) to 0.1 below 10, whole
+    above."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if hasattr(v, "item") and not isinstance(v, str | bytes):       # numpy scalars
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "-"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        a = abs(v)
+        if a == 0:
+            return "0"
+        if column.endswith(("_pct", "_percent")):
+            return f"{v:.0f}" if a >= 9.95 else f"{v:.1f}"
+        if a >= 1000:
+            return f"{v:,.0f}"
+        if a >= 100:
+            return f"{v:.0f}"
+        if a >= 10:
+            return f"{v:.1f}"
+        if a >= 1:
+            return f"{v:.2f}"
+        if a >= 0.001:
+            return f"{v:.3g}"
+        return f"{v:.2e}"
+    return str(v)
+
+
+def _csv_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if hasattr(v, "item") and not isinstance(v, str | bytes):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6g}"
+    return v
+
+
+def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    cols: dict[str, None] = {}
+    for r in rows:
+        for k in r:
+            cols.setdefault(k, None)
+    return list(cols)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) or (hasattr(v, "dtype") and v.dtype.kind in "iuf")
+
+
+_STEM = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _stem(name: str) -> str:
+    return _STEM.sub("-", name).strip("-") or "item"
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def _save_figure(fig: Figure, directory: Path, prefix: str) -> tuple[Path, Path, str]:
+    """Write the figure's SVG and PNG; return their paths and the SVG text for inlining."""
+    import matplotlib
+
+    png = directory / f"{_stem(fig.name)}.png"
+    svg = directory / f"{_stem(fig.name)}.svg"
+    mfig = fig.figure
+    # Unique ids per figure, so that several SVGs inlined in one page do not share clip paths.
+    with matplotlib.rc_context({"svg.hashsalt": prefix}):
+        buf = io.StringIO()
+        mfig.savefig(buf, format="svg", metadata={"Date": None})
+        text = buf.getvalue()
+    svg.write_text(text, encoding="utf-8")
+    # The layout engine placed everything while drawing the SVG; the PNG reuses that layout
+    # (a quarter of the rendering time).
+    engine = mfig.get_layout_engine()
+    if engine is not None:
+        mfig.set_layout_engine("none")
+    try:
+        mfig.savefig(png, format="png")
+    finally:
+        if engine is not None:
+            mfig.set_layout_engine(engine)
+    try:                                   # figures made with pyplot live in its registry
+        import matplotlib.pyplot as plt
+
+        if plt.fignum_exists(getattr(mfig, "number", -1)):
+            plt.close(mfig)
+    except Exception:
+        pass
+    return png, svg, text
+
+
+_XML_HEAD = re.compile(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+
+
+def _inline_svg(text: str, prefix: str) -> str:
+    """The SVG as an element of an HTML page: no XML prologue, no metadata, no namespace URLs
+    (the HTML parser puts <svg> in the SVG namespace), ids prefixed to stay unique."""
+    text = _XML_HEAD.sub("", text)
+    text = _METADATA.sub("", text)
+    text = _XMLNS.sub("", text)
+    p = _stem(prefix)
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{p}-{m.group(1)}"', text)
+    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{p}-{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{p}-{m.group(1)})", text)
+    # Let the page scale the figure to its column.
+    text = re.sub(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"',
+                  lambda m: f'<svg{m.group(1)} width="100%" style="max-width:{float(m.group(2)) * 4 / 3 * 1.25:.0f}px;height:auto"',
+                  text, count=1)
+    return text.strip()
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+_CSS = """
+:root { --ink:#1d1d1f; --muted:#5f6368; --rule:#e3e3e3; --accent:#0b57a4; --bg:#fff; --zebra:#f6f8fa; }
+* { box-sizing: border-box; }
+body { font: 15px/1.55 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
+       background: var(--bg); margin: 0; }
+main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 80px; }
+h1 { font-size: 28px; margin: 8px 0 4px; }
+h2 { font-size: 22px; margin: 48px 0 6px; padding-top: 12px; border-top: 2px solid var(--ink); }
+h3 { font-size: 16px; margin: 26px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 18px; }
+nav.toc { background: var(--zebra); border: 1px solid var(--rule); border-radius: 6px; padding: 10px 18px; }
+nav.toc ol { margin: 6px 0; padding-left: 22px; }
+nav.toc ol ol { font-size: 13.5px; color: var(--muted); }
+a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
+.question { font-size: 16px; border-left: 4px solid var(--accent); margin: 10px 0 16px; padding: 4px 14px;
+            background: #f3f7fc; }
+.findings li { margin: 4px 0; }
+figure { margin: 22px 0; padding: 0; }
+figure svg { display: block; margin: 0 auto; }
+figcaption { color: var(--ink); font-size: 14px; margin-top: 6px; }
+figcaption b { white-space: nowrap; }
+.tablewrap { overflow-x: auto; margin: 6px 0 4px; }
+table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 9px; border-bottom: 1px solid var(--rule); vertical-align: top; }
+th { text-align: left; background: var(--zebra); border-bottom: 2px solid #c8c8c8; font-weight: 600; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+tbody tr:nth-child(even) td { background: #fbfbfc; }
+.note { color: var(--muted); font-size: 13px; margin: 4px 0 10px; }
+.files { color: var(--muted); font-size: 12.5px; }
+.error { border: 1px solid #d93025; background: #fce8e6; padding: 10px 14px; border-radius: 6px; }
+.error pre { white-space: pre-wrap; font-size: 12px; margin: 8px 0 0; }
+footer { color: var(--muted); font-size: 12.5px; margin-top: 60px; border-top: 1px solid var(--rule);
+         padding-top: 10px; }
+"""
+
+
+def _e(s: Any) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _html_table(t: Table) -> str:
+    cols = _columns(t.rows)
+    numeric = {c for c in cols if any(_is_number(r.get(c)) for r in t.rows)}
+    head = "".join(f'<th class="{"num" if c in numeric else ""}">{_e(header(c))}</th>' for c in cols)
+    body = []
+    for r in t.rows:
+        cells = "".join(f'<td class="{"num" if c in numeric else ""}">{_e(fmt(r.get(c), c))}</td>' for c in cols)
+        body.append(f"<tr>{cells}</tr>")
+    return (f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+def _md_table(t: Table) -> str:
+    cols = _columns(t.rows)
+    if not cols:
+        return "(empty table)\n"
+    numeric = {c for c in cols if any(_is_number(r.get(c)) for r in t.rows)}
+
+    def cell(s: str) -> str:
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(header(c)) for c in cols) + " |",
+             "|" + "|".join("---:" if c in numeric else "---" for c in cols) + "|"]
+    for r in t.rows:
+        lines.append("| " + " | ".join(cell(fmt(r.get(c), c)) for c in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_csv(t: Table, path: Path) -> None:
+    cols = _columns(t.rows)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in t.rows:
+            w.writerow([_csv_value(r.get(c)) for c in cols])
+
+
+@dataclass
+class WrittenStudy:
+    """A study whose files are on disk: its text and tables, and each figure's SVG for inlining
+    (the matplotlib figures themselves are dropped, so the record pickles cheaply)."""
+
+    study: Study
+    svgs: list[str]
+    png: list[Path]
+    svg: list[Path]
+    csv: list[Path]
+
+
+def write_study(study: Study, out_dir: str | Path) -> WrittenStudy:
+    """Write one study's CSVs, PNGs and SVGs under ``out_dir/<study>/``."""
+    out = Path(out_dir)
+    sdir = out / _stem(study.name)
+    sdir.mkdir(parents=True, exist_ok=True)
+    svgs, pngs, svgp, csvs = [], [], [], []
+    for fg in study.figures:
+        png, svg, text = _save_figure(fg, sdir, f"{_stem(study.name)}-{_stem(fg.name)}")
+        pngs.append(png)
+        svgp.append(svg)
+        svgs.append(text)
+    for t in study.tables:
+        path = sdir / f"{_stem(t.name)}.csv"
+        _write_csv(t, path)
+        csvs.append(path)
+    light = Study(name=study.name, title=study.title, question=study.question, tables=list(study.tables),
+                  figures=[Figure(f.name, f.caption, None) for f in study.figures], findings=list(study.findings))
+    return WrittenStudy(light, svgs, pngs, svgp, csvs)
+
+
+def render(studies: Iterable[Study | StudyFailure], out_dir: str | Path, *,
+           title: str = "llmhw: LLM inference on real and hypothetical hardware",
+           timings: dict[str, float] | None = None) -> ReportPaths:
+    """Write every study (and an error section per failed one) under ``out_dir``: index.html,
+    report.md, and each study's CSVs, PNGs and SVGs."""
+    items = [s if isinstance(s, StudyFailure) else write_study(s, out_dir) for s in studies]
+    return assemble(items, out_dir, title=title, timings=timings)
+
+
+def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, *,
+             title: str = "llmhw: LLM inference on real and hypothetical hardware",
+             timings: dict[str, float] | None = None) -> ReportPaths:
+    """Write index.html and report.md for studies whose files :func:`write_study` wrote."""
+    from llmhw import __version__
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = ReportPaths(index=out / "index.html", markdown=out / "report.md")
+    toc: list[str] = []
+    sections: list[str] = []
+    md: list[str] = [f"# {title}\n", f"llmhw {__version__}, {date.today().isoformat()}.\n", "## Contents\n"]
+    md_body: list[str] = []
+    timings = timings or {}
+
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, StudyFailure):
+            anchor = f"study-{_stem(item.name)}"
+            toc.append(f'<li><a href="#{anchor}">{_e(item.title)}</a></li>')
+            md.append(f"{i}. [{item.title}](#{anchor})")
+            sections.append(
+                f'<section id="{anchor}"><h2>{i}. {_e(item.title)}</h2><div class="error">'
+                f"<b>{_e(item.error)}</b><pre>{_e(item.traceback)}</pre></div></section>")
+            md_body.append(f'\n<a id="{anchor}"></a>\n\n## {i}. {item.title}\n\n**{item.error}**\n\n'
+                           f"```\n{item.traceback.rstrip()}\n```\n")
+            continue
+        s = item.study
+        paths.png += item.png
+        paths.svg += item.svg
+        paths.csv += item.csv
+        anchor = f"study-{_stem(s.name)}"
+        sub_toc: list[str] = []
+        parts: list[str] = [f'<section id="{anchor}"><h2>{i}. {_e(s.title)}</h2>',
+                            f'<p class="question">{_e(s.question)}</p>']
+        mdp: list[str] = [f'\n<a id="{anchor}"></a>\n\n## {i}. {s.title}\n', f"> {s.question}\n"]
+        if s.findings:
+            parts.append('<h3>Findings</h3><ul class="findings">'
+                         + "".join(f"<li>{_e(f)}</li>" for f in s.findings) + "</ul>")
+            mdp.append("**Findings**\n\n" + "\n".join(f"- {f}" for f in s.findings) + "\n")
+        for j, (fg, text, png, svg) in enumerate(zip(s.figures, item.svgs, item.png, item.svg, strict=True), start=1):
+            fid = f"{anchor}-fig-{_stem(fg.name)}"
+            label = f"Figure {i}.{j}"
+            sub_toc.append(f'<li><a href="#{fid}">{label}: {_e(_short(fg.caption))}</a></li>')
+            parts.append(f'<figure id="{fid}">{_inline_svg(text, fid)}'
+                         f"<figcaption><b>{label}.</b> {_e(fg.caption)}</figcaption></figure>")
+            mdp.append(f"![{label}]({png.relative_to(out).as_posix()})\n\n*{label}. {fg.caption}* "
+                       f"([SVG]({svg.relative_to(out).as_posix()}))\n")
+        for j, (t, path) in enumerate(zip(s.tables, item.csv, strict=True), start=1):
+            tid = f"{anchor}-table-{_stem(t.name)}"
+            rel = path.relative_to(out).as_posix()
+            label = f"Table {i}.{j}"
+            sub_toc.append(f'<li><a href="#{tid}">{label}: {_e(t.title)}</a></li>')
+            parts.append(f'<h3 id="{tid}">{label}. {_e(t.title)}</h3>{_html_table(t)}')
+            if t.note:
+                parts.append(f'<p class="note">{_e(t.note)}</p>')
+            parts.append(f'<p class="files">CSV: {_e(rel)}</p>')
+            mdp.append(f"### {label}. {t.title}\n\n{_md_table(t)}")
+            if t.note:
+                mdp.append(f"{t.note}\n")
+            mdp.append(f"CSV: [{rel}]({rel})\n")
+        secs = timings.get(s.name)
+        if secs is not None:
+            parts.append(f'<p class="files">Computed and drawn in {secs:.2f} s.</p>')
+        parts.append("</section>")
+        sections.append("".join(parts))
+        toc.append(f'<li><a href="#{anchor}">{_e(s.title)}</a><ol>{"".join(sub_toc)}</ol></li>')
+        md.append(f"{i}. [{s.title}](#{anchor})")
+        md_body.append("\n".join(mdp))
+
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1>"
+        f'<p class="sub">The questions of Ma and Patterson, <i>Challenges and Research Directions for Large Language '
+        f"Model Inference Hardware</i> (2026), computed by llmhw {__version__} on {date.today().isoformat()}. "
+        f"Every number comes from the sourced hardware and model catalogs through the engine; tables are also "
+        f"written as CSV, figures as PNG and SVG, next to this page.</p>"
+        f'<nav class="toc"><b>Contents</b><ol>{"".join(toc)}</ol></nav>'
+        f'{"".join(sections)}'
+        f"<footer>Generated by <code>llmhw study</code>. Self-contained: opens offline.</footer>"
+        "</main></body></html>\n")
+    paths.index.write_text(page, encoding="utf-8")
+    paths.markdown.write_text("\n".join(md) + "\n" + "\n".join(md_body), encoding="utf-8")
+    return paths
+
+
+def _short(caption: str, n: int = 90) -> str:
+    first = caption.split(". ")[0].rstrip(".")
+    return first if len(first) <= n else first[: n - 1].rstrip() + "..."
+
+
+# -- running studies --------------------------------------------------------------------------
+
+# `llmhw study all` runs the studies in this order; other modules with a run() follow, sorted.
+STUDY_ORDER: tuple[str, ...] = ("trends", "hbf", "near_memory", "stacking", "interconnect", "mobile",
+                                "economics", "claims")
+_NOT_STUDIES = frozenset({"base"})
+
+
+def available_studies() -> list[str]:
+    """Modules of ``llmhw.studies`` that define ``run``, in the report's order. A module that
+    fails to import is listed too, so that its error shows in the report instead of vanishing."""
+    import importlib
+    import pkgutil
+
+    import llmhw.studies as pkg
+
+    found = []
+    for m in pkgutil.iter_modules(pkg.__path__):
+        if m.name.startswith("_") or m.name in _NOT_STUDIES:
+            continue
+        try:
+            mod = importlib.import_module(f"llmhw.studies.{m.name}")
+        except Exception:
+            found.append(m.name)
+            continue
+        if callable(getattr(mod, "run", None)):
+            found.append(m.name)
+    order = {n: k for k, n in enumerate(STUDY_ORDER)}
+    return sorted(found, key=lambda n: (order.get(n, len(order)), n))
+
+
+def resolve(names: str | Sequence[str]) -> list[str]:
+    """``"all"`` -> every available study; otherwise check each name exists."""
+    from llmhw.errors import LlmhwError
+
+    wanted = [names] if isinstance(names, str) else list(names)
+    avail = available_studies()
+    if wanted == ["all"]:
+        return avail
+    out = []
+    for n in wanted:
+        if n not in avail:
+            raise LlmhwError(f"no study named '{n}'", field="study", accepted=", ".join(["all", *avail]))
+        out.append(n)
+    return out
+
+
+def run_one(name: str) -> Study | StudyFailure:
+    """Import ``llmhw.studies.<name>`` and call its ``run()``; an exception becomes a failure."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(f"llmhw.studies.{name}")
+        fn = getattr(mod, "run", None)
+        if not callable(fn):
+            return StudyFailure(name, f"llmhw.studies.{name} has no run() function")
+        res = fn()
+        if not isinstance(res, Study):
+            return StudyFailure(name, f"llmhw.studies.{name}.run() returned {type(res).__name__}, not a Study")
+        return res
+    except Exception as exc:
+        return StudyFailure(name, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+@dataclass
+class RunResult:
+    paths: ReportPaths
+    studies: list[Study]                   # in the order run (matplotlib figures dropped)
+    failures: list[StudyFailure]
+    seconds: dict[str, float]              # per study name (run and files), and "(render)"
+    outcome: dict[str, str] = field(default_factory=dict)   # study name -> "ok" or "failed"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _run_and_write(name: str, out_dir: str) -> tuple[str, WrittenStudy | StudyFailure, float]:
+    """Worker: run one study and write its files (in a child process when run in parallel)."""
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")   # studies that use pyplot draw off-screen
+    t0 = time.perf_counter()
+    res = run_one(name)
+    if isinstance(res, Study):
+        try:
+            res = write_study(res, out_dir)
+        except Exception as exc:
+            res = StudyFailure(name, f"writing its files: {type(exc).__name__}: {exc}", traceback.format_exc())
+    return name, res, time.perf_counter() - t0
+
+
+def _workers(n_studies: int, workers: int | None) -> int:
+    import os
+
+    if workers is not None:
+        return max(0, workers)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    # A child process costs about a second of imports: only worth it for several studies.
+    return min(cpus, n_studies) if n_studies >= 3 and cpus > 1 else 0
+
+
+def run_studies(names: str | Sequence[str], out_dir: str | Path, progress: bool = True,
+                console: Any = None, workers: int | None = None) -> RunResult:
+    """Run studies by name (``"all"`` for every one) and render the report to ``out_dir``.
+    A study that raises becomes an error section; the others are still written. Several studies
+    run in parallel processes (``workers``: default one per CPU for 3 or more studies; 0 runs
+    them in this process)."""
+    from contextlib import nullcontext
+
+    todo = resolve(names)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    done: dict[str, WrittenStudy | StudyFailure] = {}
+    seconds: dict[str, float] = {}
+    n_workers = _workers(len(todo), workers)
+
+    bar: Any = None
+    if progress:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), console=console or Console(stderr=True), transient=False)
+    with bar if bar is not None else nullcontext():
+        task = bar.add_task("studies", total=len(todo) + 1) if bar is not None else None
+
+        def note(desc: str, advance: int = 0) -> None:
+            if bar is not None:
+                bar.update(task, description=desc, advance=advance)
+
+        def record(name: str, res: WrittenStudy | StudyFailure, secs: float) -> None:
+            done[name] = res
+            seconds[name] = secs
+            left = [n for n in todo if n not in done]
+            note(f"study {', '.join(left)}" if left else "writing the report", 1)
+
+        if n_workers:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            note(f"study {', '.join(todo)} ({n_workers} processes)")
+            with ProcessPoolExecutor(n_workers, mp_context=mp.get_context("spawn")) as pool:
+                futs = {pool.submit(_run_and_write, n, str(out)): n for n in todo}
+                for fut in as_completed(futs):
+                    name = futs[fut]
+                    try:
+                        record(*fut.result())
+                    except Exception as exc:        # the worker died (out of memory, a crash)
+                        record(name, StudyFailure(name, f"{type(exc).__name__}: {exc}", traceback.format_exc()), 0.0)
+        else:
+            for name in todo:
+                note(f"study {name}")
+                record(*_run_and_write(name, str(out)))
+        t0 = time.perf_counter()
+        items = [done[n] for n in todo]
+        paths = assemble(items, out, timings=seconds)
+        seconds["(render)"] = time.perf_counter() - t0
+        note("done", 1)
+    studies = [r.study for r in items if isinstance(r, WrittenStudy)]
+    failures = [r for r in items if isinstance(r, StudyFailure)]
+    outcome = {n: ("failed" if isinstance(done[n], StudyFailure) else "ok") for n in todo}
+    return RunResult(paths=paths, studies=studies, failures=failures, seconds=seconds, outcome=outcome)

@@ -1,0 +1,430 @@
+"""Economics: throughput per chip against interactivity, and what a token costs.
+
+InferenceMAX's convention (SemiAnalysis, 2025): sweep concurrency (the requests in flight) and
+parallelism, plot output tokens/s per GPU against tokens/s per user, and keep the Pareto front,
+the configurations no other configuration beats on both. The same fronts are drawn for cost
+(USD per million output tokens), power (output tokens/s per MW of provisioned power) and carbon
+(gCO2e per million output tokens), for today's systems and for each of the paper's four
+directions as a what-if on one of them (an H200 node).
+
+Energy, cost and carbon come from ``llmhw.economics`` (docs/economics.md); this study adds no
+constants of its own. If that package is missing, the study says so and draws throughput only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+import llmhw  # noqa: E402
+from llmhw.errors import LlmhwError  # noqa: E402
+from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.studies.base import Figure, Study, Table  # noqa: E402
+
+MODEL = "llama-3.3-70b"
+PRECISION = {"weights": "fp8", "kv_cache": "fp8"}
+INPUT_TOKENS = 1024                   # InferenceMAX's 1k / 1k scenario
+OUTPUT_TOKENS = 1024
+ENGINE = "default"                    # one generic, well-optimised engine for every system
+TPS: tuple[int, ...] = (1, 2, 4, 8)
+CONCURRENCY = np.unique(np.round(np.logspace(0, 10, 31, base=2)).astype(int))   # 1 ... 1024
+TARGETS_TOK_S_PER_USER: tuple[float, ...] = (20.0, 50.0, 100.0)
+SYSTEMS: dict[str, str] = {"H100": "hgx-h100-8", "H200": "hgx-h200-8", "B200": "dgx-b200-8",
+                           "MI300X": "mi300x-8", "MI355X": "mi355x-8"}
+BASE = "H200"                          # the system the directions modify
+ECON_KEYS = ("cost_usd_per_mtok", "tokens_per_mw", "co2e_g_per_mtok", "energy_j_per_token")
+HOP_LATENCY_S = 5e-8                   # low-latency direction: 50 ns hops (NVLink 4 estimate: 500 ns)
+SOFTWARE_LATENCY_FACTOR = 0.5          # ... and half the fitted per-step collective software latency
+
+_PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
+_SI = FuncFormatter(lambda v, _: f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}")
+_COLORS = {"H100": "#0072B2", "H200": "#56B4E9", "B200": "#009E73", "MI300X": "#D55E00", "MI355X": "#882255",
+           "HBF": "#661100", "PNM": "#CC79A7", "3D stack": "#332288", "3D stack, no thermal cap": "#AA4499",
+           "Low-latency interconnect": "#999933"}
+
+
+@dataclass
+class Config:
+    """One way to run a system: its what-if overrides, a placement, a tweak to the engine."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    placement: dict[str, str] | None = None
+    comm_latency_factor: float = 1.0
+
+
+def system_label(name: str) -> str:
+    """'H100: 8 x 80 GB HBM3, 3.35 TB/s' from the catalog."""
+    sysm = lookup(SYSTEMS[name])
+    t = sysm.chip.memory[0]
+    return (f"{name}: {sysm.n_chips} x {t.capacity_bytes / 1e9:.0f} GB {t.id.upper()}, "
+            f"{t.bandwidth_bytes_per_s / 1e12:.2f} TB/s")
+
+
+def economics_available() -> bool:
+    try:
+        import llmhw.economics  # noqa: F401
+    except ImportError:
+        return False
+    d = llmhw.predict(_scenario("hgx-h100-8", 8, Config())).to_dict()
+    return all(k in d for k in ECON_KEYS)
+
+
+def _scenario(hw: str, tp: int, cfg: Config) -> dict[str, Any]:
+    s: dict[str, Any] = {
+        "model": MODEL, "hardware": hw, "n_chips": tp, "parallelism": {"tp": tp}, "precision": PRECISION,
+        "workload": {"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS, "batch": 1}, "engine": ENGINE,
+    }
+    if cfg.overrides:
+        s["overrides"] = cfg.overrides
+    if cfg.placement:
+        s["placement"] = cfg.placement
+    return s
+
+
+def directions() -> dict[str, tuple[str, list[Config]]]:
+    """Each direction on the BASE system: (what it is, the configurations software may choose from)."""
+    chip = lookup(SYSTEMS[BASE]).chip
+    hbm = chip.memory[0]
+    hbm_tier = {"tech": hbm.id, "capacity_bytes": hbm.capacity_bytes, "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s}
+    from llmhw.economics import EconomicsParams
+
+    die = EconomicsParams.default().chips[chip.id].die_area_mm2 * 1e-6
+    stack = "3d-dram-hybrid-bond-gen2"
+    stack_ov = {"chip.stacked": stack, "chip.die_area_m2": die}
+    return {
+        "HBF": ("+ one 512 GB, 1.64 TB/s HBF stack per GPU; weights in HBM or in HBF",
+                [Config({"chip.memory": [hbm_tier, "hbf"]}),
+                 Config({"chip.memory": [hbm_tier, "hbf"]}, {"weights": "hbf", "kv_cache": hbm.id})]),
+        "PNM": ("compute on the HBM base die (pnm-hbm) for decode GEMV, attention and experts",
+                [Config({"chip.near_memory": "pnm-hbm"})]),
+        "3D stack": (f"+ a 48 GB, 13.9 TB/s hybrid-bonded DRAM stack on the die ({stack}), clock cut by its "
+                     "thermal cap (0.43 W/mm2 over the 814 mm2 GH100 die: 50%)",
+                     [Config(stack_ov), Config(stack_ov, {"weights": stack, "kv_cache": hbm.id})]),
+        "3D stack, no thermal cap": ("the same stack with the clock kept (no die area given: the optimistic bound)",
+                                     [Config({"chip.stacked": stack}),
+                                      Config({"chip.stacked": stack}, {"weights": stack, "kv_cache": hbm.id})]),
+        "Low-latency interconnect": (f"NVLink hops 500 -> {HOP_LATENCY_S * 1e9:.0f} ns and {SOFTWARE_LATENCY_FACTOR:g}x "
+                                     "the fitted per-step collective software latency (12.7 us)",
+                                     [Config({"interconnect.hop_latency_s": HOP_LATENCY_S},
+                                             comm_latency_factor=SOFTWARE_LATENCY_FACTOR)]),
+    }
+
+
+def _arrays(hw: str, tp: int, cfg: Config, econ: bool) -> dict[str, np.ndarray] | None:
+    """Engine (+ economics) arrays over CONCURRENCY, or None when the configuration is impossible."""
+    from llmhw.engine.predict import Engine
+
+    try:
+        s = llmhw.Scenario.from_dict(_scenario(hw, tp, cfg))
+        eng = Engine(s)
+    except LlmhwError:
+        return None
+    if cfg.comm_latency_factor != 1.0:
+        eng.params = dc_replace(eng.params, comm_latency_s=eng.params.comm_latency_s * cfg.comm_latency_factor)
+    vals = eng.evaluate(CONCURRENCY, INPUT_TOKENS, OUTPUT_TOKENS)
+    if econ:
+        from llmhw.economics import economics_arrays
+
+        vals = {**vals, **economics_arrays(vals, s)}
+    return vals
+
+
+def points(name: str, hw: str, configs: list[Config], econ: bool) -> list[dict[str, Any]]:
+    """Every (TP, configuration, concurrency) point that fits, as rows."""
+    out = []
+    for tp in TPS:
+        for ci, cfg in enumerate(configs):
+            a = _arrays(hw, tp, cfg, econ)
+            if a is None:
+                continue
+            for j, b in enumerate(CONCURRENCY):
+                if not bool(a["fits"][j]):
+                    continue
+                r = {"system": name, "tp": tp, "config": ci, "concurrency": int(b),
+                     "placement": "auto" if cfg.placement is None else ", ".join(f"{k}: {v}" for k, v in cfg.placement.items()),
+                     "tok_s_per_user": float(a["tok_s_per_user"][j]),
+                     "tok_s_per_gpu": float(a["output_tok_s_per_chip"][j]),
+                     "tpot_ms": float(a["tpot_s"][j]) * 1e3, "ttft_s": float(a["ttft_s"][j])}
+                if econ:
+                    r.update({"usd_per_mtok": float(a["cost_usd_per_mtok"][j]),
+                              "tok_s_per_mw": float(a["tokens_per_mw"][j]),
+                              "gco2e_per_mtok": float(a["co2e_g_per_mtok"][j]),
+                              "j_per_token": float(a["energy_j_per_token"][j])})
+                out.append(r)
+    return out
+
+
+def pareto(rows: list[dict[str, Any]], y: str, maximize: bool = True, x: str = "tok_s_per_user") -> list[dict[str, Any]]:
+    """The non-dominated rows: no other row has at least the same x and a better-or-equal y (one
+    strictly better). Sorted by x ascending."""
+    sign = 1.0 if maximize else -1.0
+    order = sorted(rows, key=lambda r: (-r[x], -sign * r[y]))
+    front, best = [], -np.inf
+    for r in order:
+        v = sign * r[y]
+        if v > best:
+            front.append(r)
+            best = v
+    return front[::-1]
+
+
+def best_at(rows: list[dict[str, Any]], target: float, y: str, maximize: bool = True) -> dict[str, Any] | None:
+    """The best row on y among those at least ``target`` tok/s per user (the front's value there)."""
+    ok = [r for r in rows if r["tok_s_per_user"] >= target]
+    if not ok:
+        return None
+    return max(ok, key=lambda r: r[y]) if maximize else min(ok, key=lambda r: r[y])
+
+
+# ------------------------------------------------------------------ figures
+def _style(ax: Any, ylabel: str) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(_PLAIN)
+    ax.yaxis.set_major_formatter(_PLAIN)
+    ax.set_xlabel("interactivity (output tokens/s per user)")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.25)
+
+
+DIRECTION_LABELS = {
+    "HBF": "HBF: one 512 GB, 1.64 TB/s flash stack per GPU",
+    "PNM": "PNM on the HBM base die (pnm-hbm)",
+    "3D stack": "3D DRAM stack, 48 GB, 13.9 TB/s; clock 50% (thermal cap)",
+    "3D stack, no thermal cap": "3D DRAM stack, 48 GB, 13.9 TB/s; full clock",
+    "Low-latency interconnect": "low-latency interconnect: 50 ns hops, half software latency",
+}
+_LINES = {"HBF": ("--", "s"), "PNM": (":", "x"), "3D stack": ("-.", "v"), "3D stack, no thermal cap": ("-.", "^"),
+          "Low-latency interconnect": ("--", "D")}
+
+
+def _line(name: str, styled: bool) -> dict[str, Any]:
+    """Line style of a front: today's systems solid; with ``styled`` the directions dashed with their
+    own markers and the base system a thick grey band under them."""
+    if not styled:
+        return {"ls": "-", "marker": "o", "ms": 3.5, "lw": 1.4, "color": _COLORS.get(name)}
+    if name == BASE:
+        return {"ls": "-", "marker": None, "lw": 5, "color": "0.75", "zorder": 1}
+    ls, mk = _LINES.get(name, ("-", "o"))
+    return {"ls": ls, "marker": mk, "ms": 4, "lw": 1.3, "color": _COLORS.get(name), "zorder": 3}
+
+
+def _fig_fronts(fronts: dict[str, list[dict[str, Any]]], labels: dict[str, str], title: str,
+                styled: bool = False) -> MplFigure:
+    fig = MplFigure(figsize=(8.0, 5.2), layout="constrained")
+    ax = fig.subplots()
+    for name, fr in fronts.items():
+        ax.plot([r["tok_s_per_user"] for r in fr], [r["tok_s_per_gpu"] for r in fr], label=labels[name],
+                **_line(name, styled))
+    for t in TARGETS_TOK_S_PER_USER:
+        ax.axvline(t, color="0.7", lw=0.7, ls=":")
+    _style(ax, "throughput (output tokens/s per GPU)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7.5, loc="lower left")
+    return fig
+
+
+def _fig_econ(fronts: dict[str, dict[str, list[dict[str, Any]]]], labels: dict[str, str]) -> MplFigure:
+    fig = MplFigure(figsize=(13, 5.0), layout="constrained")
+    axes = fig.subplots(1, 3)
+    spec = (("usd_per_mtok", "cost (USD per million output tokens)", "lower is better"),
+            ("tok_s_per_mw", "output tokens/s per MW provisioned", "higher is better"),
+            ("gco2e_per_mtok", "carbon (gCO2e per million output tokens, US grid)", "lower is better"))
+    for ax, (y, ylab, better) in zip(axes, spec, strict=True):
+        for name, fr in fronts[y].items():
+            st = _line(name, name in _LINES)
+            st.update(ms=2.5) if "ms" in st else None
+            if name == BASE:
+                st = {**_line(name, False)}
+            ax.plot([r["tok_s_per_user"] for r in fr], [r[y] for r in fr], label=labels[name], **st)
+        _style(ax, ylab)
+        if y == "tok_s_per_mw":
+            ax.yaxis.set_major_formatter(_SI)
+        ax.set_title(better, fontsize=9)
+    h, lab = axes[0].get_legend_handles_labels()
+    fig.legend(h, lab, fontsize=7.5, loc="outside lower center", ncol=3)
+    fig.suptitle(f"{MODEL} FP8, {INPUT_TOKENS} in / {OUTPUT_TOKENS} out: Pareto fronts of cost, power and carbon "
+                 "(TP 1-8, concurrency 1-1024; dashed: H200 + a direction)", fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------ the study
+def _fmt(v: float | None, digits: int = 3) -> float | None:
+    if v is None:
+        return None
+    return float(f"{v:.{digits}g}")
+
+
+
+def _report_style() -> None:
+    """The report's shared rcParams (llmhw.report.style), when that package is present."""
+    try:
+        from llmhw.report import style
+    except ImportError:
+        return
+    style.apply()
+
+
+def run() -> Study:
+    _report_style()
+    econ = economics_available()
+    all_points: dict[str, list[dict[str, Any]]] = {}
+    for name, hw in SYSTEMS.items():
+        all_points[name] = points(name, hw, [Config()], econ)
+    dirs = directions()
+    for name, (_, cfgs) in dirs.items():
+        all_points[name] = points(name, SYSTEMS[BASE], cfgs, econ)
+
+    sys_names = list(SYSTEMS)
+    dir_names = [BASE, *dirs]
+    labels = {n: system_label(n) for n in SYSTEMS}
+    labels.update({n: f"{BASE} + {DIRECTION_LABELS.get(n, n)}" for n in dirs})
+    labels_dir = {**labels, BASE: f"{labels[BASE]}, today"}
+
+    tput = {n: pareto(all_points[n], "tok_s_per_gpu") for n in all_points}
+
+    # Table: the fronts at interactivity targets
+    target_rows = []
+    for n in [*sys_names, *dirs]:
+        chip = lookup(SYSTEMS[n] if n in SYSTEMS else SYSTEMS[BASE]).chip
+        for t in TARGETS_TOK_S_PER_USER:
+            b = best_at(all_points[n], t, "tok_s_per_gpu")
+            row: dict[str, Any] = {"system": labels[n], "min_tok_s_per_user": t}
+            if b is None:
+                row.update({"tok_s_per_gpu": None, "tp": None, "concurrency": None})
+                target_rows.append(row)
+                continue
+            row.update({"tok_s_per_gpu": round(b["tok_s_per_gpu"]), "tp": b["tp"], "concurrency": b["concurrency"],
+                        "placement": b["placement"], "tok_s_per_user": round(b["tok_s_per_user"], 1)})
+            if econ:
+                c = best_at(all_points[n], t, "usd_per_mtok", maximize=False)
+                m = best_at(all_points[n], t, "tok_s_per_mw")
+                g = best_at(all_points[n], t, "gco2e_per_mtok", maximize=False)
+                row.update({"usd_per_mtok": _fmt(c["usd_per_mtok"]), "tok_s_per_mw": round(m["tok_s_per_mw"], -3),
+                            "gco2e_per_mtok": _fmt(g["gco2e_per_mtok"]), "j_per_token": _fmt(b["j_per_token"]),
+                            "chip_price": "catalog" if chip.price_usd else "estimated by llmhw.economics"})
+            target_rows.append(row)
+
+    front_rows = []
+    for n, fr in tput.items():
+        for r in fr:
+            front_rows.append({"system": labels[n], **{k: (round(v, 3) if isinstance(v, float) else v)
+                                                        for k, v in r.items() if k != "system" and k != "config"}})
+
+    findings: list[str] = []
+    if not econ:
+        findings.append("Economics not available: llmhw.economics (cost_usd_per_mtok, tokens_per_mw, "
+                        "co2e_g_per_mtok) is missing from predictions, so only throughput fronts are drawn.")
+
+    def at(n: str, t: float, y: str = "tok_s_per_gpu", mx: bool = True) -> float:
+        b = best_at(all_points[n], t, y, mx)
+        return b[y] if b else float("nan")
+
+    t_mid = TARGETS_TOK_S_PER_USER[1]
+    h100 = at("H100", t_mid)
+    parts = [f"{n} {at(n, t_mid):,.0f} ({at(n, t_mid) / h100:.1f}x)" for n in sys_names]
+    findings.append(f"{MODEL} FP8, 1k/1k, at >= {t_mid:g} tok/s per user: tok/s per GPU on the front " + ", ".join(parts)
+                    + " (x H100).")
+    maxes = {n: max(r["tok_s_per_gpu"] for r in all_points[n]) for n in sys_names}
+    inter = {n: max(r["tok_s_per_user"] for r in all_points[n]) for n in sys_names}
+    findings.append("Front ends: peak throughput " + ", ".join(f"{n} {maxes[n]:,.0f}" for n in sys_names)
+                    + " tok/s per GPU; peak interactivity " + ", ".join(f"{n} {inter[n]:.0f}" for n in sys_names)
+                    + " tok/s per user (batch 1, TP 8: decode is weight-bandwidth plus all-reduce latency bound).")
+    for n in dirs:
+        gains = []
+        for t in TARGETS_TOK_S_PER_USER:
+            b0, b1 = at(BASE, t), at(n, t)
+            gains.append(f"{(b1 / b0 - 1) * 100:+.0f}% at {t:g}" if np.isfinite(b0) and np.isfinite(b1) else f"n/a at {t:g}")
+        m0 = max(r["tok_s_per_gpu"] for r in all_points[BASE])
+        m1 = max(r["tok_s_per_gpu"] for r in all_points[n])
+        i0 = max(r["tok_s_per_user"] for r in all_points[BASE])
+        i1 = max(r["tok_s_per_user"] for r in all_points[n])
+        s = (f"{BASE} + {n}: tok/s per GPU {', '.join(gains)} tok/s/user; peak throughput {(m1 / m0 - 1) * 100:+.0f}%, "
+             f"peak interactivity {(i1 / i0 - 1) * 100:+.0f}%")
+        if econ:
+            c0, c1 = at(BASE, t_mid, "usd_per_mtok", False), at(n, t_mid, "usd_per_mtok", False)
+            g0, g1 = at(BASE, t_mid, "gco2e_per_mtok", False), at(n, t_mid, "gco2e_per_mtok", False)
+            s += (f"; at {t_mid:g} tok/s/user {c1:.3g} vs {c0:.3g} USD/Mtok ({(c1 / c0 - 1) * 100:+.0f}%), "
+                  f"{g1:.3g} vs {g0:.3g} gCO2e/Mtok")
+        findings.append(s + ".")
+    if econ:
+        costs = {n: at(n, t_mid, "usd_per_mtok", False) for n in sys_names}
+        mw = {n: at(n, t_mid, "tok_s_per_mw") for n in sys_names}
+        g = {n: at(n, t_mid, "gco2e_per_mtok", False) for n in sys_names}
+        findings.append(f"At >= {t_mid:g} tok/s per user: " + ", ".join(
+            f"{n} {costs[n]:.3g} USD/Mtok, {mw[n] / 1e3:,.0f}k tok/s per MW, {g[n]:.3g} gCO2e/Mtok" for n in sys_names)
+            + ". MI355X has no catalog price: llmhw.economics estimates it from its peak FLOP/s, so its USD/Mtok "
+              "is the least certain.")
+        rank_flops = sorted(sys_names, key=lambda n: -lookup(SYSTEMS[n]).chip.peak_flops.get("fp8", 0))
+        rank_cost = sorted(sys_names, key=lambda n: costs[n])
+        findings.append(f"Ranking by peak FP8 FLOP/s ({' > '.join(rank_flops)}) differs from ranking by USD/Mtok at "
+                        f"{t_mid:g} tok/s/user ({' < '.join(rank_cost)}): the paper's point that peak FLOP/s is not "
+                        "the metric.")
+
+    tables = [
+        Table("economics_targets", f"Best configuration at an interactivity floor ({MODEL} FP8, 1k/1k, engine "
+              f"'{ENGINE}', TP {'/'.join(map(str, TPS))}, concurrency 1-1024)", target_rows,
+              note="tok_s_per_gpu, tp, concurrency, placement, tok_s_per_user, j_per_token: the highest-throughput "
+                   "point with tok_s_per_user >= the floor. usd_per_mtok, tok_s_per_mw, gco2e_per_mtok: the best "
+                   "of each metric among those points (llmhw.economics defaults: 60% utilization, 4-year life, "
+                   "US grid)."),
+        Table("economics_pareto", "Throughput Pareto fronts (output tokens/s per GPU vs tokens/s per user)",
+              front_rows),
+    ]
+    b = at("B200", t_mid) / h100
+    span = min(max(r["tok_s_per_gpu"] for r in tput[n]) / min(r["tok_s_per_gpu"] for r in tput[n]) for n in sys_names)
+    figs = [
+        Figure("economics_pareto_systems",
+               f"InferenceMAX-style fronts for {MODEL} FP8: at {t_mid:g} tok/s per user a B200 delivers {b:.1f}x an "
+               f"H100's tokens/s per GPU; along every front throughput per GPU spans {span:.0f}x or more between the "
+               "most interactive and the highest-throughput configuration.",
+               _fig_fronts({n: tput[n] for n in sys_names}, labels,
+                           f"{MODEL} FP8, {INPUT_TOKENS} in / {OUTPUT_TOKENS} out, TP 1-8, concurrency 1-1024")),
+    ]
+    peak = {n: max(r["tok_s_per_gpu"] for r in all_points[n]) for n in dir_names}
+    inter_d = {n: max(r["tok_s_per_user"] for r in all_points[n]) for n in dir_names}
+    ll, cap, nocap = "Low-latency interconnect", "3D stack", "3D stack, no thermal cap"
+    figs.append(Figure(
+        "economics_pareto_directions",
+        f"On an {BASE} node only latency and bandwidth per token move the interactive end: a low-latency "
+        f"interconnect +{(inter_d[ll] / inter_d[BASE] - 1) * 100:.0f}% and an uncapped 3D stack "
+        f"+{(inter_d[nocap] / inter_d[BASE] - 1) * 100:.0f}% peak tok/s per user; HBF adds "
+        f"{(peak['HBF'] / peak[BASE] - 1) * 100:.0f}% at the throughput end, PNM changes no time, and the 3D stack "
+        f"under its thermal cap (half clock) loses {(1 - peak[cap] / peak[BASE]) * 100:.0f}% of peak throughput.",
+        _fig_fronts({n: tput[n] for n in dir_names}, labels_dir,
+                    f"{BASE} + each direction: {MODEL} FP8, 1k/1k", styled=True)))
+    if econ:
+        econ_fronts = {
+            "usd_per_mtok": {n: pareto(all_points[n], "usd_per_mtok", maximize=False) for n in [*sys_names, *dirs]},
+            "tok_s_per_mw": {n: pareto(all_points[n], "tok_s_per_mw") for n in [*sys_names, *dirs]},
+            "gco2e_per_mtok": {n: pareto(all_points[n], "gco2e_per_mtok", maximize=False) for n in [*sys_names, *dirs]},
+        }
+        cheapest = min(sys_names, key=lambda n: at(n, t_mid, "usd_per_mtok", False))
+        hi = TARGETS_TOK_S_PER_USER[-1]
+        ratio = at(cheapest, hi, "usd_per_mtok", False) / min(r["usd_per_mtok"] for r in all_points[cheapest])
+        ranks = {y: sorted(sys_names, key=lambda n, y=y, mx=mx: (-1 if mx else 1) * at(n, t_mid, y, mx))
+                 for y, mx in (("usd_per_mtok", False), ("tok_s_per_mw", True), ("gco2e_per_mtok", False))}
+        same = ranks["usd_per_mtok"] == ranks["tok_s_per_mw"] == ranks["gco2e_per_mtok"]
+        if same:
+            rank_text = f"the ranking of systems at {t_mid:g} tok/s per user is the same on all three metrics"
+        else:
+            rank_text = (f"at {t_mid:g} tok/s per user cost ranks {' < '.join(ranks['usd_per_mtok'])} but power "
+                         f"ranks {' > '.join(ranks['tok_s_per_mw'])}")
+        figs.append(Figure(
+            "economics_cost_power_carbon",
+            f"Cost, power and carbon per token follow the throughput fronts: on {cheapest}, the cheapest system, a "
+            f"token at {hi:g} tok/s per user costs {ratio:.1f}x one at its cheapest operating point; {rank_text}.",
+            _fig_econ(econ_fronts, labels)))
+    return Study(
+        name="economics", title="Economics: throughput, cost, power and carbon per token",
+        question="What throughput per chip does each system (and each of the paper's four directions) give at "
+                 "each level of interactivity, and at what cost, power and carbon per token (the paper's Q13)?",
+        tables=tables, figures=figs, findings=findings)

@@ -1,0 +1,541 @@
+"""RQ2: High Bandwidth Flash for the weights, HBM for the KV cache.
+
+Ma & Patterson (2026, section 4.3) propose HBF (flash dies stacked like HBM: 512 GB and 1.638 TB/s
+read per stack, microsecond reads of 4 KB pages, limited write endurance) to give a node 10x the
+memory capacity, so that a giant MoE fits on fewer chips. This study takes a B200-class package with
+eight memory sites on its shoreline and trades HBM3E stacks for HBF stacks (iso-shoreline):
+
+- ``HBM only``: the B200 as shipped, 8 HBM3E stacks (180 GB, 8 TB/s);
+- ``6 HBM3E + 2 HBF``: 135 GB and 6 TB/s of HBM, 1 TB and 3.28 TB/s of HBF;
+- ``4 HBM3E + 4 HBF``: 90 GB and 4 TB/s of HBM, 2 TB and 6.55 TB/s of HBF.
+
+Weights go to HBF, the KV cache and activations to HBM (``placement``). The model is a
+1T-parameter-class MoE built from a config (the catalog has none): Kimi-K2's published shape
+(61 layers, hidden 7168, 384 routed experts of width 2048, 8 active, 1 shared, MLA with a 512-wide
+latent, 64 heads, vocabulary 163,840), 1.03 T parameters in total, 32 B active, served as
+DeepSeek and Kimi are: attention data parallel, experts spread over all chips (tp 1, dp = ep = n).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
+
+import llmhw
+from llmhw.engine.predict import SERVICE_LIFE_DAYS
+from llmhw.hardware.catalog import lookup, memory_presets
+from llmhw.studies.base import Figure, Study, Table
+from llmhw.workload.model import ModelSpec
+
+HARDWARE = "b200"
+SITES = 8                         # memory stacks on a B200's shoreline
+ISL, OSL = 8192, 1024             # a long-context (agentic / reasoning) request
+BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
+SERVE_REQUESTS = 256              # "weights + KV of a serving load": this many requests in flight
+TPOT_SLO_S = 0.050                # interactive operating point: best throughput with TPOT <= 50 ms
+LATENCIES_S = np.array([1e-6, 2e-6, 5e-6, 10e-6, 25e-6, 50e-6])
+PAGES_B = np.array([4096, 8192, 16384, 32768, 65536])
+PE_CYCLES = np.array([1e3, 3e3, 1e4, 3e4, 1e5, 3e5])
+DESIGNS = (0, 2, 4)               # HBF stacks out of the 8 sites
+PAGE_BATCH = 32
+
+# Kimi K2 (moonshotai/Kimi-K2-Instruct config.json), in DeepSeek-V3's config format.
+MOE_1T_CONFIG: dict[str, Any] = {
+    "model_type": "deepseek_v3", "architectures": ["DeepseekV3ForCausalLM"],
+    "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048,
+    "num_hidden_layers": 61, "first_k_dense_replace": 1, "moe_layer_freq": 1,
+    "n_routed_experts": 384, "num_experts_per_tok": 8, "n_shared_experts": 1,
+    "num_attention_heads": 64, "num_key_value_heads": 64, "kv_lora_rank": 512, "q_lora_rank": 1536,
+    "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 163840,
+    "max_position_embeddings": 131072, "n_group": 1, "topk_group": 1, "norm_topk_prob": True,
+    "scoring_func": "sigmoid", "topk_method": "noaux_tc", "tie_word_embeddings": False,
+    "rms_norm_eps": 1e-6, "rope_theta": 50000.0, "hidden_act": "silu",
+}
+
+
+@lru_cache(maxsize=1)
+def moe_1t() -> ModelSpec:
+    """The 1T-parameter-class MoE of these studies (Kimi-K2's shape; see the module doc)."""
+    return llmhw.model_from_hf_config(dict(MOE_1T_CONFIG), model_id="moe-1t")
+
+
+# -- the designs -----------------------------------------------------------------------------
+
+
+def _base_tier() -> Any:
+    return lookup(HARDWARE).memory[0]
+
+
+def design_label(n_hbf: int) -> str:
+    if n_hbf == 0:
+        return "B200: 8 HBM3E (180 GB, 8 TB/s)"
+    hbm = _base_tier()
+    k = SITES - n_hbf
+    hbf = memory_presets()["hbf"]
+    return (f"B200 with {k} HBM3E + {n_hbf} HBF ({hbm.capacity_bytes * k / SITES / 1e9:.0f} GB + "
+            f"{hbf.capacity_bytes * n_hbf / 1e12:.0f} TB)")
+
+
+def design_short(n_hbf: int) -> str:
+    return "8 HBM3E" if n_hbf == 0 else f"{SITES - n_hbf} HBM3E + {n_hbf} HBF"
+
+
+def design(n_hbf: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """(overrides, placement) of a B200 with ``n_hbf`` of its 8 HBM3E sites given to HBF stacks."""
+    if n_hbf == 0:
+        return {}, {}
+    hbm, hbf = _base_tier(), memory_presets()["hbf"]
+    k = SITES - n_hbf
+    tiers = [{"tech": "hbm3e", "capacity_bytes": hbm.capacity_bytes * k / SITES,
+              "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s * k / SITES},
+             {"tech": "hbf", "capacity_bytes": hbf.capacity_bytes * n_hbf,
+              "bandwidth_bytes_per_s": hbf.bandwidth_bytes_per_s * n_hbf,
+              "write_bandwidth_bytes_per_s": hbf.write_bandwidth_bytes_per_s * n_hbf}]
+    return {"chip.memory": tiers}, {"weights": "hbf", "kv_cache": "hbm3e"}
+
+
+def parallelism(model: ModelSpec, n: int) -> dict[str, int]:
+    """MoE: attention data parallel, experts over all chips; dense: TP within 8, then PP."""
+    if model.is_moe:
+        return {"tp": 1, "dp": n, "ep": n}
+    tp = min(n, 8)
+    return {"tp": tp, "pp": n // tp}
+
+
+def scenario(n_hbf: int, n: int, model: ModelSpec | None = None, weights: str = "fp8", batch: int = 64,
+             extra: dict[str, Any] | None = None, placement: dict[str, str] | None = None,
+             isl: int = ISL, osl: int = OSL) -> llmhw.Scenario:
+    model = model or moe_1t()
+    ov, pl = design(n_hbf)
+    return llmhw.Scenario.from_dict({
+        "model": model, "hardware": HARDWARE, "n_chips": n, "parallelism": parallelism(model, n),
+        "precision": {"weights": weights, "kv_cache": "fp8"},
+        "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
+        "overrides": {**ov, **(extra or {})}, "placement": placement if placement is not None else pl})
+
+
+def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
+    from llmhw.economics.report import sweep as econ_sweep
+    with np.errstate(all="ignore"):
+        return econ_sweep(s, batch=batch)
+
+
+def max_batch(n_hbf: int, n: int, model: ModelSpec, weights: str) -> int:
+    """Largest batch that fits (0 when the weights alone do not)."""
+    try:
+        s = scenario(n_hbf, n, model, weights)
+    except llmhw.LlmhwError:           # an explicit placement whose tier cannot hold the weights
+        return 0
+    with np.errstate(all="ignore"):
+        return int(llmhw.sweep(s, batch=-1)["max_batch"])
+
+
+def chips_needed(n_hbf: int, model: ModelSpec, weights: str, requests: int = 1) -> tuple[int, int]:
+    """(smallest power-of-two chip count whose memory holds the weights and ``requests`` requests
+    of ISL + OSL tokens, the largest batch it holds)."""
+    n = 1
+    while n <= 1024:
+        ok = (model.moe is None or model.moe.n_routed_experts % n == 0)
+        mb = max_batch(n_hbf, n, model, weights) if ok else 0
+        if mb >= requests:
+            return n, mb
+        n *= 2
+    return 0, 0
+
+
+def usable_weight_capacity(n_hbf: int) -> float:
+    """Bytes per chip the weights may use: 0.9 (vLLM's memory_utilization) of the tier that holds them."""
+    hbm, hbf = _base_tier(), memory_presets()["hbf"]
+    cap = hbm.capacity_bytes if n_hbf == 0 else hbf.capacity_bytes * n_hbf
+    return 0.9 * cap
+
+
+# -- the study -------------------------------------------------------------------------------
+
+
+def _chips_table() -> tuple[Table, dict[tuple[str, str, int], tuple[int, int]]]:
+    models = [(moe_1t(), "fp8"), (moe_1t(), "bf16"), (llmhw.load_model("llama-3.1-405b"), "fp8"),
+              (llmhw.load_model("llama-3.1-405b"), "bf16")]
+    rows, out = [], {}
+    for m, w in models:
+        wb = m.weight_bytes(w)
+        for k in DESIGNS:
+            n1, mb1 = chips_needed(k, m, w, 1)
+            n2, mb2 = chips_needed(k, m, w, SERVE_REQUESTS)
+            out[(m.id, w, k)] = (n1, n2)
+            rows.append({"model": m.id, "weights_precision": w, "weights_gb": round(wb / 1e9),
+                         "design": design_short(k), "weight_capacity_per_chip_gb": round(usable_weight_capacity(k) / 1e9),
+                         "lower_bound_chips": math.ceil(wb / usable_weight_capacity(k)),
+                         "chips_weights": n1, "max_batch_at_that_size": mb1,
+                         f"chips_weights_plus_{SERVE_REQUESTS}_requests": n2})
+    note = (f"Chips = the smallest power of two whose memory holds the weights (plus one request, or "
+            f"{SERVE_REQUESTS} requests of {ISL}+{OSL} tokens, KV cache in FP8) with 10% kept free (vLLM's 0.9); "
+            "the MoE runs attention data parallel with experts spread over all chips (its attention and dense "
+            "layers are replicated on every chip), Llama 405B TP within 8 chips then PP. lower_bound_chips = "
+            "ceil(weights / weight capacity per chip). Weights go to HBF, KV cache to HBM.")
+    return Table("hbf-chips", "Chips needed for a 1T-parameter MoE and Llama 3.1 405B, with and without HBF",
+                 rows, note), out
+
+
+def _curves(designs: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, np.ndarray]]:
+    """Metrics vs batch per (HBF stacks, chips): powers of two up to the largest batch, and that batch."""
+    out = {}
+    for k, n in designs:
+        s = scenario(k, n)
+        mb = max_batch(k, n, s.model, "fp8")
+        b = np.unique(np.append(BATCHES[BATCHES < mb], mb))
+        out[(k, n)] = {**_sweep(s, b), "batches": b}
+    return out
+
+
+def _operating_points(curves: dict[tuple[int, int], dict[str, np.ndarray]]) -> Table:
+    rows = []
+    for (k, n), a in curves.items():
+        fits = a["fits"].astype(bool)
+        pts = {"batch 1": 0}
+        ok = np.where(fits & (a["tpot_s"] <= TPOT_SLO_S))[0]
+        if ok.size:
+            pts[f"best with TPOT <= {TPOT_SLO_S * 1e3:.0f} ms"] = int(ok[np.argmax(a["output_tok_s_per_chip"][ok])])
+        allf = np.where(fits)[0]
+        pts["max throughput"] = int(allf[np.argmax(a["output_tok_s_per_chip"][allf])])
+        for what, i in pts.items():
+            rows.append({"design": design_short(k), "chips": n, "operating_point": what, "batch": int(a["batches"][i]),
+                         "tpot_ms": round(float(a["tpot_s"][i]) * 1e3, 1),
+                         "ttft_s": round(float(a["ttft_s"][i]), 2),
+                         "output_tok_s_per_chip": round(float(a["output_tok_s_per_chip"][i])),
+                         "energy_j_per_token": round(float(a["energy_j_per_token"][i]), 2),
+                         "cost_usd_per_mtok": round(float(a["cost_usd_per_mtok"][i]), 2),
+                         "tokens_per_s_per_mw": round(float(a["tokens_per_mw"][i]))})
+    note = ("moe-1t, FP8 weights and KV, 8192 in / 1024 out, default engine. J/token and $/Mtok from "
+            "llmhw.economics (docs/economics.md): the whole system (chips + host), HBF priced at 0.75 USD/GB "
+            "and its full-bandwidth read power added to the chip's power cap.")
+    return Table("hbf-operating-points", "TPOT, throughput, energy and cost per token at three operating points",
+                 rows, note)
+
+
+def _latency_table() -> tuple[Table, dict[str, np.ndarray]]:
+    b = np.array([1, 64])
+    t = np.zeros((LATENCIES_S.size, b.size))
+    for i, lat in enumerate(LATENCIES_S):
+        a = _sweep(scenario(4, 1, extra={"chip.memory[1].latency_s": float(lat)}), b)
+        t[i] = a["decode_step_s"]
+    hbf = memory_presets()["hbf"]
+    rows = [{"hbf_read_latency_us": round(float(lat) * 1e6, 1),
+             "decode_step_batch1_ms": round(float(t[i, 0]) * 1e3, 2),
+             "decode_step_batch64_ms": round(float(t[i, 1]) * 1e3, 2),
+             "bytes_in_flight_per_stack_mb": round(hbf.bandwidth_bytes_per_s * float(lat) / 1e6, 1)}
+            for i, lat in enumerate(LATENCIES_S)]
+    note = ("One chip with 4 HBM3E + 4 HBF, moe-1t in FP8 (weights in HBF). The engine pays each HBF access "
+            "latency once per weight operator per step (365 weight operators in a decode step of this model). "
+            "bytes_in_flight_per_stack = bandwidth x latency: the reads one stack must have outstanding "
+            "(prefetched) to stream at full bandwidth (the paper's question Q5).")
+    return Table("hbf-latency", "Decode step vs HBF read latency", rows, note), {"step_s": t, "batch": b}
+
+
+def kv_block_bytes(model: ModelSpec) -> float:
+    """One KV read: a 16-token cache block (vLLM's default) of one layer on one chip (TP 1), FP8."""
+    return 16 * model.kv_cache_bytes_per_token("fp8") / model.n_layers
+
+
+def page_amplification(block: float, page: Any) -> Any:
+    """Bytes read per byte wanted when a block is rounded up to whole pages."""
+    page = np.asarray(page, dtype=float)
+    return np.ceil(block / page) * page / block
+
+
+def _page_table() -> tuple[Table, dict[str, Any]]:
+    b = PAGE_BATCH
+    rows, out = [], {}
+    for m in (moe_1t(), llmhw.load_model("llama-3.1-405b")):
+        base = scenario(4, 1, model=m, batch=b, placement={"weights": "hbf", "kv_cache": "hbf"})
+        step, reads = [], []
+        for g in PAGES_B:
+            s = base.replace(overrides={**base.overrides, "chip.memory[1].access_granularity_bytes": float(g)})
+            a = _sweep(s, b)
+            step.append(float(a["decode_step_s"]))
+            reads.append(float(a["decode_tier1_read_bytes"]))
+        kv_hbm = float(_sweep(scenario(4, 1, model=m, batch=b), b)["decode_step_s"])
+        blk = kv_block_bytes(m)
+        amp = page_amplification(blk, PAGES_B)
+        out[m.id] = {"step_s": np.array(step), "reads": np.array(reads), "amp": amp, "kv_hbm_s": kv_hbm,
+                     "block": blk}
+        rows += [{"model": m.id, "kv_block_kb": round(blk / 1e3, 1), "page_kb": int(g // 1024),
+                  "kv_read_amplification": round(float(amp[i]), 2),
+                  "hbf_read_per_step_gb": round(reads[i] / 1e9, 1), "decode_step_ms": round(step[i] * 1e3, 1),
+                  "decode_step_kv_in_hbm_ms": round(kv_hbm * 1e3, 1)} for i, g in enumerate(PAGES_B)]
+    note = (f"KV cache forced into HBF (one chip, 4 HBM3E + 4 HBF, FP8, batch {b}). A KV read fetches "
+            "one 16-token block of one layer (vLLM's block): 16 x 576 B (MLA latent) = 9.2 KB for moe-1t, "
+            "16 x 8 heads x 128 x 2 (K, V) x 1 B = 32.8 KB for Llama 3.1 405B, rounded up to whole pages. "
+            "Weight reads (MBs per matrix) are not amplified.")
+    return Table("hbf-page-size", "Page size: KV reads from flash", rows, note), out
+
+
+def _endurance_table() -> tuple[Table, dict[str, Any]]:
+    """Lifetime of the HBF tier when it takes writes: the KV cache (every token), or a prefix cache
+    (a slow-changing context corpus rewritten on a schedule)."""
+    hbf = memory_presets()["hbf"]
+    cap = 4 * hbf.capacity_bytes
+    cases: dict[str, float] = {}       # label -> write bytes/s on one chip's HBF tier (4 stacks, 2 TB)
+    rates = {}
+    for m in (moe_1t(), llmhw.load_model("llama-3.1-405b")):
+        s = scenario(4, 1, model=m, placement={"weights": "hbf", "kv_cache": "hbf"})
+        a = _sweep(s, -1)                       # the largest batch: the highest write rate
+        wr = float(a["tier1_write_bytes_per_s"])
+        label = (f"KV cache of {m.id} ({m.kv_cache_bytes_per_token('fp8') / 1e3:.0f} KB/token), "
+                 f"batch {int(a['batch'])}")
+        cases[label] = wr
+        rates[m.id] = {"write_bytes_per_s": wr, "lifetime_days": float(a["tier1_lifetime_days"]),
+                       "batch": int(a["batch"]), "output_tok_s": float(a["output_tok_s"]),
+                       "kv_per_token": m.kv_cache_bytes_per_token("fp8")}
+    cases["prefix cache: 1 TB rewritten every hour"] = 1e12 / 3600
+    cases["prefix cache: 1 TB rewritten every day"] = 1e12 / 86400
+    rows = []
+    life_years = {}
+    for label, wr in cases.items():
+        years = cap * PE_CYCLES / wr / 86400 / 365
+        life_years[label] = years
+        row = {"what_is_written": label, "write_mb_s": round(wr / 1e6, 1)}
+        for c, y in zip(PE_CYCLES, years, strict=True):
+            row[f"lifetime_at_{int(c / 1000)}k_pe_years"] = float(f"{y:.3g}")
+        rows.append(row)
+    full = cap * 1e5 / (4 * hbf.write_bandwidth_bytes_per_s) / 86400
+    note = ("One chip, 4 HBF stacks (2 TB), FP8 KV cache of 8192 + 1024-token requests at the largest batch "
+            "(the highest write rate), perfect wear levelling and a write amplification of 1: lifetime = "
+            "capacity x P/E cycles / write rate (docs/memory_tiers.md); a flash translation layer's write "
+            "amplification divides it. The KV write rate is the engine's steady state: every prompt and "
+            "generated token's KV, written once. HBF's endurance is not published: ~100k cycles (SLC) is the "
+            "figure in news summaries; TLC NAND is rated ~1-3k. Writing at HBF's full write bandwidth "
+            f"(4 x 410 GB/s) would wear 100k-cycle flash out in {full:.1f} days. "
+            f"Service life: {SERVICE_LIFE_DAYS / 365:.0f} years (llmhw's).")
+    return (Table("hbf-endurance", "Endurance: how long 2 TB of HBF lasts when written", rows, note),
+            {"years": life_years, "rates": rates, "capacity": cap, "full_bw_days": full})
+
+
+def _style(ax: Any) -> None:
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)
+
+
+COLORS = {0: "#1f77b4", 2: "#ff7f0e", 4: "#2ca02c"}
+
+
+def _fig_chips(chips: dict[tuple[str, str, int], tuple[int, int]]) -> MplFigure:
+    fig = MplFigure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    groups = [("moe-1t", "fp8", "1T MoE, FP8\n(1.03 TB)"), ("moe-1t", "bf16", "1T MoE, BF16\n(2.05 TB)"),
+              ("llama-3.1-405b", "fp8", "Llama 3.1 405B, FP8\n(0.41 TB)"),
+              ("llama-3.1-405b", "bf16", "Llama 3.1 405B, BF16\n(0.81 TB)")]
+    w = 0.26
+    for j, k in enumerate(DESIGNS):
+        xs = np.arange(len(groups)) + (j - 1) * w
+        vals = [chips[(m, p, k)][0] for m, p, _ in groups]
+        ax.bar(xs, vals, w, color=COLORS[k], label=design_label(k))
+        for x, v in zip(xs, vals, strict=True):
+            ax.text(x, v * 1.08, str(v), ha="center", va="bottom", fontsize=8)
+    ax.set_yscale("log", base=2)
+    ax.set_ylim(0.7, 48)
+    ax.set_yticks([1, 2, 4, 8, 16, 32], labels=["1", "2", "4", "8", "16", "32"])
+    ax.set_xticks(np.arange(len(groups)), labels=[g[2] for g in groups], fontsize=8)
+    ax.set_ylabel("chips to hold the weights (power of two)")
+    ax.set_title("Chips needed, B200-class package, 8 memory sites")
+    ax.legend(fontsize=7.5, loc="upper right")
+    _style(ax)
+    return fig
+
+
+def _fig_curves(curves: dict[tuple[int, int], dict[str, np.ndarray]]) -> MplFigure:
+    fig = MplFigure(figsize=(10, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    for (k, n), a in curves.items():
+        f = a["fits"].astype(bool)
+        label = f"{design_short(k)} x {n} chip{'s' if n > 1 else ''}"
+        ls = "--" if (k, n) == (4, 8) else "-"
+        ax1.plot(a["batches"][f], a["tpot_s"][f] * 1e3, ls, marker="o", ms=3.5, color=COLORS[k], label=label)
+        ax2.plot(a["tok_s_per_user"][f], a["output_tok_s_per_chip"][f], ls, marker="o", ms=3.5, color=COLORS[k],
+                 label=label)
+    ax1.set_xscale("log", base=2)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("concurrent requests (batch)")
+    ax1.set_ylabel("TPOT (ms)")
+    ax1.set_title("(a) time per output token")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("interactivity: tokens/s per user (1 / TPOT)")
+    ax2.set_ylabel("output tokens/s per chip")
+    ax2.set_title("(b) throughput per chip vs interactivity")
+    for ax in (ax1, ax2):
+        _style(ax)
+    ax1.legend(fontsize=7.5, title="B200-class chip, moe-1t FP8", title_fontsize=7.5)
+    return fig
+
+
+def _fig_latency_page(lat: dict[str, np.ndarray], page: dict[str, Any]) -> MplFigure:
+    fig = MplFigure(figsize=(10, 4.0), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.axvspan(1, 25, color="0.9", lw=0, label="1-25 us: range quoted by\nthe paper and vendors")
+    for j, b in enumerate(lat["batch"]):
+        ax1.plot(LATENCIES_S * 1e6, lat["step_s"][:, j] * 1e3, marker="o", ms=4, color=f"C{j}", label=f"batch {b}")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("HBF read latency (us)")
+    ax1.set_ylabel("decode step (ms)")
+    ax1.set_title("(a) read latency, weights in HBF (moe-1t)")
+    ax1.legend(fontsize=8, title="1 chip, 4 HBM3E + 4 HBF, FP8", title_fontsize=8, loc="center left")
+    kb = PAGES_B / 1024
+    for j, (mid, d) in enumerate(page.items()):
+        ax2.plot(kb, d["step_s"] / d["kv_hbm_s"], marker="o", ms=4, color=f"C{j + 2}",
+                 label=f"{mid}: {d['block'] / 1e3:.1f} KB KV block")
+        for x, y, amp in zip(kb, d["step_s"] / d["kv_hbm_s"], d["amp"], strict=True):
+            ax2.annotate(f"{amp:.2g}x", (x, y), textcoords="offset points", xytext=(0, 5),
+                         ha="center", fontsize=7, color=f"C{j + 2}")
+    ax2.margins(y=0.15)
+    ax2.axhline(1.0, color="0.4", ls="--", lw=1, label="KV cache in HBM")
+    ax2.set_xscale("log", base=2)
+    ax2.set_xticks(kb, labels=[f"{int(x)}" for x in kb])
+    ax2.set_xlabel("HBF page (read granularity, KB)")
+    ax2.set_ylabel("decode step, KV in HBF / KV in HBM")
+    ax2.set_title(f"(b) page size, KV cache in HBF (batch {PAGE_BATCH})")
+    ax2.legend(fontsize=8, loc="upper left", title="labels: KV read amplification", title_fontsize=7.5)
+    for ax in (ax1, ax2):
+        _style(ax)
+    return fig
+
+
+def _fig_endurance(end: dict[str, Any]) -> MplFigure:
+    fig = MplFigure(figsize=(7.5, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    styles = ["-", "-", "--", "--"]
+    for j, ((label, years), ls) in enumerate(zip(end["years"].items(), styles, strict=True)):
+        ax.plot(PE_CYCLES, years, ls, marker="o", ms=4, color=f"C{j}", label=label)
+    life = SERVICE_LIFE_DAYS / 365
+    ax.axhline(life, color="k", lw=1)
+    ax.text(PE_CYCLES[-1], life * 1.2, f"{life:.0f}-year service life", fontsize=8, ha="right")
+    ax.axvspan(1e3, 3e3, color="0.9", lw=0)
+    ax.axvline(1e5, color="0.5", ls=":", lw=1)
+    ax.text(1.05e3, 2e-2, "TLC NAND\n(1-3k)", fontsize=8)
+    ax.text(1.08e5, 2e-2, "HBF, reported\n(SLC, 100k)", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-2, 1e4)
+    ax.set_xlabel("flash program/erase cycles")
+    ax.set_ylabel("lifetime of 2 TB of HBF (years)")
+    ax.set_title("Endurance: one chip with 4 HBF stacks, FP8 KV cache, 8192+1024-token requests")
+    ax.legend(fontsize=7.5, loc="upper left")
+    _style(ax)
+    return fig
+
+
+def _dominates(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    """Whether curve a gives at least curve b's tokens/s per chip at every tokens/s per user where
+    both have points (log-interpolated along b)."""
+    fa, fb = a["fits"].astype(bool), b["fits"].astype(bool)
+    ua, ta = a["tok_s_per_user"][fa], a["output_tok_s_per_chip"][fa]
+    ub, tb = b["tok_s_per_user"][fb], b["output_tok_s_per_chip"][fb]
+    order = np.argsort(ub)
+    ub, tb = ub[order], tb[order]
+    inside = (ua >= ub[0]) & (ua <= ub[-1])
+    if not inside.any():
+        return False
+    ref = np.exp(np.interp(np.log(ua[inside]), np.log(ub), np.log(tb)))
+    return bool(np.all(ta[inside] >= ref))
+
+
+def run() -> Study:
+    chips_t, chips = _chips_table()
+    m = moe_1t()
+    n_hbm, n_2, n_4 = (chips[(m.id, "fp8", k)][0] for k in DESIGNS)
+    b_hbm, b_4 = chips[(m.id, "bf16", 0)][0], chips[(m.id, "bf16", 4)][0]
+    curves = _curves([(0, n_hbm), (2, n_2), (4, n_4), (4, n_hbm)])
+    ops_t = _operating_points(curves)
+    lat_t, lat = _latency_table()
+    page_t, page = _page_table()
+    end_t, end = _endurance_table()
+
+    def row(k: int, n: int, what: str) -> dict[str, Any]:
+        return next(r for r in ops_t.rows if r["design"] == design_short(k) and r["chips"] == n
+                    and r["operating_point"].startswith(what))
+
+    h1, f1, q1 = row(0, n_hbm, "batch 1"), row(4, n_4, "batch 1"), row(2, n_2, "batch 1")
+    hm, fm, qm = row(0, n_hbm, "max"), row(4, n_4, "max"), row(2, n_2, "max")
+    slo_h, slo_f = row(0, n_hbm, "best"), row(4, n_4, "best")
+    i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
+    per_us = (lat["step_s"][i25, 0] - lat["step_s"][i5, 0]) / 20.0          # s per us of latency
+    kv = end["rates"]
+    yrs = {k: v for k, v in end["years"].items()}
+    kv_labels = [k for k in yrs if k.startswith("KV")]
+    i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
+    need = {k: SERVICE_LIFE_DAYS * 86400 * v["write_bytes_per_s"] / end["capacity"] for k, v in kv.items()}
+    l405, lm = page["llama-3.1-405b"], page[m.id]
+    findings = [
+        f"Capacity: giving 4 of a B200's 8 memory sites to HBF stacks holds {usable_weight_capacity(4) / 1e12:.2f} TB "
+        f"of weights per chip against {usable_weight_capacity(0) / 1e9:.0f} GB of HBM3E "
+        f"({usable_weight_capacity(4) / usable_weight_capacity(0):.1f}x). The 1T-parameter MoE (moe-1t: Kimi-K2's "
+        f"shape, {m.total_params / 1e12:.2f} T parameters, {m.active_params / 1e9:.0f} B active) needs {n_hbm} "
+        f"B200s in FP8 and {b_hbm} in BF16 with HBM only, {n_4} and {b_4} with 4 HBF stacks, {n_2} and "
+        f"{chips[(m.id, 'bf16', 2)][0]} with 2. Llama 3.1 405B fits one HBF chip in either precision.",
+        f"Latency: at batch 1 the single HBF chip decodes at {f1['tpot_ms']} ms per token against {h1['tpot_ms']} ms "
+        f"on {n_hbm} HBM-only chips (2 HBF stacks on {n_2} chips: {q1['tpot_ms']} ms): HBF's 6.55 TB/s per chip "
+        f"streams the active experts almost as fast, and one chip has no all-to-all. Per chip it delivers "
+        f"{f1['output_tok_s_per_chip']} tokens/s against {h1['output_tok_s_per_chip']}.",
+        f"Throughput: with TPOT <= {TPOT_SLO_S * 1e3:.0f} ms the HBF chip gives {slo_f['output_tok_s_per_chip']} "
+        f"tokens/s per chip (batch {slo_f['batch']}) against {slo_h['output_tok_s_per_chip']} (batch "
+        f"{slo_h['batch']}) on the HBM system; at maximum throughput {fm['output_tok_s_per_chip']} against "
+        f"{hm['output_tok_s_per_chip']}. The single chip's batch stops at {fm['batch']}: its 90 GB of HBM "
+        f"(0.9 usable) holds that many 9k-token KV caches, so HBF moves the capacity wall from the weights "
+        f"to the KV cache. With {n_hbm} HBF chips (same system size) the weights leave the HBM free for "
+        f"the KV cache, but at batch 1 each chip reads its expert shard from slower flash ({row(4, n_hbm, 'batch 1')['tpot_ms']} ms).",
+        f"Cost and energy (llmhw.economics, whole system): at maximum throughput the HBF chip serves at "
+        f"{fm['cost_usd_per_mtok']} USD per million output tokens and {fm['energy_j_per_token']} J per token, "
+        f"the {n_hbm}-chip HBM system at {hm['cost_usd_per_mtok']} USD and {hm['energy_j_per_token']} J "
+        f"({n_2} chips with 2 HBF stacks: {qm['cost_usd_per_mtok']} USD, {qm['energy_j_per_token']} J); at batch 1 "
+        f"{f1['cost_usd_per_mtok']} against {h1['cost_usd_per_mtok']} USD/Mtok, because one chip idles instead of {n_hbm}.",
+        f"Read latency: the engine pays an HBF access latency once per weight operator ({per_us * 1e6:.0f} "
+        f"per decode step of moe-1t), so every extra microsecond adds {per_us * 1e3:.2f} ms to a step: "
+        f"{lat['step_s'][i5, 0] * 1e3:.1f} ms at 5 us, {lat['step_s'][i25, 0] * 1e3:.1f} ms at 25 us (batch 1). "
+        f"To stream a stack at 1.638 TB/s, bandwidth x latency must be in flight: 8 MB at 5 us, 41 MB at 25 us.",
+        f"Page size: a KV read is one 16-token block of one layer, {lm['block'] / 1e3:.1f} KB for moe-1t's MLA "
+        f"latent and {l405['block'] / 1e3:.1f} KB for Llama 405B's GQA heads in FP8. Pages larger than the block "
+        f"multiply the bytes read: up to {lm['amp'][-1]:.1f}x (moe-1t) and {l405['amp'][-1]:.1f}x (405B) at "
+        f"64 KB. At 4 KB pages the KV cache costs little in HBF at batch {PAGE_BATCH} (the 405B step is "
+        f"{l405['step_s'][0] / l405['kv_hbm_s']:.2f}x the KV-in-HBM step: 4 HBF stacks read faster than the 4 "
+        f"remaining HBM3E stacks); at 64 KB it is {l405['step_s'][-1] / l405['kv_hbm_s']:.2f}x (405B) and "
+        f"{lm['step_s'][-1] / lm['kv_hbm_s']:.2f}x (moe-1t, whose step is dominated by its weights). Pages "
+        f"should stay at or below the KV block size.",
+        f"Endurance: a KV cache in 2 TB of HBF at the largest batch writes {kv[m.id]['write_bytes_per_s'] / 1e6:.0f} MB/s "
+        f"(moe-1t) and {kv['llama-3.1-405b']['write_bytes_per_s'] / 1e6:.0f} MB/s (Llama 405B): by volume it lasts "
+        f"{yrs[kv_labels[0]][i100]:.0f} and {yrs[kv_labels[1]][i100]:.0f} years at the 100k cycles reported for "
+        f"HBF but {yrs[kv_labels[0]][i3]:.1f} and {yrs[kv_labels[1]][i3]:.1f} years at 3k (TLC-class). A "
+        f"{SERVICE_LIFE_DAYS / 365:.0f}-year service life needs {need[m.id] / 1e3:.0f}k and "
+        f"{need['llama-3.1-405b'] / 1e3:.0f}k cycles. So the paper's 'infeasible for KV cache' holds for TLC-class "
+        f"cells, or for SLC with a write amplification above {1e5 / max(need.values()):.1f}; a 1 TB prefix cache "
+        f"rewritten daily lasts {yrs['prefix cache: 1 TB rewritten every day'][i3]:.0f} years even at 3k cycles.",
+    ]
+    figures = [
+        Figure("hbf-chips", "Giving half of a B200's eight memory sites to HBF stacks cuts the chips a "
+               f"1T-parameter MoE needs from {n_hbm} to {n_4} (FP8) and from {b_hbm} to {b_4} (BF16); "
+               "Llama 3.1 405B fits one chip.", _fig_chips(chips)),
+        Figure("hbf-tpot-throughput", f"One HBF chip serving moe-1t stays within {f1['tpot_ms'] / h1['tpot_ms']:.1f}x "
+               f"of the {n_hbm}-chip HBM system's TPOT at batch 1 and gives "
+               + ("more tokens/s per chip at every interactivity both reach"
+                  if _dominates(curves[(4, n_4)], curves[(0, n_hbm)]) else
+                  f"{f1['output_tok_s_per_chip']} vs {h1['output_tok_s_per_chip']} tokens/s per chip at batch 1")
+               + "; its 90 GB of HBM for the KV cache caps its batch.", _fig_curves(curves)),
+        Figure("hbf-latency-page", f"Each microsecond of HBF read latency adds {per_us * 1e3:.2f} ms to a moe-1t "
+               "decode step (one access per weight operator); flash pages larger than a 16-token KV block "
+               f"(9-33 KB) multiply the KV bytes read, up to {lm['amp'][-1]:.1f}x at 64 KB.",
+               _fig_latency_page(lat, page)),
+        Figure("hbf-endurance", "By write volume, a per-token KV cache in HBF outlives the "
+               f"{SERVICE_LIFE_DAYS / 365:.0f}-year service life only with >= {max(need.values()) / 1e3:.0f}k P/E "
+               "cycles (SLC-class); a prefix cache rewritten daily fits any flash.",
+               _fig_endurance(end)),
+    ]
+    return Study(
+        name="hbf", title="RQ2: High Bandwidth Flash for weights, HBM for the KV cache",
+        question=("Does HBF's 10x capacity per node (512 GB, 1.638 TB/s per stack) shrink the system a "
+                  "1T-parameter model needs, and what do its microsecond page reads and limited write endurance "
+                  "cost in TPOT, throughput, energy and $/token? (Ma & Patterson 2026, section 4.3; Q4-Q6)"),
+        tables=[chips_t, ops_t, lat_t, page_t, end_t], figures=figures, findings=findings)

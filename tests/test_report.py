@@ -1,0 +1,134 @@
+"""The report: files written, self-contained HTML, error sections, the `llmhw study` command."""
+
+import csv
+import re
+import sys
+import types
+
+import pytest
+from typer.testing import CliRunner
+
+from llmhw.cli import app
+from llmhw.report import StudyFailure, fmt, header, render, run_one, run_studies, style
+from llmhw.report import build as render_mod
+from llmhw.studies.base import Figure, Study, Table
+
+
+def _tiny_study(name: str = "tiny") -> Study:
+    fig, ax = style.figure(4, 3)
+    ax.plot([1, 10, 100], [3, 30, 300], marker="o", color=style.color("h100-sxm"), label="H100")
+    style.log_axis(ax, "xy")
+    ax.set_xlabel("batch (requests)")
+    ax.set_ylabel("throughput (tok/s)")
+    ax.legend()
+    return Study(
+        name=name, title="A tiny study", question="Does the report render a study?",
+        tables=[Table("speed", "Speed per batch", [{"batch": 1, "tpot_ms": 12.3456, "fits": True},
+                                                    {"batch": 8, "tpot_ms": 15.0, "fits": False}],
+                      note="made up")],
+        figures=[Figure("throughput", "Throughput grows with batch on a log scale.", fig)],
+        findings=["Throughput grows 100x from batch 1 to 100."])
+
+
+def test_render_writes_every_file(tmp_path):
+    paths = render([_tiny_study()], tmp_path)
+    assert paths.index == tmp_path / "index.html" and paths.markdown == tmp_path / "report.md"
+    for p in paths.all:
+        assert p.is_file() and p.stat().st_size > 0, p
+    assert (tmp_path / "tiny" / "speed.csv").is_file()
+    assert (tmp_path / "tiny" / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (tmp_path / "tiny" / "throughput.svg").read_text()
+    rows = list(csv.DictReader((tmp_path / "tiny" / "speed.csv").open()))
+    assert rows == [{"batch": "1", "tpot_ms": "12.3456", "fits": "true"},
+                    {"batch": "8", "tpot_ms": "15", "fits": "false"}]
+
+
+def test_index_is_self_contained(tmp_path):
+    html = render([_tiny_study()], tmp_path).index.read_text()
+    # No resource is fetched from anywhere: no URL at all, no external script, style sheet or image.
+    assert not re.search(r"https?://", html)
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert html.count("<svg") == 1                     # the figure, inline
+    assert "Throughput grows with batch" in html        # its caption
+    assert "Figure 1.1." in html and "Table 1.1. Speed per batch" in html
+    assert "tpot (ms)" in html and "12.3" in html        # units in headers, rounded numbers
+    assert 'href="#study-tiny"' in html                 # the table of contents
+    md = (tmp_path / "report.md").read_text()
+    assert "![Figure 1.1](tiny/throughput.png)" in md and "| batch | tpot (ms) | fits |" in md
+
+
+def test_inline_svgs_get_unique_ids(tmp_path):
+    a, b = _tiny_study("one"), _tiny_study("two")
+    html = render([a, b], tmp_path).index.read_text()
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+
+
+def test_header_and_number_format():
+    assert header("tpot_ms") == "tpot (ms)"
+    assert header("bandwidth_tb_s") == "bandwidth (TB/s)"
+    assert header("decode_intensity_flop_per_byte") == "decode intensity (FLOP/B)"
+    assert header("model") == "model"
+    assert fmt(1234567.0) == "1,234,567" and fmt(123.4) == "123" and fmt(12.34) == "12.3"
+    assert fmt(1.2345) == "1.23" and fmt(0.012345) == "0.0123" and fmt(None) == "-" and fmt(True) == "yes"
+    assert fmt(4.1709, "decode_comm_pct") == "4.2" and fmt(40.86, "decode_comm_pct") == "41"
+    assert fmt(3) == "3" and fmt(float("nan")) == "-"
+
+
+@pytest.fixture
+def fake_studies(monkeypatch):
+    """Two studies in llmhw.studies: one works, one raises."""
+    ok = types.ModuleType("llmhw.studies.fake_ok")
+    ok.run = lambda: _tiny_study("fake_ok")
+    bad = types.ModuleType("llmhw.studies.fake_bad")
+
+    def boom():
+        raise RuntimeError("the study broke")
+
+    bad.run = boom
+    monkeypatch.setitem(sys.modules, "llmhw.studies.fake_ok", ok)
+    monkeypatch.setitem(sys.modules, "llmhw.studies.fake_bad", bad)
+    monkeypatch.setattr(render_mod, "available_studies", lambda: ["fake_ok", "fake_bad"])
+
+
+def test_a_failing_study_becomes_an_error_section(tmp_path, fake_studies):
+    assert isinstance(run_one("fake_bad"), StudyFailure)
+    res = run_studies("all", tmp_path, progress=False, workers=0)
+    assert not res.ok and [f.name for f in res.failures] == ["fake_bad"]
+    assert res.outcome == {"fake_ok": "ok", "fake_bad": "failed"}
+    html = res.paths.index.read_text()
+    assert "A tiny study" in html and "fake_bad: failed" in html and "the study broke" in html
+    assert (tmp_path / "fake_ok" / "throughput.png").is_file()
+
+
+def test_cli_study_exits_nonzero_when_a_study_fails(tmp_path, fake_studies):
+    r = CliRunner().invoke(app, ["study", "all", "--out", str(tmp_path), "--no-progress"])
+    assert r.exit_code == 1, r.output
+    assert (tmp_path / "index.html").is_file()
+    r = CliRunner().invoke(app, ["study", "fake_ok", "--out", str(tmp_path / "ok"), "--no-progress", "--json"])
+    assert r.exit_code == 0, r.output
+    assert '"fake_ok": "ok"' in r.output
+
+
+def test_unknown_study_names_the_accepted_ones():
+    from llmhw.errors import LlmhwError
+    from llmhw.report import resolve
+
+    with pytest.raises(LlmhwError, match="trends"):
+        resolve("nope")
+
+
+def test_all_lists_the_studies_in_the_report_order():
+    from llmhw.report import STUDY_ORDER, available_studies
+
+    names = available_studies()
+    assert names[0] == "trends" and "base" not in names
+    known = [n for n in names if n in STUDY_ORDER]
+    assert known == sorted(known, key=STUDY_ORDER.index)
+
+
+def test_style_colours_are_stable():
+    assert style.color("h100-sxm") == style.color("hgx-h100-8")
+    assert style.color("pnm-hbm") == style.color("pnm")
+    assert style.color("something-new") == style.color("something-new")
+    assert style.label("h100-sxm") == "H100"

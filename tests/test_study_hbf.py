@@ -1,0 +1,144 @@
+"""RQ2 study (HBF): its key numbers against hand arithmetic."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from llmhw.studies import hbf  # noqa: E402
+from llmhw.studies.base import Study  # noqa: E402
+
+GB = 1e9
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    return hbf.run()
+
+
+def table(study: Study, name: str) -> list[dict]:
+    return next(t for t in study.tables if t.name == name).rows
+
+
+def test_study_shape(study):
+    assert study.name == "hbf"
+    assert 2 <= len(study.figures) <= 4
+    assert all(f.caption and f.figure.axes for f in study.figures)
+    for t in study.tables:
+        assert t.rows
+    assert len(study.findings) >= 5
+
+
+def test_moe_1t_is_kimi_k2_sized():
+    m = hbf.moe_1t()
+    # Routed experts: 60 MoE layers x 384 experts x 3 matrices x 7168 x 2048.
+    routed = 60 * 384 * 3 * 7168 * 2048
+    assert routed == pytest.approx(1.0146e12, rel=1e-4)
+    assert m.total_params == pytest.approx(1.03e12, rel=0.01)   # Kimi K2: 1.04 T published
+    assert m.active_params == pytest.approx(32e9, rel=0.03)     # Kimi K2: 32 B active
+    # MLA latent cache: 61 layers x (512 + 64) x 1 B in FP8.
+    assert m.kv_cache_bytes_per_token("fp8") == 61 * 576
+
+
+def test_chips_needed_by_hand(study):
+    m = hbf.moe_1t()
+    routed = 60 * 384 * 3 * 7168 * 2048          # FP8: 1 byte per parameter
+    replicated = m.total_params - routed          # attention, dense layer, shared experts, embeddings
+    kv_one = (hbf.ISL + hbf.OSL) * 61 * 576       # one request's KV cache (the test of "fits")
+
+    def by_hand(capacity: float) -> int:
+        n = 1
+        while replicated + routed / n + kv_one > 0.9 * capacity:
+            n *= 2
+        return n
+
+    hbm_cap, hbf_stack = 180 * GB, 512 * GB
+    expect = {0: by_hand(hbm_cap), 2: by_hand(2 * hbf_stack), 4: by_hand(4 * hbf_stack)}
+    assert expect == {0: 8, 2: 2, 4: 1}
+    # 8 chips: 11.8 GB replicated + 1014.6 GB / 8 = 138.6 GB per chip, under 0.9 x 180 = 162 GB.
+    assert (replicated + routed / 8) / GB == pytest.approx(138.6, abs=0.1)
+    rows = [r for r in table(study, "hbf-chips") if r["model"] == "moe-1t" and r["weights_precision"] == "fp8"]
+    got = {r["design"]: r["chips_weights"] for r in rows}
+    assert got == {"8 HBM3E": 8, "6 HBM3E + 2 HBF": 2, "4 HBM3E + 4 HBF": 1}
+    lower = {r["design"]: r["lower_bound_chips"] for r in rows}
+    assert lower == {"8 HBM3E": math.ceil(1026.4 / 162), "6 HBM3E + 2 HBF": math.ceil(1026.4 / 921.6),
+                     "4 HBM3E + 4 HBF": 1}
+    # BF16 doubles the bytes: 16 HBM chips (2053 GB / 162 = 12.7 -> 16), 2 with 4 HBF stacks.
+    bf16 = {r["design"]: r["chips_weights"] for r in table(study, "hbf-chips")
+            if r["model"] == "moe-1t" and r["weights_precision"] == "bf16"}
+    assert bf16["8 HBM3E"] == 16 and bf16["4 HBM3E + 4 HBF"] == 2
+
+
+def test_design_tiers_are_iso_shoreline():
+    ov, placement = hbf.design(4)
+    hbm, flash = ov["chip.memory"]
+    assert hbm["capacity_bytes"] == pytest.approx(90 * GB)            # 4 of 8 stacks of a 180 GB B200
+    assert hbm["bandwidth_bytes_per_s"] == pytest.approx(4e12)
+    assert flash["capacity_bytes"] == pytest.approx(4 * 512 * GB)
+    assert flash["bandwidth_bytes_per_s"] == pytest.approx(4 * 1.638e12)
+    assert placement == {"weights": "hbf", "kv_cache": "hbm3e"}
+
+
+def test_latency_costs_one_access_per_weight_operator(study):
+    rows = {r["hbf_read_latency_us"]: r for r in table(study, "hbf-latency")}
+    # Weight operators per decode step: 60 MoE layers x 6 (qkv, kv_b, o, router, experts, shared
+    # experts) + 1 dense layer x 4 (qkv, kv_b, o, ffn) + the LM head = 365.
+    ops = 60 * 6 + 4 + 1
+    delta_ms = rows[25.0]["decode_step_batch1_ms"] - rows[5.0]["decode_step_batch1_ms"]
+    assert delta_ms == pytest.approx(ops * 20e-6 * 1e3, abs=0.02)
+    # Bytes in flight to stream one stack: 1.638 TB/s x 5 us = 8.2 MB; x 25 us = 41 MB.
+    assert rows[5.0]["bytes_in_flight_per_stack_mb"] == pytest.approx(1.638e12 * 5e-6 / 1e6, abs=0.05)
+    assert rows[25.0]["bytes_in_flight_per_stack_mb"] == pytest.approx(41.0, abs=0.05)
+
+
+def test_page_amplification_by_hand(study):
+    rows = [r for r in table(study, "hbf-page-size") if r["model"] == "moe-1t"]
+    block = 16 * 576                                # 16 tokens x MLA latent x 1 B
+    by_page = {r["page_kb"]: r for r in rows}
+    assert by_page[4]["kv_read_amplification"] == pytest.approx(3 * 4096 / block, abs=0.01)    # 1.33
+    assert by_page[64]["kv_read_amplification"] == pytest.approx(65536 / block, abs=0.01)      # 7.11
+    # The extra HBF reads are the KV bytes times the extra amplification: batch 32 at the mean
+    # context 8192 + 1024 / 2 = 8704 tokens, 35,136 B per token.
+    kv = hbf.PAGE_BATCH * (hbf.ISL + hbf.OSL / 2) * 61 * 576
+    extra = (by_page[64]["hbf_read_per_step_gb"] - by_page[4]["hbf_read_per_step_gb"]) * GB
+    assert extra == pytest.approx(kv * (65536 / block - 3 * 4096 / block), rel=0.01)
+    # Llama 3.1 405B's block: 16 tokens x 8 KV heads x 128 x 2 (K, V) x 1 B = 32 KB: 4 KB pages do not amplify.
+    l405 = {r["page_kb"]: r for r in table(study, "hbf-page-size") if r["model"] == "llama-3.1-405b"}
+    assert l405[4]["kv_read_amplification"] == 1.0 and l405[64]["kv_read_amplification"] == 2.0
+
+
+def test_endurance_by_hand():
+    m = hbf.moe_1t()
+    s = hbf.scenario(4, 1, placement={"weights": "hbf", "kv_cache": "hbf"})
+    a = hbf._sweep(s, -1)
+    # Every request writes the KV of its 8192 + 1024 tokens once; requests finish at
+    # output tokens/s / 1024.
+    rate = float(a["output_tok_s"]) / hbf.OSL * (hbf.ISL + hbf.OSL) * m.kv_cache_bytes_per_token("fp8")
+    assert float(a["tier1_write_bytes_per_s"]) == pytest.approx(rate, rel=1e-6)
+    # lifetime = 2 TB x 100k cycles / write rate.
+    days = 4 * 512e9 * 1e5 / rate / 86400
+    assert float(a["tier1_lifetime_days"]) == pytest.approx(days, rel=1e-6)
+
+
+def test_endurance_table_and_prefix_cache(study):
+    rows = {r["what_is_written"]: r for r in table(study, "hbf-endurance")}
+    daily = rows["prefix cache: 1 TB rewritten every day"]
+    # 4 x 512 GB x 3,000 cycles / (1 TB per day) = 6,144 days = 16.8 years.
+    assert daily["lifetime_at_3k_pe_years"] == pytest.approx(2.048 * 3000 / 365, rel=0.005)
+    assert daily["write_mb_s"] == pytest.approx(1e12 / 86400 / 1e6, abs=0.05)
+
+
+def test_operating_points_consistent(study):
+    rows = table(study, "hbf-operating-points")
+    one = next(r for r in rows if r["design"] == "4 HBM3E + 4 HBF" and r["chips"] == 1
+               and r["operating_point"] == "batch 1")
+    eight = next(r for r in rows if r["design"] == "8 HBM3E" and r["chips"] == 8
+                 and r["operating_point"] == "batch 1")
+    # Batch 1: one request's tokens per second over the chips that serve it.
+    for r, n in ((one, 1), (eight, 8)):
+        assert r["output_tok_s_per_chip"] == pytest.approx(1e3 / r["tpot_ms"] / n, rel=0.15)
+    assert one["cost_usd_per_mtok"] is not None and one["cost_usd_per_mtok"] > 0
+    assert np.isfinite(one["energy_j_per_token"])

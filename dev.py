@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up a virtual environment and run llmhw's main job or its tests.
 
-    python3 dev.py demo    # the main job: fits and predictions on the examples, then validation
+    python3 dev.py demo    # the main job: the paper's studies as a report in out/report/
     python3 dev.py test    # lint and the whole test suite
 
 Needs only Python 3.11+ (with its standard venv module) and the package index.
@@ -48,12 +48,12 @@ def setup() -> None:
 
 
 def demo() -> None:
+    """The main job: the paper's studies as a report, then the validation summary."""
     llmhw = BIN / "llmhw"
-    sh(llmhw, "show", "llama-3.1-70b")
-    for scenario in sorted((ROOT / "examples").glob("*.yaml")):
-        sh(llmhw, "fit", scenario.relative_to(ROOT))
-        sh(llmhw, "predict", scenario.relative_to(ROOT))
+    sh(llmhw, "study", "all", "--out", "out/report")
     sh(llmhw, "validate")
+    sh(llmhw, "predict", "examples/llama70b-h100x8.yaml")
+    print(f"\nreport: {ROOT / 'out' / 'report' / 'index.html'}")
 
 
 def test() -> None:

@@ -300,7 +300,7 @@ class Engine:
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
         coupled = dp > 1 and s.model.is_moe
-        Q = B if coupled else r
+        Q = np.maximum(B, 1.0) if coupled else r
         # Queued prompts are prefilled together, as many as fit in one chunk (and as there are
         # requests): each costs t_q.
         chunk_prompts = np.clip(np.floor(chunk / np.maximum(isl_m, 1.0)), 1.0, Q)

@@ -349,7 +349,9 @@ def run() -> Study:
         f"at half clock (HBM3E at full clock: {nb(th['H200 HBM3E']['ideal'])}). With GPU kernels as the engine fits "
         f"them (a GEMM with few rows wastes most of a tensor core: eff(B) = {fp.compute_eff_max:.2f} x "
         f"max(B / (B + {fp.compute_m_half:.0f}), {fp.compute_eff_floor:.3f})), the half-clock die is "
-        + bound_text(th['3D gen-1']['fitted'], "gen-1") + " and " + bound_text(th['3D gen-2']['fitted'], "gen-2")
+        + ("compute-bound at every batch with either stack"
+           if max(th['3D gen-1']['fitted'], th['3D gen-2']['fitted']) < 1 else
+           bound_text(th['3D gen-1']['fitted'], "gen-1") + " and " + bound_text(th['3D gen-2']['fitted'], "gen-2"))
         + f" (HBM3E: memory-bound up to {nb(th['H200 HBM3E']['fitted'])}). The stack's bandwidth is "
         "fully usable only by logic that keeps small-batch GEMV efficient at the lower clock.",
         f"TPOT at iso-power (700 W): at batch 1 the stacks cut {MODEL}'s TPOT from {base1['tpot_ms']} to "
@@ -376,9 +378,10 @@ def run() -> Study:
                f"{g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s, beyond eight HBM4 stacks.", _fig_bandwidth()),
         Figure("stacking-thermal", f"A 0.43 W/mm2 cap halves the clock of a 700 W GH100-class die; decode then "
                f"stays memory-bound only up to batch {nb(th['3D gen-1']['ideal'])} (gen-1) or "
-               f"{nb(th['3D gen-2']['ideal'])} (gen-2) on the ideal roofline, and to "
-               f"{nb(th['3D gen-1']['fitted'])} and {nb(th['3D gen-2']['fitted'])} with the "
-               "engine's fitted small-batch GEMM efficiency.", _fig_thermal(th)),
+               f"{nb(th['3D gen-2']['ideal'])} (gen-2) on the ideal roofline, and "
+               + ("at no batch" if max(th['3D gen-1']['fitted'], th['3D gen-2']['fitted']) < 1 else
+                  f"to {nb(th['3D gen-1']['fitted'])} and {nb(th['3D gen-2']['fitted'])}")
+               + " with the engine's fitted small-batch GEMM efficiency.", _fig_thermal(th)),
         Figure("stacking-tpot-energy", f"At the same 700 W, 3D stacks cut batch-1 TPOT "
                f"{base1['tpot_ms'] / s1['tpot_ms']:.1f}x (gen-1) and {base1['tpot_ms'] / s2['tpot_ms']:.1f}x (gen-2) "
                f"against {ideal_gain[1]:.0f}x and {ideal_gain[2]:.0f}x on the ideal roofline (dotted); "

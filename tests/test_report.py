@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from llmhw.cli import app
-from llmhw.report import StudyFailure, fmt, header, render, run_one, run_studies, style
+from llmhw.report import StudyFailure, fmt, header, render, run_one, run_studies
 from llmhw.report import build as render_mod
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table
 
 

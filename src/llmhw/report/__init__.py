@@ -4,8 +4,8 @@
     >>> res = run_studies("all", "out/report")          # doctest: +SKIP
     >>> res.paths.index, res.failures                   # doctest: +SKIP
 
-``render(studies, out_dir)`` writes already computed studies; ``style`` is the shared plotting
-style (colours per hardware, technology and part of a step).
+``render(studies, out_dir)`` writes already computed studies; the studies' shared plotting style
+(colours per hardware, technology and part of a step) is ``llmhw.studies.style``.
 """
 
 from llmhw.report.build import (

@@ -29,6 +29,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 import llmhw  # noqa: E402
 from llmhw.hardware import near_memory as nm  # noqa: E402
 from llmhw.hardware.catalog import chips, lookup  # noqa: E402
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
 AGREE = ("yes", "partly", "no", "not computable")
@@ -686,17 +687,8 @@ def claim_rows() -> tuple[list[Row], dict[str, Any]]:
 
 
 
-def _report_style() -> None:
-    """The report's shared rcParams (llmhw.report.style), when that package is present."""
-    try:
-        from llmhw.report import style
-    except ImportError:
-        return
-    style.apply()
-
-
 def run() -> Study:
-    _report_style()
+    style.apply()
     rows, q1 = claim_rows()
     counts = {a: sum(1 for r in rows if r["agree"] == a) for a in AGREE}
     n = len(rows)

@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 import llmhw  # noqa: E402
 from llmhw.errors import LlmhwError  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
 MODEL = "llama-3.3-70b"
@@ -264,17 +265,8 @@ def _fmt(v: float | None, digits: int = 3) -> float | None:
 
 
 
-def _report_style() -> None:
-    """The report's shared rcParams (llmhw.report.style), when that package is present."""
-    try:
-        from llmhw.report import style
-    except ImportError:
-        return
-    style.apply()
-
-
 def run() -> Study:
-    _report_style()
+    style.apply()
     econ = economics_available()
     all_points: dict[str, list[dict[str, Any]]] = {}
     for name, hw in SYSTEMS.items():

@@ -28,6 +28,7 @@ import llmhw  # noqa: E402
 from llmhw.economics import sweep as econ_sweep  # noqa: E402
 from llmhw.economics.report import constants_for  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 from llmhw.units import bytes_per_element  # noqa: E402
 
@@ -375,17 +376,8 @@ def _largest(rows: list[dict[str, Any]], ph: str, pred: Any) -> dict[str, Any] |
 
 
 
-def _report_style() -> None:
-    """The report's shared rcParams (llmhw.report.style), when that package is present."""
-    try:
-        from llmhw.report import style
-    except ImportError:
-        return
-    style.apply()
-
-
 def run() -> Study:
-    _report_style()
+    style.apply()
     fit = fit_table()
     flash = flash_rows()
     dirs = direction_rows()

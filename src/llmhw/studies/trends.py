@@ -327,7 +327,7 @@ PARTS = (("compute_s", "compute-bound", "compute"), ("memory_weights_s", "memory
 
 
 def _fig_roofline(sweep: list[dict[str, float]]) -> Any:
-    from llmhw.report import style
+    from llmhw.studies import style
 
     fig, ax = style.figure(6.6, 4.3)
     x = np.logspace(-0.5, 4.3, 300)
@@ -363,7 +363,7 @@ def _fig_roofline(sweep: list[dict[str, float]]) -> Any:
 def _fig_intensity(rs: tuple[Run, ...]) -> Any:
     from matplotlib.lines import Line2D
 
-    from llmhw.report import style
+    from llmhw.studies import style
 
     ref = [r for r in rs if r.chip == SYSTEMS[0][0]]
     fig, ax = style.figure(6.6, 4.0)
@@ -404,7 +404,7 @@ def _fig_intensity(rs: tuple[Run, ...]) -> Any:
 
 
 def _fig_breakdown(rs: tuple[Run, ...]) -> Any:
-    from llmhw.report import style
+    from llmhw.studies import style
 
     fig, axes = style.figure(7.2, 7.4, 1, 2, sharey=True)
     labels, ypos, y = [], [], 0.0
@@ -470,7 +470,7 @@ def _memory_needed() -> list[dict[str, Any]]:
 
 
 def _fig_memory(rows: list[dict[str, Any]]) -> Any:
-    from llmhw.report import style
+    from llmhw.studies import style
 
     fig, ax = style.figure(6.6, 3.9)
     n = len(rows)
@@ -508,7 +508,7 @@ def _fig_memory(rows: list[dict[str, Any]]) -> Any:
 
 
 def _fig_generations(rows: list[dict[str, Any]]) -> Any:
-    from llmhw.report import style
+    from llmhw.studies import style
 
     fig, ax = style.figure(6.6, 4.0)
     yrs = [r["year"] for r in rows]
@@ -549,7 +549,7 @@ def _fig_generations(rows: list[dict[str, Any]]) -> Any:
 
 
 def _fig_sram(need: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
-    from llmhw.report import style
+    from llmhw.studies import style
 
     fig, (a, b) = style.figure(7.2, 3.6, 1, 2)
     styles = {SRAM_MODELS[0]: "-", SRAM_MODELS[1]: "--"}
@@ -788,6 +788,6 @@ def run() -> Study:
 
 
 def style_label(cid: str) -> str:
-    from llmhw.report import style
+    from llmhw.studies import style
 
     return style.label(cid)

@@ -5,7 +5,7 @@ canvas: no pyplot, no global figure registry, nothing to close) and colour them 
 :func:`color`, so the same chip, memory technology or part of a step has the same colour in every
 figure of the report::
 
-    from llmhw.report import style
+    from llmhw.studies import style
 
     fig, ax = style.figure(width=6.5, height=3.6)
     ax.plot(x, y, color=style.color("h100-sxm"), label=style.label("h100-sxm"))

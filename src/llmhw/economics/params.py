@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from llmhw.errors import LlmhwError, unknown_name
-from llmhw.hardware.provenance import STATUSES, Provenance, is_quantity
+from llmhw.hardware.provenance import Provenance, is_quantity, parse_quantity
 
 # Units a catalog or override may use, per kind: unit -> (the field unit it converts to, factor).
 _CONVERT: dict[str, tuple[str, float]] = {
@@ -69,19 +69,8 @@ def _convert(value: float, unit: str | None, want: str, field: str) -> float:
 
 
 def _quantity(q: dict[str, Any], want: str, field: str) -> tuple[float | None, Provenance]:
-    raw = q["value"]
-    if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
-        raise LlmhwError(f"expected a number, got {raw!r}", field=field)
-    status = q.get("status", "user")
-    if status not in STATUSES:
-        raise LlmhwError(f"unknown status '{status}'", field=f"{field}.status", accepted=", ".join(STATUSES))
-    src = q.get("source", ())
-    sources = (src,) if isinstance(src, str) else tuple(src or ())
-    unit = q.get("unit")
-    value = None if raw is None else _convert(raw, unit, want, field)
-    low = None if q.get("low") is None else _convert(q["low"], unit, want, field)
-    high = None if q.get("high") is None else _convert(q["high"], unit, want, field)
-    return value, Provenance(status=status, sources=sources, note=str(q.get("note", "")), low=low, high=high)
+    """The catalog's quantity format, converted into the field's own unit (``want``)."""
+    return parse_quantity(q, field=field, convert=lambda v, u, f: _convert(v, u, want, f.rsplit(".unit", 1)[0]))
 
 
 class _Quantified(BaseModel):

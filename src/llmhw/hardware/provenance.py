@@ -11,6 +11,7 @@ say whether it was specified by a vendor, measured, derived or estimated, and wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,9 +40,12 @@ def is_quantity(v: Any) -> bool:
     return isinstance(v, dict) and "value" in v and set(v) <= _QUANTITY_KEYS
 
 
-def parse_quantity(q: dict[str, Any], *, field: str) -> tuple[float | None, Provenance]:
-    """A ``{value, unit, status, source, note}`` mapping -> (SI value, provenance)."""
+def parse_quantity(q: dict[str, Any], *, field: str,
+                   convert: Callable[[float, str | None, str], float] | None = None) -> tuple[float | None, Provenance]:
+    """A ``{value, unit, status, source, note}`` mapping -> (SI value, provenance). ``convert``
+    (value, unit, field) replaces the SI conversion where a caller has its own units."""
     unit = q.get("unit")
+    conv = convert or (lambda v, u, f: to_si(v, u, field=f))
     raw = q["value"]
     if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
         raise LlmhwError(f"expected a number, got {raw!r}", field=field)
@@ -50,9 +54,9 @@ def parse_quantity(q: dict[str, Any], *, field: str) -> tuple[float | None, Prov
         raise LlmhwError(f"unknown status '{status}'", field=f"{field}.status", accepted=", ".join(STATUSES))
     src = q.get("source", ())
     sources = (src,) if isinstance(src, str) else tuple(src or ())
-    value = None if raw is None else to_si(raw, unit, field=f"{field}.unit")
-    low = None if q.get("low") is None else to_si(q["low"], unit, field=f"{field}.unit")
-    high = None if q.get("high") is None else to_si(q["high"], unit, field=f"{field}.unit")
+    value = None if raw is None else conv(raw, unit, f"{field}.unit")
+    low = None if q.get("low") is None else conv(q["low"], unit, f"{field}.unit")
+    high = None if q.get("high") is None else conv(q["high"], unit, f"{field}.unit")
     return value, Provenance(status=status, sources=sources, note=str(q.get("note", "")), low=low, high=high)
 
 

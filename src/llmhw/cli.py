@@ -90,6 +90,11 @@ def _hardware_row(hid: str, kind: str) -> dict[str, Any]:
         row.update(topology=e.topology, domain_size=e.domain_size, bandwidth_bytes_per_s=e.bandwidth_per_chip)
     elif kind == "link":
         row.update(bandwidth_bytes_per_s=e.bandwidth_bytes_per_s)
+    elif kind == "near_memory":
+        row.update(placement=e.placement, internal_bandwidth_multiplier=e.internal_bandwidth_multiplier,
+                   shard_bytes=e.shard_bytes)
+    elif kind == "stacking":
+        row.update(bandwidth_bytes_per_s=e.bandwidth_bytes_per_s, capacity_bytes=e.capacity_bytes)
     return row
 
 
@@ -122,7 +127,7 @@ def hardware(
                       _si(r["memory_bytes"], "GB", 1e9, 0), _si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
                       _si(r["tdp_w"], "W", 1, 0))
     out.print(t)
-    t = Table(title="systems, memories, interconnects")
+    t = Table(title="systems, memories, near-memory compute, 3D stacks, interconnects")
     for col in ("id", "kind", "name", "detail"):
         t.add_column(col)
     for r in rows:
@@ -131,6 +136,13 @@ def hardware(
         elif r["kind"] == "memory":
             t.add_row(r["id"], "memory", r["name"],
                       f"{_si(r['capacity_bytes'], 'GB', 1e9, 0)}, {_si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
+        elif r["kind"] == "near_memory":
+            t.add_row(r["id"], "near memory", r["name"],
+                      f"{r['placement'].upper()}, {r['internal_bandwidth_multiplier']:g}x internal bandwidth, "
+                      f"shards of {_si(r['shard_bytes'], 'MB', 1e6, 0)}")
+        elif r["kind"] == "stacking":
+            t.add_row(r["id"], "3D stack", r["name"],
+                      f"{_si(r['capacity_bytes'], 'GB', 1e9, 1)}, {_si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
         elif r["kind"] in ("interconnect", "link"):
             detail = _si(r["bandwidth_bytes_per_s"], "GB/s per direction", 1e9, 0)
             if r["kind"] == "interconnect":

@@ -267,3 +267,18 @@ def test_latency_caps_the_useful_tp_degree():
     assert s.rows()[3]["degree"] == 8
     e = ep_latency_bound(7168, 1, 32, 8, sw, FP, eps=(1, 8, 64), layer_work_s=2e-3)
     assert list(e.message_bytes) == [32 * 1 * 7168, 32 * 8 * 7168, 32 * 8 * 7168]
+
+
+def test_software_latency_override_is_a_low_latency_what_if():
+    import llmhw
+    from llmhw.engine.params import family_params
+
+    base = {"model": "llama-3.1-70b", "hardware": "hgx-h100-8", "n_chips": 8, "parallelism": {"tp": 8},
+            "workload": {"input_tokens": 1024, "output_tokens": 128, "batch": 1}}
+    a = llmhw.predict(base).to_dict()["breakdown"]["decode"]
+    b = llmhw.predict({**base, "overrides": {"interconnect.software_latency_s": 1e-6}}).to_dict()["breakdown"]["decode"]
+    fitted = family_params("nvidia-gpu").comm_latency_s
+    # 161 single-step collectives per decode step (one-shot on NVSwitch): each loses the fitted
+    # software alpha and gains 1 us.
+    assert a["comm_latency_s"] - b["comm_latency_s"] == pytest.approx(161 * (fitted - 1e-6), rel=1e-6)
+    assert b["memory_s"] == pytest.approx(a["memory_s"])

@@ -3,7 +3,8 @@
 Every algorithm costs
 
     time = steps x alpha(hops) + bytes through the busiest port / bandwidth
-    alpha(hops) = fp.comm_latency_s (software, per step) + the network's endpoint latency
+    alpha(hops) = software latency per step (the network's software_latency_s, else the family's fitted
+                  fp.comm_latency_s) + the network's endpoint latency
                   + hops x the network's hop latency
 
 with ``S`` the message size per chip in bytes, ``p`` the chips in the group, ``B`` the bandwidth
@@ -85,8 +86,14 @@ class CollectiveCost(NamedTuple):
 # -- one network ----------------------------------------------------------------------------
 
 
+def _software(net: Interconnect, fp: FamilyParams) -> float:
+    """Software time per collective step: the network's own when it sets one (a what-if for
+    low-latency collectives), else the family's fitted value."""
+    return fp.comm_latency_s if net.software_latency_s is None else net.software_latency_s
+
+
 def _alpha(net: Interconnect, fp: FamilyParams, hops: float) -> float:
-    return fp.comm_latency_s + net.step_latency(hops)
+    return _software(net, fp) + net.step_latency(hops)
 
 
 def _log_steps(net: Interconnect, p: int) -> tuple[int, float]:
@@ -120,7 +127,7 @@ def candidates(kind: str, group: int, net: Interconnect, fp: FamilyParams) -> di
     a_mean = _alpha(net, fp, net.hops(p, "mean"))
     half_ring = sum(d - 1 for d in net.group_shape(p)) if net.topology in _TORUS else p - 1
     log_steps, log_hops = _log_steps(net, p)
-    log_lat = log_steps * (fp.comm_latency_s + net.step_latency(0.0)) + log_hops * (net.latency_per_hop or 0.0)
+    log_lat = log_steps * (_software(net, fp) + net.step_latency(0.0)) + log_hops * (net.latency_per_hop or 0.0)
     direct = net.topology in DIRECT_TOPOLOGIES
     out: dict[str, tuple[float, float]] = {}
     if kind == "all_reduce":

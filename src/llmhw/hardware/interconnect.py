@@ -99,6 +99,9 @@ class Interconnect(Sourced):
         description="ring: (n,); torus: its shape, e.g. (4, 4, 4); dragonfly: (chips per router, routers per "
                     "group, groups). Must multiply to domain_size")
     hop_latency_s: float | None = Field(None, gt=0, description="per hop, switch traversal included")
+    software_latency_s: float | None = Field(
+        None, ge=0, description="software time per collective step (kernel launch, synchronisation); "
+        "default: the hardware family's fitted value (engine/calibration.yaml comm_latency_s)")
     endpoint_latency_s: float | None = Field(
         None, ge=0, description="per algorithm step at the chips themselves (NIC or DMA engine injection and "
                                 "ejection), on top of the hops; a knob for low-latency network interfaces")

@@ -15,7 +15,7 @@ from llmhw.economics.report import KEYS, constants_for
 from llmhw.economics.tco import crf
 from llmhw.errors import LlmhwError
 from llmhw.hardware.catalog import memory_presets, near_memory_presets, sources
-from llmhw.hardware.provenance import is_quantity
+from llmhw.hardware.provenance import walk_numbers
 from llmhw.workload.hf_config import model_from_hf_config
 
 TINY = model_from_hf_config({
@@ -358,28 +358,11 @@ def test_phone_has_no_host():
 # -- the catalog ---------------------------------------------------------------------------------
 
 
-def _quantities(node, path=""):
-    if is_quantity(node):
-        yield path, node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _quantities(v, f"{path}.{k}")
-
-
-def _numbers_outside_quantities(node, path=""):
-    if is_quantity(node):
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _numbers_outside_quantities(v, f"{path}.{k}")
-    elif isinstance(node, int | float) and not isinstance(node, bool):
-        yield path, node
-
-
 def test_every_constant_carries_status_and_source():
     raw = yaml.safe_load(resources.files("llmhw.economics").joinpath("catalog", "economics.yaml").read_text())
-    assert not list(_numbers_outside_quantities(raw))
-    qs = list(_quantities(raw))
+    found = list(walk_numbers(raw))
+    assert not [path for kind, path, _ in found if kind == "number"]
+    qs = [(path, q) for kind, path, q in found if kind == "quantity"]
     assert len(qs) > 80
     for path, q in qs:
         assert q.get("status") in ("specified", "measured", "derived", "estimated", "announced"), path

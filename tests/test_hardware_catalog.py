@@ -16,7 +16,7 @@ from llmhw.hardware.catalog import (
     sources,
     systems,
 )
-from llmhw.hardware.provenance import is_quantity
+from llmhw.hardware.provenance import walk_numbers
 from llmhw.units import to_si
 
 CHIPS = ["a100-sxm-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "gb200", "mi300x", "mi325x", "mi355x",
@@ -37,29 +37,12 @@ def _raw_files():
         yield name, yaml.safe_load(base.joinpath(f"{name}.yaml").read_text())
 
 
-def _numeric_leaves(node, path=""):
-    """Every number in the raw YAML that is not inside a quantity mapping."""
-    if is_quantity(node):
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _numeric_leaves(v, f"{path}.{k}")
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _numeric_leaves(v, f"{path}[{i}]")
-    elif isinstance(node, int | float) and not isinstance(node, bool):
-        yield path, node
+def _numeric_leaves(node):
+    return [(path, v) for kind, path, v in walk_numbers(node) if kind == "number"]
 
 
-def _quantities(node, path=""):
-    if is_quantity(node):
-        yield path, node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _quantities(v, f"{path}.{k}")
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _quantities(v, f"{path}[{i}]")
+def _quantities(node):
+    return [(path, q) for kind, path, q in walk_numbers(node) if kind == "quantity"]
 
 
 # Counts and structure (years, link counts, domain sizes, torus shapes) are not measurements.

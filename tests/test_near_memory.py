@@ -34,7 +34,7 @@ from llmhw.hardware.near_memory import (
     tier_peak_flops,
     usable_capacity,
 )
-from llmhw.hardware.provenance import is_quantity
+from llmhw.hardware.provenance import walk_numbers
 
 MB, GB = 1e6, 1e9
 PRESETS = ["pim-hbm", "pim-gddr6-aim", "pim-lpddr5", "pnm-hbm", "pnm-cxl"]
@@ -194,23 +194,10 @@ def _raw(name):
     return yaml.safe_load(resources.files("llmhw.hardware").joinpath("catalog", f"{name}.yaml").read_text())
 
 
-def _walk(node, path=""):
-    if is_quantity(node):
-        yield "q", path, node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk(v, f"{path}.{k}")
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, f"{path}[{i}]")
-    elif isinstance(node, int | float) and not isinstance(node, bool):
-        yield "n", path, node
-
-
 @pytest.mark.parametrize("name", ["near_memory", "stacking", "memory"])
 def test_every_number_has_status_and_source(name):
-    for what, path, v in _walk(_raw(name)):
-        if what == "n":
+    for what, path, v in walk_numbers(_raw(name)):
+        if what == "number":
             assert path.rsplit(".", 1)[-1] == "year", f"{name}{path} = {v} is a bare number"
             continue
         assert v.get("status") in ("specified", "measured", "derived", "estimated", "announced"), f"{name}{path}"

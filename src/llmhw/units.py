@@ -82,3 +82,18 @@ def fmt_count(n: float) -> str:
         if abs(n) >= scale:
             return f"{n / scale:.2f} {unit}"
     return f"{n:.0f}"
+
+
+# Datatypes a chip's peak_flops may list: the storage precisions plus fp64, which no LLM tensor
+# uses but the hardware trends (GPU 64-bit FLOP/s over a decade) compare.
+PEAK_FLOPS_DTYPES: tuple[str, ...] = (*PRECISIONS, "fp64")
+
+
+def check_peak_flops(v: dict[str, float]) -> dict[str, float]:
+    """Peak FLOP/s per datatype: known datatypes, positive rates (chips and near-memory units)."""
+    for k, x in v.items():
+        if k not in PEAK_FLOPS_DTYPES:
+            raise ValueError(f"unknown datatype '{k}' in peak_flops (accepted: {', '.join(PEAK_FLOPS_DTYPES)})")
+        if x is None or x <= 0:
+            raise ValueError(f"peak_flops.{k} must be positive, got {x}")
+    return v

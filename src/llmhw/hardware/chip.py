@@ -11,23 +11,11 @@ from llmhw.hardware.memory import MemoryTech
 from llmhw.hardware.near_memory import NearMemoryCompute
 from llmhw.hardware.provenance import Sourced
 from llmhw.hardware.stacking import STACK_NOTE, StackedMemory
-from llmhw.units import PRECISIONS
+from llmhw.units import check_peak_flops
 
 ComputeUnitName = Literal["cpu", "gpu", "npu", "tensor"]
 
 
-# Datatypes a chip's peak_flops may list: the storage precisions plus fp64, which no LLM tensor
-# uses but the hardware trends (GPU 64-bit FLOP/s over a decade) compare.
-PEAK_FLOPS_DTYPES: tuple[str, ...] = (*PRECISIONS, "fp64")
-
-
-def _check_flops(v: dict[str, float]) -> dict[str, float]:
-    for k, x in v.items():
-        if k not in PEAK_FLOPS_DTYPES:
-            raise ValueError(f"unknown datatype '{k}' in peak_flops (accepted: {', '.join(PEAK_FLOPS_DTYPES)})")
-        if x is None or x <= 0:
-            raise ValueError(f"peak_flops.{k} must be positive, got {x}")
-    return v
 
 
 class ComputeUnit(Sourced):
@@ -36,7 +24,7 @@ class ComputeUnit(Sourced):
     peak_flops: dict[str, float] = Field(description="dense FLOP/s (or OP/s for integers) per datatype")
     note: str = ""
 
-    _flops = field_validator("peak_flops")(_check_flops)
+    _flops = field_validator("peak_flops")(check_peak_flops)
 
 
 class Chip(Sourced):
@@ -65,7 +53,7 @@ class Chip(Sourced):
     scale_out: Interconnect | None = None
     note: str = ""
 
-    _flops = field_validator("peak_flops")(_check_flops)
+    _flops = field_validator("peak_flops")(check_peak_flops)
 
     @model_validator(mode="before")
     @classmethod

@@ -50,7 +50,7 @@ from pydantic import Field, field_validator, model_validator
 from llmhw.errors import LlmhwError
 from llmhw.hardware.memory import MemoryTech
 from llmhw.hardware.provenance import Sourced, build
-from llmhw.units import PRECISIONS, fmt_bytes
+from llmhw.units import check_peak_flops, fmt_bytes
 
 Placement = Literal["pim", "pnm"]
 Scope = Literal["tier", "device"]
@@ -89,12 +89,7 @@ class NearMemoryCompute(Sourced):
     def _flops(cls, v: dict[str, float]) -> dict[str, float]:
         if not v:
             raise ValueError("give at least one datatype")
-        for k, x in v.items():
-            if k not in PRECISIONS:
-                raise ValueError(f"unknown datatype '{k}' in peak_flops (accepted: {', '.join(PRECISIONS)})")
-            if x is None or x <= 0:
-                raise ValueError(f"peak_flops.{k} must be positive, got {x}")
-        return v
+        return check_peak_flops(v)
 
     @field_validator("ops")
     @classmethod

@@ -11,7 +11,7 @@ say whether it was specified by a vendor, measured, derived or estimated, and wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -58,6 +58,21 @@ def parse_quantity(q: dict[str, Any], *, field: str,
     low = None if q.get("low") is None else conv(q["low"], unit, f"{field}.unit")
     high = None if q.get("high") is None else conv(q["high"], unit, f"{field}.unit")
     return value, Provenance(status=status, sources=sources, note=str(q.get("note", "")), low=low, high=high)
+
+
+def walk_numbers(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """Every number in a raw catalog tree: ``("quantity", path, mapping)`` for a sourced
+    quantity, ``("number", path, value)`` for a bare number (which a catalog check may reject)."""
+    if is_quantity(node):
+        yield "quantity", path, node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk_numbers(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk_numbers(v, f"{path}[{i}]")
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield "number", path, node
 
 
 class Sourced(BaseModel):

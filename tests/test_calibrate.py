@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from llmhw.engine import calibrate as cal
-from llmhw.engine.params import BOUNDS, calibration, family_params, profiles
+from llmhw.cost.params import BOUNDS, calibration, family_params, profiles
+from llmhw.validation import calibrate as cal
 
 
 def _synthetic_points():

@@ -6,7 +6,9 @@ from math import log2
 import numpy as np
 import pytest
 
-from llmhw.engine.comm import (
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import build
+from llmhw.cost.comm import (
     KINDS,
     candidates,
     collective_cost,
@@ -15,11 +17,9 @@ from llmhw.engine.comm import (
     ep_latency_bound,
     tp_latency_bound,
 )
-from llmhw.engine.params import family_params
-from llmhw.errors import LlmhwError
+from llmhw.cost.params import family_params
 from llmhw.hardware.catalog import interconnects, links
 from llmhw.hardware.interconnect import Interconnect, check_size
-from llmhw.hardware.provenance import build
 
 # Round numbers so every expectation below can be checked with a pencil.
 SW = 10e-6          # software latency per algorithm step
@@ -271,7 +271,7 @@ def test_latency_caps_the_useful_tp_degree():
 
 def test_software_latency_override_is_a_low_latency_what_if():
     import llmhw
-    from llmhw.engine.params import family_params
+    from llmhw.cost.params import family_params
 
     base = {"model": "llama-3.1-70b", "hardware": "hgx-h100-8", "n_chips": 8, "parallelism": {"tp": 8},
             "workload": {"input_tokens": 1024, "output_tokens": 128, "batch": 1}}

@@ -8,14 +8,14 @@ import pytest
 import yaml
 
 import llmhw
+from llmhw.api import sweep_economics as econ_sweep
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import walk_numbers
 from llmhw.economics import EconomicsParams, economics_arrays, economics_detail, economics_of
-from llmhw.economics import sweep as econ_sweep
 from llmhw.economics.carbon import logic_g_per_mm2
 from llmhw.economics.report import KEYS, constants_for
 from llmhw.economics.tco import crf
-from llmhw.errors import LlmhwError
 from llmhw.hardware.catalog import memory_presets, near_memory_presets, sources
-from llmhw.hardware.provenance import walk_numbers
 from llmhw.workload.hf_config import model_from_hf_config
 
 TINY = model_from_hf_config({
@@ -359,7 +359,7 @@ def test_phone_has_no_host():
 
 
 def test_every_constant_carries_status_and_source():
-    raw = yaml.safe_load(resources.files("llmhw.economics").joinpath("catalog", "economics.yaml").read_text())
+    raw = yaml.safe_load(resources.files("llmhw.scenario").joinpath("economics.yaml").read_text())
     found = list(walk_numbers(raw))
     assert not [path for kind, path, _ in found if kind == "number"]
     qs = [(path, q) for kind, path, q in found if kind == "quantity"]

@@ -9,10 +9,16 @@ from hypothesis import strategies as st
 
 import llmhw
 from llmhw import Scenario, predict, sweep
-from llmhw.engine.comm import collective_time
-from llmhw.engine.params import family_params
+from llmhw.accounting.operators import (
+    OperatorModel,
+    causal_pairs,
+    decode_step,
+    prefill_step,
+    totals,
+)
+from llmhw.cost.comm import collective_time
+from llmhw.cost.params import family_params
 from llmhw.hardware.catalog import interconnects
-from llmhw.mapping.operators import OperatorModel, causal_pairs, decode_step, prefill_step, totals
 from llmhw.workload.hf_config import model_from_hf_config
 
 TINY = model_from_hf_config({
@@ -188,7 +194,7 @@ def test_predict_batch_jsonl(run_cli, tmp_path):
 def test_validation_error_against_published_measurements():
     # The shipped calibration against the shipped measurements (docs/validation.md has the
     # full report). Loose bounds: this guards against regressions, it does not chase rows.
-    from llmhw.engine.validate import run
+    from llmhw.validation.validate import run
 
     res = run()
     assert len(res.rows) >= 500

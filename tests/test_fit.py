@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmhw import Scenario, fit
-from llmhw.errors import LlmhwError
-from llmhw.mapping.fit import fit_at
-from llmhw.mapping.sharding import attention_params_per_chip, stage_layers
+from llmhw.accounting.fit import fit_at
+from llmhw.accounting.sharding import attention_params_per_chip, stage_layers
+from llmhw.core.errors import LlmhwError
 
 
 def scenario(**kw):

@@ -5,7 +5,9 @@ from importlib import resources
 import pytest
 import yaml
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import walk_numbers
+from llmhw.core.units import to_si
 from llmhw.hardware.catalog import (
     chips,
     hardware_from_dict,
@@ -16,8 +18,6 @@ from llmhw.hardware.catalog import (
     sources,
     systems,
 )
-from llmhw.hardware.provenance import walk_numbers
-from llmhw.units import to_si
 
 CHIPS = ["a100-sxm-80gb", "h100-sxm", "h100-pcie", "h200", "b200", "gb200", "mi300x", "mi325x", "mi355x",
          "tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7", "gaudi3", "apple-m1-max", "apple-m2-ultra", "apple-m3-max",

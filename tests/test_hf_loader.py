@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 from llmhw.workload.catalog import load_model, model_index
 from llmhw.workload.hf_config import SUPPORTED_MODEL_TYPES, load_hf_config, model_from_hf_config
 

@@ -6,7 +6,8 @@ from importlib import resources
 import pytest
 import yaml
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import walk_numbers
 from llmhw.hardware.catalog import (
     chips,
     hardware_from_dict,
@@ -34,7 +35,6 @@ from llmhw.hardware.near_memory import (
     tier_peak_flops,
     usable_capacity,
 )
-from llmhw.hardware.provenance import walk_numbers
 
 MB, GB = 1e6, 1e9
 PRESETS = ["pim-hbm", "pim-gddr6-aim", "pim-lpddr5", "pnm-hbm", "pnm-cxl"]

@@ -6,12 +6,12 @@ import pytest
 
 import llmhw
 from llmhw import Scenario
-from llmhw.engine.params import engine_profile, family_params
-from llmhw.engine.predict import Engine
-from llmhw.engine.roofline import price_ops
+from llmhw.accounting.operators import decode_step
+from llmhw.cost.params import engine_profile, family_params
+from llmhw.cost.roofline import price_ops
 from llmhw.hardware.catalog import hardware_from_dict, near_memory_presets
 from llmhw.hardware.near_memory import internal_bandwidth, tier_peak_flops
-from llmhw.mapping.operators import decode_step
+from llmhw.serving.closed_loop import Engine
 
 IDEAL = replace(family_params("nvidia-gpu"), compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
                 compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0, memory_eff_max=1.0,

@@ -6,11 +6,12 @@ import json
 import pytest
 
 import llmhw
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.hardware import whatif
 from llmhw.hardware.catalog import lookup
 from llmhw.hardware.system import System
-from llmhw.mapping.overrides import apply_overrides, is_list_path
-from llmhw.mapping.scenario import Scenario
+from llmhw.hardware.whatif import apply_overrides, is_list_path
+from llmhw.scenario import Scenario
 
 BASE = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "n_chips": 8, "parallelism": {"tp": 8},
         "precision": {"weights": "bf16", "kv_cache": "bf16"},
@@ -79,11 +80,11 @@ def test_interconnect_on_a_chip_scenario_is_the_chips_scale_up():
 def test_interconnect_on_a_system_with_its_own_network():
     hgx = lookup("hgx-h100-8")
     assert hgx.scale_up is not None
-    r = hgx.replace(**{"interconnect.hop_latency_s": 2e-7})
+    r = whatif.replace(hgx, **{"interconnect.hop_latency_s": 2e-7})
     assert r.scale_up.hop_latency_s == 2e-7 and r.scale_up.id == hgx.scale_up.id
     assert r.chip == hgx.chip                       # the chip is untouched, its name too
     assert r.id == hgx.id and r.label == hgx.label + " (what-if)"
-    r2 = hgx.replace(interconnect="nvlink5-nvl72")
+    r2 = whatif.replace(hgx, interconnect="nvlink5-nvl72")
     assert r2.scale_up_network.id == "nvlink5-nvl72"
 
 
@@ -91,7 +92,7 @@ def test_interconnect_on_a_system_with_its_own_network():
 
 
 def test_memory_tiers_by_preset_name():
-    r = lookup("hgx-h100-8").replace(**{"chip.memory": ["hbm3e", "hbf"]})
+    r = whatif.replace(lookup("hgx-h100-8"), **{"chip.memory": ["hbm3e", "hbf"]})
     hbm, hbf = lookup("hbm3e"), lookup("hbf")
     assert [t.id for t in r.chip.memory] == ["hbm3e", "hbf"]
     for got, want in zip(r.chip.memory, (hbm, hbf), strict=True):
@@ -104,7 +105,7 @@ def test_memory_tiers_by_preset_name():
 
 
 def test_memory_tier_mapping_with_quantities_and_append():
-    r = lookup("hgx-h100-8").replace(overrides={
+    r = whatif.replace(lookup("hgx-h100-8"), overrides={
         "chip.memory[1]": {"tech": "hbf", "capacity_bytes": {"value": 1, "unit": "TB"}},
         "chip.memory[0].bandwidth_bytes_per_s": {"value": 8, "unit": "TB/s"},
     })
@@ -117,10 +118,10 @@ def test_memory_tier_mapping_with_quantities_and_append():
 
 
 def test_null_removes_a_tier():
-    two = lookup("hgx-h100-8").replace(**{"chip.memory": ["hbm3e", "hbf"]})
-    assert [t.id for t in two.replace(**{"chip.memory[0]": None}).chip.memory] == ["hbf"]
+    two = whatif.replace(lookup("hgx-h100-8"), **{"chip.memory": ["hbm3e", "hbf"]})
+    assert [t.id for t in whatif.replace(two, **{"chip.memory[0]": None}).chip.memory] == ["hbf"]
     with pytest.raises(LlmhwError) as exc:
-        two.replace(**{"chip.memory[0]": None, "chip.memory[1]": None})
+        whatif.replace(two, **{"chip.memory[0]": None, "chip.memory[1]": None})
     assert exc.value.field == "overrides.chip.memory[1]"
 
 
@@ -130,13 +131,13 @@ def test_whole_path_applies_before_paths_inside_it():
 
 
 def test_peak_flops_entry_and_yaml_exponent_string():
-    r = lookup("hgx-h100-8").replace(**{"chip.peak_flops.fp8": "4e15"})   # YAML 1.1 reads 4e15 as a string
+    r = whatif.replace(lookup("hgx-h100-8"), **{"chip.peak_flops.fp8": "4e15"})   # YAML 1.1 reads 4e15 as a string
     assert r.chip.peak_flops["fp8"] == 4e15
     assert r.chip.peak_flops["bf16"] == lookup("h100-sxm").peak_flops["bf16"]
 
 
 def test_system_fields_and_keyword_spelling():
-    r = lookup("hgx-h100-8").replace(system__price_usd=1e5, **{"system.n_chips": 4})
+    r = whatif.replace(lookup("hgx-h100-8"), system__price_usd=1e5, **{"system.n_chips": 4})
     assert r.price_usd == 1e5 and r.n_chips == 4
     assert r.provenance["price_usd"].status == "user"
 
@@ -151,7 +152,7 @@ def test_system_paths_on_a_chip_scenario_make_a_system():
 
 def test_provenance_user_for_overridden_and_source_kept_for_the_rest():
     h100 = lookup("h100-sxm")
-    r = lookup("hgx-h100-8").replace(**{"chip.memory[0].bandwidth_bytes_per_s": 5e12, "chip.tdp_w": 900})
+    r = whatif.replace(lookup("hgx-h100-8"), **{"chip.memory[0].bandwidth_bytes_per_s": 5e12, "chip.tdp_w": 900})
     p = r.chip.memory[0].provenance["bandwidth_bytes_per_s"]
     assert p.status == "user" and p.note == "override"
     assert r.chip.provenance["tdp_w"].status == "user"
@@ -162,7 +163,7 @@ def test_provenance_user_for_overridden_and_source_kept_for_the_rest():
 
 
 def test_a_quantity_may_carry_its_own_provenance():
-    r = lookup("hgx-h100-8").replace(**{"chip.tdp_w": {"value": 1.2, "unit": "kW", "status": "announced",
+    r = whatif.replace(lookup("hgx-h100-8"), **{"chip.tdp_w": {"value": 1.2, "unit": "kW", "status": "announced",
                                                        "source": "https://example.com/x", "note": "rumour"}})
     assert r.chip.tdp_w == 1200
     assert r.chip.provenance["tdp_w"].status == "announced" and r.chip.provenance["tdp_w"].note == "rumour"
@@ -318,10 +319,10 @@ def test_near_memory_and_stack_presets_by_name():
     if "near_memory" not in Chip.model_fields or "stacked" not in Chip.model_fields:
         pytest.skip("near_memory / stacked not in this tree")
     hgx = lookup("hgx-h100-8")
-    r = hgx.replace(**{"chip.near_memory": "pnm-hbm"})
+    r = whatif.replace(hgx, **{"chip.near_memory": "pnm-hbm"})
     assert r.chip.near_memory == lookup("pnm-hbm")
     assert r.chip.provenance["near_memory"].status == "user"
-    r = hgx.replace(**{"chip.near_memory": {"tech": "pim-hbm"}})
+    r = whatif.replace(hgx, **{"chip.near_memory": {"tech": "pim-hbm"}})
     assert r.chip.near_memory.id == "pim-hbm"
     e = field_of({"chip.near_memory": "hbf"})
     assert e.field == "overrides.chip.near_memory" and "pnm-hbm" in e.accepted

@@ -112,7 +112,7 @@ def test_cli_study_exits_nonzero_when_a_study_fails(tmp_path, fake_studies):
 
 
 def test_unknown_study_names_the_accepted_ones():
-    from llmhw.errors import LlmhwError
+    from llmhw.core.errors import LlmhwError
     from llmhw.report import resolve
 
     with pytest.raises(LlmhwError, match="trends"):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import (
     hardware_from_dict,
     hardware_ids,

@@ -8,8 +8,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from llmhw.engine.comm import collective_cost  # noqa: E402
-from llmhw.engine.params import family_params  # noqa: E402
+from llmhw.cost.comm import collective_cost  # noqa: E402
+from llmhw.cost.params import family_params  # noqa: E402
 from llmhw.studies import interconnect as ic  # noqa: E402
 
 US = 1e-6

@@ -7,7 +7,7 @@ import pytest
 matplotlib.use("Agg")
 
 import llmhw  # noqa: E402
-from llmhw.engine.params import family_params  # noqa: E402
+from llmhw.cost.params import family_params  # noqa: E402
 from llmhw.studies import stacking  # noqa: E402
 
 GEN1_BW = 400e-6 / (9e-6) ** 2 * (8192 / 506173) * (1.953125e9 / 8)    # area / pitch^2 x data share x rate

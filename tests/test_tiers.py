@@ -7,11 +7,11 @@ import pytest
 
 import llmhw
 from llmhw import Scenario
-from llmhw.engine.params import engine_profile, family_params
-from llmhw.engine.roofline import price_ops, tier_model
+from llmhw.accounting.operators import OperatorModel, decode_step
+from llmhw.accounting.placement import auto_placement
+from llmhw.cost.params import engine_profile, family_params
+from llmhw.cost.roofline import price_ops, tier_model
 from llmhw.hardware.catalog import hardware_from_dict, memory_presets
-from llmhw.mapping.operators import OperatorModel, decode_step
-from llmhw.mapping.placement import auto_placement
 from llmhw.workload.hf_config import model_from_hf_config
 
 TINY = model_from_hf_config({
@@ -117,15 +117,20 @@ def test_more_hbf_latency_never_faster():
 
 
 def test_bad_tier_inputs_are_named():
-    from llmhw.errors import LlmhwError
+    from llmhw.core.errors import LlmhwError
 
     base = {"model": "llama-3.1-405b", "hardware": "h200", "n_chips": 1,
             "workload": {"input_tokens": 100, "output_tokens": 100, "batch": 1},
             "overrides": {"chip.memory": ["hbm3e", "hbf"]}}
-    # 811 GB of bf16 weights cannot sit in a 36 GB HBM3E stack.
-    with pytest.raises(LlmhwError) as e:
-        Scenario.from_dict({**base, "placement": {"weights": "hbm3e"}})
-    assert e.value.field == "placement.weights"
+    # 811 GB of bf16 weights cannot sit in a 141 GB HBM3E tier: a result (does not fit, by how
+    # much), not an error, and fit and predict say the same.
+    s = Scenario.from_dict({**base, "placement": {"weights": "hbm3e"}})
+    f = llmhw.fit(s)
+    assert not f.fits and f.max_batch == 0
+    assert f.overflow_bytes > 811e9 - 0.9 * 141e9 - 1e9
+    p = llmhw.predict(s).to_dict()
+    assert not p["fits"] and p["max_batch"] == 0
+    assert any("does not fit: hbm3e" in n for n in p["notes"])
     with pytest.raises(LlmhwError) as e:
         Scenario.from_dict({**base, "placement": {"weights": "hbm9"}})
     assert e.value.field == "placement.weights"
@@ -135,7 +140,7 @@ def test_bad_tier_inputs_are_named():
 
 
 def test_torus_must_hold_a_slice():
-    from llmhw.errors import LlmhwError
+    from llmhw.core.errors import LlmhwError
 
     with pytest.raises(LlmhwError) as e:
         Scenario.from_dict({"model": "llama-3.1-8b", "hardware": "tpu-v5e-8", "n_chips": 5,

@@ -9,18 +9,17 @@
     True
 """
 
-from llmhw.engine.predict import Prediction, predict, sweep
-from llmhw.errors import LlmhwError
+from llmhw.accounting.fit import FitResult
+from llmhw.api import Prediction, fit, predict, sweep
+from llmhw.core import __version__
+from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import load_hardware
-from llmhw.mapping.fit import FitResult, fit
-from llmhw.mapping.scenario import Parallelism, PrecisionSpec, Scenario, Workload
+from llmhw.scenario import Parallelism, PrecisionSpec, Scenario, Workload
 from llmhw.workload.catalog import load_model
 from llmhw.workload.hf_config import load_hf_config, model_from_hf_config
 from llmhw.workload.model import ModelSpec
 
-__version__ = "0.1.0"
-
 __all__ = [
-    "FitResult", "LlmhwError", "ModelSpec", "Parallelism", "Prediction", "PrecisionSpec", "Scenario", "Workload",
+    "FitResult", "LlmhwError", "__version__", "ModelSpec", "Parallelism", "Prediction", "PrecisionSpec", "Scenario", "Workload",
     "fit", "predict", "sweep", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
 ]

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 
 app = typer.Typer(
     add_completion=False,
@@ -219,8 +219,8 @@ def show(model: str = typer.Argument(..., help="Catalog id or path to a HF confi
 @app.command("fit")
 def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_json: bool = JSON_OPT) -> None:
     """Memory per chip for a scenario: weights, KV cache, activations, and whether it fits."""
-    from llmhw.mapping.fit import fit
-    from llmhw.mapping.scenario import Scenario
+    from llmhw.accounting.fit import fit
+    from llmhw.scenario import Scenario
 
     res = fit(Scenario.from_yaml(scenario))
     d = res.to_dict()
@@ -255,8 +255,8 @@ def predict_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """TTFT, TPOT, throughput, memory and the bottleneck of a scenario (or of each line of a JSONL file)."""
-    from llmhw.engine.predict import predict
-    from llmhw.mapping.scenario import Scenario
+    from llmhw.api import predict
+    from llmhw.scenario import Scenario
 
     if batch_file:
         _predict_batch(batch_file)
@@ -274,7 +274,7 @@ def _predict_batch(path: str) -> None:
     """One JSON object per input line, in order; a bad line gets an error object."""
     from pathlib import Path
 
-    from llmhw.engine.predict import predict
+    from llmhw.api import predict
 
     p = Path(path)
     if not p.is_file():
@@ -352,7 +352,7 @@ def _vary(spec: str) -> tuple[str, list[Any]]:
     ``chip.memory=hbm3e;hbm3e+hbf``."""
     import yaml
 
-    from llmhw.mapping.overrides import is_list_path, number_string
+    from llmhw.hardware.whatif import is_list_path, number_string
 
     path, eq, text = (spec or "").partition("=")
     path = path.strip()
@@ -394,8 +394,8 @@ def whatif(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Vary one override path over a list of values and print the metrics per value (docs/whatif.md)."""
-    from llmhw.engine.predict import predict
-    from llmhw.mapping.scenario import Scenario
+    from llmhw.api import predict
+    from llmhw.scenario import Scenario
 
     base = Scenario.from_yaml(scenario)
     path, values = _vary(vary)
@@ -429,7 +429,7 @@ def validate(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Predict every shipped published measurement and report the error per family and metric."""
-    from llmhw.engine.validate import markdown, run
+    from llmhw.validation.validate import markdown, run
 
     with out.status("validating") as status:
         res = run(fit=fit, cross_validate=cross, write_calibration=write,

@@ -1,11 +1,10 @@
 """Energy, power, cost and carbon per token, from the engine's own accounting (docs/economics.md).
 
-Data flows one way: ``economics`` reads a prediction's values (or a sweep's arrays) and the
-scenario; the engine knows nothing of it except that ``Prediction.to_dict`` asks
-:func:`llmhw.economics.report.economics_json` for the economics keys.
+Data flows one way: ``economics`` reads the serving model's accounting and the scenario; the
+public API (``llmhw.api``) joins the two for ``predict`` and ``sweep_economics``.
 """
 
-from llmhw.economics.params import EconomicsParams
-from llmhw.economics.report import economics_arrays, economics_detail, economics_of, sweep
+from llmhw.economics.report import economics_arrays, economics_detail, economics_of
+from llmhw.scenario.economics import EconomicsParams
 
-__all__ = ["EconomicsParams", "economics_arrays", "economics_detail", "economics_of", "sweep"]
+__all__ = ["EconomicsParams", "economics_arrays", "economics_detail", "economics_of"]

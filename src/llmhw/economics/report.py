@@ -3,7 +3,7 @@ per token from the engine's values (a prediction's floats or a sweep's arrays).
 
 :func:`economics_of` returns the keys ``llmhw predict`` adds to its JSON; :func:`economics_detail`
 adds every intermediate (constants, per-part powers, cost per chip-hour, embodied carbon per chip);
-:func:`economics_arrays` is the vectorized form; :func:`sweep` runs the engine and this together.
+:func:`economics_arrays` is the vectorized form (``llmhw.explore.sweep`` runs the engine and this together).
 docs/economics.md gives the equations and a worked example.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from llmhw.core.errors import LlmhwError
 from llmhw.economics import carbon, energy, tco
-from llmhw.economics.params import EconomicsParams, params_for
-from llmhw.errors import LlmhwError
 from llmhw.hardware.memory import MemoryTech
+from llmhw.scenario.economics import EconomicsParams, params_for
 
 # The keys Prediction.to_dict gains (docs/economics.md).
 KEYS = ("energy_j_per_token", "energy_j_per_token_parts", "power_w_per_chip", "power_w_system", "power_capped",
@@ -396,13 +396,3 @@ def economics_detail(values: Mapping[str, Any], scenario: Any, params: Economics
         },
         "notes": list(c.notes),
     }
-
-
-def sweep(scenario: Any, params: EconomicsParams | None = None, **engine_kw: Any) -> dict[str, np.ndarray]:
-    """``llmhw.sweep`` plus the economics arrays, over the same broadcast grid."""
-    from llmhw.engine.predict import _scenario
-    from llmhw.engine.predict import sweep as engine_sweep
-
-    s = _scenario(scenario)
-    arr = engine_sweep(s, **engine_kw)
-    return {**arr, **economics_arrays(arr, s, params)}

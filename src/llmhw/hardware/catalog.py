@@ -18,12 +18,12 @@ from typing import Any
 
 import yaml
 
-from llmhw.errors import LlmhwError, unknown_name
+from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.provenance import Sourced, build, is_quantity
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect, Link
 from llmhw.hardware.memory import MemoryTech
 from llmhw.hardware.near_memory import NearMemoryCompute
-from llmhw.hardware.provenance import Sourced, build, is_quantity
 from llmhw.hardware.stacking import StackedMemory
 from llmhw.hardware.system import System
 
@@ -52,7 +52,7 @@ def sources() -> dict[str, dict[str, str]]:
     return dict(_raw()["sources"]["sources"])
 
 
-def _resolve_sources(node: Any, where: str) -> Any:
+def resolve_sources(node: Any, where: str) -> Any:
     """Replace source ids inside quantities by their URLs (unknown ids are an error)."""
     if is_quantity(node):
         out = dict(node)
@@ -69,9 +69,9 @@ def _resolve_sources(node: Any, where: str) -> Any:
         out["source"] = urls
         return out
     if isinstance(node, dict):
-        return {k: _resolve_sources(v, f"{where}.{k}") for k, v in node.items()}
+        return {k: resolve_sources(v, f"{where}.{k}") for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve_sources(v, f"{where}[{i}]") for i, v in enumerate(node)]
+        return [resolve_sources(v, f"{where}[{i}]") for i, v in enumerate(node)]
     return node
 
 
@@ -80,7 +80,7 @@ def _entries(file: str, key: str) -> dict[str, dict[str, Any]]:
     for i, e in enumerate(_raw()[file][key]):
         if e["id"] in out:
             raise LlmhwError(f"duplicate id '{e['id']}'", field=f"{file}.yaml:{key}[{i}]")
-        out[e["id"]] = _resolve_sources(e, f"{file}.yaml:{key}[{i}]({e['id']})")
+        out[e["id"]] = resolve_sources(e, f"{file}.yaml:{key}[{i}]({e['id']})")
     return out
 
 

@@ -6,12 +6,12 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from llmhw.core.provenance import Sourced
+from llmhw.core.units import check_peak_flops
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.memory import MemoryTech
 from llmhw.hardware.near_memory import NearMemoryCompute
-from llmhw.hardware.provenance import Sourced
 from llmhw.hardware.stacking import STACK_NOTE, StackedMemory
-from llmhw.units import check_peak_flops
 
 ComputeUnitName = Literal["cpu", "gpu", "npu", "tensor"]
 

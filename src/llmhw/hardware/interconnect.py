@@ -36,8 +36,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from llmhw.errors import LlmhwError
-from llmhw.hardware.provenance import Sourced
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import Sourced
 
 Topology = Literal["switch", "ring", "torus_2d", "torus_3d", "full_mesh", "point_to_point", "dragonfly"]
 TOPOLOGIES: tuple[str, ...] = ("switch", "ring", "torus_2d", "torus_3d", "full_mesh", "point_to_point",
@@ -101,7 +101,7 @@ class Interconnect(Sourced):
     hop_latency_s: float | None = Field(None, gt=0, description="per hop, switch traversal included")
     software_latency_s: float | None = Field(
         None, ge=0, description="software time per collective step (kernel launch, synchronisation); "
-        "default: the hardware family's fitted value (engine/calibration.yaml comm_latency_s)")
+        "default: the hardware family's fitted value (cost/calibration.yaml comm_latency_s)")
     endpoint_latency_s: float | None = Field(
         None, ge=0, description="per algorithm step at the chips themselves (NIC or DMA engine injection and "
                                 "ejection), on top of the hops; a knob for low-latency network interfaces")

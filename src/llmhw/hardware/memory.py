@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from llmhw.hardware.provenance import Sourced
+from llmhw.core.provenance import Sourced
 
 MemoryClass = Literal["sram", "dram", "flash"]
 

@@ -47,10 +47,10 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import Sourced, build
+from llmhw.core.units import check_peak_flops, fmt_bytes
 from llmhw.hardware.memory import MemoryTech
-from llmhw.hardware.provenance import Sourced, build
-from llmhw.units import check_peak_flops, fmt_bytes
 
 Placement = Literal["pim", "pnm"]
 Scope = Literal["tier", "device"]

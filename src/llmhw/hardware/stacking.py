@@ -32,9 +32,9 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import Provenance, Sourced, build
 from llmhw.hardware.memory import MemoryTech
-from llmhw.hardware.provenance import Provenance, Sourced, build
 
 STACK_NOTE = "3D stack on the compute die"   # as_memory_tech() tiers start their note with this
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
+from llmhw.core.provenance import Sourced
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.memory import MemoryTech
-from llmhw.hardware.provenance import Sourced
 
 
 class System(Sourced):
@@ -35,17 +35,6 @@ class System(Sourced):
     @property
     def label(self) -> str:
         return self.name or self.id
-
-    def replace(self, overrides: dict[str, Any] | None = None, **dotted: Any) -> System:
-        """A what-if copy: ``system.replace(**{"chip.memory": ["hbm3e", "hbf"]})``, or the same
-        paths as one mapping ``system.replace(overrides={"interconnect.hop_latency_s": 1e-7})``; a keyword
-        may spell the dots as ``__`` (``interconnect__hop_latency_s=1e-7``). Paths, values and
-        errors as a scenario's ``overrides:`` (docs/whatif.md)."""
-        from llmhw.mapping.overrides import apply_overrides
-
-        changes = dict(overrides or {})
-        changes.update({k.replace("__", "."): v for k, v in dotted.items()})
-        return apply_overrides(self, changes)
 
 
 def system_of(chip: Chip, n_chips: int) -> System:

@@ -329,7 +329,7 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
              title: str = "llmhw: LLM inference on real and hypothetical hardware",
              timings: dict[str, float] | None = None) -> ReportPaths:
     """Write index.html and report.md for studies whose files :func:`write_study` wrote."""
-    from llmhw import __version__
+    from llmhw.core import __version__
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -450,7 +450,7 @@ def available_studies() -> list[str]:
 
 def resolve(names: str | Sequence[str]) -> list[str]:
     """``"all"`` -> every available study; otherwise check each name exists."""
-    from llmhw.errors import LlmhwError
+    from llmhw.core.errors import LlmhwError
 
     wanted = [names] if isinstance(names, str) else list(names)
     avail = available_studies()

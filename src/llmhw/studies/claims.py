@@ -279,7 +279,7 @@ def c20_base_die() -> list[Row]:
     gen2 = lookup("3d-dram-hybrid-bond-gen2")
     s = {"model": "llama-3.1-70b", "hardware": "hgx-h100-8", "n_chips": 8, "parallelism": {"tp": 8},
          "precision": {"weights": "bf16", "kv_cache": "bf16"}, "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 1}}
-    from llmhw.economics import sweep as esweep
+    from llmhw.api import sweep_economics as esweep
 
     a0 = esweep(s, batch=np.array([1]))
     a1 = esweep({**s, "overrides": {"chip.near_memory": "pnm-hbm"}}, batch=np.array([1]))
@@ -435,7 +435,7 @@ def _ridges() -> dict[str, float]:
 
 
 def q4_system_size() -> list[Row]:
-    from llmhw.mapping.fit import fit
+    from llmhw.accounting.fit import fit
 
     h200 = lookup("h200").memory[0]
     tier = {"tech": h200.id, "capacity_bytes": h200.capacity_bytes, "bandwidth_bytes_per_s": h200.bandwidth_bytes_per_s}
@@ -514,8 +514,8 @@ def q8_thermal() -> list[Row]:
 
 
 def q9_latency() -> list[Row]:
-    from llmhw.engine.comm import collective_cost
-    from llmhw.engine.params import family_params
+    from llmhw.cost.comm import collective_cost
+    from llmhw.cost.params import family_params
 
     s = lookup("hgx-h100-8")
     fp = family_params("nvidia-gpu")

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 import llmhw  # noqa: E402
-from llmhw.errors import LlmhwError  # noqa: E402
+from llmhw.core.errors import LlmhwError  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
@@ -121,7 +121,7 @@ def directions() -> dict[str, tuple[str, list[Config]]]:
 
 def _arrays(hw: str, tp: int, cfg: Config, econ: bool) -> dict[str, np.ndarray] | None:
     """Engine (+ economics) arrays over CONCURRENCY, or None when the configuration is impossible."""
-    from llmhw.engine.predict import Engine
+    from llmhw.serving.closed_loop import Engine
 
     try:
         s = llmhw.Scenario.from_dict(_scenario(hw, tp, cfg))

@@ -26,8 +26,8 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.engine.predict import SERVICE_LIFE_DAYS
 from llmhw.hardware.catalog import lookup, memory_presets
+from llmhw.serving.closed_loop import SERVICE_LIFE_DAYS
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.model import ModelSpec
 
@@ -119,17 +119,14 @@ def scenario(n_hbf: int, n: int, model: ModelSpec | None = None, weights: str = 
 
 
 def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
-    from llmhw.economics.report import sweep as econ_sweep
+    from llmhw.api import sweep_economics as econ_sweep
     with np.errstate(all="ignore"):
         return econ_sweep(s, batch=batch)
 
 
 def max_batch(n_hbf: int, n: int, model: ModelSpec, weights: str) -> int:
     """Largest batch that fits (0 when the weights alone do not)."""
-    try:
-        s = scenario(n_hbf, n, model, weights)
-    except llmhw.LlmhwError:           # an explicit placement whose tier cannot hold the weights
-        return 0
+    s = scenario(n_hbf, n, model, weights)    # weights its placement cannot hold: max_batch 0
     with np.errstate(all="ignore"):
         return int(llmhw.sweep(s, batch=-1)["max_batch"])
 

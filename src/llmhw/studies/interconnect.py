@@ -6,7 +6,7 @@ hops), processing in the network (in-switch reduction, one-step all-reduce), sma
 (more capacity per chip, e.g. HBF), and reliability co-design: a local standby spare instead of
 migrating a job, and timeouts with stale or fake data instead of waiting for stragglers.
 
-The collective costs come from llmhw's alpha-beta model (engine/comm.py, docs/interconnect.md):
+The collective costs come from llmhw's alpha-beta model (cost/comm.py, docs/interconnect.md):
 time = steps x (software alpha + hops x hop latency) + bytes / bandwidth, the fastest algorithm
 per message size. Failures and stragglers are modelled analytically here (see ``recovery`` and
 ``straggler_wait``); their assumptions are in the tables' notes.
@@ -22,8 +22,8 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.engine.comm import collective_cost
-from llmhw.engine.params import family_params
+from llmhw.cost.comm import collective_cost
+from llmhw.cost.params import family_params
 from llmhw.hardware.catalog import lookup
 from llmhw.hardware.interconnect import Interconnect, Link
 from llmhw.studies import hbf

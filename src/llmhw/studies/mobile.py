@@ -25,12 +25,12 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 import llmhw  # noqa: E402
-from llmhw.economics import sweep as econ_sweep  # noqa: E402
+from llmhw.api import sweep_economics as econ_sweep  # noqa: E402
+from llmhw.core.units import bytes_per_element  # noqa: E402
 from llmhw.economics.report import constants_for  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
-from llmhw.units import bytes_per_element  # noqa: E402
 
 PHONES: tuple[str, ...] = (
     "snapdragon-8-gen3", "snapdragon-8-elite", "snapdragon-8-elite-gen5",

@@ -22,11 +22,11 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import NullFormatter
 
 import llmhw
-from llmhw.engine.predict import Engine
+from llmhw.core.units import bytes_per_element
 from llmhw.hardware.catalog import near_memory_presets
 from llmhw.hardware.near_memory import gemv_item, shard_fit
+from llmhw.serving.closed_loop import Engine
 from llmhw.studies.base import Figure, Study, Table
-from llmhw.units import bytes_per_element
 
 MULTIPLIERS = np.array([1, 2, 4, 8, 16, 32])
 BATCHES = np.array([1, 4, 16, 64])
@@ -62,7 +62,7 @@ def scenario(nm: Any = None, multiplier: float | None = None, **changes: Any) ->
 
 
 def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
-    from llmhw.economics.report import sweep as econ_sweep
+    from llmhw.api import sweep_economics as econ_sweep
     with np.errstate(all="ignore"):
         return econ_sweep(s, batch=batch)
 
@@ -82,7 +82,7 @@ def max_context_in_shard(model: Any, shard_bytes: float, kv_precision: str = "bf
 
 def weight_items(model: Any, par: dict[str, int], wprec: str = "bf16") -> dict[str, tuple[float, float]]:
     """The per-chip weight matrices near-memory GEMV units would run, as shard_fit items (bytes,
-    one output row), following the engine's split (engine/predict.py, Engine._near_memory)."""
+    one output row), following the engine's split (serving/closed_loop.py, Engine._near_memory)."""
     tp, ep, dp = par.get("tp", 1), par.get("ep", 1), par.get("dp", 1)
     wb = bytes_per_element(wprec)
     h = model.hidden_size

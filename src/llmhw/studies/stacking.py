@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.engine.params import family_params
+from llmhw.cost.params import family_params
 from llmhw.hardware.catalog import lookup, memory_presets, stacked_from_dict, stacking_presets
 from llmhw.studies.base import Figure, Study, Table
 
@@ -76,7 +76,7 @@ def scenario(i: int, engine: str = "default", batch: int = 1) -> llmhw.Scenario:
 
 
 def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
-    from llmhw.economics.report import sweep as econ_sweep
+    from llmhw.api import sweep_economics as econ_sweep
     with np.errstate(all="ignore"):
         return econ_sweep(s, batch=batch)
 

@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from llmhw.engine.predict import Engine
+from llmhw.accounting.operators import OperatorModel, Step, decode_step, prefill_step, totals
 from llmhw.hardware.catalog import chips
-from llmhw.mapping.operators import OperatorModel, Step, decode_step, prefill_step, totals
-from llmhw.mapping.scenario import Scenario
+from llmhw.scenario import Scenario
+from llmhw.serving.closed_loop import Engine
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.catalog import load_model
 

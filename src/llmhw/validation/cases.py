@@ -30,9 +30,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import chips
-from llmhw.mapping.scenario import Scenario
+from llmhw.scenario import Scenario
 from llmhw.workload.catalog import model_ids
 
 CSV_NAME = "measurements.csv"

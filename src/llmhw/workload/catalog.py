@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from llmhw.errors import LlmhwError, unknown_name
+from llmhw.core.errors import LlmhwError, unknown_name
 from llmhw.workload.hf_config import load_hf_config, model_from_hf_config
 from llmhw.workload.model import ModelSpec
 

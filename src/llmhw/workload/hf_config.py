@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 from llmhw.workload.model import MLASpec, ModelSpec, MoESpec
 
 _MISSING = object()

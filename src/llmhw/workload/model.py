@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llmhw.units import bytes_per_element
+from llmhw.core.units import bytes_per_element
 
 AttentionKind = Literal["full", "sliding"]
 FFNKind = Literal["dense", "moe"]

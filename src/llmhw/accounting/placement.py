@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 from llmhw.hardware.memory import MemoryTech
 
 CLASSES: tuple[str, ...] = ("weights", "kv_cache", "activations")

@@ -58,8 +58,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from llmhw.engine.params import FamilyParams
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.cost.params import FamilyParams
 from llmhw.hardware.interconnect import DIRECT_TOPOLOGIES, Interconnect
 
 Array = np.ndarray | float

@@ -7,7 +7,7 @@ activations in and out) on one chip after sharding, and every collective its mes
 Quantities are numpy arrays, so one call describes a whole sweep of batch sizes and contexts.
 
 A step is described by per-replica arrays (see :class:`Step`). The engine prices the operators
-(``engine/``); this module only counts.
+(``cost/``); this module only counts.
 
 Conventions: 2 FLOPs per multiply-add. A GEMM's ``m`` is its token dimension (the rows that
 share one read of the weights) and ``n`` the narrower of its two weight dimensions on this chip
@@ -21,14 +21,14 @@ from functools import cached_property
 
 import numpy as np
 
-from llmhw.mapping.scenario import Scenario
-from llmhw.mapping.sharding import (
+from llmhw.accounting.sharding import (
     attention_params_per_chip,
     kv_elements_per_token_per_chip,
     kv_heads_per_chip,
     stage_layers,
 )
-from llmhw.units import bytes_per_element
+from llmhw.core.units import bytes_per_element
+from llmhw.scenario import Scenario
 from llmhw.workload.model import ModelSpec
 
 Array = np.ndarray | float

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
+from llmhw.accounting.placement import Placement, auto_placement, explicit_placement
+from llmhw.accounting.sharding import kv_heads_per_chip, kv_replication, stage_layers, stage_shares
+from llmhw.core.errors import LlmhwError
+from llmhw.core.units import bytes_per_element, fmt_bytes
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.near_memory import usable_capacity
-from llmhw.mapping.placement import Placement, auto_placement, explicit_placement
-from llmhw.mapping.scenario import Parallelism, Scenario
-from llmhw.mapping.sharding import kv_heads_per_chip, kv_replication, stage_layers, stage_shares
-from llmhw.units import bytes_per_element, fmt_bytes
+from llmhw.hardware.system import System
+from llmhw.scenario import Parallelism, Scenario
 from llmhw.workload.model import ModelSpec
 
 LOGIT_BYTES = 4.0  # logits are computed in FP32 before sampling
@@ -275,9 +277,6 @@ def fit_at(s: Scenario, batch: int) -> bool:
 
 def _more_chips(s: Scenario, batch: int) -> str:
     """Smallest power-of-two multiple of the chips, grown by TP then PP, that fits."""
-    from llmhw.errors import LlmhwError
-    from llmhw.hardware.system import System
-
     p = s.parallelism
     limit = s.hardware.n_chips if isinstance(s.hardware, System) else None
     for k in (2, 4, 8, 16, 32, 64):
@@ -293,3 +292,4 @@ def _more_chips(s: Scenario, batch: int) -> str:
             if alt is None:
                 return f"more chips: needs more than the {limit} chips of system '{s.hardware.id}'"
     return ""
+

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llmhw.engine.comm import collective_split
-from llmhw.engine.params import EngineProfile, FamilyParams
+from llmhw.accounting.operators import Op
+from llmhw.cost.comm import collective_split
+from llmhw.cost.params import EngineProfile, FamilyParams
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
-from llmhw.mapping.operators import Op
 
 Array = np.ndarray | float
 

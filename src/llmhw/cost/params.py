@@ -3,7 +3,7 @@
 A hardware family's parameters describe physics the datasheet leaves out (how close GEMMs and
 streaming reads get to peak, launch and collective latencies); they are fitted on published
 measurements and stored in ``calibration.yaml``. An engine profile describes the serving
-software on top (``profiles.yaml``).
+software on top (``scenario/engines.yaml``, with the overheads fitted here laid over it).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from llmhw.errors import LlmhwError
+from llmhw.scenario.engines import EngineProfile, check_engine, default_profiles
 
 
 @dataclass(frozen=True)
@@ -39,21 +39,6 @@ class FamilyParams:
                        memory_eff_max=self.memory_eff_max * kernel_eff)
 
 
-@dataclass(frozen=True)
-class EngineProfile:
-    name: str
-    step_overhead_s: float
-    token_overhead_s: float
-    request_overhead_s: float
-    kernel_eff: float
-    native_fp4: bool
-    native_fp8: bool
-    max_batch: int
-    prefill_chunk_tokens: int
-    queue_factor: float
-    dp_admission_wait_steps: float
-
-
 # Physical bounds the fit may not leave: an efficiency is a fraction of peak.
 BOUNDS: dict[str, tuple[float, float]] = {
     "compute_eff_max": (0.05, 1.0),
@@ -74,7 +59,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 
 
 def _read(name: str) -> Any:
-    return yaml.safe_load(resources.files("llmhw.engine").joinpath(name).read_text())
+    return yaml.safe_load(resources.files("llmhw.cost").joinpath(name).read_text())
 
 
 @cache
@@ -85,9 +70,8 @@ def calibration() -> dict[str, Any]:
 @cache
 def profiles() -> dict[str, EngineProfile]:
     """Engine profiles, with the overheads fitted in calibration.yaml over the defaults."""
-    raw = _read("profiles.yaml")["profiles"]
     fitted = calibration().get("engines") or {}
-    return {k: EngineProfile(name=k, **{**v, **fitted.get(k, {})}) for k, v in raw.items()}
+    return {k: replace(v, **fitted.get(k, {})) for k, v in default_profiles().items()}
 
 
 def family_key(family: str, compute_unit: str | None) -> str:
@@ -109,6 +93,4 @@ def family_params(key: str) -> FamilyParams:
 
 
 def engine_profile(name: str) -> EngineProfile:
-    if name not in profiles():
-        raise LlmhwError(f"unknown engine '{name}'", field="engine", accepted=", ".join(profiles()))
-    return profiles()[name]
+    return profiles()[check_engine(name)]

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from llmhw.engine.params import BOUNDS, EngineProfile, FamilyParams, family_key, family_params
-from llmhw.engine.predict import Engine
-from llmhw.errors import LlmhwError
-from llmhw.mapping.scenario import Scenario
+from llmhw.core.errors import LlmhwError
+from llmhw.cost.params import BOUNDS, EngineProfile, FamilyParams, family_key, family_params
+from llmhw.scenario import Scenario
+from llmhw.serving.closed_loop import Engine
 
 # Parameters fitted per family, and those fixed at their defaults (too weakly constrained by
 # the data to fit without overfitting).

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmhw.mapping.scenario import Parallelism
-from llmhw.units import bytes_per_element
+from llmhw.core.units import bytes_per_element
+from llmhw.scenario import Parallelism
 from llmhw.workload.model import ModelSpec
 
 

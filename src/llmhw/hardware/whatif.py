@@ -1,6 +1,6 @@
 """What-if overrides: change any part of a system by a dotted path, add technologies by preset name.
 
-A scenario's ``overrides:`` (and :meth:`llmhw.hardware.system.System.replace`) maps a dotted path
+A scenario's ``overrides:`` (and :func:`replace` on a system) maps a dotted path
 into the system to a value (docs/whatif.md)::
 
     overrides:
@@ -42,9 +42,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from llmhw.errors import LlmhwError, unknown_name
+from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.provenance import Provenance, Sourced, build, is_quantity, parse_quantity
+from llmhw.hardware import catalog
 from llmhw.hardware.chip import Chip
-from llmhw.hardware.provenance import Provenance, Sourced, build, is_quantity, parse_quantity
 from llmhw.hardware.system import System, system_of
 
 SUFFIX = " (what-if)"
@@ -160,8 +161,6 @@ def _scalar(ann: Any, value: Any, field: str) -> tuple[Any, Provenance | None]:
 
 
 def _ids_of(kind: str) -> list[str]:
-    from llmhw.hardware import catalog
-
     return [k for k, v in catalog.hardware_ids().items() if v == kind]
 
 
@@ -176,8 +175,6 @@ def _a(word: str) -> str:
 
 def _preset(cls: type[Sourced], name: Any, field: str) -> Sourced:
     """A catalog entry by id whose ``kind`` is the one ``cls`` holds."""
-    from llmhw.hardware import catalog
-
     kind = _kind_of(cls) or cls.__name__.lower()
     if not isinstance(name, str):
         raise LlmhwError(f"expected {_a(kind)} preset name, got {name!r}", field=field,
@@ -449,3 +446,13 @@ def is_list_path(path: str) -> bool:
             shape = "scalar"
         cls = inner
     return shape == "seq"
+
+
+def replace(system: System, overrides: dict[str, Any] | None = None, **dotted: Any) -> System:
+    """A what-if copy of ``system``: ``replace(system, **{"chip.memory": ["hbm3e", "hbf"]})``, or the
+    same paths as one mapping ``replace(system, overrides={"interconnect.hop_latency_s": 1e-7})``;
+    a keyword may spell the dots as ``__`` (``interconnect__hop_latency_s=1e-7``). Paths, values
+    and errors as a scenario's ``overrides:`` (docs/whatif.md)."""
+    changes = dict(overrides or {})
+    changes.update({k.replace("__", "."): v for k, v in dotted.items()})
+    return apply_overrides(system, changes)

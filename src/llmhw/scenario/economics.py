@@ -1,6 +1,6 @@
 """The constants of energy, cost and carbon: typed, sourced, overridable.
 
-Every constant lives in ``catalog/economics.yaml`` as a quantity with its provenance, as in
+Every constant lives in ``scenario/economics.yaml`` as a quantity with its provenance, as in
 the hardware catalog::
 
     pue: {value: 1.2, status: estimated, source: [aiinframap_tco], note: "..."}
@@ -31,8 +31,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from llmhw.errors import LlmhwError, unknown_name
-from llmhw.hardware.provenance import Provenance, is_quantity, parse_quantity
+from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.provenance import Provenance, is_quantity, parse_quantity
+from llmhw.hardware.catalog import resolve_sources
 
 # Units a catalog or override may use, per kind: unit -> (the field unit it converts to, factor).
 _CONVERT: dict[str, tuple[str, float]] = {
@@ -306,15 +307,13 @@ def build_params(data: Any, where: str = "economics") -> EconomicsParams:
 
 @cache
 def _raw() -> dict[str, Any]:
-    text = resources.files("llmhw.economics").joinpath("catalog", "economics.yaml").read_text()
+    text = resources.files("llmhw.scenario").joinpath("economics.yaml").read_text()
     return yaml.safe_load(text)
 
 
 def _resolve(node: Any, where: str) -> Any:
     """Source ids -> URLs, as the hardware catalog does (unknown ids are an error)."""
-    from llmhw.hardware.catalog import _resolve_sources
-
-    return _resolve_sources(node, where)
+    return resolve_sources(node, where)
 
 
 @cache

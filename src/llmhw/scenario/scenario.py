@@ -9,11 +9,11 @@ The YAML schema (the contract later tools extend)::
     precision: {weights: fp8, kv_cache: fp8, activations: bf16}
     workload: {input_tokens: 1024, output_tokens: 1024, batch: 64}
     overrides:                    # optional what-ifs: dotted path into the system -> value
-      chip.memory: [hbm3e, hbf]   #   (mapping/overrides.py, docs/whatif.md)
+      chip.memory: [hbm3e, hbf]   #   (hardware/whatif.py, docs/whatif.md)
       interconnect.hop_latency_s: 1.0e-7
     placement: {weights: hbf, kv_cache: hbm3e}   # optional; automatic when absent
     economics: {electricity_usd_per_kwh: 0.05, region: france}   # optional: energy, cost and carbon
-                                  #   constants (economics/params.py, docs/economics.md)
+                                  #   constants (scenario/economics.py, docs/economics.md)
 
 Sharding follows vLLM, SGLang and TensorRT-LLM: the chips are tp x pp x dp; TP splits
 attention heads and dense FFNs, PP splits layers, DP replicates; MoE layers split the same
@@ -24,90 +24,23 @@ of its group.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
+from llmhw.core.provenance import build
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import check_size
-from llmhw.hardware.provenance import build
 from llmhw.hardware.system import System, system_of
-from llmhw.mapping.overrides import apply_to_hardware
-from llmhw.units import PRECISIONS
+from llmhw.hardware.whatif import apply_to_hardware
+from llmhw.scenario.economics import check_overrides
+from llmhw.scenario.engines import check_engine
+from llmhw.scenario.values import PLACEMENT_CLASSES, Block, Parallelism, PrecisionSpec, Workload
 from llmhw.workload.catalog import load_model
 from llmhw.workload.model import ModelSpec
-
-# Serving-engine profiles (engine/profiles.yaml gives each one's overheads and kernel traits).
-# Tensor classes a scenario's placement may put on a memory tier.
-PLACEMENT_CLASSES: tuple[str, ...] = ("weights", "kv_cache", "activations")
-
-ENGINES: tuple[str, ...] = ("default", "ideal", "vllm", "sglang", "trtllm", "llama.cpp", "mlc", "executorch",
-                            "qnn", "jetstream", "atom")
-
-
-class _Block(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Parallelism(_Block):
-    tp: int = Field(1, ge=1, description="tensor parallel: splits heads and FFN widths")
-    pp: int = Field(1, ge=1, description="pipeline parallel: splits layers into stages")
-    ep: int = Field(1, ge=1, description="expert parallel: expert groups among the tp x dp chips")
-    dp: int = Field(1, ge=1, description="data parallel: replicas (attention DP for MoE)")
-
-    @property
-    def n_chips(self) -> int:
-        return self.tp * self.pp * self.dp
-
-
-class PrecisionSpec(_Block):
-    weights: str = "bf16"
-    kv_cache: str = "bf16"
-    activations: str = "bf16"
-    embeddings: str | None = Field(None, description="embedding and LM head; default: as weights")
-
-    @field_validator("weights", "kv_cache", "activations", "embeddings")
-    @classmethod
-    def _known(cls, v: str | None) -> str | None:
-        if v is not None and v not in PRECISIONS:
-            raise ValueError(f"unknown precision '{v}' (accepted: {', '.join(PRECISIONS)})")
-        return v
-
-    @property
-    def embedding_precision(self) -> str:
-        return self.embeddings or self.weights
-
-
-class Workload(_Block):
-    input_tokens: int = Field(ge=1, description="prompt tokens per request")
-    output_tokens: int = Field(ge=1, description="generated tokens per request")
-    batch: int | Literal["max"] = Field(1, description="requests in flight on the whole system, or 'max'")
-    prefill_chunk_tokens: int = Field(
-        8192, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens)"
-    )
-    length_ratio: float = Field(
-        1.0, gt=0, le=1, description="lengths drawn uniformly from [ratio x L, L] per request, as the "
-        "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
-    )
-
-    @field_validator("batch")
-    @classmethod
-    def _positive(cls, v: int | str) -> int | str:
-        if isinstance(v, int) and v < 1:
-            raise ValueError(f"batch must be >= 1 or 'max', got {v}")
-        return v
-
-    @property
-    def peak_context(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    @property
-    def mean_factor(self) -> float:
-        """Mean length over nominal length."""
-        return (1.0 + self.length_ratio) / 2.0
 
 
 class Scenario(BaseModel):
@@ -182,8 +115,7 @@ class Scenario(BaseModel):
             raise LlmhwError(f"must be a number in (0, 1], got {memory_utilization!r}", field="memory_utilization")
         check_parallelism(model, parallelism, n_chips)
         chip = hardware.chip if isinstance(hardware, System) else hardware
-        if not isinstance(engine, str) or engine not in ENGINES:
-            raise LlmhwError(f"unknown engine {engine!r}", field="engine", accepted=", ".join(ENGINES))
+        check_engine(engine)
         if compute_unit is not None:
             units = sorted(chip.compute_units) or []
             if compute_unit not in units:
@@ -199,8 +131,6 @@ class Scenario(BaseModel):
                 economics=economics)
         s._base_hardware = base
         _check_networks(s)
-        if placement:
-            _check_placement_fits(s)
         return s
 
     @classmethod
@@ -254,7 +184,7 @@ class Scenario(BaseModel):
         for k, v in changes.items():
             if k not in data:
                 raise LlmhwError("unknown field", field=k, accepted=", ".join(data))
-            if isinstance(v, dict) and isinstance(data[k], _Block):
+            if isinstance(v, dict) and isinstance(data[k], Block):
                 v = build(type(data[k]), {**data[k].model_dump(), **v}, where=k)
             data[k] = v
         return Scenario.create(**data)
@@ -269,10 +199,8 @@ def _mapping(v: Any, where: str) -> dict[str, Any]:
 
 
 def _economics(v: Any) -> dict[str, Any]:
-    """Check an ``economics:`` block against the economics constants (llmhw.economics.params);
+    """Check an ``economics:`` block against the economics constants (llmhw.scenario.economics);
     errors name ``economics.<field>``."""
-    from llmhw.economics.params import check_overrides
-
     return check_overrides(_mapping(v, "economics"), "economics")
 
 
@@ -383,21 +311,3 @@ def _check_networks(s: Scenario) -> None:
         raise LlmhwError(f"{s.n_chips} chips exceed the {net.domain_size}-chip domain of '{net.id}' and the system "
                          f"has no scale-out network", field="n_chips",
                          accepted=f"at most {net.domain_size}, or a system with scale_out")
-
-
-def _check_placement_fits(s: Scenario) -> None:
-    """An explicit placement must at least hold the model's weights on the tier it names (the
-    KV cache grows with the batch: that overflow is a result, not an error)."""
-    from llmhw.mapping.fit import tier_capacities, weights_per_chip
-
-    ids = [t.id for t in s.chip.memory]
-    tier_id = s.placement.get("weights")
-    if tier_id is None:
-        return
-    cap = tier_capacities(s.chip)[ids.index(tier_id)] * s.memory_utilization
-    w = weights_per_chip(s)
-    if w > cap:
-        raise LlmhwError(f"the weights ({w / 1e9:.1f} GB per chip) do not fit tier '{tier_id}' "
-                         f"({cap / 1e9:.1f} GB usable)", field="placement.weights",
-                         accepted=", ".join(f"{t.id} ({c * s.memory_utilization / 1e9:.0f} GB)"
-                                            for t, c in zip(s.chip.memory, tier_capacities(s.chip), strict=True)))

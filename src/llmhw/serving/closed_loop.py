@@ -21,14 +21,23 @@ load exceeds a bare decode step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from llmhw.engine.params import engine_profile, family_key, family_params
-from llmhw.engine.roofline import NearMemoryModel, StepCost, price_ops, tier_model
-from llmhw.errors import LlmhwError
+from llmhw.accounting.fit import (
+    LOGIT_BYTES,
+    activation_elements_per_token,
+    placement_for,
+    tier_capacities,
+)
+from llmhw.accounting.operators import OperatorModel, decode_step, prefill_step
+from llmhw.accounting.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
+from llmhw.core.errors import LlmhwError
+from llmhw.core.units import bytes_per_element
+from llmhw.cost.params import engine_profile, family_key, family_params
+from llmhw.cost.roofline import NearMemoryModel, StepCost, price_ops, tier_model
 from llmhw.hardware.near_memory import (
     gemv_item,
     internal_bandwidth,
@@ -36,16 +45,7 @@ from llmhw.hardware.near_memory import (
     shard_fit,
     tier_peak_flops,
 )
-from llmhw.mapping.fit import (
-    LOGIT_BYTES,
-    activation_elements_per_token,
-    placement_for,
-    tier_capacities,
-)
-from llmhw.mapping.operators import OperatorModel, decode_step, prefill_step
-from llmhw.mapping.scenario import Scenario
-from llmhw.mapping.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
-from llmhw.units import bytes_per_element
+from llmhw.scenario import Scenario
 
 METRICS = ("ttft_s", "tpot_s", "e2e_s", "output_tok_s", "output_tok_s_per_chip", "tok_s_per_user")
 
@@ -53,7 +53,7 @@ METRICS = ("ttft_s", "tpot_s", "e2e_s", "output_tok_s", "output_tok_s_per_chip",
 @dataclass
 class _Memory:
     """Per-chip memory of the most loaded chip as closed forms in (requests, context), placed
-    on the chip's tiers (mapping/placement.py)."""
+    on the chip's tiers (accounting/placement.py)."""
 
     weights: float
     kv_per_token_full: float      # bytes per context token, summed over the stage's full layers
@@ -99,6 +99,8 @@ class _Memory:
         t0 = np.minimum(isl, chunk)
         free = [u - (self.weights if i == w else 0.0) for i, u in enumerate(self.usable)]
         kv1 = self.kv(1.0, ctx)
+        if free[w] < 0:   # the weights alone overflow their tier
+            return np.zeros(np.shape(kv1 + t0))
         if k == a:
             return self._largest(free[k], kv1 + self.logits_per_request, self.act_per_token, t0)
         r_kv = np.maximum(np.floor(free[k] / np.maximum(kv1, 1e-30)), 0)
@@ -129,7 +131,7 @@ GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
 # A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
 KV_BLOCK_TOKENS = 16
 # A memory that wears out before the accelerator is retired is flagged: four years, the economic
-# life SemiAnalysis uses for owned accelerators (economics/catalog/economics.yaml: service_life_years).
+# life SemiAnalysis uses for owned accelerators (scenario/economics.yaml: service_life_years).
 SERVICE_LIFE_DAYS = 4 * 365.0
 
 
@@ -376,115 +378,3 @@ def _accounting(ph: str, c: StepCost, shape: tuple[int, ...]) -> dict[str, Any]:
         out[f"{ph}_tier{i}_read_bytes"] = rb + z
         out[f"{ph}_tier{i}_write_bytes"] = wb + z
     return out
-
-
-def _bound(parts: dict[str, float]) -> str:
-    names = {"compute_s": "compute", "memory_s": "memory", "comm_s": "communication", "overhead_s": "overhead",
-             "near_memory_s": "near-memory compute"}
-    return names[max(parts, key=lambda k: parts[k])]
-
-
-@dataclass
-class Prediction:
-    """One scenario's metrics (SI units). ``to_dict`` is the JSON contract of ``llmhw predict``."""
-
-    scenario: Scenario
-    values: dict[str, float]
-    notes: list[str] = field(default_factory=list)
-    placement_where: dict[str, int] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        v, s = self.values, self.scenario
-        tiers = s.chip.memory
-        phases = {}
-        for ph in ("prefill", "decode"):
-            parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s", "near_memory_s")}
-            phases[ph] = {**parts, "total_s": v["prefill_s" if ph == "prefill" else "decode_step_s"],
-                          "bound": _bound(parts),
-                          "comm_latency_s": v[f"{ph}_comm_latency_s"], "comm_bandwidth_s": v[f"{ph}_comm_bandwidth_s"],
-                          "memory_tiers_s": {t.id: v[f"tier{i}_{ph}_s"] for i, t in enumerate(tiers)}}
-        where = self.__dict__.get("placement_where", {})
-        memory_tiers = []
-        for i, t in enumerate(tiers):
-            life = v[f"tier{i}_lifetime_days"]
-            memory_tiers.append({
-                "name": t.id, "capacity_bytes": t.capacity_bytes, "used_bytes": v[f"tier{i}_used_bytes"],
-                "holds": [c for c, k in where.items() if k == i],
-                "read_bytes_per_s": v[f"tier{i}_read_bytes_per_s"], "write_bytes_per_s": v[f"tier{i}_write_bytes_per_s"],
-                "time_s": v[f"tier{i}_decode_s"],
-                "lifetime_days": None if life == float("inf") else life,
-            })
-        # economics (llmhw.economics): energy, power, cost and carbon per token; None + a note when a
-        # constant or value is missing
-        try:
-            from llmhw.economics.report import economics_json
-            econ, econ_notes = economics_json(v, s)
-        except Exception as exc:  # the prediction must not fail on its economics
-            econ, econ_notes = {}, [f"economics unavailable: {exc}"]
-        return {
-            "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
-            "engine": s.engine, "parallelism": s.parallelism.model_dump(),
-            "precision": s.precision.model_dump(),
-            "overrides": dict(getattr(s, "overrides", None) or {}),
-            "placement": {c: tiers[i].id for c, i in where.items()},
-            "input_tokens": s.workload.input_tokens, "output_tokens": s.workload.output_tokens,
-            "batch": int(v["batch"]),
-            **{k: v[k] for k in METRICS},
-            "prefill_tok_s": v["prefill_tok_s"],
-            "fits": bool(v["fits"]),
-            "max_batch": int(v["max_batch"]),
-            "memory": {k: v[k] for k in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "total_bytes",
-                                          "capacity_bytes", "usable_bytes")},
-            "memory_tiers": memory_tiers,
-            "breakdown": phases,
-            **econ,
-            "notes": [*self.notes, *econ_notes],
-        }
-
-
-def _scenario(s: Scenario | dict[str, Any]) -> Scenario:
-    return s if isinstance(s, Scenario) else Scenario.from_dict(s)
-
-
-def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
-    """Metrics of one scenario (a Scenario, or the same mapping as the YAML file)."""
-    s = _scenario(scenario)
-    w = s.workload
-    batch = -1 if w.batch == "max" else int(w.batch)
-    eng = Engine(s)
-    arr = eng.evaluate(batch, w.input_tokens, w.output_tokens)
-    values = {k: (bool(v) if np.asarray(v).dtype == bool else float(v)) for k, v in arr.items()}
-    notes = list(eng.notes)
-    for i, t in enumerate(s.chip.memory):
-        life = values[f"tier{i}_lifetime_days"]
-        if life < SERVICE_LIFE_DAYS:
-            notes.append(f"{t.id} wears out in {life:,.0f} days at this write rate "
-                         f"({values[f'tier{i}_write_bytes_per_s'] / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
-                         f"program/erase cycles), under a {SERVICE_LIFE_DAYS / 365:.0f}-year service life")
-    if not values["fits"]:
-        usable = [u for u in eng.memory.usable]
-        for i, t in enumerate(s.chip.memory):
-            over = values[f"tier{i}_used_bytes"] - usable[i]
-            if over > 0:
-                notes.append(f"does not fit: {t.id} holds {values[f'tier{i}_used_bytes'] / 1e9:.2f} GB per chip, "
-                             f"{over / 1e9:.2f} GB over its usable {usable[i] / 1e9:.2f} GB; metrics assume it did "
-                             f"(see `llmhw fit`)")
-    return Prediction(s, values, notes, dict(eng.placement.where))
-
-
-def sweep(scenario: Scenario | dict[str, Any], *, batch: Any = None, input_tokens: Any = None,
-          output_tokens: Any = None) -> dict[str, np.ndarray]:
-    """Vectorized metrics: the keyword arrays broadcast together (missing ones take the
-    scenario's value; batch -1 means 'max'). Returns one numpy array per metric name."""
-    s = _scenario(scenario)
-    w = s.workload
-    b = (-1 if w.batch == "max" else w.batch) if batch is None else batch
-    i = w.input_tokens if input_tokens is None else input_tokens
-    o = w.output_tokens if output_tokens is None else output_tokens
-    return Engine(s).evaluate(b, i, o)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from llmhw.errors import LlmhwError
+from llmhw.core.errors import LlmhwError
 
 # Multipliers into SI base units. Decimal prefixes for rates and vendor capacities (GB/s is
 # 1e9 B/s; a "80 GB" HBM part is quoted decimal), binary ones only where the unit says GiB.

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from llmhw.errors import LlmhwError
-from llmhw.units import to_si
+from llmhw.core.errors import LlmhwError
+from llmhw.core.units import to_si
 
 Status = Literal["specified", "measured", "derived", "estimated", "announced", "user"]
 STATUSES: tuple[str, ...] = ("specified", "measured", "derived", "estimated", "announced", "user")

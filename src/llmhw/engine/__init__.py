@@ -1,1 +1,0 @@
-"""The vectorized analytical model: operator pricing, step time, metrics, calibration."""

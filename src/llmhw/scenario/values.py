@@ -1,0 +1,75 @@
+"""The value types of a scenario's blocks: parallelism, precision and workload, each checked by
+its own pydantic schema (errors name the block and field)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from llmhw.core.units import PRECISIONS
+
+# Tensor classes a scenario's placement may put on a memory tier.
+PLACEMENT_CLASSES: tuple[str, ...] = ("weights", "kv_cache", "activations")
+
+
+class Block(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Parallelism(Block):
+    tp: int = Field(1, ge=1, description="tensor parallel: splits heads and FFN widths")
+    pp: int = Field(1, ge=1, description="pipeline parallel: splits layers into stages")
+    ep: int = Field(1, ge=1, description="expert parallel: expert groups among the tp x dp chips")
+    dp: int = Field(1, ge=1, description="data parallel: replicas (attention DP for MoE)")
+
+    @property
+    def n_chips(self) -> int:
+        return self.tp * self.pp * self.dp
+
+
+class PrecisionSpec(Block):
+    weights: str = "bf16"
+    kv_cache: str = "bf16"
+    activations: str = "bf16"
+    embeddings: str | None = Field(None, description="embedding and LM head; default: as weights")
+
+    @field_validator("weights", "kv_cache", "activations", "embeddings")
+    @classmethod
+    def _known(cls, v: str | None) -> str | None:
+        if v is not None and v not in PRECISIONS:
+            raise ValueError(f"unknown precision '{v}' (accepted: {', '.join(PRECISIONS)})")
+        return v
+
+    @property
+    def embedding_precision(self) -> str:
+        return self.embeddings or self.weights
+
+
+class Workload(Block):
+    input_tokens: int = Field(ge=1, description="prompt tokens per request")
+    output_tokens: int = Field(ge=1, description="generated tokens per request")
+    batch: int | Literal["max"] = Field(1, description="requests in flight on the whole system, or 'max'")
+    prefill_chunk_tokens: int = Field(
+        8192, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens)"
+    )
+    length_ratio: float = Field(
+        1.0, gt=0, le=1, description="lengths drawn uniformly from [ratio x L, L] per request, as the "
+        "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
+    )
+
+    @field_validator("batch")
+    @classmethod
+    def _positive(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"batch must be >= 1 or 'max', got {v}")
+        return v
+
+    @property
+    def peak_context(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def mean_factor(self) -> float:
+        """Mean length over nominal length."""
+        return (1.0 + self.length_ratio) / 2.0

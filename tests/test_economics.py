@@ -81,7 +81,7 @@ def test_power_is_capped_at_tdp_and_flagged():
                        "workload": {"input_tokens": 512, "output_tokens": 256, "batch": 1},
                        "overrides": {"chip.memory[0].energy_j_per_bit": 100e-12}})
     d = p.to_dict()
-    a = economics_arrays(p.values, p.scenario)
+    a = economics_arrays(p.metrics, p.scenario)
     assert float(a["power_w_per_chip_model"]) > 700
     assert d["power_capped"] is True
     assert d["power_w_per_chip"] == pytest.approx(700.0)
@@ -91,7 +91,7 @@ def test_power_is_capped_at_tdp_and_flagged():
 
 def test_tensor_parallel_wire_bytes_cost_link_energy():
     p = llmhw.predict(LLAMA70B)
-    a = economics_arrays(p.values, p.scenario)
+    a = economics_arrays(p.metrics, p.scenario)
     assert float(a["decode_step_energy_j_network"]) == pytest.approx(
         8 * p.values["decode_comm_wire_bytes"] * 11e-12, rel=1e-12)
     assert p.values["decode_comm_wire_bytes"] > 0
@@ -166,7 +166,7 @@ def test_carbon_by_hand():
     life_s = 4 * 365.25 * 86400
     assert d["co2e_g_per_mtok"]["embodied"] == pytest.approx(
         embodied / (life_s * 0.6 * v["output_tok_s"]) * 1e6, rel=1e-9)
-    j_life = economics_arrays(v, p.scenario)["energy_j_per_token_at_utilization"]
+    j_life = economics_arrays(p.metrics, p.scenario)["energy_j_per_token_at_utilization"]
     busy, host = d["power_w_per_chip"], 0.6 * 560
     assert float(j_life) == pytest.approx((0.6 * busy + 0.4 * 119 + host) / (0.6 * v["output_tok_s"]), rel=1e-9)
     assert d["co2e_g_per_mtok"]["operational"] == pytest.approx(float(j_life) / 3.6e6 * 1.2 * 367 * 1e6, rel=1e-9)
@@ -203,7 +203,7 @@ def test_scenario_overrides_change_the_figures_by_the_arithmetic():
 def test_python_params_replace_matches_the_scenario_block():
     p = llmhw.predict(LLAMA70B)
     q = P.replace(electricity_usd_per_kwh=0.05, region="france", utilization=0.6)
-    via_python = economics_of(p.values, p.scenario, q)
+    via_python = economics_of(p.metrics, p.scenario, q)
     via_yaml = llmhw.predict({**LLAMA70B, "economics": {"electricity_usd_per_kwh": 0.05, "region": "france",
                                                         "utilization": 0.6}}).to_dict()
     for k in KEYS:
@@ -270,7 +270,7 @@ def test_kv_cache_in_flash_wears_out_and_pays_for_replacements():
                                         "bandwidth_bytes_per_s": 4.8e12}, "hbf"]})
     life = p.values["tier1_lifetime_days"]
     assert life < 4 * 365.25
-    a = economics_arrays(p.values, p.scenario)
+    a = economics_arrays(p.metrics, p.scenario)
     hbf_usd = 512e9 * 0.75e-9
     assert float(a["wear_replacement_usd_per_chip"]) == pytest.approx(hbf_usd * (4 * 365.25 / life - 1), rel=1e-9)
     assert any("wears out within the 4-year service life" in n for n in p.to_dict()["notes"])
@@ -282,7 +282,7 @@ def test_pnm_fewer_picojoules_for_offloaded_bytes():
     b = _whatif(base, {"chip.near_memory": "pnm-hbm"})
     nm = b.values["decode_near_memory_bytes"]
     assert nm > 0
-    ea, eb = economics_arrays(a.values, a.scenario), economics_arrays(b.values, b.scenario)
+    ea, eb = economics_arrays(a.metrics, a.scenario), economics_arrays(b.metrics, b.scenario)
     # Offloaded bytes cost the PNM's 1.2 pJ/bit instead of HBM3's 3.9 (both sides read the same bytes).
     e_pnm = near_memory_presets()["pnm-hbm"].energy_j_per_bit
     assert float(eb["decode_step_energy_j_near_memory"]) == pytest.approx(8 * nm * e_pnm, rel=1e-12)
@@ -298,7 +298,7 @@ def test_faster_link_more_tokens_per_second_same_wire_energy():
     assert b.values["decode_comm_s"] < a.values["decode_comm_s"]
     growth = b.values["output_tok_s"] / a.values["output_tok_s"]
     assert growth > 1.05
-    ea, eb = economics_arrays(a.values, a.scenario), economics_arrays(b.values, b.scenario)
+    ea, eb = economics_arrays(a.metrics, a.scenario), economics_arrays(b.metrics, b.scenario)
     # Same bytes on the wire, same joules per step; the static energy per token falls with the time.
     assert float(eb["decode_step_energy_j_network"]) == pytest.approx(float(ea["decode_step_energy_j_network"]))
     assert float(eb["energy_j_per_token_static"]) == pytest.approx(float(ea["energy_j_per_token_static"]) / growth)
@@ -327,14 +327,17 @@ def test_sweep_matches_predict():
     assert np.all(np.diff(grid["energy_j_per_token"]) < 0)               # batching amortizes
 
 
-def test_missing_values_give_none_and_a_note():
+def test_a_missing_constant_gives_none_and_a_note():
+    from dataclasses import replace
+
     from llmhw.economics.report import economics_json
     p = tiny()
-    values = {k: v for k, v in p.values.items() if not k.startswith("decode_flops")}
-    values.pop("decode_comm_wire_bytes")
-    econ, notes = economics_json(values, p.scenario)
+    m = p.metrics
+    # FLOPs in a datatype the economics has no energy for (no chip computes in fp6 today).
+    odd = replace(m, decode=replace(m.decode, accounting=replace(m.decode.accounting, flops={"fp6": 1e9})))
+    econ, notes = economics_json(odd, p.scenario)
     assert set(econ) == set(KEYS) and all(econ[k] is None for k in KEYS)
-    assert notes and "economics unavailable" in notes[0]
+    assert notes and "economics unavailable" in notes[0] and "fp6" in notes[0]
 
 
 def test_chips_without_tdp_or_price_are_estimated_and_noted():
@@ -392,7 +395,7 @@ def test_h100_cost_per_hour_between_owning_and_renting():
     # Published: ~1.20 USD/h effective when bought; 1.90-2.94 USD/h rented (hardware.md); an
     # at-cost estimate 2.3 USD/h. Facility and electricity under 20 % of TCO (SemiAnalysis).
     p = llmhw.predict(LLAMA70B)
-    d = economics_detail(p.values, p.scenario)
+    d = economics_detail(p.metrics, p.scenario)
     per_hour = d["values"]["cost_usd_per_chip_hour"]
     assert 1.2 < per_hour < 2.94
     c = d["constants"]

@@ -3,80 +3,84 @@ serving -> economics) and builds the JSON users and scripts read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
-
-import numpy as np
 
 from llmhw.accounting.fit import FitResult
 from llmhw.accounting.fit import fit as fit_memory
+from llmhw.core.units import DAYS_PER_YEAR
 from llmhw.economics.report import economics_json
-from llmhw.explore.sweep import as_scenario, sweep, sweep_economics
+from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
 from llmhw.scenario import Scenario
-from llmhw.serving.closed_loop import METRICS, SERVICE_LIFE_DAYS, Engine
+from llmhw.scenario.economics import params_for
+from llmhw.serving.closed_loop import Engine
+from llmhw.serving.metrics import METRICS, Metrics
 
-__all__ = ["Prediction", "fit", "predict", "sweep", "sweep_economics"]
-
-
-def _bound(parts: dict[str, float]) -> str:
-    names = {"compute_s": "compute", "memory_s": "memory", "comm_s": "communication", "overhead_s": "overhead",
-             "near_memory_s": "near-memory compute"}
-    return names[max(parts, key=lambda k: parts[k])]
+__all__ = ["Metrics", "Prediction", "evaluate", "fit", "predict", "sweep", "sweep_economics"]
 
 
 @dataclass
 class Prediction:
-    """One scenario's metrics (SI units). ``to_dict`` is the JSON contract of ``llmhw predict``."""
+    """One scenario's metrics at one design point (SI units): ``metrics`` typed as the serving
+    model hands them on; ``to_dict`` is the JSON contract of ``llmhw predict``."""
 
     scenario: Scenario
-    values: dict[str, float]
+    metrics: Metrics
     notes: list[str] = field(default_factory=list)
     placement_where: dict[str, int] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
+    @property
+    def values(self) -> dict[str, Any]:
+        """The flat named values of ``llmhw.sweep``, at this one point."""
+        return self.metrics.as_dict()
+
+    batch = property(lambda self: self.metrics.batch)
+    ttft_s = property(lambda self: self.metrics.ttft_s)
+    tpot_s = property(lambda self: self.metrics.tpot_s)
+    e2e_s = property(lambda self: self.metrics.e2e_s)
+    output_tok_s = property(lambda self: self.metrics.output_tok_s)
+    output_tok_s_per_chip = property(lambda self: self.metrics.output_tok_s_per_chip)
+    tok_s_per_user = property(lambda self: self.metrics.tok_s_per_user)
+    prefill_tok_s = property(lambda self: self.metrics.prefill_tok_s)
+    fits = property(lambda self: self.metrics.fits)
+    max_batch = property(lambda self: self.metrics.max_batch)
 
     def to_dict(self) -> dict[str, Any]:
-        v, s = self.values, self.scenario
+        m, s = self.metrics, self.scenario
         tiers = s.chip.memory
         phases = {}
-        for ph in ("prefill", "decode"):
-            parts = {k: v[f"{ph}_{k}"] for k in ("compute_s", "memory_s", "comm_s", "overhead_s", "near_memory_s")}
-            phases[ph] = {**parts, "total_s": v["prefill_s" if ph == "prefill" else "decode_step_s"],
-                          "bound": _bound(parts),
-                          "comm_latency_s": v[f"{ph}_comm_latency_s"], "comm_bandwidth_s": v[f"{ph}_comm_bandwidth_s"],
-                          "memory_tiers_s": {t.id: v[f"tier{i}_{ph}_s"] for i, t in enumerate(tiers)}}
-        where = self.__dict__.get("placement_where", {})
+        for name, ph in (("prefill", m.prefill), ("decode", m.decode)):
+            tm = ph.time
+            phases[name] = {"compute_s": tm.compute_s, "memory_s": tm.memory_s, "comm_s": tm.comm_s,
+                            "overhead_s": tm.overhead_s, "near_memory_s": tm.near_memory_s, "total_s": tm.total_s,
+                            "bound": tm.bound(), "comm_latency_s": tm.comm_latency_s,
+                            "comm_bandwidth_s": tm.comm_bandwidth_s,
+                            "memory_tiers_s": {t.id: tm.tier_s[i] for i, t in enumerate(tiers)}}
+        where = self.placement_where
         memory_tiers = []
-        for i, t in enumerate(tiers):
-            life = v[f"tier{i}_lifetime_days"]
+        for i, (t, use) in enumerate(zip(tiers, m.tiers, strict=True)):
             memory_tiers.append({
-                "name": t.id, "capacity_bytes": t.capacity_bytes, "used_bytes": v[f"tier{i}_used_bytes"],
+                "name": t.id, "capacity_bytes": t.capacity_bytes, "used_bytes": use.used_bytes,
                 "holds": [c for c, k in where.items() if k == i],
-                "read_bytes_per_s": v[f"tier{i}_read_bytes_per_s"], "write_bytes_per_s": v[f"tier{i}_write_bytes_per_s"],
-                "time_s": v[f"tier{i}_decode_s"],
-                "lifetime_days": None if life == float("inf") else life,
+                "read_bytes_per_s": use.read_bytes_per_s, "write_bytes_per_s": use.write_bytes_per_s,
+                "time_s": m.decode.time.tier_s[i],
+                "lifetime_days": None if use.lifetime_days == float("inf") else use.lifetime_days,
             })
-        # economics (llmhw.economics): energy, power, cost and carbon per token; None + a note when a
-        # constant or value is missing
-        econ, econ_notes = economics_json(v, s)
+        # energy, power, cost and carbon per token; None and a note when a constant is missing
+        econ, econ_notes = economics_json(m, s)
         return {
             "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
             "engine": s.engine, "parallelism": s.parallelism.model_dump(),
             "precision": s.precision.model_dump(),
-            "overrides": dict(getattr(s, "overrides", None) or {}),
+            "overrides": dict(s.overrides),
             "placement": {c: tiers[i].id for c, i in where.items()},
             "input_tokens": s.workload.input_tokens, "output_tokens": s.workload.output_tokens,
-            "batch": int(v["batch"]),
-            **{k: v[k] for k in METRICS},
-            "prefill_tok_s": v["prefill_tok_s"],
-            "fits": bool(v["fits"]),
-            "max_batch": int(v["max_batch"]),
-            "memory": {k: v[k] for k in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "total_bytes",
-                                          "capacity_bytes", "usable_bytes")},
+            "batch": int(m.batch),
+            **{k: getattr(m, k) for k in METRICS},
+            "prefill_tok_s": m.prefill_tok_s,
+            "fits": bool(m.fits),
+            "max_batch": int(m.max_batch),
+            "memory": asdict(m.memory),
             "memory_tiers": memory_tiers,
             "breakdown": phases,
             **econ,
@@ -90,24 +94,28 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     w = s.workload
     batch = -1 if w.batch == "max" else int(w.batch)
     eng = Engine(s)
-    arr = eng.evaluate(batch, w.input_tokens, w.output_tokens)
-    values = {k: (bool(v) if np.asarray(v).dtype == bool else float(v)) for k, v in arr.items()}
-    notes = list(eng.notes)
-    for i, t in enumerate(s.chip.memory):
-        life = values[f"tier{i}_lifetime_days"]
-        if life < SERVICE_LIFE_DAYS:
-            notes.append(f"{t.id} wears out in {life:,.0f} days at this write rate "
-                         f"({values[f'tier{i}_write_bytes_per_s'] / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
-                         f"program/erase cycles), under a {SERVICE_LIFE_DAYS / 365:.0f}-year service life")
-    if not values["fits"]:
-        usable = [u for u in eng.memory.usable]
-        for i, t in enumerate(s.chip.memory):
-            over = values[f"tier{i}_used_bytes"] - usable[i]
+    m = eng.evaluate(batch, w.input_tokens, w.output_tokens).point()
+    notes = [*eng.notes, *_wear_notes(s, m)]
+    if not m.fits:
+        for t, use, usable in zip(s.chip.memory, m.tiers, eng.memory.usable, strict=True):
+            over = use.used_bytes - usable
             if over > 0:
-                notes.append(f"does not fit: {t.id} holds {values[f'tier{i}_used_bytes'] / 1e9:.2f} GB per chip, "
-                             f"{over / 1e9:.2f} GB over its usable {usable[i] / 1e9:.2f} GB; metrics assume it did "
+                notes.append(f"does not fit: {t.id} holds {use.used_bytes / 1e9:.2f} GB per chip, "
+                             f"{over / 1e9:.2f} GB over its usable {usable / 1e9:.2f} GB; metrics assume it did "
                              f"(see `llmhw fit`)")
-    return Prediction(s, values, notes, dict(eng.placement.where))
+    return Prediction(s, m, notes, dict(eng.placement.where))
+
+
+def _wear_notes(s: Scenario, m: Metrics) -> list[str]:
+    """Memories that wear out before the service life the economics assume (the scenario's)."""
+    years = params_for(s).service_life_years
+    notes = []
+    for t, use in zip(s.chip.memory, m.tiers, strict=True):
+        if use.lifetime_days < years * DAYS_PER_YEAR:
+            notes.append(f"{t.id} wears out in {use.lifetime_days:,.0f} days at this write rate "
+                         f"({use.write_bytes_per_s / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
+                         f"program/erase cycles), under a {years:g}-year service life")
+    return notes
 
 
 def fit(scenario: Scenario | dict[str, Any]) -> FitResult:

@@ -97,3 +97,8 @@ def check_peak_flops(v: dict[str, float]) -> dict[str, float]:
         if x is None or x <= 0:
             raise ValueError(f"peak_flops.{k} must be positive, got {x}")
     return v
+
+
+# Calendar units for lifetimes and service lives (a Julian year, as carbon accounting uses).
+SECONDS_PER_DAY = 86400.0
+DAYS_PER_YEAR = 365.25

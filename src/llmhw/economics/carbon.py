@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from llmhw.core.units import DAYS_PER_YEAR, SECONDS_PER_DAY
+
 Array = Any
 
 J_PER_KWH = 3.6e6
-SECONDS_PER_YEAR = 365.25 * 86400.0
+SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 
 
 def operational_g_per_mtok(j_per_token: Array, pue: float, grid_g_per_kwh: float) -> Array:

@@ -1,5 +1,6 @@
 """A scenario's economics: the constants it is priced with, then energy, power, cost and carbon
-per token from the engine's values (a prediction's floats or a sweep's arrays).
+per token from the serving model's typed metrics and per-phase accounting (one design point or
+a sweep's arrays).
 
 :func:`economics_of` returns the keys ``llmhw predict`` adds to its JSON; :func:`economics_detail`
 adds every intermediate (constants, per-part powers, cost per chip-hour, embodied carbon per chip);
@@ -17,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.units import DAYS_PER_YEAR
 from llmhw.economics import carbon, energy, tco
 from llmhw.hardware.memory import MemoryTech
 from llmhw.scenario.economics import EconomicsParams, params_for
+from llmhw.serving.metrics import Metrics, PhaseAccounting
 
 # The keys Prediction.to_dict gains (docs/economics.md).
 KEYS = ("energy_j_per_token", "energy_j_per_token_parts", "power_w_per_chip", "power_w_system", "power_capped",
@@ -221,70 +224,63 @@ def constants_for(scenario: Any, params: EconomicsParams | None = None) -> Const
         embodied_g=embodied, logic_area_mm2=area, process_node=node, params=p, notes=notes)
 
 
-def _step(values: Mapping[str, Any], ph: str, c: Constants) -> dict[str, Any]:
-    prefix = f"{ph}_flops_"
-    flops = {k[len(prefix):]: values[k] for k in values if k.startswith(prefix)}
-    for d in flops:
+def _step(acc: PhaseAccounting, c: Constants) -> dict[str, Any]:
+    """Joules of one step of a phase, by part, from the serving model's accounting."""
+    for d in acc.flops:
         if d not in c.j_per_flop:
             raise LlmhwError(f"no energy per FLOP for datatype '{d}'", field="economics.energy_j_per_flop_fallback")
-    n = len(c.read_j_per_bit)
     return energy.step_energy(
-        flops, c.j_per_flop, [values[f"{ph}_tier{i}_read_bytes"] for i in range(n)],
-        [values[f"{ph}_tier{i}_write_bytes"] for i in range(n)], c.read_j_per_bit, c.write_j_per_bit,
-        values[f"{ph}_near_memory_bytes"], c.near_memory_tier, c.near_memory_j_per_bit,
-        values[f"{ph}_comm_wire_bytes"], c.link_j_per_bit)
+        acc.flops, c.j_per_flop, list(acc.tier_read_bytes), list(acc.tier_write_bytes), c.read_j_per_bit,
+        c.write_j_per_bit, acc.near_memory_bytes, c.near_memory_tier, c.near_memory_j_per_bit, acc.wire_bytes,
+        c.link_j_per_bit)
 
 
-def economics_arrays(values: Mapping[str, Any], scenario: Any, params: EconomicsParams | None = None,
+def economics_arrays(metrics: Metrics, scenario: Any, params: EconomicsParams | None = None,
                      constants: Constants | None = None) -> dict[str, np.ndarray]:
-    """Energy, power, cost and carbon for every design point of ``values`` (the engine's output,
-    floats or arrays). Keys as :data:`KEYS`, parts flattened (``energy_j_per_token_decode``,
+    """Energy, power, cost and carbon for every design point of ``metrics`` (the serving model's
+    output, one point or arrays). Keys as :data:`KEYS`, parts flattened (``energy_j_per_token_decode``,
     ``cost_usd_per_mtok_capex``, ``co2e_g_per_mtok_embodied`` ...), plus intermediates."""
     c = constants or constants_for(scenario, params)
     p = c.params
     n, u = c.n_chips, p.utilization
-    f = {k: np.asarray(v, dtype=float) for k, v in values.items() if k in ("e2e_s", "output_tok_s",
-         "output_tok_s_per_chip", "requests_per_replica", "mean_output_tokens", "mean_input_tokens")}
-    dec = _step(values, "decode", c)
-    pre = _step(values, "prefill", c)
+    m = metrics
+    dec = _step(m.decode.accounting, c)
+    pre = _step(m.prefill.accounting, c)
     # The engine prices a prompt's prefill through all pp stages (its latency); a chip computes
     # only its own stage of it, so a chip's prefill energy is the accounting over pp.
     pre = {k: v / c.pp for k, v in pre.items()}
     e_dec = sum(dec.values())
     e_pre = sum(pre.values())
-    p_dec, p_pre = energy.dynamic_power(e_dec, e_pre, f["mean_output_tokens"], f["requests_per_replica"],
-                                        f["e2e_s"])
+    p_dec, p_pre = energy.dynamic_power(e_dec, e_pre, m.mean_output_tokens, m.requests_per_replica, m.e2e_s)
     busy = c.static_w + p_dec + p_pre
     chip_w, capped = energy.cap_power(busy, c.power_cap_w)
-    out = f["output_tok_s"]
+    out = np.asarray(m.output_tok_s, dtype=float)
     per_tok = {"prefill": energy.per_token(n * p_pre, out), "decode": energy.per_token(n * p_dec, out),
                "static": energy.per_token(n * c.static_w + 0 * out, out),
                "host": energy.per_token(n * c.host_avg_w + 0 * out, out)}
     j_tok = sum(per_tok.values())
-    total_ratio = (f["mean_input_tokens"] + f["mean_output_tokens"]) / np.maximum(f["mean_output_tokens"], 1e-30)
+    total_ratio = (m.mean_input_tokens + m.mean_output_tokens) / np.maximum(m.mean_output_tokens, 1e-30)
 
     # Over the life: serving u of the time, idle the rest; the host runs throughout.
     avg_it_w = energy.average_power(busy, c.idle_w, u) + c.host_avg_w
     j_tok_life = energy.per_token(n * avg_it_w, u * out)
 
     # Flash that wears out before the service life is replaced: (life / lifetime - 1) more tiers.
-    life_days = p.service_life_years * 365.25
+    life_days = p.service_life_years * DAYS_PER_YEAR
     wear_usd: Any = 0.0
     wear_g: Any = 0.0
-    for i in range(len(c.tier_usd)):
-        key = f"tier{i}_lifetime_days"
-        if key in values:
-            lt = np.asarray(values[key], dtype=float)
-            extra = np.where(np.isfinite(lt), np.maximum(life_days / np.maximum(lt, 1e-30) - 1.0, 0.0), 0.0)
-            wear_usd = wear_usd + extra * c.tier_usd[i]
-            wear_g = wear_g + extra * c.tier_g[i]
+    for i, tier in enumerate(m.tiers):
+        lt = np.asarray(tier.lifetime_days, dtype=float)
+        extra = np.where(np.isfinite(lt), np.maximum(life_days / np.maximum(lt, 1e-30) - 1.0, 0.0), 0.0)
+        wear_usd = wear_usd + extra * c.tier_usd[i]
+        wear_g = wear_g + extra * c.tier_g[i]
 
     hw_usd = c.chip_usd + c.host_usd + c.network_usd + wear_usd
     capex_h = tco.capex_per_hour(hw_usd, p.interest_rate, p.service_life_years) \
         + tco.capex_per_hour(c.facility_usd, p.interest_rate, p.facility_life_years)
     energy_h = tco.energy_per_hour(avg_it_w, p.pue, p.electricity_usd_per_kwh)
     ops_h = tco.ops_per_hour(capex_h, energy_h, p.operations_share)
-    tok_chip = f["output_tok_s_per_chip"]
+    tok_chip = np.asarray(m.output_tok_s_per_chip, dtype=float)
     cost_parts = {"capex": tco.usd_per_mtok(capex_h, tok_chip, u), "energy": tco.usd_per_mtok(energy_h, tok_chip, u),
                   "ops": tco.usd_per_mtok(ops_h, tok_chip, u)}
     cost = sum(cost_parts.values())
@@ -328,9 +324,9 @@ def _f(x: Any) -> Any:
     return v if math.isfinite(v) else None
 
 
-def economics_of(values: Mapping[str, Any], scenario: Any, params: EconomicsParams | None = None) -> dict[str, Any]:
+def economics_of(metrics: Metrics, scenario: Any, params: EconomicsParams | None = None) -> dict[str, Any]:
     """The prediction JSON's economics keys (:data:`KEYS`) for one design point."""
-    a = economics_arrays(values, scenario, params)
+    a = economics_arrays(metrics, scenario, params)
     return _json(a)
 
 
@@ -351,15 +347,14 @@ def _json(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def economics_json(values: Mapping[str, Any], scenario: Any) -> tuple[dict[str, Any], list[str]]:
-    """(keys, notes) for ``Prediction.to_dict``: never raises for a missing constant or value; the
-    keys are then None and a note says why."""
+def economics_json(metrics: Metrics, scenario: Any) -> tuple[dict[str, Any], list[str]]:
+    """(keys, notes) for ``Prediction.to_dict``: never raises for a missing constant; the keys are
+    then None and a note says why."""
     try:
         c = constants_for(scenario)
-        a = economics_arrays(values, scenario, constants=c)
-    except (LlmhwError, KeyError, ValueError, ZeroDivisionError) as exc:
-        missing = f"missing engine value {exc}" if isinstance(exc, KeyError) else str(exc)
-        return {k: None for k in KEYS}, [f"economics unavailable: {missing}"]
+        a = economics_arrays(metrics, scenario, constants=c)
+    except LlmhwError as exc:
+        return {k: None for k in KEYS}, [f"economics unavailable: {exc}"]
     notes = list(c.notes)
     if bool(np.asarray(a["power_capped"])):
         notes.append(f"the model's {float(a['power_w_per_chip_model']):.0f} W per chip exceeds the "
@@ -372,11 +367,11 @@ def economics_json(values: Mapping[str, Any], scenario: Any) -> tuple[dict[str, 
     return _json(a), notes
 
 
-def economics_detail(values: Mapping[str, Any], scenario: Any, params: EconomicsParams | None = None) -> dict[str, Any]:
+def economics_detail(metrics: Metrics, scenario: Any, params: EconomicsParams | None = None) -> dict[str, Any]:
     """Everything: the JSON keys, every intermediate of :func:`economics_arrays` and the resolved
     constants (for reports and the worked example in docs/economics.md)."""
     c = constants_for(scenario, params)
-    a = economics_arrays(values, scenario, constants=c)
+    a = economics_arrays(metrics, scenario, constants=c)
     p = c.params
     return {
         **_json(a),

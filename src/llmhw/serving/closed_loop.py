@@ -35,7 +35,7 @@ from llmhw.accounting.fit import (
 from llmhw.accounting.operators import OperatorModel, decode_step, prefill_step
 from llmhw.accounting.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
 from llmhw.core.errors import LlmhwError
-from llmhw.core.units import bytes_per_element
+from llmhw.core.units import SECONDS_PER_DAY, bytes_per_element
 from llmhw.cost.params import engine_profile, family_key, family_params
 from llmhw.cost.roofline import NearMemoryModel, StepCost, price_ops, tier_model
 from llmhw.hardware.near_memory import (
@@ -46,8 +46,7 @@ from llmhw.hardware.near_memory import (
     tier_peak_flops,
 )
 from llmhw.scenario import Scenario
-
-METRICS = ("ttft_s", "tpot_s", "e2e_s", "output_tok_s", "output_tok_s_per_chip", "tok_s_per_user")
+from llmhw.serving.metrics import MemoryUse, Metrics, Phase, TierUse, concatenate
 
 
 @dataclass
@@ -130,9 +129,6 @@ GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
 
 # A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
 KV_BLOCK_TOKENS = 16
-# A memory that wears out before the accelerator is retired is flagged: four years, the economic
-# life SemiAnalysis uses for owned accelerators (scenario/economics.yaml: service_life_years).
-SERVICE_LIFE_DAYS = 4 * 365.0
 
 
 class Engine:
@@ -261,19 +257,18 @@ class Engine:
     # over millions of points.
     BLOCK = 16384
 
-    def evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> dict[str, np.ndarray]:
+    def evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> Metrics:
         """Every metric as arrays over the broadcast of the three inputs. ``batch`` may hold -1
         for 'max' (the largest batch that fits, capped by the engine's max_batch)."""
         B, isl, osl = np.broadcast_arrays(np.asarray(batch, dtype=float), np.asarray(input_tokens, dtype=float),
                                           np.asarray(output_tokens, dtype=float))
         if B.size <= self.BLOCK:
             return self._evaluate(B, isl, osl)
-        shape = B.shape
         flat = [a.ravel() for a in (B, isl, osl)]
         parts = [self._evaluate(*(a[k:k + self.BLOCK] for a in flat)) for k in range(0, B.size, self.BLOCK)]
-        return {key: np.concatenate([p[key] for p in parts]).reshape(shape) for key in parts[0]}
+        return concatenate(parts, B.shape)
 
-    def _evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> dict[str, np.ndarray]:
+    def _evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> Metrics:
         s = self.scenario
         dp = s.parallelism.dp
         B = np.asarray(batch, dtype=float)
@@ -321,60 +316,25 @@ class Engine:
         tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)
         osl = osl_m
         out = B * osl / e2e
-        tiers = {}
+        shape = B.shape
+        z = np.zeros(shape)
+        decode, prefill = Phase.of(dec, shape), Phase.of(pre, shape)
+        tiers = []
         for i, t in enumerate(s.chip.memory):
             # Steady state per chip: every request's decode steps and its prefill, per e2e.
             rd = (osl_m * dec.tier_read_bytes[i] + Q * t_q / np.maximum(t_pf, 1e-30) * pre.tier_read_bytes[i]) / e2e
             wr = (osl_m * dec.tier_write_bytes[i] + Q * pre.tier_write_bytes[i]) / e2e
-            life = (t.capacity_bytes * t.write_endurance_cycles / np.maximum(wr, 1e-30) / 86400.0
-                    if t.write_endurance_cycles else np.full(B.shape, np.inf))
-            tiers.update({f"tier{i}_used_bytes": loads[i] + np.zeros(B.shape), f"tier{i}_decode_s": dec.tier_s[i],
-                          f"tier{i}_prefill_s": pre.tier_s[i], f"tier{i}_read_bytes_per_s": rd,
-                          f"tier{i}_write_bytes_per_s": wr, f"tier{i}_lifetime_days": np.where(wr > 0, life, np.inf)})
-        return {
-            "batch": B,
-            "ttft_s": ttft,
-            "tpot_s": tpot,
-            "e2e_s": e2e,
-            "output_tok_s": out,
-            "output_tok_s_per_chip": out / s.n_chips,
-            "tok_s_per_user": 1.0 / tpot,
-            "prefill_tok_s": isl_m / ttft,
-            "fits": fits,
-            "max_batch": np.minimum(r_max * dp, self.profile.max_batch),
-            "weights_bytes": np.full(B.shape, self.memory.weights),
-            "kv_cache_bytes": kv,
-            "activation_bytes": act,
-            "total_bytes": total,
-            "capacity_bytes": np.full(B.shape, sum(self.memory.capacity)),
-            "usable_bytes": np.full(B.shape, sum(self.memory.usable)),
-            **tiers,
-            "decode_step_s": t_dec,
-            "prefill_s": t_pf,
-            **{f"decode_{k}": v for k, v in _parts(dec).items()},
-            **{f"prefill_{k}": v for k, v in _parts(pre).items()},
-            # Per-chip accounting for energy: what one decode step (r requests) and one prompt's
-            # prefill compute, read, write and send, and how often each happens.
-            "requests_per_replica": r + np.zeros(B.shape),
-            "mean_output_tokens": osl_m + np.zeros(B.shape),
-            "mean_input_tokens": isl_m + np.zeros(B.shape),
-            **_accounting("decode", dec, B.shape),
-            **_accounting("prefill", pre, B.shape),
-        }
-
-
-def _parts(c: StepCost) -> dict[str, Any]:
-    return {"compute_s": c.compute_s, "memory_s": c.memory_s, "comm_s": c.comm_s, "overhead_s": c.overhead_s,
-            "near_memory_s": c.near_memory_s, "comm_latency_s": c.comm_latency_s,
-            "comm_bandwidth_s": c.comm_bandwidth_s}
-
-
-def _accounting(ph: str, c: StepCost, shape: tuple[int, ...]) -> dict[str, Any]:
-    z = np.zeros(shape)
-    out: dict[str, Any] = {f"{ph}_flops_{d}": f + z for d, f in c.flops.items()}
-    out[f"{ph}_comm_wire_bytes"] = c.comm_wire_bytes + z
-    out[f"{ph}_near_memory_bytes"] = c.near_memory_bytes + z
-    for i, (rb, wb) in enumerate(zip(c.tier_read_bytes, c.tier_write_bytes, strict=True)):
-        out[f"{ph}_tier{i}_read_bytes"] = rb + z
-        out[f"{ph}_tier{i}_write_bytes"] = wb + z
-    return out
+            life = (t.capacity_bytes * t.write_endurance_cycles / np.maximum(wr, 1e-30) / SECONDS_PER_DAY
+                    if t.write_endurance_cycles else np.full(shape, np.inf))
+            tiers.append(TierUse(used_bytes=loads[i] + z, read_bytes_per_s=rd, write_bytes_per_s=wr,
+                                 lifetime_days=np.where(wr > 0, life, np.inf)))
+        memory = MemoryUse(weights_bytes=np.full(shape, self.memory.weights), kv_cache_bytes=kv,
+                           activation_bytes=act, total_bytes=total,
+                           capacity_bytes=np.full(shape, sum(self.memory.capacity)),
+                           usable_bytes=np.full(shape, sum(self.memory.usable)))
+        return Metrics(
+            batch=B, ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, output_tok_s=out, output_tok_s_per_chip=out / s.n_chips,
+            tok_s_per_user=1.0 / tpot, prefill_tok_s=isl_m / ttft, fits=fits,
+            max_batch=np.minimum(r_max * dp, self.profile.max_batch), memory=memory, tiers=tuple(tiers),
+            decode=decode, prefill=prefill, requests_per_replica=r, mean_output_tokens=osl_m,
+            mean_input_tokens=isl_m)

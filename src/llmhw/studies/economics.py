@@ -130,11 +130,12 @@ def _arrays(hw: str, tp: int, cfg: Config, econ: bool) -> dict[str, np.ndarray] 
         return None
     if cfg.comm_latency_factor != 1.0:
         eng.params = dc_replace(eng.params, comm_latency_s=eng.params.comm_latency_s * cfg.comm_latency_factor)
-    vals = eng.evaluate(CONCURRENCY, INPUT_TOKENS, OUTPUT_TOKENS)
+    metrics = eng.evaluate(CONCURRENCY, INPUT_TOKENS, OUTPUT_TOKENS)
+    vals = metrics.as_dict()
     if econ:
         from llmhw.economics import economics_arrays
 
-        vals = {**vals, **economics_arrays(vals, s)}
+        vals = {**vals, **economics_arrays(metrics, s)}
     return vals
 
 

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure as MplFigure
 
 import llmhw
 from llmhw.hardware.catalog import lookup, memory_presets
-from llmhw.serving.closed_loop import SERVICE_LIFE_DAYS
+from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.model import ModelSpec
 
@@ -61,6 +61,9 @@ MOE_1T_CONFIG: dict[str, Any] = {
 def moe_1t() -> ModelSpec:
     """The 1T-parameter-class MoE of these studies (Kimi-K2's shape; see the module doc)."""
     return llmhw.model_from_hf_config(dict(MOE_1T_CONFIG), model_id="moe-1t")
+
+
+SERVICE_LIFE_DAYS = EconomicsParams.default().service_life_years * 365.25   # the economics' life
 
 
 # -- the designs -----------------------------------------------------------------------------

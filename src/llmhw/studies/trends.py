@@ -180,7 +180,7 @@ def run_trend(t: Trend, chip: str, system: str, batch: int = BATCH) -> Run:
     while True:
         s = _scenario(t, chip, system, n, BATCH)
         eng = Engine(s)
-        max_batch = int(eng.evaluate(-1, t.input_tokens, t.output_tokens)["max_batch"])
+        max_batch = int(eng.evaluate(-1, t.input_tokens, t.output_tokens).max_batch)
         if max_batch >= 1 or n >= MAX_CHIPS:
             break
         n *= 2
@@ -201,7 +201,7 @@ def run_trend(t: Trend, chip: str, system: str, batch: int = BATCH) -> Run:
     decode = _cost_dict(dec_cost, _kv_share(s, step))
     pre_cost = eng.prefill_cost(t.input_tokens)
     prefill = _cost_dict(pre_cost, _kv_share(s, prefill_step(m, t.input_tokens)))
-    ev = eng.evaluate(batch, t.input_tokens, t.output_tokens)
+    ev = eng.evaluate(batch, t.input_tokens, t.output_tokens).as_dict()
     per_token = decode["total_s"] / t.tokens_per_step
     metrics = {
         "ttft_s": float(ev["ttft_s"]), "tpot_s": float(ev["tpot_s"]) if t.tokens_per_step == 1 else per_token,
@@ -235,7 +235,7 @@ def batch_sweep(chip: str = "h100-sxm", system: str = "hgx-h100-8", model: str =
     roofline (per-chip FLOPs per step over bytes, and FLOPs over the step's time)."""
     t = Trend("sweep", "", model, 1024, 1024, "")
     s = _scenario(t, chip, system, NODE, 1)
-    ev = Engine(s).evaluate(np.array(batches, float), 1024, 1024)
+    ev = Engine(s).evaluate(np.array(batches, float), 1024, 1024).as_dict()
     nt = len(chips()[chip].memory)
     out = []
     for i, b in enumerate(batches):
@@ -244,7 +244,7 @@ def batch_sweep(chip: str = "h100-sxm", system: str = "hgx-h100-8", model: str =
         out.append({"phase": "decode", "batch": b, "intensity": fl / by, "flops_per_s": fl / float(ev["decode_step_s"][i]),
                     "step_s": float(ev["decode_step_s"][i])})
     for L in (1024, 32000):
-        ev = Engine(s).evaluate(1, L, 1024)
+        ev = Engine(s).evaluate(1, L, 1024).as_dict()
         fl = sum(float(ev[k]) for k in ev if k.startswith("prefill_flops_"))
         by = sum(float(ev[f"prefill_tier{j}_read_bytes"] + ev[f"prefill_tier{j}_write_bytes"]) for j in range(nt))
         out.append({"phase": "prefill", "batch": L, "intensity": fl / by, "flops_per_s": fl / float(ev["prefill_s"]),

@@ -50,7 +50,7 @@ class Point:
 
     def predict(self) -> float:
         out = self.engine.evaluate(self.batch, self.isl, self.osl)
-        return float(out[self.case.metric])
+        return float(getattr(out, self.case.metric))
 
 
 def prepare(cases: Iterable[Any]) -> tuple[list[Point], list[tuple[Any, str]]]:

@@ -13,7 +13,8 @@ from llmhw.accounting.fit import fit as fit_memory
 from llmhw.economics.report import economics_json
 from llmhw.explore.sweep import as_scenario, sweep, sweep_economics
 from llmhw.scenario import Scenario
-from llmhw.serving.closed_loop import METRICS, SERVICE_LIFE_DAYS, Engine
+from llmhw.scenario.economics import params_for
+from llmhw.serving.closed_loop import METRICS, Engine
 
 __all__ = ["Prediction", "fit", "predict", "sweep", "sweep_economics"]
 
@@ -93,12 +94,14 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     arr = eng.evaluate(batch, w.input_tokens, w.output_tokens)
     values = {k: (bool(v) if np.asarray(v).dtype == bool else float(v)) for k, v in arr.items()}
     notes = list(eng.notes)
+    # The same service life the economics prices the hardware over (the scenario's economics block).
+    service_years = params_for(s).service_life_years
     for i, t in enumerate(s.chip.memory):
         life = values[f"tier{i}_lifetime_days"]
-        if life < SERVICE_LIFE_DAYS:
+        if life < service_years * 365.25:
             notes.append(f"{t.id} wears out in {life:,.0f} days at this write rate "
                          f"({values[f'tier{i}_write_bytes_per_s'] / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
-                         f"program/erase cycles), under a {SERVICE_LIFE_DAYS / 365:.0f}-year service life")
+                         f"program/erase cycles), under a {service_years:g}-year service life")
     if not values["fits"]:
         usable = [u for u in eng.memory.usable]
         for i, t in enumerate(s.chip.memory):

@@ -130,9 +130,6 @@ GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
 
 # A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
 KV_BLOCK_TOKENS = 16
-# A memory that wears out before the accelerator is retired is flagged: four years, the economic
-# life SemiAnalysis uses for owned accelerators (scenario/economics.yaml: service_life_years).
-SERVICE_LIFE_DAYS = 4 * 365.0
 
 
 class Engine:

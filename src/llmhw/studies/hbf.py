@@ -27,11 +27,13 @@ from matplotlib.figure import Figure as MplFigure
 
 import llmhw
 from llmhw.hardware.catalog import lookup, memory_presets
-from llmhw.serving.closed_loop import SERVICE_LIFE_DAYS
+from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.model import ModelSpec
 
 HARDWARE = "b200"
+# The service life the economics prices hardware over (scenario/economics.yaml), in days.
+SERVICE_LIFE_DAYS = EconomicsParams.default().service_life_years * 365.25
 SITES = 8                         # memory stacks on a B200's shoreline
 ISL, OSL = 8192, 1024             # a long-context (agentic / reasoning) request
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])

@@ -17,24 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from llmhw.accounting.operators import Op
+from llmhw.core.units import compute_dtype
 from llmhw.cost.comm import collective_split
 from llmhw.cost.params import EngineProfile, FamilyParams
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
 
 Array = np.ndarray | float
-
-_TWIN = {"bf16": "fp16", "fp16": "bf16"}
-
-
-def peak_for(flops: dict[str, float], dtype: str) -> tuple[str, float]:
-    """The dtype the chip actually computes ``dtype`` in, and its peak: a missing bf16 runs as
-    fp16 (Apple GPUs); a missing 16-bit format runs in fp32, else in int8 (NPUs)."""
-    for d in (dtype, _TWIN.get(dtype, dtype), "fp32", "int8", "fp8"):
-        if d in flops:
-            return d, flops[d]
-    d, v = max(flops.items(), key=lambda kv: kv[1])
-    return d, v
 
 
 def gemm_dtype(weight_precision: str, activations: str, flops: dict[str, float], profile: EngineProfile) -> str:
@@ -174,7 +163,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     tier_s: list[Array] = [0.0] * n_t
     reads: list[Array] = [0.0] * n_t
     writes: list[Array] = [0.0] * n_t
-    act_peak = peak_for(flops, activations)[1]
+    act_peak = compute_dtype(flops, activations)[1]
     nm_s: Array = 0.0
     nm_bytes: Array = 0.0
     flop_by_dtype: dict[str, Array] = {}
@@ -215,10 +204,10 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
                 writes[i] = writes[i] + op.count * wb
                 t_m = np.maximum(t_m, t_i)
         if op.kind == "attention":
-            dtype = peak_for(flops, activations)[0]
+            dtype = compute_dtype(flops, activations)[0]
             t_c = np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
         else:
-            dtype, peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
+            dtype, peak = compute_dtype(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
             peak *= fp.fp4_eff if dtype == "fp4" else fp.fp8_eff if dtype == "fp8" else 1.0
             m = np.asarray(op.m, dtype=float)
             eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
@@ -232,7 +221,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
                 + (op.kv_read_bytes if tm.kv == near.tier else 0.0)
             dtype = activations if op.kind == "attention" else gemm_dtype(op.weight_precision, activations,
                                                                           near.flops, profile)
-            nm_peak = peak_for(near.flops, dtype)[1]
+            nm_peak = compute_dtype(near.flops, dtype)[1]
             t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
                                 _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, fp)) + near.latency
             offload = t_near < t_host

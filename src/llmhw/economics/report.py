@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.units import DTYPE_TWIN
 from llmhw.economics import carbon, energy, tco
 from llmhw.hardware.memory import MemoryTech
 from llmhw.scenario.economics import EconomicsParams, params_for
@@ -25,7 +26,6 @@ from llmhw.scenario.economics import EconomicsParams, params_for
 KEYS = ("energy_j_per_token", "energy_j_per_token_parts", "power_w_per_chip", "power_w_system", "power_capped",
         "cost_usd_per_mtok", "cost_usd_per_mtok_total_tokens", "cost_usd_per_mtok_parts", "co2e_g_per_mtok",
         "tokens_per_mw")
-_DTYPE_ALIASES = {"fp16": "bf16", "bf16": "fp16", "int8": "fp8", "fp8": "int8", "int4": "fp4", "fp4": "int4"}
 
 
 def _lookup(table: Mapping[str, float], tier: MemoryTech) -> float | None:
@@ -122,8 +122,8 @@ def constants_for(scenario: Any, params: EconomicsParams | None = None) -> Const
             j_per_flop[d] = share * chip.tdp_w / flops[d]
         elif d in p.energy_j_per_flop_fallback:
             j_per_flop[d] = p.energy_j_per_flop_fallback[d]
-    for d, alias in _DTYPE_ALIASES.items():
-        j_per_flop.setdefault(d, j_per_flop.get(alias, p.energy_j_per_flop_fallback.get("bf16", 0.0)))
+    for d, twin in DTYPE_TWIN.items():
+        j_per_flop.setdefault(d, j_per_flop.get(twin, p.energy_j_per_flop_fallback.get("bf16", 0.0)))
     j_per_flop["near_memory"] = p.near_memory_energy_j_per_flop
 
     # -- memory tiers ------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def constants_for(scenario: Any, params: EconomicsParams | None = None) -> Const
         else:
             chip_usd = chip.price_usd
     else:
-        peak = flops.get("bf16") or flops.get("fp16") or max(flops.values())
+        peak = flops.get("bf16") or flops.get(DTYPE_TWIN["bf16"]) or max(flops.values())
         chip_usd = peak * p.logic_price_usd_per_flops + mem_usd
         notes.append(f"{chip.id} has no price: estimated at {chip_usd:,.0f} USD from its peak FLOP/s "
                      f"({p.logic_price_usd_per_flops * 1e12:.1f} USD per TFLOP/s) and its memory")

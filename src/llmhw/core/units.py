@@ -7,8 +7,6 @@ numeric formats (precisions) a tensor can be stored in.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from llmhw.core.errors import LlmhwError
 
 # Multipliers into SI base units. Decimal prefixes for rates and vendor capacities (GB/s is
@@ -45,7 +43,6 @@ def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
     return float(value) * _UNITS[unit]
 
 
-Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4")
 
 # Storage bits per element, including the block scales real formats carry. fp8 and int8 use

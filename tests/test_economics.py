@@ -15,7 +15,7 @@ from llmhw.economics import EconomicsParams, economics_arrays, economics_detail,
 from llmhw.economics.carbon import logic_g_per_mm2
 from llmhw.economics.report import KEYS, constants_for
 from llmhw.economics.tco import crf
-from llmhw.hardware.catalog import memory_presets, near_memory_presets, sources
+from llmhw.hardware.catalog import lookup, memory_presets, near_memory_presets, sources
 from llmhw.workload.hf_config import model_from_hf_config
 
 TINY = model_from_hf_config({
@@ -142,11 +142,12 @@ def test_memory_what_if_changes_the_chip_price_by_its_memory():
     b = constants_for(llmhw.Scenario.from_dict({**base, "overrides": {"chip.memory": [
         {"tech": "hbm3e", "capacity_bytes": 141e9, "bandwidth_bytes_per_s": 4.8e12}, "hbf"]}}))
     hbf = memory_presets()["hbf"]
-    assert a.chip_usd == 35000.0
-    assert b.chip_usd == pytest.approx(35000.0 + hbf.capacity_bytes * hbf.cost_usd_per_byte, rel=1e-12)
+    listed = lookup("h200").price_usd                       # the catalog's price, with its HBM3E
+    assert a.chip_usd == listed
+    assert b.chip_usd == pytest.approx(listed + hbf.capacity_bytes * hbf.cost_usd_per_byte, rel=1e-12)
     c = constants_for(llmhw.Scenario.from_dict({**base, "overrides": {"chip.memory": [
         {"tech": "hbm3e", "capacity_bytes": 96e9, "bandwidth_bytes_per_s": 4e12}]}}))
-    assert c.chip_usd == pytest.approx(35000.0 - 45e9 * hbm3e.cost_usd_per_byte, rel=1e-12)
+    assert c.chip_usd == pytest.approx(listed - 45e9 * hbm3e.cost_usd_per_byte, rel=1e-12)
     # An explicit price wins.
     d = constants_for(llmhw.Scenario.from_dict({**base, "overrides": {"chip.price_usd": 20000}}))
     assert d.chip_usd == 20000.0
@@ -209,7 +210,7 @@ def test_python_params_replace_matches_the_scenario_block():
     for k in KEYS:
         assert via_python[k] == via_yaml[k], k
     assert q.provenance["region"].status == "user"
-    assert q.grid == 32.0
+    assert q.grid == P.regions["france"]
     assert P.replace(regions={"mars": 10.0}, region="mars").grid == 10.0
     # The catalog itself is untouched.
     assert EconomicsParams.default().region == "us-average"

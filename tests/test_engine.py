@@ -160,8 +160,10 @@ def test_batch_max_uses_largest_fitting():
          "precision": {"weights": "fp8", "kv_cache": "fp8"}, "engine": "ideal",
          "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": "max"}}
     p = predict(s)
-    assert p.batch == llmhw.fit(Scenario.from_dict(s)).max_batch == 1502
+    assert p.batch == llmhw.fit(Scenario.from_dict(s)).max_batch
     assert p.fits
+    # One request more does not fit.
+    assert not predict({**s, "workload": {**s["workload"], "batch": p.batch + 1}}).fits
 
 
 def test_predict_json_contract(run_cli, write_yaml):

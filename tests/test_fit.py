@@ -25,7 +25,6 @@ def test_llama_70b_tp8_by_hand():
     layer = h * h // 8 + 2 * h * 128 + h * h // 8 + 3 * h * inter // 8 + 2 * h
     params = 80 * layer + 2 * V * h // 8 + h            # vocab-parallel embedding and head; final norm
     assert r.weights_bytes == params * 1.0              # fp8: one byte each
-    assert r.weights_bytes == 8_820_367_360
     # KV: 64 requests x 2048 tokens x 80 layers x (K,V) x 1 head x 128 x 1 byte.
     assert r.kv_cache_bytes == 64 * 2048 * 80 * 2 * 128
     # Activations: a 1024-token prompt step; per token the residual and its normed copy (2h) plus
@@ -37,7 +36,7 @@ def test_llama_70b_tp8_by_hand():
     # Largest batch: weights + r x (KV per request + activations per request) <= 72 GB; beyond
     # 1024 requests a decode step outgrows the prompt chunk, so activations grow with r too.
     per_req = 2048 * 80 * 2 * 128 + (2 * h + 3 * inter // 8) * 2 + V // 8 * 4
-    assert r.max_batch == int((72e9 - r.weights_bytes) // per_req) == 1502
+    assert r.max_batch == int((72e9 - r.weights_bytes) // per_req)
 
 
 def test_deepseek_v3_on_h200_mla_replicated_by_hand():

@@ -1,11 +1,11 @@
 """Near-memory compute (PIM / PNM): the physics functions, the shard rule, presets, bad input."""
 
-import math
 from importlib import resources
 
 import pytest
 import yaml
 
+import llmhw
 from llmhw.core.errors import LlmhwError
 from llmhw.core.provenance import walk_numbers
 from llmhw.hardware.catalog import (
@@ -28,12 +28,8 @@ from llmhw.hardware.near_memory import (
     gemv_item,
     internal_bandwidth,
     kv_head_item,
-    op_time,
-    read_energy_j,
     shard_fit,
-    shards_available,
     tier_peak_flops,
-    usable_capacity,
 )
 
 MB, GB = 1e6, 1e9
@@ -81,23 +77,59 @@ def test_device_flops_scale_with_the_tier_bandwidth():
     assert tier_peak_flops(whole, tier) == {"fp16": 5e12}
 
 
-def test_usable_capacity_and_shards():
-    pim = near_memory_presets()["pim-hbm"]                     # 25 % of capacity to logic, 32 MB banks
-    tier = chips()["h100-sxm"].memory[0]                       # 80 GB
-    assert usable_capacity(pim, tier) == pytest.approx(60e9)
-    assert shards_available(pim, tier) == 60e9 // 32e6 == 1875
-    pnm = near_memory_presets()["pnm-hbm"]
-    assert usable_capacity(pnm, tier) == pytest.approx(80e9)
+# The engine's own near-memory pricing, through the public API: Llama 3.1 8B on one H100 at batch 1,
+# the ideal engine (no efficiencies, no overheads). Every linear layer runs as a GEMV near memory:
+# per layer qkv 4096 x (4096 + 2 x 8 x 128), o 4096 x 4096, ffn 3 x 4096 x 14336; 32 layers + the
+# LM head 128256 x 4096: 7,504,658,432 weights, 2 bytes each in bf16, 2 FLOPs each per token.
+LLAMA8B_H100 = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "n_chips": 1, "engine": "ideal",
+                "precision": {"weights": "bf16", "kv_cache": "bf16", "activations": "bf16"},
+                "workload": {"input_tokens": 512, "output_tokens": 128, "batch": 1}}
+LINEAR_WEIGHTS = 32 * 4096 * (4096 + 2 * 8 * 128 + 4096 + 3 * 14336) + 128256 * 4096
+GEMVS = 3 * 32 + 1                                             # qkv, o, ffn per layer + the LM head
+H100_HBM_BW, H100_HBM_LATENCY = 3.35e12, 100e-9
 
 
-def test_op_time_and_energy_by_hand():
-    nm = _nm(peak_flops={"bf16": 2e12}, internal_bandwidth_multiplier=4, energy_j_per_bit=1e-12)
-    tier = memory_presets()["hbm3"]                            # 819 GB/s -> 3.276 TB/s inside
-    # GEMV: 2 FLOP per bf16 weight (2 bytes): bandwidth-bound.
-    t = op_time(nm, tier, flops=2e9, bytes_read=2e9, dtype="bf16")
-    assert t == pytest.approx(max(2e9 / 2e12, 2e9 / (4 * 819e9)))
-    assert op_time(nm, tier, 2e9, 2e9, "fp8") == math.inf     # no fp8 units
-    assert read_energy_j(nm, 1e9) == pytest.approx(8e9 * 1e-12)
+def _with_near(near):
+    return llmhw.predict({**LLAMA8B_H100, "overrides": {"chip.near_memory": near}})
+
+
+def test_pim_usable_capacity_and_pnm_keeps_all():
+    # PIM gives 25 % of the HBM to bank logic; PNM puts its logic beside the memory.
+    def usable(near):
+        fit = llmhw.fit({**LLAMA8B_H100, "overrides": {"chip.near_memory": near}}).to_dict()
+        return fit["memory_tiers"][0]["usable_bytes"]
+    u = 0.9                                                    # the scenario's default memory_utilization
+    assert usable("pim-hbm") == pytest.approx(80e9 * (1 - 0.25) * u, rel=1e-12)
+    assert usable("pnm-hbm") == pytest.approx(80e9 * u, rel=1e-12)
+
+
+def test_memory_bound_gemv_near_memory_takes_bytes_over_internal_bandwidth():
+    # PNM with 4x the HBM bandwidth inside and 16 TFLOP/s per 2048 GB/s of stack: 26 TFLOP/s over
+    # the H100's 3.35 TB/s against 1 FLOP per weight byte: memory-bound.
+    p = _with_near({"tech": "pnm-hbm", "ops": ["gemv"], "internal_bandwidth_multiplier": 4})
+    weight_bytes = 2 * LINEAR_WEIGHTS
+    assert p.values["decode_near_memory_bytes"] == pytest.approx(weight_bytes, rel=1e-12)
+    expect = weight_bytes / (4 * H100_HBM_BW) + GEMVS * H100_HBM_LATENCY
+    assert p.to_dict()["breakdown"]["decode"]["near_memory_s"] == pytest.approx(expect, rel=1e-9)
+
+
+def test_compute_bound_gemv_near_memory_takes_flops_over_peak():
+    # HBM-PIM: 1.2 TFLOP/s fp16 per 307.2 GB/s stack, scaled to the H100's 3.35 TB/s; 0.98 FLOP
+    # per byte of its 4x internal bandwidth, under the GEMV's 1: compute-bound. Its fp16 units run
+    # the bf16 model (the twin datatype).
+    p = _with_near("pim-hbm")
+    peak = 1.2e12 * H100_HBM_BW / 307.2e9
+    expect = 2 * LINEAR_WEIGHTS / peak + GEMVS * H100_HBM_LATENCY
+    assert p.to_dict()["breakdown"]["decode"]["near_memory_s"] == pytest.approx(expect, rel=1e-9)
+
+
+def test_near_memory_read_energy_is_bytes_times_energy_per_bit():
+    # Only the near-memory read energy changes with its energy per bit: the decode energy per
+    # token (batch 1: one token a step) moves by weight bytes x 8 x the difference.
+    def decode_j(e):
+        near = {"tech": "pnm-hbm", "ops": ["gemv"], "internal_bandwidth_multiplier": 4, "energy_j_per_bit": e}
+        return _with_near(near).to_dict()["energy_j_per_token_parts"]["decode"]
+    assert decode_j(3e-12) - decode_j(1e-12) == pytest.approx(2 * LINEAR_WEIGHTS * 8 * 2e-12, rel=1e-9)
 
 
 def test_pim_bank_cannot_hold_a_100mb_slice_but_pnm_can():

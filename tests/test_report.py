@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from llmhw.cli import app
 from llmhw.report import StudyFailure, fmt, header, render, run_one, run_studies
-from llmhw.report import build as render_mod
+from llmhw.report import run as run_mod
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table
 
@@ -89,7 +89,7 @@ def fake_studies(monkeypatch):
     bad.run = boom
     monkeypatch.setitem(sys.modules, "llmhw.studies.fake_ok", ok)
     monkeypatch.setitem(sys.modules, "llmhw.studies.fake_bad", bad)
-    monkeypatch.setattr(render_mod, "available_studies", lambda: ["fake_ok", "fake_bad"])
+    monkeypatch.setattr(run_mod, "available_studies", lambda: ["fake_ok", "fake_bad"])
 
 
 def test_a_failing_study_becomes_an_error_section(tmp_path, fake_studies):

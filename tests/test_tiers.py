@@ -146,3 +146,27 @@ def test_torus_must_hold_a_slice():
         Scenario.from_dict({"model": "llama-3.1-8b", "hardware": "tpu-v5e-8", "n_chips": 5,
                             "parallelism": {"pp": 5}, "workload": {"input_tokens": 10, "output_tokens": 10}})
     assert e.value.field in ("interconnect.topology", "interconnect.domain_size")
+
+
+def test_wear_out_note_follows_the_scenarios_service_life():
+    # KV cache in flash: flash wears out in capacity x P/E cycles / write rate. Endurance picked so
+    # it lasts five years: flagged under a 6-year service life, not under the default 4 years.
+    base = {"model": "llama-3.1-70b", "n_chips": 1, "precision": {"weights": "fp8", "kv_cache": "fp8"},
+            "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 64}}
+
+    def chip(cycles):
+        hbf = {"tech": "hbf", **({"write_endurance_cycles": cycles} if cycles else {})}
+        return hardware_from_dict({"kind": "chip", "id": "c", "family": "nvidia-gpu", "peak_flops": {"bf16": 1e15},
+                                   "memory": [{"tech": "hbm3e", "capacity_bytes": 8e9}, hbf]})
+
+    probe = llmhw.predict({**base, "hardware": chip(None)}).to_dict()["memory_tiers"][1]
+    capacity, write_rate = probe["capacity_bytes"], probe["write_bytes_per_s"]
+    five_years_s = 5 * 365.25 * 86400
+    cycles = five_years_s * write_rate / capacity
+    s = {**base, "hardware": chip(cycles)}
+    four = llmhw.predict(s).to_dict()
+    six = llmhw.predict({**s, "economics": {"service_life_years": 6}}).to_dict()
+    assert four["memory_tiers"][1]["lifetime_days"] == pytest.approx(capacity * cycles / write_rate / 86400, rel=1e-9)
+    assert four["memory_tiers"][1]["lifetime_days"] == pytest.approx(5 * 365.25, rel=1e-9)
+    assert not any("wears out in" in n for n in four["notes"])
+    assert any("wears out in 1,826 days" in n and "6-year service life" in n for n in six["notes"])

@@ -1,4 +1,5 @@
-"""The ``llmhw`` command line. Every command has ``--json`` for machine-readable output.
+"""The ``llmhw`` command line. Every command has ``--json`` for machine-readable output; the
+terminal tables are :mod:`llmhw.cli_tables`'s.
 
 Bad input of any kind ends in one line on stderr naming the field, and exit code 2.
 """
@@ -10,10 +11,11 @@ import sys
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from llmhw import cli_tables as tables
+from llmhw.cli_tables import err, out
 from llmhw.core.errors import LlmhwError
+from llmhw.core.units import DTYPE_TWIN
 
 app = typer.Typer(
     add_completion=False,
@@ -21,10 +23,6 @@ app = typer.Typer(
     help="How LLM inference runs on real and hypothetical hardware.",
     pretty_exceptions_enable=False,
 )
-# Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
-out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
-
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
@@ -38,10 +36,6 @@ def _jsonable(o: Any) -> Any:
     if hasattr(o, "model_dump"):
         return o.model_dump()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _si(x: float | None, unit: str, scale: float, digits: int = 1) -> str:
-    return "-" if x is None else f"{x / scale:,.{digits}f} {unit}"
 
 
 @app.command()
@@ -61,14 +55,7 @@ def models(as_json: bool = JSON_OPT) -> None:
     if as_json:
         _emit_json(rows)
         return
-    t = Table(title="llmhw model catalog")
-    for col in ("id", "type", "attention", "layers", "total params", "active params", "KV / token (bf16)", "max context"):
-        t.add_column(col, justify="left" if col in ("id", "type", "attention") else "right")
-    for r in rows:
-        t.add_row(r["id"], r["model_type"], r["attention"] + (" + MoE" if r["moe"] else ""), str(r["layers"]),
-                  _si(r["total_params"], "B", 1e9, 2), _si(r["active_params"], "B", 1e9, 2),
-                  _si(r["kv_cache_bytes_per_token"], "KB", 1e3), f"{r['max_context']:,}")
-    out.print(t)
+    tables.print_models(rows)
 
 
 def _hardware_row(hid: str, kind: str) -> dict[str, Any]:
@@ -78,7 +65,7 @@ def _hardware_row(hid: str, kind: str) -> dict[str, Any]:
     row: dict[str, Any] = {"id": hid, "kind": kind, "name": getattr(e, "name", "") or hid}
     if kind == "chip":
         flops = e.flops()
-        row.update(family=e.family, bf16_flops=flops.get("bf16") or flops.get("fp16"),
+        row.update(family=e.family, bf16_flops=flops.get("bf16") or flops.get(DTYPE_TWIN["bf16"]),
                    memory_bytes=e.memory_capacity_bytes, memory_bytes_per_s=e.memory_bandwidth_bytes_per_s,
                    tdp_w=e.tdp_w)
     elif kind == "system":
@@ -112,77 +99,13 @@ def hardware(
         if as_json:
             _emit_json(data)
             return
-        _print_entry(e)
+        tables.print_entry(e)
         return
     rows = [_hardware_row(h, k) for h, k in hardware_ids().items()]
     if as_json:
         _emit_json(rows)
         return
-    t = Table(title="llmhw chips")
-    for col in ("id", "name", "family", "bf16 dense", "memory", "bandwidth", "TDP"):
-        t.add_column(col, justify="right" if col in ("bf16 dense", "memory", "bandwidth", "TDP") else "left")
-    for r in rows:
-        if r["kind"] == "chip":
-            t.add_row(r["id"], r["name"], r["family"], _si(r["bf16_flops"], "TFLOP/s", 1e12, 0),
-                      _si(r["memory_bytes"], "GB", 1e9, 0), _si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
-                      _si(r["tdp_w"], "W", 1, 0))
-    out.print(t)
-    t = Table(title="systems, memories, near-memory compute, 3D stacks, interconnects")
-    for col in ("id", "kind", "name", "detail"):
-        t.add_column(col)
-    for r in rows:
-        if r["kind"] == "system":
-            t.add_row(r["id"], "system", r["name"], f"{r['n_chips']} x {r['chip']}")
-        elif r["kind"] == "memory":
-            t.add_row(r["id"], "memory", r["name"],
-                      f"{_si(r['capacity_bytes'], 'GB', 1e9, 0)}, {_si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
-        elif r["kind"] == "near_memory":
-            t.add_row(r["id"], "near memory", r["name"],
-                      f"{r['placement'].upper()}, {r['internal_bandwidth_multiplier']:g}x internal bandwidth, "
-                      f"shards of {_si(r['shard_bytes'], 'MB', 1e6, 0)}")
-        elif r["kind"] == "stacking":
-            t.add_row(r["id"], "3D stack", r["name"],
-                      f"{_si(r['capacity_bytes'], 'GB', 1e9, 1)}, {_si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
-        elif r["kind"] in ("interconnect", "link"):
-            detail = _si(r["bandwidth_bytes_per_s"], "GB/s per direction", 1e9, 0)
-            if r["kind"] == "interconnect":
-                detail = f"{r['topology']}, {r['domain_size']} chips, " + detail
-            t.add_row(r["id"], r["kind"], r["name"], detail)
-    out.print(t)
-
-
-def _print_entry(e: Any) -> None:
-    t = Table(title=f"{getattr(e, 'name', '') or e.id} ({e.kind})")
-    for col in ("field", "value (SI)", "status", "source"):
-        t.add_column(col, overflow="fold")
-
-    def walk(obj: Any, prefix: str) -> None:
-        prov = getattr(obj, "provenance", {})
-        for k in type(obj).model_fields:
-            if k == "provenance":
-                continue
-            v = getattr(obj, k)
-            path = f"{prefix}{k}"
-            if hasattr(v, "model_fields"):
-                walk(v, path + ".")
-            elif isinstance(v, tuple) and v and hasattr(v[0], "model_fields"):
-                for i, item in enumerate(v):
-                    walk(item, f"{path}[{i}].")
-            elif isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
-                for sub, x in v.items():
-                    p = prov.get(f"{k}.{sub}")
-                    t.add_row(f"{path}.{sub}", f"{x:.4g}", p.status if p else "", "\n".join(p.sources) if p else "")
-            elif isinstance(v, dict) and v:
-                for sub, x in v.items():
-                    walk(x, f"{path}.{sub}.")
-            elif v is not None and v != "" and v != ():
-                p = prov.get(k)
-                shown = f"{v:.4g}" if isinstance(v, float) else str(v)
-                t.add_row(path, shown, p.status if p else "", "\n".join(p.sources) if p else "")
-
-    walk(e, "")
-    out.print(t)
-
+    tables.print_hardware(rows)
 
 @app.command()
 def show(model: str = typer.Argument(..., help="Catalog id or path to a HF config.json"),
@@ -195,26 +118,7 @@ def show(model: str = typer.Argument(..., help="Catalog id or path to a HF confi
     if as_json:
         _emit_json(s)
         return
-    t = Table(title=f"{s['name']} ({s['model_type']})", show_header=False)
-    t.add_column("figure")
-    t.add_column("value", justify="right")
-    t.add_row("layers", str(s["layers"]))
-    t.add_row("hidden size", f"{s['hidden_size']:,}")
-    t.add_row("attention", f"{s['attention']}: {s['n_heads']} heads, {s['n_kv_heads']} KV heads, head dim {s['head_dim']}")
-    if s["moe"]:
-        t.add_row("experts", f"{s['n_routed_experts']} routed, {s['experts_per_token']} per token, "
-                             f"{s['n_shared_experts']} shared; {s['dense_layers']} dense + {s['moe_layers']} MoE layers")
-    if s["sliding_layers"]:
-        t.add_row("sliding window", f"{s['sliding_layers']} of {s['layers']} layers, window {s['sliding_window']:,}")
-    t.add_row("total parameters", _si(s["total_params"], "B", 1e9, 2))
-    t.add_row("active parameters / token", _si(s["active_params"], "B", 1e9, 2) + "  (without input embedding)")
-    for p, b in s["weight_bytes"].items():
-        t.add_row(f"weights at {p}", _si(b, "GB", 1e9, 1))
-    t.add_row("KV cache / token (bf16)", _si(s["kv_cache_bytes_per_token"], "KB", 1e3, 1))
-    t.add_row(f"KV cache at {s['max_context']:,} tokens (bf16)", _si(s["kv_cache_bytes_at_max_context"], "GB", 1e9, 2))
-    t.add_row("FLOPs / token (no context)", _si(s["flops_per_token"], "GFLOP", 1e9, 1))
-    out.print(t)
-
+    tables.print_model(s)
 
 @app.command("fit")
 def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_json: bool = JSON_OPT) -> None:
@@ -227,26 +131,7 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
     if as_json:
         _emit_json(d)
         return
-    s = res.scenario
-    p = s.parallelism
-    out.print(f"[bold]{s.model.name}[/bold] on {s.n_chips} x {s.chip.label}: tp={p.tp} pp={p.pp} ep={p.ep} "
-              f"dp={p.dp}, batch {d['batch']}, context {d['peak_context']:,} tokens", highlight=False)
-    t = Table()
-    t.add_column("per chip")
-    t.add_column("bytes", justify="right")
-    t.add_column("share of usable", justify="right")
-    for label, key in (("weights", "weights_bytes"), ("KV cache", "kv_cache_bytes"),
-                       ("activations", "activation_bytes"), ("total", "total_bytes")):
-        t.add_row(label, _si(d[key], "GB", 1e9, 2), f"{d[key] / d['usable_bytes']:.1%}")
-    t.add_row("usable", _si(d["usable_bytes"], "GB", 1e9, 2), f"{s.memory_utilization:.0%} of {_si(d['capacity_bytes'], 'GB', 1e9, 0)}")
-    out.print(t)
-    verdict = "[green]fits[/green]" if d["fits"] else "[red]does not fit[/red]"
-    out.print(f"{verdict}; largest batch that fits: {d['max_batch']}")
-    for n in d["notes"]:
-        out.print(f"note: {n}")
-    for a in d["advice"]:
-        out.print(f"- {a}")
-
+    tables.print_fit(res.scenario, d)
 
 @app.command("predict")
 def predict_cmd(
@@ -267,7 +152,7 @@ def predict_cmd(
     if as_json:
         _emit_json(d)
         return
-    _print_prediction(d)
+    tables.print_prediction(d)
 
 
 def _predict_batch(path: str) -> None:
@@ -291,58 +176,6 @@ def _predict_batch(path: str) -> None:
         except LlmhwError as exc:
             res = {"error": {"line": n, "field": exc.field, "message": str(exc)}}
         sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
-
-
-def _print_prediction(d: dict[str, Any]) -> None:
-    p = d["parallelism"]
-    label = d["chip"] + (" (what-if)" if d.get("overrides") else "")
-    out.print(f"[bold]{d['model']}[/bold] on {d['n_chips']} x {label} ({d['engine']} engine): "
-              f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}, batch {d['batch']}, "
-              f"{d['input_tokens']:,} in / {d['output_tokens']:,} out", highlight=False)
-    t = Table()
-    t.add_column("metric")
-    t.add_column("value", justify="right")
-    t.add_row("time to first token", _si(d["ttft_s"], "ms", 1e-3, 1))
-    t.add_row("time per output token", _si(d["tpot_s"], "ms", 1e-3, 2))
-    t.add_row("end to end", _si(d["e2e_s"], "s", 1, 2))
-    t.add_row("output tokens/s (system)", f"{d['output_tok_s']:,.0f}")
-    t.add_row("output tokens/s per chip", f"{d['output_tok_s_per_chip']:,.1f}")
-    t.add_row("tokens/s per user", f"{d['tok_s_per_user']:,.1f}")
-    mem = d["memory"]
-    if d.get("energy_j_per_token") is not None:
-        t.add_row("energy per output token", f"{d['energy_j_per_token']:,.3g} J")
-        t.add_row("power per chip", f"{d['power_w_per_chip']:,.0f} W" + (" (capped at TDP)" if d.get("power_capped") else ""))
-    if d.get("cost_usd_per_mtok") is not None:
-        t.add_row("cost per million output tokens", f"${d['cost_usd_per_mtok']:,.3g}")
-    if d.get("tokens_per_mw") is not None:
-        t.add_row("tokens/s per provisioned MW", f"{d['tokens_per_mw']:,.0f}")
-    co2 = d.get("co2e_g_per_mtok")
-    if isinstance(co2, dict) and co2.get("total") is not None:
-        t.add_row("gCO2e per million output tokens", f"{co2['total']:,.3g} ({co2['operational']:,.3g} operational + "
-                  f"{co2['embodied']:,.3g} embodied)")
-    t.add_row("memory per chip", f"{mem['total_bytes'] / 1e9:,.1f} of {mem['usable_bytes'] / 1e9:,.1f} GB usable"
-              + ("" if d["fits"] else "  [red](does not fit)[/red]"))
-    out.print(t)
-    b = Table(title="where a step's time goes")
-    for col in ("phase", "compute-bound", "memory-bound", "communication", "overhead", "total", "bound"):
-        b.add_column(col, justify="left" if col in ("phase", "bound") else "right")
-    for ph, v in d["breakdown"].items():
-        b.add_row(ph, *(_si(v[k], "ms", 1e-3, 2) for k in ("compute_s", "memory_s", "comm_s", "overhead_s",
-                                                              "total_s")), v["bound"])
-    out.print(b)
-    if len(d.get("memory_tiers", [])) > 1:
-        mt = Table(title="memory tiers (per chip)")
-        for col in ("tier", "holds", "used / capacity", "decode s/step", "read GB/s", "write GB/s", "lifetime"):
-            mt.add_column(col, justify="left" if col in ("tier", "holds") else "right")
-        for t in d["memory_tiers"]:
-            life = "unlimited" if t["lifetime_days"] is None else f"{t['lifetime_days']:,.0f} days"
-            mt.add_row(t["name"], ", ".join(t["holds"]) or "-",
-                       f"{t['used_bytes'] / 1e9:,.1f} / {t['capacity_bytes'] / 1e9:,.0f} GB",
-                       _si(t["time_s"], "ms", 1e-3, 2), f"{t['read_bytes_per_s'] / 1e9:,.1f}",
-                       f"{t['write_bytes_per_s'] / 1e9:,.3f}", life)
-        out.print(mt)
-    for n in d["notes"]:
-        out.print(f"note: {n}")
 
 
 def _vary(spec: str) -> tuple[str, list[Any]]:
@@ -380,12 +213,6 @@ def _vary(spec: str) -> tuple[str, list[Any]]:
     return path, values
 
 
-def _shown(v: Any) -> str:
-    if isinstance(v, list):
-        return "+".join(_shown(x) for x in v)
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
 @app.command()
 def whatif(
     scenario: str = typer.Argument(..., help="Scenario YAML file"),
@@ -407,18 +234,7 @@ def whatif(
     if as_json:
         _emit_json(rows)
         return
-    out.print(f"[bold]{base.model.name}[/bold] on {base.n_chips} x {base.chip.label} ({base.engine} engine), "
-              f"batch {base.workload.batch}, {base.workload.input_tokens:,} in / "
-              f"{base.workload.output_tokens:,} out: varying {path}", highlight=False)
-    t = Table()
-    for col in (path, "TTFT", "TPOT", "tok/s per chip", "tok/s per user", "fits", "decode bound"):
-        t.add_column(col, justify="left" if col in (path, "fits", "decode bound") else "right")
-    for d in rows:
-        t.add_row(_shown(d["varied"]["value"]), _si(d["ttft_s"], "ms", 1e-3, 1), _si(d["tpot_s"], "ms", 1e-3, 2),
-                  f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
-                  "yes" if d["fits"] else "[red]no[/red]", d["breakdown"]["decode"]["bound"])
-    out.print(t)
-
+    tables.print_whatif(base, path, rows)
 
 @app.command()
 def validate(
@@ -441,14 +257,7 @@ def validate(
     if as_json:
         _emit_json(res.to_dict())
         return
-    t = Table(title="absolute percentage error, in-sample")
-    for col in ("family", "metric", "n", "median", "worst (row)"):
-        t.add_column(col, justify="right" if col in ("n", "median", "worst (row)") else "left")
-    for (f, m), v in sorted(res.summary.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
-        t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
-    out.print(t)
-    out.print(f"{len(res.rows)} points predicted, {len(res.skipped)} rows not mapped")
-
+    tables.print_validation(res)
 
 @app.command()
 def study(
@@ -471,22 +280,7 @@ def study(
             "failures": [{"study": f.name, "error": f.error} for f in res.failures],
         })
     else:
-        t = Table(title=f"report in {res.paths.index.parent}")
-        for col in ("study", "title", "tables", "figures", "seconds"):
-            t.add_column(col, justify="right" if col in ("tables", "figures", "seconds") else "left")
-        ok = [n for n in names if res.outcome.get(n) == "ok"]
-        done = dict(zip(ok, res.studies, strict=True))
-        for n in names:
-            s = done.get(n)
-            if s is None:
-                t.add_row(n, "[red]failed[/red]", "-", "-", f"{res.seconds.get(n, 0):.2f}")
-            else:
-                t.add_row(n, s.title, str(len(s.tables)), str(len(s.figures)), f"{res.seconds.get(n, 0):.2f}")
-        out.print(t)
-        out.print(f"wrote {res.paths.index} and {res.paths.markdown} ({len(res.paths.all)} files; "
-                  f"rendering {res.seconds.get('(render)', 0):.2f} s)", highlight=False)
-        for f in res.failures:
-            err.print(f"[bold red]study {f.name} failed[/bold red]: {f.error}", highlight=False)
+        tables.print_study(names, res)
     if res.failures:
         raise typer.Exit(1)
 

@@ -7,8 +7,6 @@ numeric formats (precisions) a tensor can be stored in.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from llmhw.core.errors import LlmhwError
 
 # Multipliers into SI base units. Decimal prefixes for rates and vendor capacities (GB/s is
@@ -45,7 +43,6 @@ def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
     return float(value) * _UNITS[unit]
 
 
-Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4"]
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4")
 
 # Storage bits per element, including the block scales real formats carry. fp8 and int8 use
@@ -77,13 +74,6 @@ def fmt_bytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def fmt_count(n: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n:.0f}"
-
-
 # Datatypes a chip's peak_flops may list: the storage precisions plus fp64, which no LLM tensor
 # uses but the hardware trends (GPU 64-bit FLOP/s over a decade) compare.
 PEAK_FLOPS_DTYPES: tuple[str, ...] = (*PRECISIONS, "fp64")
@@ -97,6 +87,37 @@ def check_peak_flops(v: dict[str, float]) -> dict[str, float]:
         if x is None or x <= 0:
             raise ValueError(f"peak_flops.{k} must be positive, got {x}")
     return v
+
+
+# The one dtype-fallback table: a datatype's twin, the other format of the same width.
+#   bf16 <-> fp16: 16-bit floats through the same multipliers (H100: 989 TFLOP/s each); Apple
+#                  GPUs list only fp16 and run bf16 models in it.
+#   fp8 <-> int8, fp4 <-> int4: 8-bit (4-bit) multipliers, whose energy per operation is set by
+#                  the width (H100: 1979 TFLOP/s fp8 and 1979 TOPS int8 in the same 700 W).
+# Energy stands in the twin for any datatype it has no J/FLOP for. Compute stands in the twin only
+# when both are floats (or both integers): a float format cannot run on integer units without a
+# requantization the engine does not model (B300's int8 is a 1/36 rate path, not its fp8 units).
+# Past the twin, compute falls back to the wider units every chip has: fp32 (CUDA cores), else int8
+# (NPUs that have no float units at all), else fp8.
+DTYPE_TWIN: dict[str, str] = {"bf16": "fp16", "fp16": "bf16", "fp8": "int8", "int8": "fp8",
+                              "fp4": "int4", "int4": "fp4"}
+_WIDER_FALLBACKS: tuple[str, ...] = ("fp32", "int8", "fp8")
+
+
+def _is_integer(dtype: str) -> bool:
+    return dtype.startswith("int")
+
+
+def compute_dtype(flops: dict[str, float], dtype: str) -> tuple[str, float]:
+    """The datatype a unit with peak ``flops`` computes ``dtype`` in, and its peak: ``dtype``, else
+    its twin of the same kind, else fp32, int8, fp8, else the unit's fastest datatype."""
+    twin = DTYPE_TWIN.get(dtype, dtype)
+    same_kind = (twin,) if _is_integer(twin) == _is_integer(dtype) else ()
+    for d in (dtype, *same_kind, *_WIDER_FALLBACKS):
+        if d in flops:
+            return d, flops[d]
+    d, v = max(flops.items(), key=lambda kv: kv[1])
+    return d, v
 
 
 # Calendar units for lifetimes and service lives (a Julian year, as carbon accounting uses).

@@ -13,8 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from llmhw.core.io import read_yaml
 from llmhw.scenario.engines import EngineProfile, check_engine, default_profiles
 
 
@@ -59,7 +58,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 
 
 def _read(name: str) -> Any:
-    return yaml.safe_load(resources.files("llmhw.cost").joinpath(name).read_text())
+    return read_yaml(resources.files("llmhw.cost").joinpath(name))
 
 
 @cache

@@ -17,24 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from llmhw.accounting.operators import Op
+from llmhw.core.units import compute_dtype
 from llmhw.cost.comm import collective_split
 from llmhw.cost.params import EngineProfile, FamilyParams
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
 
 Array = np.ndarray | float
-
-_TWIN = {"bf16": "fp16", "fp16": "bf16"}
-
-
-def peak_for(flops: dict[str, float], dtype: str) -> tuple[str, float]:
-    """The dtype the chip actually computes ``dtype`` in, and its peak: a missing bf16 runs as
-    fp16 (Apple GPUs); a missing 16-bit format runs in fp32, else in int8 (NPUs)."""
-    for d in (dtype, _TWIN.get(dtype, dtype), "fp32", "int8", "fp8"):
-        if d in flops:
-            return d, flops[d]
-    d, v = max(flops.items(), key=lambda kv: kv[1])
-    return d, v
 
 
 def gemm_dtype(weight_precision: str, activations: str, flops: dict[str, float], profile: EngineProfile) -> str:
@@ -161,6 +150,103 @@ def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
     return np.where(b > 0, b + fp.memory_bytes_half, 0.0) / (bw * fp.memory_eff_max)
 
 
+@dataclass
+class _Totals:
+    """Running sums of one step's pricing, operator by operator."""
+
+    n_tiers: int
+    compute: Array = 0.0
+    memory: Array = 0.0
+    comm: Array = 0.0
+    comm_lat: Array = 0.0
+    wire: Array = 0.0
+    launches: float = 0.0
+    nm_s: Array = 0.0
+    nm_bytes: Array = 0.0
+    flops: dict[str, Array] = field(default_factory=dict)
+    tier_s: list[Array] = field(default_factory=list)
+    reads: list[Array] = field(default_factory=list)
+    writes: list[Array] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tier_s, self.reads, self.writes = [0.0] * self.n_tiers, [0.0] * self.n_tiers, [0.0] * self.n_tiers
+
+    def add_flops(self, dtype: str, flops: Array) -> None:
+        self.flops[dtype] = self.flops.get(dtype, 0.0) + flops
+
+    def add_tier(self, i: int, count: float, seconds: Array, read: Array, written: Array) -> None:
+        self.tier_s[i] = self.tier_s[i] + count * seconds
+        self.reads[i] = self.reads[i] + count * read
+        self.writes[i] = self.writes[i] + count * written
+
+
+def _price_comm(op: Op, tot: _Totals, scale_up: Interconnect | None, scale_out: Interconnect | None,
+                fp: FamilyParams) -> None:
+    """A collective: its latency and bandwidth time, and the bytes it puts on the wire."""
+    lat, bw = collective_split(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
+    tot.comm = tot.comm + op.count * (lat + bw)
+    tot.comm_lat = tot.comm_lat + op.count * lat
+    tot.wire = tot.wire + op.count * _WIRE_FACTOR[op.collective](op.group) * np.asarray(op.comm_bytes, dtype=float)
+
+
+def _memory_time(op: Op, tm: TierModel, fp: FamilyParams, tot: _Totals) -> Array:
+    """The operator's memory time (the slowest tier it touches), booking each tier's time and bytes."""
+    if tm.single and not tm.paged(tm.weights):
+        # One tier, byte-addressable: every class streams through the same interface.
+        i = tm.weights
+        b = np.asarray(op.bytes, dtype=float)
+        t_m = _read_time(b, tm.read_bw[i], fp) + tm.latency[i]
+        tot.add_tier(i, op.count, t_m, b - op.kv_write_bytes, op.kv_write_bytes)
+        return t_m
+    n_t = len(tm.read_bw)
+    r_t: list[Array] = [0.0] * n_t
+    w_t: list[Array] = [0.0] * n_t
+    if np.any(np.asarray(op.weight_bytes) > 0):
+        r_t[tm.weights] = r_t[tm.weights] + op.weight_bytes * tm.amplification(tm.weights, op.weight_bytes)
+    if np.any(np.asarray(op.kv_read_bytes) > 0):
+        r_t[tm.kv] = r_t[tm.kv] + op.kv_read_bytes * tm.amplification(tm.kv, tm.kv_access_bytes)
+    w_t[tm.kv] = w_t[tm.kv] + op.kv_write_bytes
+    r_t[tm.act] = r_t[tm.act] + op.act_bytes
+    t_m: Array = 0.0
+    for i in range(n_t):
+        rb, wb = np.asarray(r_t[i], dtype=float), np.asarray(w_t[i], dtype=float)
+        if not (np.any(rb > 0) or np.any(wb > 0)):
+            continue
+        t_i = _read_time(rb, tm.read_bw[i], fp) + _read_time(wb, tm.write_bw[i], fp) + tm.latency[i]
+        tot.add_tier(i, op.count, t_i, rb, wb)
+        t_m = np.maximum(t_m, t_i)
+    return t_m
+
+
+def _compute_time(op: Op, flops: dict[str, float], activations: str, fp: FamilyParams,
+                  profile: EngineProfile) -> tuple[str, Array]:
+    """The datatype the operator computes in and its compute time at the size-dependent efficiency."""
+    if op.kind == "attention":
+        dtype, act_peak = compute_dtype(flops, activations)
+        return dtype, np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
+    dtype, peak = compute_dtype(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
+    peak *= fp.fp4_eff if dtype == "fp4" else fp.fp8_eff if dtype == "fp8" else 1.0
+    m = np.asarray(op.m, dtype=float)
+    eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
+        * (op.n / (op.n + fp.compute_n_half))
+    return dtype, np.asarray(op.flops, dtype=float) / (peak * eff)
+
+
+def _near_memory_time(op: Op, tm: TierModel, near: NearMemoryModel, activations: str, fp: FamilyParams,
+                      profile: EngineProfile) -> tuple[str, Array, Array]:
+    """Near memory: the operator's bytes on that tier at the internal bandwidth, its FLOPs at the
+    near-memory units' peak (same datatype rules as the host). Returns the datatype asked of the
+    units, the time and the bytes read inside the memory."""
+    on_tier = (op.weight_bytes if tm.weights == near.tier else 0.0) \
+        + (op.kv_read_bytes if tm.kv == near.tier else 0.0)
+    dtype = activations if op.kind == "attention" else gemm_dtype(op.weight_precision, activations,
+                                                                  near.flops, profile)
+    nm_peak = compute_dtype(near.flops, dtype)[1]
+    t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
+                        _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, fp)) + near.latency
+    return dtype, t_near, on_tier
+
+
 def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: str, fp: FamilyParams,
               profile: EngineProfile, scale_up: Interconnect | None, scale_out: Interconnect | None,
               requests: Array = 0.0, tiers: TierModel | None = None, near: NearMemoryModel | None = None,
@@ -168,91 +254,38 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
     """Seconds of one step; ``requests`` in the step each add the engine's per-token host time.
     Operators the near-memory compute may run go there when that is faster."""
     tm = tiers or tier_model(chip)
-    n_t = len(tm.read_bw)
-    compute = memory = comm = comm_lat = 0.0
-    launches = 0.0
-    tier_s: list[Array] = [0.0] * n_t
-    reads: list[Array] = [0.0] * n_t
-    writes: list[Array] = [0.0] * n_t
-    act_peak = peak_for(flops, activations)[1]
-    nm_s: Array = 0.0
-    nm_bytes: Array = 0.0
-    flop_by_dtype: dict[str, Array] = {}
-    wire: Array = 0.0
-    use_near = near is not None and phase in near.phases
+    tot = _Totals(len(tm.read_bw))
+    nm = near if near is not None and phase in near.phases else None
     for op in ops:
         if op.kind == "comm":
-            lat, bw = collective_split(op.collective, op.comm_bytes, op.group, scale_up, scale_out, fp)
-            comm = comm + op.count * (lat + bw)
-            comm_lat = comm_lat + op.count * lat
-            wire = wire + op.count * _WIRE_FACTOR[op.collective](op.group) * np.asarray(op.comm_bytes, dtype=float)
+            _price_comm(op, tot, scale_up, scale_out, fp)
             continue
-        if tm.single and not tm.paged(tm.weights):
-            # One tier, byte-addressable: every class streams through the same interface.
-            i = tm.weights
-            b = np.asarray(op.bytes, dtype=float)
-            t_m = _read_time(b, tm.read_bw[i], fp) + tm.latency[i]
-            tier_s[i] = tier_s[i] + op.count * t_m
-            reads[i] = reads[i] + op.count * (b - op.kv_write_bytes)
-            writes[i] = writes[i] + op.count * op.kv_write_bytes
-        else:
-            r_t: list[Array] = [0.0] * n_t
-            w_t: list[Array] = [0.0] * n_t
-            if np.any(np.asarray(op.weight_bytes) > 0):
-                r_t[tm.weights] = r_t[tm.weights] + op.weight_bytes * tm.amplification(tm.weights, op.weight_bytes)
-            if np.any(np.asarray(op.kv_read_bytes) > 0):
-                r_t[tm.kv] = r_t[tm.kv] + op.kv_read_bytes * tm.amplification(tm.kv, tm.kv_access_bytes)
-            w_t[tm.kv] = w_t[tm.kv] + op.kv_write_bytes
-            r_t[tm.act] = r_t[tm.act] + op.act_bytes
-            t_m = 0.0
-            for i in range(n_t):
-                rb, wb = np.asarray(r_t[i], dtype=float), np.asarray(w_t[i], dtype=float)
-                if not (np.any(rb > 0) or np.any(wb > 0)):
-                    continue
-                t_i = _read_time(rb, tm.read_bw[i], fp) + _read_time(wb, tm.write_bw[i], fp) + tm.latency[i]
-                tier_s[i] = tier_s[i] + op.count * t_i
-                reads[i] = reads[i] + op.count * rb
-                writes[i] = writes[i] + op.count * wb
-                t_m = np.maximum(t_m, t_i)
-        if op.kind == "attention":
-            dtype = peak_for(flops, activations)[0]
-            t_c = np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
-        else:
-            dtype, peak = peak_for(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
-            peak *= fp.fp4_eff if dtype == "fp4" else fp.fp8_eff if dtype == "fp8" else 1.0
-            m = np.asarray(op.m, dtype=float)
-            eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
-                * (op.n / (op.n + fp.compute_n_half))
-            t_c = np.asarray(op.flops, dtype=float) / (peak * eff)
-        t_host = np.maximum(t_c, t_m)
-        if use_near and op.name in near.ops:
-            # Near memory: the operator's bytes on that tier at the internal bandwidth, its
-            # FLOPs at the near-memory units' peak (same datatype rules as the host).
-            on_tier = (op.weight_bytes if tm.weights == near.tier else 0.0) \
-                + (op.kv_read_bytes if tm.kv == near.tier else 0.0)
-            dtype = activations if op.kind == "attention" else gemm_dtype(op.weight_precision, activations,
-                                                                          near.flops, profile)
-            nm_peak = peak_for(near.flops, dtype)[1]
-            t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
-                                _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, fp)) + near.latency
-            offload = t_near < t_host
-            flop_by_dtype["near_memory"] = flop_by_dtype.get("near_memory", 0.0) \
-                + op.count * np.where(offload, np.asarray(op.flops, dtype=float), 0.0)
-            nm_s = nm_s + op.count * np.where(offload, t_near, 0.0)
-            nm_bytes = nm_bytes + op.count * np.where(offload, on_tier, 0.0)
-            t_c = np.where(offload, 0.0, t_c)
-            t_m = np.where(offload, 0.0, t_m)
+        t_m = _memory_time(op, tm, fp, tot)
+        dtype, t_c = _compute_time(op, flops, activations, fp, profile)
         host_flops = np.asarray(op.flops, dtype=float)
-        if use_near and op.name in near.ops:
+        if nm is not None and op.name in nm.ops:
+            # The host's FLOPs of an operator near memory may run are booked under the datatype
+            # asked of the near-memory units (behaviour kept from before this function was split).
+            dtype, t_near, on_tier = _near_memory_time(op, tm, nm, activations, fp, profile)
+            offload = t_near < np.maximum(t_c, t_m)
+            tot.add_flops("near_memory", op.count * np.where(offload, host_flops, 0.0))
+            tot.nm_s = tot.nm_s + op.count * np.where(offload, t_near, 0.0)
+            tot.nm_bytes = tot.nm_bytes + op.count * np.where(offload, on_tier, 0.0)
+            t_c, t_m = np.where(offload, 0.0, t_c), np.where(offload, 0.0, t_m)
             host_flops = np.where(offload, 0.0, host_flops)
-        flop_by_dtype[dtype] = flop_by_dtype.get(dtype, 0.0) + op.count * host_flops
+        tot.add_flops(dtype, op.count * host_flops)
         cbound = t_c > t_m
-        compute = compute + op.count * np.where(cbound, t_c, 0.0)
-        memory = memory + op.count * np.where(cbound, 0.0, t_m)
-        launches += op.count
-    overhead = launches * fp.kernel_overhead_s + profile.step_overhead_s \
+        tot.compute = tot.compute + op.count * np.where(cbound, t_c, 0.0)
+        tot.memory = tot.memory + op.count * np.where(cbound, 0.0, t_m)
+        tot.launches += op.count
+    return _step_cost(tot, fp, profile, requests)
+
+
+def _step_cost(tot: _Totals, fp: FamilyParams, profile: EngineProfile, requests: Array) -> StepCost:
+    """The sums as a StepCost, every field broadcast to the step's shape, launch and host overheads added."""
+    overhead = tot.launches * fp.kernel_overhead_s + profile.step_overhead_s \
         + profile.token_overhead_s * np.asarray(requests, dtype=float)
-    z = np.zeros(np.broadcast(compute, memory, comm).shape)
-    return StepCost(compute + z, memory + z, comm + z, overhead + z, tuple(t + z for t in tier_s),
-                    tuple(r + z for r in reads), tuple(w + z for w in writes), nm_s + z, nm_bytes + z, comm_lat + z,
-                    {d: f + z for d, f in flop_by_dtype.items()}, wire + z)
+    z = np.zeros(np.broadcast(tot.compute, tot.memory, tot.comm).shape)
+    return StepCost(tot.compute + z, tot.memory + z, tot.comm + z, overhead + z, tuple(t + z for t in tot.tier_s),
+                    tuple(r + z for r in tot.reads), tuple(w + z for w in tot.writes), tot.nm_s + z,
+                    tot.nm_bytes + z, tot.comm_lat + z, {d: f + z for d, f in tot.flops.items()}, tot.wire + z)

@@ -1,6 +1,6 @@
-"""A scenario's economics: the constants it is priced with, then energy, power, cost and carbon
-per token from the serving model's typed metrics and per-phase accounting (one design point or
-a sweep's arrays).
+"""A scenario's economics: energy, power, cost and carbon per token from the serving model's
+typed metrics and per-phase accounting (one design point or a sweep's arrays), priced with the
+constants of :mod:`llmhw.economics.constants` (re-exported here: ``constants_for``, ``Constants``).
 
 :func:`economics_of` returns the keys ``llmhw predict`` adds to its JSON; :func:`economics_detail`
 adds every intermediate (constants, per-part powers, cost per chip-hour, embodied carbon per chip);
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,208 +19,14 @@ import numpy as np
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import DAYS_PER_YEAR
 from llmhw.economics import carbon, energy, tco
-from llmhw.hardware.memory import MemoryTech
-from llmhw.scenario.economics import EconomicsParams, params_for
+from llmhw.economics.constants import Constants, constants_for
+from llmhw.scenario.economics import EconomicsParams
 from llmhw.serving.metrics import Metrics, PhaseAccounting
 
 # The keys Prediction.to_dict gains (docs/economics.md).
 KEYS = ("energy_j_per_token", "energy_j_per_token_parts", "power_w_per_chip", "power_w_system", "power_capped",
         "cost_usd_per_mtok", "cost_usd_per_mtok_total_tokens", "cost_usd_per_mtok_parts", "co2e_g_per_mtok",
         "tokens_per_mw")
-_DTYPE_ALIASES = {"fp16": "bf16", "bf16": "fp16", "int8": "fp8", "fp8": "int8", "int4": "fp4", "fp4": "int4"}
-
-
-def _lookup(table: Mapping[str, float], tier: MemoryTech) -> float | None:
-    """A per-technology constant: the longest key the tier id starts with, else its memory class."""
-    keys = sorted((k for k in table if tier.id.lower().startswith(k)), key=len, reverse=True)
-    if keys:
-        return table[keys[0]]
-    return table.get(tier.memory_class)
-
-
-@dataclass
-class Constants:
-    """Everything a scenario is priced with, resolved from the chip, the system and the params."""
-
-    n_chips: int
-    pp: int
-    tdp_w: float
-    tdp_estimated: bool
-    j_per_flop: dict[str, float]
-    read_j_per_bit: tuple[float, ...]
-    write_j_per_bit: tuple[float, ...]
-    near_memory_tier: int | None
-    near_memory_j_per_bit: float
-    link_j_per_bit: float
-    link_level: str
-    static_w: float                 # per chip, while serving
-    idle_w: float                   # per chip, while idle
-    power_cap_w: float | None       # per chip
-    host_max_w: float               # per chip
-    host_avg_w: float               # per chip
-    provisioned_it_w: float         # per chip: TDP (+ added tiers) + host maximum
-    chip_usd: float
-    host_usd: float
-    network_usd: float
-    facility_usd: float
-    tier_usd: tuple[float, ...]     # per tier of the chip (for flash wear replacement)
-    tier_g: tuple[float, ...]
-    embodied_g: dict[str, float]    # per chip: logic, memory, board, host
-    logic_area_mm2: float
-    process_node: str
-    params: EconomicsParams
-    notes: list[str] = field(default_factory=list)
-
-
-def _base_chip(scenario: Any) -> Any:
-    base = scenario.base_hardware
-    return base.chip if hasattr(base, "chip") else base
-
-
-def _tier_usd(t: MemoryTech, p: EconomicsParams) -> float:
-    per_byte = t.cost_usd_per_byte
-    if per_byte is None:
-        per_gb = _lookup(p.memory_usd_per_gb_fallback, t)
-        per_byte = 0.0 if per_gb is None else per_gb / 1e9
-    return t.capacity_bytes * per_byte
-
-
-def _tier_read_j(t: MemoryTech, p: EconomicsParams) -> float:
-    if t.energy_j_per_bit is not None:
-        return t.energy_j_per_bit
-    e = _lookup(p.memory_energy_j_per_bit_fallback, t)
-    if e is None:
-        raise LlmhwError(f"no read energy for memory tier '{t.id}' and no fallback for its class "
-                         f"'{t.memory_class}'", field="economics.memory_energy_j_per_bit_fallback")
-    return e
-
-
-def constants_for(scenario: Any, params: EconomicsParams | None = None) -> Constants:
-    """Resolve every constant of ``scenario`` (a checked Scenario)."""
-    p = params_for(scenario, params)
-    s = scenario
-    chip, system = s.chip, s.system
-    notes: list[str] = []
-    flops = chip.flops(s.compute_unit)
-    has_host = system.scale_up_network is not None or system.scale_out_network is not None
-
-    # -- power: TDP, J per FLOP ------------------------------------------------------------
-    share = p.compute_power_share_of_tdp
-    if chip.tdp_w:
-        tdp, tdp_est = chip.tdp_w, False
-    else:
-        peaks = [v * p.energy_j_per_flop_fallback[d] for d, v in flops.items() if d in p.energy_j_per_flop_fallback]
-        if not peaks:
-            raise LlmhwError(f"{chip.id} has no tdp_w and no datatype with a fallback J/FLOP",
-                             field="economics.energy_j_per_flop_fallback")
-        tdp, tdp_est = max(peaks) / share, True
-        notes.append(f"{chip.id} has no published TDP: taken as {tdp:.0f} W, the power of its peak FLOP/s "
-                     f"at the fallback J/FLOP")
-    j_per_flop: dict[str, float] = {}
-    for d in {*flops, *p.energy_j_per_flop_fallback, *p.energy_j_per_flop}:
-        if d in p.energy_j_per_flop:
-            j_per_flop[d] = p.energy_j_per_flop[d]
-        elif chip.tdp_w and flops.get(d):
-            j_per_flop[d] = share * chip.tdp_w / flops[d]
-        elif d in p.energy_j_per_flop_fallback:
-            j_per_flop[d] = p.energy_j_per_flop_fallback[d]
-    for d, alias in _DTYPE_ALIASES.items():
-        j_per_flop.setdefault(d, j_per_flop.get(alias, p.energy_j_per_flop_fallback.get("bf16", 0.0)))
-    j_per_flop["near_memory"] = p.near_memory_energy_j_per_flop
-
-    # -- memory tiers ------------------------------------------------------------------------
-    tiers = chip.memory
-    read_j = tuple(_tier_read_j(t, p) for t in tiers)
-    write_j = tuple(t.write_energy_j_per_bit or r for t, r in zip(tiers, read_j, strict=True))
-    base = _base_chip(s)
-    base_ids = {t.id for t in base.memory} if base.id == chip.id else {t.id for t in tiers}
-    added = [i for i, t in enumerate(tiers) if t.id not in base_ids]
-    added_full_w = sum(tiers[i].bandwidth_bytes_per_s * 8 * read_j[i] for i in added)
-    added_static_w = sum(tiers[i].bandwidth_bytes_per_s * 8 * read_j[i] * p.memory_static_share.get(
-        tiers[i].memory_class, 0.0) for i in added)
-
-    nm_tier, nm_j = None, 0.0
-    if chip.near_memory is not None:
-        t = chip.near_memory_tier
-        nm_tier = next(i for i, x in enumerate(tiers) if x is t or x.id == t.id)
-        if chip.near_memory.energy_j_per_bit is not None:
-            nm_j = chip.near_memory.energy_j_per_bit
-        else:
-            nm_j = read_j[nm_tier]
-            notes.append(f"{chip.near_memory.id} gives no energy per bit: its reads are priced as the tier's")
-
-    # -- links -------------------------------------------------------------------------------
-    up, out = system.scale_up_network, system.scale_out_network
-    if up is not None and (s.n_chips <= up.domain_size or out is None):
-        link, level = up.link, "scale_up"
-    elif out is not None:
-        link, level = out.link, "scale_out"
-    else:
-        link, level = None, "scale_up"
-    link_j = link.energy_j_per_bit if link is not None and link.energy_j_per_bit else \
-        p.link_energy_j_per_bit_fallback[level]
-
-    # -- power per chip ----------------------------------------------------------------------
-    static_w = p.static_power_share_of_tdp * tdp + added_static_w
-    idle_w = p.idle_power_share_of_tdp * tdp + added_static_w
-    cap = None if tdp_est else tdp + added_full_w
-    host_max = p.host_power_share_of_tdp * tdp if has_host else 0.0
-    host_avg = p.host_average_share * host_max
-    provisioned = tdp + added_full_w + host_max
-
-    # -- capital ------------------------------------------------------------------------------
-    tier_usd = tuple(_tier_usd(t, p) for t in tiers)
-    mem_usd = sum(tier_usd)
-    price_overridden = any(k == "chip" or k.startswith("chip.price_usd") or k == "system.chip"
-                           for k in (s.overrides or {}))
-    if chip.price_usd is not None:
-        if not price_overridden and base.id == chip.id and base.price_usd == chip.price_usd:
-            chip_usd = chip.price_usd + mem_usd - sum(_tier_usd(t, p) for t in base.memory)
-        else:
-            chip_usd = chip.price_usd
-    else:
-        peak = flops.get("bf16") or flops.get("fp16") or max(flops.values())
-        chip_usd = peak * p.logic_price_usd_per_flops + mem_usd
-        notes.append(f"{chip.id} has no price: estimated at {chip_usd:,.0f} USD from its peak FLOP/s "
-                     f"({p.logic_price_usd_per_flops * 1e12:.1f} USD per TFLOP/s) and its memory")
-    base_chip_usd = base.price_usd if base.price_usd is not None else chip_usd
-    if system.price_usd is not None:
-        host_usd = max(system.price_usd / system.n_chips - base_chip_usd, 0.0)
-    elif has_host:
-        host_usd = p.host_capex_share * chip_usd
-    else:
-        host_usd = 0.0
-    network_usd = p.network_capex_share * (chip_usd + host_usd) if out is not None else 0.0
-    facility_usd = p.facility_usd_per_w * provisioned
-
-    # -- embodied carbon -------------------------------------------------------------------------
-    silicon = p.chips.get(chip.id)
-    if p.logic_area_mm2 is not None:
-        area = p.logic_area_mm2
-    elif chip.die_area_m2:
-        area = chip.die_area_m2 * 1e6
-    elif silicon is not None:
-        area = silicon.die_area_mm2
-    else:
-        area = p.logic_area_mm2_per_tdp_w * tdp
-        notes.append(f"{chip.id}: die area unknown, taken as {area:.0f} mm^2 "
-                     f"({p.logic_area_mm2_per_tdp_w} mm^2 per TDP watt)")
-    node = p.process_node or (silicon.process_node if silicon is not None else p.default_process_node)
-    pn = p.process_nodes[node]
-    g_mm2 = carbon.logic_g_per_mm2(p.fab_grid_gco2e_per_kwh, pn.energy_kwh_per_cm2, pn.gas_gco2e_per_cm2,
-                                   p.logic_materials_gco2e_per_cm2, p.logic_yield)
-    tier_g = tuple((t.capacity_bytes / 1e9) * (_lookup(p.memory_gco2e_per_gb, t) or 0.0) for t in tiers)
-    embodied = carbon.embodied_per_chip(area, g_mm2, [t.capacity_bytes / 1e9 for t in tiers],
-                                        [(_lookup(p.memory_gco2e_per_gb, t) or 0.0) for t in tiers],
-                                        p.board_gco2e_per_chip, p.host_gco2e_per_chip if has_host else 0.0)
-
-    return Constants(
-        n_chips=s.n_chips, pp=s.parallelism.pp, tdp_w=tdp, tdp_estimated=tdp_est, j_per_flop=j_per_flop,
-        read_j_per_bit=read_j, write_j_per_bit=write_j, near_memory_tier=nm_tier, near_memory_j_per_bit=nm_j,
-        link_j_per_bit=link_j, link_level=level, static_w=static_w, idle_w=idle_w, power_cap_w=cap, host_max_w=host_max,
-        host_avg_w=host_avg, provisioned_it_w=provisioned, chip_usd=chip_usd, host_usd=host_usd,
-        network_usd=network_usd, facility_usd=facility_usd, tier_usd=tier_usd, tier_g=tier_g,
-        embodied_g=embodied, logic_area_mm2=area, process_node=node, params=p, notes=notes)
 
 
 def _step(acc: PhaseAccounting, c: Constants) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.io import read_yaml
 from llmhw.core.provenance import Sourced, build, is_quantity
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect, Link
@@ -32,19 +31,10 @@ Hardware = Chip | System
 _FILES = ("sources", "memory", "near_memory", "stacking", "interconnects", "chips", "systems")
 
 
-def _read_yaml(text: str, where: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise LlmhwError(f"malformed YAML{at}: {getattr(exc, 'problem', exc)}", field=where) from None
-
-
 @cache
 def _raw() -> dict[str, Any]:
     base = resources.files("llmhw.hardware").joinpath("catalog")
-    return {name: _read_yaml(base.joinpath(f"{name}.yaml").read_text(), f"{name}.yaml") for name in _FILES}
+    return {name: read_yaml(base.joinpath(f"{name}.yaml")) for name in _FILES}
 
 
 @cache
@@ -248,7 +238,7 @@ def load_hardware(name: str | Path, field: str = "hardware") -> Hardware:
     if p.suffix in (".yaml", ".yml") or "/" in text:
         if not p.is_file():
             raise LlmhwError(f"no such file '{text}' and no catalog chip or system of that name", field=field)
-        return hardware_from_dict(_read_yaml(p.read_text(), p.name), where=p.name)
+        return hardware_from_dict(read_yaml(p), where=p.name)
     known = list(chips()) + list(systems())
     raise unknown_name("chip or system", text, known, field=field)
 

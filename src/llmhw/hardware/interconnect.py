@@ -168,11 +168,6 @@ class Interconnect(Sourced):
         """Hops between the farthest two chips of the whole network (see the module's table)."""
         return self.hops(self.domain_size, "max")
 
-    @property
-    def mean_hops(self) -> float:
-        """Hops between two chips of the whole network, averaged over all pairs."""
-        return self.hops(self.domain_size, "mean")
-
     # -- a group of g chips on it ---------------------------------------------------------
 
     def slice_dims(self, g: int) -> tuple[int, ...] | None:

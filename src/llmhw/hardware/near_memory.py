@@ -146,29 +146,6 @@ def tier_peak_flops(nm: NearMemoryCompute, tier: MemoryTech) -> dict[str, float]
     return {k: v * n for k, v in nm.peak_flops.items()}
 
 
-def shards_available(nm: NearMemoryCompute, tier: MemoryTech) -> int:
-    """Compute units (banks or devices) the tier's usable capacity holds."""
-    return int(usable_capacity(nm, tier) // nm.shard_bytes)
-
-
-def op_time(nm: NearMemoryCompute, tier: MemoryTech, flops: float, bytes_read: float, dtype: str) -> float:
-    """Roofline time of one operator run near memory: max(FLOPs / peak, bytes / internal bandwidth).
-
-    ``math.inf`` when the compute has no ``dtype`` units (the engine then keeps the operator on
-    the main compute). No efficiencies or launch overheads: those are the engine's."""
-    peak = tier_peak_flops(nm, tier).get(dtype)
-    if not peak:
-        return math.inf
-    return max(flops / peak, bytes_read / internal_bandwidth(nm, tier))
-
-
-def read_energy_j(nm: NearMemoryCompute, bytes_read: float) -> float | None:
-    """Joules to read ``bytes_read`` into the near-memory compute (None if the energy is unknown)."""
-    if nm.energy_j_per_bit is None:
-        return None
-    return bytes_read * 8.0 * nm.energy_j_per_bit
-
-
 # -- sharding ---------------------------------------------------------------------------------
 
 

@@ -4,25 +4,28 @@
     >>> res = run_studies("all", "out/report")          # doctest: +SKIP
     >>> res.paths.index, res.failures                   # doctest: +SKIP
 
-``render(studies, out_dir)`` writes already computed studies; the studies' shared plotting style
+``render(studies, out_dir)`` writes already computed studies (``report.build``: HTML, markdown, CSV,
+figures); ``run_studies`` runs them first (``report.run``); the studies' shared plotting style
 (colours per hardware, technology and part of a step) is ``llmhw.studies.style``.
 """
 
 from llmhw.report.build import (
-    STUDY_ORDER,
-    ReportPaths,
-    RunResult,
-    StudyFailure,
-    WrittenStudy,
-    assemble,
-    available_studies,
-    fmt,
-    header,
-    render,
-    resolve,
-    run_one,
-    run_studies,
-    write_study,
+           ReportPaths,
+           StudyFailure,
+           WrittenStudy,
+           assemble,
+           fmt,
+           header,
+           render,
+           write_study,
+)
+from llmhw.report.run import (
+           STUDY_ORDER,
+           RunResult,
+           available_studies,
+           resolve,
+           run_one,
+           run_studies,
 )
 
 __all__ = ["STUDY_ORDER", "ReportPaths", "RunResult", "StudyFailure", "WrittenStudy", "assemble",

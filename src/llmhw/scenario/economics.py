@@ -28,10 +28,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.io import read_yaml
 from llmhw.core.provenance import Provenance, is_quantity, parse_quantity
 from llmhw.hardware.catalog import resolve_sources
 
@@ -307,8 +307,7 @@ def build_params(data: Any, where: str = "economics") -> EconomicsParams:
 
 @cache
 def _raw() -> dict[str, Any]:
-    text = resources.files("llmhw.scenario").joinpath("economics.yaml").read_text()
-    return yaml.safe_load(text)
+    return read_yaml(resources.files("llmhw.scenario").joinpath("economics.yaml"))
 
 
 def _resolve(node: Any, where: str) -> Any:

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from llmhw.core.errors import LlmhwError
+from llmhw.core.io import read_yaml
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class EngineProfile:
 @cache
 def default_profiles() -> dict[str, EngineProfile]:
     """Every engine's profile as shipped (before the calibration's fitted overheads)."""
-    raw = yaml.safe_load(resources.files("llmhw.scenario").joinpath("engines.yaml").read_text())["profiles"]
+    raw = read_yaml(resources.files("llmhw.scenario").joinpath("engines.yaml"))["profiles"]
     return {k: EngineProfile(name=k, **v) for k, v in raw.items()}
 
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.io import read_yaml
 from llmhw.core.provenance import build
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
 from llmhw.hardware.chip import Chip
@@ -166,13 +166,7 @@ class Scenario(BaseModel):
         p = Path(path)
         if not p.is_file():
             raise LlmhwError(f"no such file '{path}'", field="scenario")
-        try:
-            d = yaml.safe_load(p.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise LlmhwError(f"malformed YAML{at}: {getattr(exc, 'problem', exc)}", field=p.name) from None
-        return cls.from_dict(d, base_dir=p.parent)
+        return cls.from_dict(read_yaml(p), base_dir=p.parent)
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (a block may be given as a partial mapping,

@@ -32,6 +32,8 @@ from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.model import ModelSpec
 
 HARDWARE = "b200"
+# The service life the economics prices hardware over (scenario/economics.yaml), in days.
+SERVICE_LIFE_DAYS = EconomicsParams.default().service_life_years * 365.25
 SITES = 8                         # memory stacks on a B200's shoreline
 ISL, OSL = 8192, 1024             # a long-context (agentic / reasoning) request
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
@@ -62,8 +64,6 @@ def moe_1t() -> ModelSpec:
     """The 1T-parameter-class MoE of these studies (Kimi-K2's shape; see the module doc)."""
     return llmhw.model_from_hf_config(dict(MOE_1T_CONFIG), model_id="moe-1t")
 
-
-SERVICE_LIFE_DAYS = EconomicsParams.default().service_life_years * 365.25   # the economics' life
 
 
 # -- the designs -----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from importlib import resources
 from typing import Any
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.io import read_yaml
 from llmhw.hardware.catalog import chips
 from llmhw.scenario import Scenario
 from llmhw.workload.catalog import model_ids
@@ -467,9 +468,8 @@ def _load() -> tuple[tuple[Case, ...], tuple[Skip, ...]]:
 def flagged() -> dict[int, str]:
     """Rows no plausible model reaches (flags.yaml): row -> why. Predicted and reported, but
     neither fitted nor counted in the headline error."""
-    import yaml
 
-    raw = yaml.safe_load(resources.files("llmhw.validation").joinpath("flags.yaml").read_text())
+    raw = read_yaml(resources.files("llmhw.validation").joinpath("flags.yaml"))
     return {row: " ".join(f["reason"].split()) for f in raw["flags"] for row in f["rows"]}
 
 

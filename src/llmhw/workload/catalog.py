@@ -8,9 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.io import read_yaml
 from llmhw.workload.hf_config import load_hf_config, model_from_hf_config
 from llmhw.workload.model import ModelSpec
 
@@ -24,7 +23,7 @@ def _files() -> Any:
 @cache
 def model_index() -> dict[str, dict[str, Any]]:
     """id -> index entry (config file, Hugging Face repo, published parameter counts)."""
-    raw = yaml.safe_load(_files().joinpath("index.yaml").read_text())
+    raw = read_yaml(_files().joinpath("index.yaml"))
     return {entry["id"]: entry for entry in raw["models"]}
 
 

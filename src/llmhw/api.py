@@ -3,6 +3,7 @@ serving -> economics) and builds the JSON users and scripts read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +11,19 @@ import numpy as np
 
 from llmhw.accounting.fit import FitResult
 from llmhw.accounting.fit import fit as fit_memory
-from llmhw.economics.report import economics_json
+from llmhw.accounting.operators import OperatorModel, Step, decode_step, prefill_step
+from llmhw.accounting.operators import totals as operator_sums
+from llmhw.core.errors import LlmhwError
+from llmhw.cost.comm import CollectiveCost
+from llmhw.cost.comm import collective_cost as _collective_cost
+from llmhw.cost.params import FamilyParams
+from llmhw.cost.params import family_params as _family_params
+from llmhw.cost.roofline import StepCost
+from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.sweep import as_scenario, sweep, sweep_economics
+from llmhw.hardware.interconnect import Interconnect
 from llmhw.scenario import Scenario
+from llmhw.scenario.economics import EconomicsParams
 from llmhw.serving.closed_loop import METRICS, SERVICE_LIFE_DAYS, Engine
 
 __all__ = ["Prediction", "fit", "predict", "sweep", "sweep_economics"]
@@ -113,3 +124,75 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
 def fit(scenario: Scenario | dict[str, Any]) -> FitResult:
     """Memory per chip for the scenario; ``batch: max`` takes the largest batch that fits."""
     return fit_memory(as_scenario(scenario))
+
+
+# -- for studies and notebooks: the engine's per-step cost and operator totals, collective costs,
+# fitted family parameters and economics constants, so that scripts need not reach into the stages.
+
+def _step(s: Scenario, phase: str, requests: Any, length: Any, positions: int) -> Step:
+    """The step the engine prices on one pipeline stage: ``requests`` decode requests (split into
+    pp micro-batches, at least one each) at ``length`` tokens of context, or ``requests`` prompts
+    of ``length`` tokens. ``positions`` > 1: parallel (diffusion-style) decoding, where each
+    request runs ``positions`` new positions that share one read of the weights and of its cached
+    context, and each attends to the context and the block."""
+    if phase == "prefill":
+        return prefill_step(s.model, length, requests)
+    if phase != "decode":
+        raise LlmhwError(f"unknown phase '{phase}'", field="phase", accepted="prefill, decode")
+    if positions < 1:
+        raise LlmhwError(f"positions must be at least 1, got {positions}", field="positions")
+    r = np.maximum(np.asarray(requests, dtype=float) / s.parallelism.pp, 1.0)
+    if positions == 1:
+        return decode_step(s.model, r, length)
+    c, p = np.asarray(length, dtype=float), float(positions)
+    win = s.model.sliding_window
+    cs = np.minimum(c, win) if win else c
+    return Step(tokens=r * p, logits=r * p, attended_full=r * p * (c + p), attended_sliding=r * p * (cs + p),
+                kv_read_full=r * c, kv_read_sliding=r * cs, phase="decode")
+
+
+def step_cost(scenario: Scenario | dict[str, Any], phase: str, requests: Any, length: Any,
+              positions: int = 1) -> StepCost:
+    """The engine's cost of one step, per chip: a decode step of ``requests`` requests at
+    ``length`` tokens of context (``positions`` new positions per request, see :func:`_step`), or
+    the prefill of ``requests`` prompts of ``length`` tokens (chunked as the engine chunks)."""
+    s = as_scenario(scenario)
+    eng = Engine(s)
+    if phase == "prefill":
+        return eng.prefill_cost(length, requests)
+    if positions == 1:
+        return eng.decode_cost(requests, length)
+    return eng._price(_step(s, phase, requests, length, positions)).scaled(s.parallelism.pp)
+
+
+def operator_totals(scenario: Scenario | dict[str, Any], phase: str, requests: Any, length: Any,
+                    positions: int = 1) -> dict[str, Any]:
+    """FLOPs and bytes by class (weights, KV reads and writes, activations, messages) of the
+    operators of the step :func:`step_cost` prices, per chip, for one pipeline stage's share."""
+    s = as_scenario(scenario)
+    return operator_sums(OperatorModel(s).ops(_step(s, phase, requests, length, positions)))
+
+
+def near_memory_ops(scenario: Scenario | dict[str, Any]) -> frozenset[str]:
+    """The engine operators the chip's near-memory compute runs (after the shard check); empty
+    when the chip has none."""
+    near = Engine(as_scenario(scenario)).near
+    return frozenset() if near is None else near.ops
+
+
+def family_params(key: str) -> FamilyParams:
+    """The fitted cost parameters of a hardware family (``nvidia-gpu``, or ``family:unit``)."""
+    return _family_params(key)
+
+
+def collective_cost(kind: str, size: Any, group: int, scale_up: Interconnect | None,
+                    scale_out: Interconnect | None, params: FamilyParams,
+                    algorithms: Sequence[str] | None = None) -> CollectiveCost:
+    """One collective of ``kind`` with ``size`` bytes per chip over ``group`` chips, as the engine
+    prices it: the fastest algorithm per size, its latency and bandwidth seconds and its name."""
+    return _collective_cost(kind, size, group, scale_up, scale_out, params, algorithms)
+
+
+def economics_constants(scenario: Scenario | dict[str, Any], params: EconomicsParams | None = None) -> Constants:
+    """Every economics constant the scenario resolves to (power, J per bit and FLOP, prices)."""
+    return constants_for(as_scenario(scenario), params)

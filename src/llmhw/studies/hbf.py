@@ -19,21 +19,28 @@ DeepSeek and Kimi are: attention data parallel, experts spread over all chips (t
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.hardware.catalog import lookup, memory_presets
-from llmhw.serving.closed_loop import SERVICE_LIFE_DAYS
+from llmhw.hardware.catalog import memory_presets
+from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies.base import Figure, Study, Table
+from llmhw.studies.scenarios import (
+    ISL,
+    OSL,
+    chips_needed,
+    design_label,
+    design_short,
+    max_batch,
+    moe_1t,
+    scenario,
+    usable_weight_capacity,
+)
 from llmhw.workload.model import ModelSpec
 
-HARDWARE = "b200"
-SITES = 8                         # memory stacks on a B200's shoreline
-ISL, OSL = 8192, 1024             # a long-context (agentic / reasoning) request
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 SERVE_REQUESTS = 256              # "weights + KV of a serving load": this many requests in flight
 TPOT_SLO_S = 0.050                # interactive operating point: best throughput with TPOT <= 50 ms
@@ -42,80 +49,12 @@ PAGES_B = np.array([4096, 8192, 16384, 32768, 65536])
 PE_CYCLES = np.array([1e3, 3e3, 1e4, 3e4, 1e5, 3e5])
 DESIGNS = (0, 2, 4)               # HBF stacks out of the 8 sites
 PAGE_BATCH = 32
-
-# Kimi K2 (moonshotai/Kimi-K2-Instruct config.json), in DeepSeek-V3's config format.
-MOE_1T_CONFIG: dict[str, Any] = {
-    "model_type": "deepseek_v3", "architectures": ["DeepseekV3ForCausalLM"],
-    "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048,
-    "num_hidden_layers": 61, "first_k_dense_replace": 1, "moe_layer_freq": 1,
-    "n_routed_experts": 384, "num_experts_per_tok": 8, "n_shared_experts": 1,
-    "num_attention_heads": 64, "num_key_value_heads": 64, "kv_lora_rank": 512, "q_lora_rank": 1536,
-    "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 163840,
-    "max_position_embeddings": 131072, "n_group": 1, "topk_group": 1, "norm_topk_prob": True,
-    "scoring_func": "sigmoid", "topk_method": "noaux_tc", "tie_word_embeddings": False,
-    "rms_norm_eps": 1e-6, "rope_theta": 50000.0, "hidden_act": "silu",
-}
+DAYS_PER_YEAR = 365.25            # converts the service life (kept in years) to days
 
 
-@lru_cache(maxsize=1)
-def moe_1t() -> ModelSpec:
-    """The 1T-parameter-class MoE of these studies (Kimi-K2's shape; see the module doc)."""
-    return llmhw.model_from_hf_config(dict(MOE_1T_CONFIG), model_id="moe-1t")
-
-
-# -- the designs -----------------------------------------------------------------------------
-
-
-def _base_tier() -> Any:
-    return lookup(HARDWARE).memory[0]
-
-
-def design_label(n_hbf: int) -> str:
-    if n_hbf == 0:
-        return "B200: 8 HBM3E (180 GB, 8 TB/s)"
-    hbm = _base_tier()
-    k = SITES - n_hbf
-    hbf = memory_presets()["hbf"]
-    return (f"B200 with {k} HBM3E + {n_hbf} HBF ({hbm.capacity_bytes * k / SITES / 1e9:.0f} GB + "
-            f"{hbf.capacity_bytes * n_hbf / 1e12:.0f} TB)")
-
-
-def design_short(n_hbf: int) -> str:
-    return "8 HBM3E" if n_hbf == 0 else f"{SITES - n_hbf} HBM3E + {n_hbf} HBF"
-
-
-def design(n_hbf: int) -> tuple[dict[str, Any], dict[str, str]]:
-    """(overrides, placement) of a B200 with ``n_hbf`` of its 8 HBM3E sites given to HBF stacks."""
-    if n_hbf == 0:
-        return {}, {}
-    hbm, hbf = _base_tier(), memory_presets()["hbf"]
-    k = SITES - n_hbf
-    tiers = [{"tech": "hbm3e", "capacity_bytes": hbm.capacity_bytes * k / SITES,
-              "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s * k / SITES},
-             {"tech": "hbf", "capacity_bytes": hbf.capacity_bytes * n_hbf,
-              "bandwidth_bytes_per_s": hbf.bandwidth_bytes_per_s * n_hbf,
-              "write_bandwidth_bytes_per_s": hbf.write_bandwidth_bytes_per_s * n_hbf}]
-    return {"chip.memory": tiers}, {"weights": "hbf", "kv_cache": "hbm3e"}
-
-
-def parallelism(model: ModelSpec, n: int) -> dict[str, int]:
-    """MoE: attention data parallel, experts over all chips; dense: TP within 8, then PP."""
-    if model.is_moe:
-        return {"tp": 1, "dp": n, "ep": n}
-    tp = min(n, 8)
-    return {"tp": tp, "pp": n // tp}
-
-
-def scenario(n_hbf: int, n: int, model: ModelSpec | None = None, weights: str = "fp8", batch: int = 64,
-             extra: dict[str, Any] | None = None, placement: dict[str, str] | None = None,
-             isl: int = ISL, osl: int = OSL) -> llmhw.Scenario:
-    model = model or moe_1t()
-    ov, pl = design(n_hbf)
-    return llmhw.Scenario.from_dict({
-        "model": model, "hardware": HARDWARE, "n_chips": n, "parallelism": parallelism(model, n),
-        "precision": {"weights": weights, "kv_cache": "fp8"},
-        "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
-        "overrides": {**ov, **(extra or {})}, "placement": placement if placement is not None else pl})
+def service_life_years() -> float:
+    """The service life llmhw assumes for an accelerator and its memory (scenario/economics.yaml)."""
+    return EconomicsParams.default().service_life_years
 
 
 def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
@@ -123,32 +62,6 @@ def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
     with np.errstate(all="ignore"):
         return econ_sweep(s, batch=batch)
 
-
-def max_batch(n_hbf: int, n: int, model: ModelSpec, weights: str) -> int:
-    """Largest batch that fits (0 when the weights alone do not)."""
-    s = scenario(n_hbf, n, model, weights)    # weights its placement cannot hold: max_batch 0
-    with np.errstate(all="ignore"):
-        return int(llmhw.sweep(s, batch=-1)["max_batch"])
-
-
-def chips_needed(n_hbf: int, model: ModelSpec, weights: str, requests: int = 1) -> tuple[int, int]:
-    """(smallest power-of-two chip count whose memory holds the weights and ``requests`` requests
-    of ISL + OSL tokens, the largest batch it holds)."""
-    n = 1
-    while n <= 1024:
-        ok = (model.moe is None or model.moe.n_routed_experts % n == 0)
-        mb = max_batch(n_hbf, n, model, weights) if ok else 0
-        if mb >= requests:
-            return n, mb
-        n *= 2
-    return 0, 0
-
-
-def usable_weight_capacity(n_hbf: int) -> float:
-    """Bytes per chip the weights may use: 0.9 (vLLM's memory_utilization) of the tier that holds them."""
-    hbm, hbf = _base_tier(), memory_presets()["hbf"]
-    cap = hbm.capacity_bytes if n_hbf == 0 else hbf.capacity_bytes * n_hbf
-    return 0.9 * cap
 
 
 # -- the study -------------------------------------------------------------------------------
@@ -307,7 +220,7 @@ def _endurance_table() -> tuple[Table, dict[str, Any]]:
             "generated token's KV, written once. HBF's endurance is not published: ~100k cycles (SLC) is the "
             "figure in news summaries; TLC NAND is rated ~1-3k. Writing at HBF's full write bandwidth "
             f"(4 x 410 GB/s) would wear 100k-cycle flash out in {full:.1f} days. "
-            f"Service life: {SERVICE_LIFE_DAYS / 365:.0f} years (llmhw's).")
+            f"Service life: {service_life_years():.0f} years (llmhw's).")
     return (Table("hbf-endurance", "Endurance: how long 2 TB of HBF lasts when written", rows, note),
             {"years": life_years, "rates": rates, "capacity": cap, "full_bw_days": full})
 
@@ -408,7 +321,7 @@ def _fig_endurance(end: dict[str, Any]) -> MplFigure:
     styles = ["-", "-", "--", "--"]
     for j, ((label, years), ls) in enumerate(zip(end["years"].items(), styles, strict=True)):
         ax.plot(PE_CYCLES, years, ls, marker="o", ms=4, color=f"C{j}", label=label)
-    life = SERVICE_LIFE_DAYS / 365
+    life = service_life_years()
     ax.axhline(life, color="k", lw=1)
     ax.text(PE_CYCLES[-1], life * 1.2, f"{life:.0f}-year service life", fontsize=8, ha="right")
     ax.axvspan(1e3, 3e3, color="0.9", lw=0)
@@ -465,7 +378,7 @@ def run() -> Study:
     yrs = {k: v for k, v in end["years"].items()}
     kv_labels = [k for k in yrs if k.startswith("KV")]
     i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
-    need = {k: SERVICE_LIFE_DAYS * 86400 * v["write_bytes_per_s"] / end["capacity"] for k, v in kv.items()}
+    need = {k: service_life_years() * DAYS_PER_YEAR * 86400 * v["write_bytes_per_s"] / end["capacity"] for k, v in kv.items()}
     l405, lm = page["llama-3.1-405b"], page[m.id]
     findings = [
         f"Capacity: giving 4 of a B200's 8 memory sites to HBF stacks holds {usable_weight_capacity(4) / 1e12:.2f} TB "
@@ -506,7 +419,7 @@ def run() -> Study:
         f"(moe-1t) and {kv['llama-3.1-405b']['write_bytes_per_s'] / 1e6:.0f} MB/s (Llama 405B): by volume it lasts "
         f"{yrs[kv_labels[0]][i100]:.0f} and {yrs[kv_labels[1]][i100]:.0f} years at the 100k cycles reported for "
         f"HBF but {yrs[kv_labels[0]][i3]:.1f} and {yrs[kv_labels[1]][i3]:.1f} years at 3k (TLC-class). A "
-        f"{SERVICE_LIFE_DAYS / 365:.0f}-year service life needs {need[m.id] / 1e3:.0f}k and "
+        f"{service_life_years():.0f}-year service life needs {need[m.id] / 1e3:.0f}k and "
         f"{need['llama-3.1-405b'] / 1e3:.0f}k cycles. So the paper's 'infeasible for KV cache' holds for TLC-class "
         f"cells, or for SLC with a write amplification above {1e5 / max(need.values()):.1f}; a 1 TB prefix cache "
         f"rewritten daily lasts {yrs['prefix cache: 1 TB rewritten every day'][i3]:.0f} years even at 3k cycles.",
@@ -526,7 +439,7 @@ def run() -> Study:
                f"(9-33 KB) multiply the KV bytes read, up to {lm['amp'][-1]:.1f}x at 64 KB.",
                _fig_latency_page(lat, page)),
         Figure("hbf-endurance", "By write volume, a per-token KV cache in HBF outlives the "
-               f"{SERVICE_LIFE_DAYS / 365:.0f}-year service life only with >= {max(need.values()) / 1e3:.0f}k P/E "
+               f"{service_life_years():.0f}-year service life only with >= {max(need.values()) / 1e3:.0f}k P/E "
                "cycles (SLC-class); a prefix cache rewritten daily fits any flash.",
                _fig_endurance(end)),
     ]

@@ -22,11 +22,10 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.cost.comm import collective_cost
-from llmhw.cost.params import family_params
+from llmhw.api import collective_cost, family_params
 from llmhw.hardware.catalog import lookup
 from llmhw.hardware.interconnect import Interconnect, Link
-from llmhw.studies import hbf
+from llmhw.studies import scenarios
 from llmhw.studies.base import Figure, Study, Table
 
 FP = family_params("nvidia-gpu")                     # fitted: software alpha 12.5 us per step
@@ -241,12 +240,12 @@ def _tp_table() -> tuple[Table, dict[str, Any]]:
 
 def _system_size_table() -> tuple[Table, dict[str, Any]]:
     """moe-1t on B200s with and without HBF: the engine's decode communication per step."""
-    m = hbf.moe_1t()
+    m = scenarios.moe_1t()
     rows = []
     for w in ("fp8", "bf16"):
         for k in (0, 4):
-            n, _ = hbf.chips_needed(k, m, w, 1)
-            s = hbf.scenario(k, n, weights=w, batch=64)
+            n, _ = scenarios.chips_needed(k, m, w, 1)
+            s = scenarios.scenario(k, n, weights=w, batch=64)
             with np.errstate(all="ignore"):
                 a = llmhw.sweep(s, batch=np.array([64]))
             up, out = s.system.scale_up_network, s.system.scale_out_network
@@ -256,7 +255,7 @@ def _system_size_table() -> tuple[Table, dict[str, Any]]:
                 hops = up.hops(n, "max")
             else:
                 hops = up.hops(up.domain_size, "max") * 2 + out.hops(ceil(n / up.domain_size), "max")
-            rows.append({"model_precision": f"moe-1t {w.upper()}", "design": hbf.design_short(k), "chips": n,
+            rows.append({"model_precision": f"moe-1t {w.upper()}", "design": scenarios.design_short(k), "chips": n,
                          "network": "none (one chip)" if n == 1 else ("NVLink switch" if n <= up.domain_size
                                                                        else "NVLink + InfiniBand"),
                          "worst_path_hops": hops,
@@ -305,7 +304,7 @@ GLOBAL_TOKENS = 512      # decode tokens in flight across the whole system (one 
 def _scaling() -> dict[str, Any]:
     """Per model size: chips needed with and without HBF, and one MoE layer's dispatch + combine
     all-to-all over all of them at a fixed global batch, split into latency and bandwidth."""
-    hbm, flash = hbf.usable_weight_capacity(0) / 0.9, hbf.usable_weight_capacity(4) / 0.9
+    hbm, flash = scenarios.usable_weight_capacity(0) / 0.9, scenarios.usable_weight_capacity(4) / 0.9
     out: dict[str, Any] = {"sizes": SIZES_T}
     for name, cap in (("HBM", hbm), ("HBF", flash)):
         chips = np.array([chips_for(t * 1e12, cap) for t in SIZES_T])
@@ -363,24 +362,24 @@ def recovery(weights_bytes: float, reload_bw: float, reprefill_s: float, restart
 
 
 def _reliability() -> tuple[Table, dict[str, Any]]:
-    m = hbf.moe_1t()
+    m = scenarios.moe_1t()
     ib = lookup("ib-ndr-scaleout").link.bandwidth_bytes_per_s
     pcie = lookup("pcie-gen5-host").link.bandwidth_bytes_per_s
     rows = []
     cases: dict[str, dict[str, float]] = {}
     for k in (0, 4):
-        n, _ = hbf.chips_needed(k, m, "fp8", 1)
-        s = hbf.scenario(k, n, batch=64)
+        n, _ = scenarios.chips_needed(k, m, "fp8", 1)
+        s = scenarios.scenario(k, n, batch=64)
         # Re-prefill: the requests of the failed replica (attention DP: 64 / n requests), each its
         # prompt plus half its output so far, at the engine's prefill rate on one replica.
         r = int(np.ceil(64 / n))
         with np.errstate(all="ignore"):
-            a = llmhw.sweep(s, batch=np.array([64]), input_tokens=np.array([hbf.ISL + hbf.OSL // 2]))
+            a = llmhw.sweep(s, batch=np.array([64]), input_tokens=np.array([scenarios.ISL + scenarios.OSL // 2]))
         reprefill = r * float(a["prefill_s"][0])
         per_chip = float(a["weights_bytes"][0])
         migrate = recovery(per_chip, ib, reprefill, RESTART_S)        # every chip of a fresh node, in parallel
         spare = recovery(per_chip, pcie, reprefill, 0.0)               # a hot spare loads one shard from host
-        label = f"{n} x B200, {hbf.design_short(k)}"
+        label = f"{n} x B200, {scenarios.design_short(k)}"
         cases[label] = {"chips": n, "migrate": migrate, "spare": spare}
         fails = n * FAIL_PER_CHIP_YEAR
         for how, rec in (("migrate to a distant node", migrate), ("local hot spare", spare)):
@@ -432,7 +431,7 @@ def stale_share(p: Any, jitter_s: float, timeout_s: float, stall_prob: float = 0
 
 def _straggler_table() -> Table:
     rows = []
-    m = hbf.moe_1t()
+    m = scenarios.moe_1t()
     l405 = llmhw.load_model(TP_MODEL)
     cases = (("TP 8 all-reduces, Llama 3.1 405B", 8, 2 * l405.n_layers),
              ("EP 8 all-to-alls, moe-1t", 8, 2 * m.n_moe_layers),

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.cost.params import family_params
+from llmhw.api import family_params
 from llmhw.hardware.catalog import lookup, memory_presets, stacked_from_dict, stacking_presets
 from llmhw.studies.base import Figure, Study, Table
 

@@ -14,7 +14,6 @@ constants of its own. If that package is missing, the study says so and draws th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from dataclasses import replace as dc_replace
 from typing import Any
 
 import matplotlib
@@ -26,8 +25,10 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 import llmhw  # noqa: E402
+from llmhw import api  # noqa: E402
 from llmhw.core.errors import LlmhwError  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.scenario.economics import EconomicsParams  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
@@ -70,10 +71,7 @@ def system_label(name: str) -> str:
 
 
 def economics_available() -> bool:
-    try:
-        import llmhw.economics  # noqa: F401
-    except ImportError:
-        return False
+    """Whether predictions carry the economics keys the study plots."""
     d = llmhw.predict(_scenario("hgx-h100-8", 8, Config())).to_dict()
     return all(k in d for k in ECON_KEYS)
 
@@ -95,8 +93,6 @@ def directions() -> dict[str, tuple[str, list[Config]]]:
     chip = lookup(SYSTEMS[BASE]).chip
     hbm = chip.memory[0]
     hbm_tier = {"tech": hbm.id, "capacity_bytes": hbm.capacity_bytes, "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s}
-    from llmhw.economics import EconomicsParams
-
     die = EconomicsParams.default().chips[chip.id].die_area_mm2 * 1e-6
     stack = "3d-dram-hybrid-bond-gen2"
     stack_ov = {"chip.stacked": stack, "chip.die_area_m2": die}
@@ -121,21 +117,20 @@ def directions() -> dict[str, tuple[str, list[Config]]]:
 
 def _arrays(hw: str, tp: int, cfg: Config, econ: bool) -> dict[str, np.ndarray] | None:
     """Engine (+ economics) arrays over CONCURRENCY, or None when the configuration is impossible."""
-    from llmhw.serving.closed_loop import Engine
-
     try:
         s = llmhw.Scenario.from_dict(_scenario(hw, tp, cfg))
-        eng = Engine(s)
+        if cfg.comm_latency_factor != 1.0:
+            s = s.replace(overrides={**s.overrides, "interconnect.software_latency_s": _software_latency_s(s, cfg)})
+        grid = {"batch": CONCURRENCY, "input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS}
+        return api.sweep_economics(s, **grid) if econ else api.sweep(s, **grid)
     except LlmhwError:
         return None
-    if cfg.comm_latency_factor != 1.0:
-        eng.params = dc_replace(eng.params, comm_latency_s=eng.params.comm_latency_s * cfg.comm_latency_factor)
-    vals = eng.evaluate(CONCURRENCY, INPUT_TOKENS, OUTPUT_TOKENS)
-    if econ:
-        from llmhw.economics import economics_arrays
 
-        vals = {**vals, **economics_arrays(vals, s)}
-    return vals
+
+def _software_latency_s(s: llmhw.Scenario, cfg: Config) -> float:
+    """The per-step collective software latency of the configuration: its factor times the
+    fitted value of the chip's family (what the scale-up network uses unless it sets its own)."""
+    return api.family_params(s.chip.family).comm_latency_s * cfg.comm_latency_factor
 
 
 def points(name: str, hw: str, configs: list[Config], econ: bool) -> list[dict[str, Any]]:

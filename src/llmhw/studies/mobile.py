@@ -25,9 +25,9 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 import llmhw  # noqa: E402
+from llmhw import api  # noqa: E402
 from llmhw.api import sweep_economics as econ_sweep  # noqa: E402
 from llmhw.core.units import bytes_per_element  # noqa: E402
-from llmhw.economics.report import constants_for  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
@@ -170,7 +170,7 @@ def flash_rows() -> list[dict[str, Any]]:
                          overrides={"chip.memory[1]": {"tech": "ufs4", "bandwidth_bytes_per_s": ufs.bandwidth_bytes_per_s / f}},
                          placement={"weights": "ufs4"})
             a = _one(s)
-            j_bit = constants_for(llmhw.Scenario.from_dict(s)).read_j_per_bit[1]
+            j_bit = api.economics_constants(s).read_j_per_bit[1]
             flash_j = a["decode_tier1_read_bytes"] * f * 8 * j_bit          # batch 1: one token per step
             tok_s = min(a["tok_s_per_user"], resident["tok_s_per_user"])
             rows.append({

@@ -22,10 +22,10 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import NullFormatter
 
 import llmhw
+from llmhw import api
 from llmhw.core.units import bytes_per_element
 from llmhw.hardware.catalog import near_memory_presets
 from llmhw.hardware.near_memory import gemv_item, shard_fit
-from llmhw.serving.closed_loop import Engine
 from llmhw.studies.base import Figure, Study, Table
 
 MULTIPLIERS = np.array([1, 2, 4, 8, 16, 32])
@@ -123,9 +123,8 @@ def _shard_table() -> tuple[Table, list[dict[str, Any]]]:
                 "precision": {"weights": "bf16", "kv_cache": "bf16"},
                 "workload": {"input_tokens": ctx - 1024, "output_tokens": 1024, "batch": 1},
                 "overrides": {"chip.near_memory": PIM_WITH_ATTENTION}})
-            e = Engine(s)
-            eng[ctx] = "attention" in e.near.ops
-            weights = e.memory.weights
+            eng[ctx] = "attention" in api.near_memory_ops(s)
+            weights = float(llmhw.sweep(s)["weights_bytes"])
         rows.append({
             "model": mid, "parallelism": ", ".join(f"{k}{v}" for k, v in par.items()),
             "weights_per_chip_gb": round(weights / 1e9, 1),

@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import llmhw
 
 SRC = Path(llmhw.__file__).resolve().parent

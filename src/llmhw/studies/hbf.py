@@ -19,6 +19,7 @@ DeepSeek and Kimi are: attention data parallel, experts spread over all chips (t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -354,33 +355,60 @@ def _dominates(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
     return bool(np.all(ta[inside] >= ref))
 
 
-def run() -> Study:
+@dataclass
+class Results:
+    """The tables and the numbers the findings and figures quote."""
+
+    chips_t: Table
+    chips: dict[tuple[str, str, int], tuple[int, int]]
+    curves: dict[tuple[int, int], dict[str, np.ndarray]]
+    ops_t: Table
+    lat_t: Table
+    lat: dict[str, np.ndarray]
+    page_t: Table
+    page: dict[str, Any]
+    end_t: Table
+    end: dict[str, Any]
+
+    def chips_for(self, weights: str, n_hbf: int) -> int:
+        """Chips moe-1t needs with ``n_hbf`` HBF stacks per chip (weights alone)."""
+        return self.chips[(moe_1t().id, weights, n_hbf)][0]
+
+    def point(self, k: int, n: int, what: str) -> dict[str, Any]:
+        """The operating-points row of ``k`` HBF stacks on ``n`` chips whose point starts with ``what``."""
+        return next(r for r in self.ops_t.rows if r["design"] == design_short(k) and r["chips"] == n
+                    and r["operating_point"].startswith(what))
+
+    def per_us(self) -> float:
+        """Seconds a batch-1 decode step gains per microsecond of HBF read latency (5 -> 25 us)."""
+        i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
+        return (self.lat["step_s"][i25, 0] - self.lat["step_s"][i5, 0]) / 20.0
+
+    def cycles_needed(self) -> dict[str, float]:
+        """P/E cycles a KV cache in HBF needs to last the service life, per model."""
+        days = service_life_years() * DAYS_PER_YEAR
+        return {k: days * 86400 * v["write_bytes_per_s"] / self.end["capacity"] for k, v in self.end["rates"].items()}
+
+
+def results() -> Results:
     chips_t, chips = _chips_table()
     m = moe_1t()
     n_hbm, n_2, n_4 = (chips[(m.id, "fp8", k)][0] for k in DESIGNS)
-    b_hbm, b_4 = chips[(m.id, "bf16", 0)][0], chips[(m.id, "bf16", 4)][0]
     curves = _curves([(0, n_hbm), (2, n_2), (4, n_4), (4, n_hbm)])
-    ops_t = _operating_points(curves)
-    lat_t, lat = _latency_table()
-    page_t, page = _page_table()
-    end_t, end = _endurance_table()
+    return Results(chips_t, chips, curves, _operating_points(curves), *_latency_table(), *_page_table(),
+                   *_endurance_table())
 
-    def row(k: int, n: int, what: str) -> dict[str, Any]:
-        return next(r for r in ops_t.rows if r["design"] == design_short(k) and r["chips"] == n
-                    and r["operating_point"].startswith(what))
 
+def _system_findings(res: Results) -> list[str]:
+    """Capacity, latency, throughput, cost and energy of the HBF designs."""
+    m = moe_1t()
+    n_hbm, n_2, n_4 = (res.chips_for("fp8", k) for k in DESIGNS)
+    b_hbm, b_4 = res.chips_for("bf16", 0), res.chips_for("bf16", 4)
+    chips, row = res.chips, res.point
     h1, f1, q1 = row(0, n_hbm, "batch 1"), row(4, n_4, "batch 1"), row(2, n_2, "batch 1")
     hm, fm, qm = row(0, n_hbm, "max"), row(4, n_4, "max"), row(2, n_2, "max")
     slo_h, slo_f = row(0, n_hbm, "best"), row(4, n_4, "best")
-    i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
-    per_us = (lat["step_s"][i25, 0] - lat["step_s"][i5, 0]) / 20.0          # s per us of latency
-    kv = end["rates"]
-    yrs = {k: v for k, v in end["years"].items()}
-    kv_labels = [k for k in yrs if k.startswith("KV")]
-    i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
-    need = {k: service_life_years() * DAYS_PER_YEAR * 86400 * v["write_bytes_per_s"] / end["capacity"] for k, v in kv.items()}
-    l405, lm = page["llama-3.1-405b"], page[m.id]
-    findings = [
+    return [
         f"Capacity: giving 4 of a B200's 8 memory sites to HBF stacks holds {usable_weight_capacity(4) / 1e12:.2f} TB "
         f"of weights per chip against {usable_weight_capacity(0) / 1e9:.0f} GB of HBM3E "
         f"({usable_weight_capacity(4) / usable_weight_capacity(0):.1f}x). The 1T-parameter MoE (moe-1t: Kimi-K2's "
@@ -403,6 +431,19 @@ def run() -> Study:
         f"the {n_hbm}-chip HBM system at {hm['cost_usd_per_mtok']} USD and {hm['energy_j_per_token']} J "
         f"({n_2} chips with 2 HBF stacks: {qm['cost_usd_per_mtok']} USD, {qm['energy_j_per_token']} J); at batch 1 "
         f"{f1['cost_usd_per_mtok']} against {h1['cost_usd_per_mtok']} USD/Mtok, because one chip idles instead of {n_hbm}.",
+    ]
+
+
+def _flash_findings(res: Results) -> list[str]:
+    """Read latency, page size and endurance."""
+    m = moe_1t()
+    lat, per_us, need = res.lat, res.per_us(), res.cycles_needed()
+    i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
+    kv, yrs = res.end["rates"], dict(res.end["years"])
+    kv_labels = [k for k in yrs if k.startswith("KV")]
+    i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
+    l405, lm = res.page["llama-3.1-405b"], res.page[m.id]
+    return [
         f"Read latency: the engine pays an HBF access latency once per weight operator ({per_us * 1e6:.0f} "
         f"per decode step of moe-1t), so every extra microsecond adds {per_us * 1e3:.2f} ms to a step: "
         f"{lat['step_s'][i5, 0] * 1e3:.1f} ms at 5 us, {lat['step_s'][i25, 0] * 1e3:.1f} ms at 25 us (batch 1). "
@@ -424,7 +465,15 @@ def run() -> Study:
         f"cells, or for SLC with a write amplification above {1e5 / max(need.values()):.1f}; a 1 TB prefix cache "
         f"rewritten daily lasts {yrs['prefix cache: 1 TB rewritten every day'][i3]:.0f} years even at 3k cycles.",
     ]
-    figures = [
+
+
+def _figures(res: Results) -> list[Figure]:
+    n_hbm, n_4 = res.chips_for("fp8", 0), res.chips_for("fp8", 4)
+    b_hbm, b_4 = res.chips_for("bf16", 0), res.chips_for("bf16", 4)
+    h1, f1 = res.point(0, n_hbm, "batch 1"), res.point(4, n_4, "batch 1")
+    chips, curves, lat, page, end = res.chips, res.curves, res.lat, res.page, res.end
+    per_us, need, lm = res.per_us(), res.cycles_needed(), res.page[moe_1t().id]
+    return [
         Figure("hbf-chips", "Giving half of a B200's eight memory sites to HBF stacks cuts the chips a "
                f"1T-parameter MoE needs from {n_hbm} to {n_4} (FP8) and from {b_hbm} to {b_4} (BF16); "
                "Llama 3.1 405B fits one chip.", _fig_chips(chips)),
@@ -443,6 +492,13 @@ def run() -> Study:
                "cycles (SLC-class); a prefix cache rewritten daily fits any flash.",
                _fig_endurance(end)),
     ]
+
+
+def run() -> Study:
+    res = results()
+    findings = [*_system_findings(res), *_flash_findings(res)]
+    figures = _figures(res)
+    chips_t, ops_t, lat_t, page_t, end_t = res.chips_t, res.ops_t, res.lat_t, res.page_t, res.end_t
     return Study(
         name="hbf", title="RQ2: High Bandwidth Flash for weights, HBM for the KV cache",
         question=("Does HBF's 10x capacity per node (512 GB, 1.638 TB/s per stack) shrink the system a "

@@ -594,34 +594,15 @@ def _fig_reliability(cases: dict[str, Any]) -> MplFigure:
     return fig
 
 
-def run() -> Study:
-    sw = _hop_sweep()
-    topo_t = _topology_table()
-    alg_t, best = _algorithm_table()
-    tp_t, curves = _tp_table()
-    size_t, _ = _system_size_table()
-    sc = _scaling()
-    scale_t = _scaling_table(sc)
-    fail_t, cases = _reliability()
-    strag_t = _straggler_table()
-
+def _network_findings(topo_t: Table, alg_t: Table, tp_t: Table) -> list[str]:
+    """Hop latency, topology, algorithms and the TP degree."""
     topo = {(r["collective"], r["network"]): r for r in topo_t.rows}
     tp_sw, tp_ring = topo[("TP 8 all-reduce", "switch + in-network reduction")], topo[("TP 8 all-reduce", "ring of 8")]
     ep_sw, ep_t3, ep_ring = (topo[("EP 64 all-to-all", k)] for k in ("switch (1 level, radix 64)", "3D torus 4x4x4",
                                                                       "ring of 64"))
     tp = {(r["collectives"], r["batch"]): r for r in tp_t.rows}
     names = list(TP_VARIANTS)
-    size = {(r["model_precision"], r["design"]): r for r in size_t.rows}
-    s8, s1 = size[("moe-1t FP8", "8 HBM3E")], size[("moe-1t FP8", "4 HBM3E + 4 HBF")]
-    s16, s2 = size[("moe-1t BF16", "8 HBM3E")], size[("moe-1t BF16", "4 HBM3E + 4 HBF")]
-    fails = {(r["design"], r["recovery"]): r for r in fail_t.rows}
-    lab_h, lab_f = f"{s8['chips']} x B200, 8 HBM3E", f"{s1['chips']} x B200, 4 HBM3E + 4 HBF"
-    hm, hs = fails[(lab_h, "migrate to a distant node")], fails[(lab_h, "local hot spare")]
-    fm, fs = fails[(lab_f, "migrate to a distant node")], fails[(lab_f, "local hot spare")]
-    st = {r["group"]: r for r in strag_t.rows if "EP" in r["collectives"]}
-    ic_detect = DETECT_S
-    i4t = sc["sizes"].tolist().index(4)
-    findings = [
+    return [
         f"Latency beats bandwidth: with a {FAST_ALPHA_S * 1e6:.0f} us software step, a TP 8 all-reduce of 1 MiB takes "
         f"{tp_sw['time_at_100ns_hop_us']} us on a switch with in-network reduction at 100 ns per hop and "
         f"{tp_sw['time_at_1000ns_hop_us']} us at 1 us; today's fitted software alpha ({FP.comm_latency_s * 1e6:.1f} us) "
@@ -648,6 +629,22 @@ def run() -> Study:
         f"{' (the largest tried)' if tp[(names[4], 1)]['largest_tp_at_50pct_efficiency'] == max(TP_DEGREES) else ''} and "
         f"{tp[(names[4], 64)]['largest_tp_at_50pct_efficiency']}. "
         f"At TP 8 and batch 64 the all-reduces are {tp[(names[2], 64)]['comm_share_tp8']:.0%} of a layer.",
+    ]
+
+
+def _system_findings(size_t: Table, sc: dict[str, Any], fail_t: Table, strag_t: Table) -> list[str]:
+    """System size, failures and stragglers."""
+    size = {(r["model_precision"], r["design"]): r for r in size_t.rows}
+    s8, s1 = size[("moe-1t FP8", "8 HBM3E")], size[("moe-1t FP8", "4 HBM3E + 4 HBF")]
+    s16, s2 = size[("moe-1t BF16", "8 HBM3E")], size[("moe-1t BF16", "4 HBM3E + 4 HBF")]
+    fails = {(r["design"], r["recovery"]): r for r in fail_t.rows}
+    lab_h, lab_f = f"{s8['chips']} x B200, 8 HBM3E", f"{s1['chips']} x B200, 4 HBM3E + 4 HBF"
+    hm, hs = fails[(lab_h, "migrate to a distant node")], fails[(lab_h, "local hot spare")]
+    fm, fs = fails[(lab_f, "migrate to a distant node")], fails[(lab_f, "local hot spare")]
+    st = {r["group"]: r for r in strag_t.rows if "EP" in r["collectives"]}
+    ic_detect = DETECT_S
+    i4t = sc["sizes"].tolist().index(4)
+    return [
         f"System size: HBF's capacity puts moe-1t on {s1['chips']} chip instead of {s8['chips']} (FP8) and "
         f"{s2['chips']} instead of {s16['chips']} (BF16), removing most per-step all-to-alls: the engine's decode "
         f"communication falls from {s8['decode_comm_ms']} ms per step to {s1['decode_comm_ms']} ms, and from "
@@ -674,12 +671,26 @@ def run() -> Study:
         f"({st[256]['stale_share_timeout_25us']:.0%} at 256 chips): the paper's timeouts pay in large groups, at a "
         "price in data freshness that grows with the group.",
     ]
+
+
+def run() -> Study:
+    sw = _hop_sweep()
+    topo_t = _topology_table()
+    alg_t, best = _algorithm_table()
+    tp_t, curves = _tp_table()
+    size_t, _ = _system_size_table()
+    sc = _scaling()
+    scale_t = _scaling_table(sc)
+    fail_t, cases = _reliability()
+    strag_t = _straggler_table()
+    findings = [*_network_findings(topo_t, alg_t, tp_t), *_system_findings(size_t, sc, fail_t, strag_t)]
+    tp_limit = next(r for r in tp_t.rows if r["collectives"] == list(TP_VARIANTS)[2] and r["batch"] == 64)
     figures = [
         Figure("interconnect-hop-latency", "Below ~1 us per hop the per-step software latency sets the decode "
                "collective time; above it, topologies separate by hops x steps: one-step low-diameter networks "
                "(switch, dragonfly, full mesh) beat tori and rings.", _fig_hops(sw)),
         Figure("interconnect-tp-degree", f"Decode all-reduces stay the same size as TP grows while the work "
-               f"shrinks, so TP beyond {tp[(names[2], 64)]['largest_tp_at_50pct_efficiency']} (batch 64) spends most "
+               f"shrinks, so TP beyond {tp_limit['largest_tp_at_50pct_efficiency']} (batch 64) spends most "
                "of every added GPU on communication; one-shot, in-network reduction and a lower software alpha "
                "move that limit.", _fig_tp(curves)),
         Figure("interconnect-capacity-scaling", "More capacity per chip (HBF) means 8-16x fewer chips for the "

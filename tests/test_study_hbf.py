@@ -8,7 +8,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from llmhw.studies import hbf  # noqa: E402
+from llmhw.studies import hbf, scenarios  # noqa: E402
 from llmhw.studies.base import Study  # noqa: E402
 
 GB = 1e9
@@ -73,7 +73,7 @@ def test_chips_needed_by_hand(study):
 
 
 def test_design_tiers_are_iso_shoreline():
-    ov, placement = hbf.design(4)
+    ov, placement = scenarios.design(4)
     hbm, flash = ov["chip.memory"]
     assert hbm["capacity_bytes"] == pytest.approx(90 * GB)            # 4 of 8 stacks of a 180 GB B200
     assert hbm["bandwidth_bytes_per_s"] == pytest.approx(4e12)

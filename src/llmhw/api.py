@@ -3,20 +3,31 @@ serving -> economics) and builds the JSON users and scripts read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from llmhw.accounting.fit import FitResult
 from llmhw.accounting.fit import fit as fit_memory
+from llmhw.accounting.operators import Step, prefill_step
+from llmhw.accounting.operators import totals as operator_sums
+from llmhw.core.errors import LlmhwError
 from llmhw.core.units import DAYS_PER_YEAR
-from llmhw.economics.report import economics_json
+from llmhw.cost.comm import CollectiveCost
+from llmhw.cost.comm import collective_cost as _collective_cost
+from llmhw.cost.params import FamilyParams
+from llmhw.cost.params import family_params as _family_params
+from llmhw.cost.roofline import StepCost
+from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
+from llmhw.hardware.interconnect import Interconnect
 from llmhw.scenario import Scenario
-from llmhw.scenario.economics import params_for
+from llmhw.scenario.economics import EconomicsParams, params_for
 from llmhw.serving.closed_loop import Engine
 from llmhw.serving.metrics import METRICS, Metrics
 
-__all__ = ["Metrics", "Prediction", "evaluate", "fit", "predict", "sweep", "sweep_economics"]
+__all__ = ["Metrics", "Prediction", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
+           "near_memory_ops", "operator_totals", "predict", "step_cost", "sweep", "sweep_economics"]
 
 
 @dataclass
@@ -121,3 +132,64 @@ def _wear_notes(s: Scenario, m: Metrics) -> list[str]:
 def fit(scenario: Scenario | dict[str, Any]) -> FitResult:
     """Memory per chip for the scenario; ``batch: max`` takes the largest batch that fits."""
     return fit_memory(as_scenario(scenario))
+
+
+# -- for studies and notebooks: the engine's per-step cost and operator totals, collective costs,
+# fitted family parameters and economics constants, so that scripts need not reach into the stages.
+
+
+def _step(eng: Engine, phase: str, requests: Any, length: Any, positions: int) -> Step:
+    if phase == "prefill":
+        return prefill_step(eng.scenario.model, length, requests)
+    if phase != "decode":
+        raise LlmhwError(f"unknown phase '{phase}'", field="phase", accepted="prefill, decode")
+    if positions < 1:
+        raise LlmhwError(f"positions must be at least 1, got {positions}", field="positions")
+    return eng.decode_step(requests, length, positions)
+
+
+def step_cost(scenario: Scenario | dict[str, Any], phase: str, requests: Any, length: Any,
+              positions: int = 1) -> StepCost:
+    """The engine's cost of one step, per chip: a decode step of ``requests`` requests at
+    ``length`` tokens of context (``positions`` new positions per request, see :func:`_step`), or
+    the prefill of ``requests`` prompts of ``length`` tokens (chunked as the engine chunks).
+    ``positions`` > 1: parallel (diffusion-style) decoding, each request running that many new
+    positions on one read of the weights and its cached context."""
+    eng = Engine(as_scenario(scenario))
+    if phase == "prefill":
+        return eng.prefill_cost(length, requests)
+    _step(eng, phase, requests, length, positions)     # checks the phase and positions
+    return eng.decode_cost(requests, length, positions)
+
+
+def operator_totals(scenario: Scenario | dict[str, Any], phase: str, requests: Any, length: Any,
+                    positions: int = 1) -> dict[str, Any]:
+    """FLOPs and bytes by class (weights, KV reads and writes, activations, messages) of the
+    operators of the step :func:`step_cost` prices, per chip, for one pipeline stage's share."""
+    eng = Engine(as_scenario(scenario))
+    return operator_sums(eng.ops.ops(_step(eng, phase, requests, length, positions)))
+
+
+def near_memory_ops(scenario: Scenario | dict[str, Any]) -> frozenset[str]:
+    """The engine operators the chip's near-memory compute runs (after the shard check); empty
+    when the chip has none."""
+    near = Engine(as_scenario(scenario)).near
+    return frozenset() if near is None else near.ops
+
+
+def family_params(key: str) -> FamilyParams:
+    """The fitted cost parameters of a hardware family (``nvidia-gpu``, or ``family:unit``)."""
+    return _family_params(key)
+
+
+def collective_cost(kind: str, size: Any, group: int, scale_up: Interconnect | None,
+                    scale_out: Interconnect | None, params: FamilyParams,
+                    algorithms: Sequence[str] | None = None) -> CollectiveCost:
+    """One collective of ``kind`` with ``size`` bytes per chip over ``group`` chips, as the engine
+    prices it: the fastest algorithm per size, its latency and bandwidth seconds and its name."""
+    return _collective_cost(kind, size, group, scale_up, scale_out, params, algorithms)
+
+
+def economics_constants(scenario: Scenario | dict[str, Any], params: EconomicsParams | None = None) -> Constants:
+    """Every economics constant the scenario resolves to (power, J per bit and FLOP, prices)."""
+    return constants_for(as_scenario(scenario), params)

@@ -98,6 +98,19 @@ def decode_step(model: ModelSpec, requests: Array, context: Array) -> Step:
                 kv_read_full=r * c, kv_read_sliding=r * cs, phase="decode")
 
 
+def parallel_decode_step(model: ModelSpec, requests: Array, context: Array, positions: float) -> Step:
+    """One step of parallel (diffusion-style) decoding: each request runs ``positions`` new
+    positions that share one read of the weights and of its cached ``context``, and each position
+    attends to the context and to the block."""
+    r = np.asarray(requests, dtype=float)
+    c = np.asarray(context, dtype=float)
+    p = float(positions)
+    win = model.sliding_window
+    cs = np.minimum(c, win) if win else c
+    return Step(tokens=r * p, logits=r * p, attended_full=r * p * (c + p), attended_sliding=r * p * (cs + p),
+                kv_read_full=r * c, kv_read_sliding=r * cs, phase="decode")
+
+
 def prefill_step(model: ModelSpec, prompt: Array, prompts: Array = 1.0) -> Step:
     """Prefill of ``prompts`` fresh prompts of ``prompt`` tokens each, in one pass."""
     n = np.asarray(prompts, dtype=float)

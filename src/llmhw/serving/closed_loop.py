@@ -32,7 +32,13 @@ from llmhw.accounting.fit import (
     placement_for,
     tier_capacities,
 )
-from llmhw.accounting.operators import OperatorModel, decode_step, prefill_step
+from llmhw.accounting.operators import (
+    OperatorModel,
+    Step,
+    decode_step,
+    parallel_decode_step,
+    prefill_step,
+)
 from llmhw.accounting.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import SECONDS_PER_DAY, bytes_per_element
@@ -223,19 +229,27 @@ class Engine:
         return NearMemoryModel(tier=index, flops=tier_peak_flops(nm, tier), bandwidth=internal_bandwidth(nm, tier),
                                latency=tier.latency_s or 0.0, ops=frozenset(names), phases=frozenset(phases))
 
-    def _price(self, step: Any) -> StepCost:
+    def price(self, step: Step) -> StepCost:
+        """One step's operators on this scenario's chip (one pipeline stage)."""
         s = self.scenario
         return price_ops(self.ops.ops(step), s.chip, self.flops, s.precision.activations, self.params,
                          self.profile, self.scale_up, self.scale_out, requests=step.logits, tiers=self.tiers,
                          near=self.near, phase=step.phase)
 
-    def decode_cost(self, requests: Any, context: Any) -> StepCost:
+    def decode_cost(self, requests: Any, context: Any, positions: int = 1) -> StepCost:
         """One decode step of ``requests`` (per replica) at ``context``. With PP the requests are
         split into pp micro-batches that take turns on the stages, so a token crosses every
-        stage once per step."""
+        stage once per step. ``positions`` > 1: parallel decoding of that many positions per
+        request (accounting/operators.py, parallel_decode_step)."""
         pp = self.scenario.parallelism.pp
-        c = self._price(decode_step(self.scenario.model, np.maximum(np.asarray(requests, float) / pp, 1.0), context))
-        return c.scaled(pp)
+        return self.price(self.decode_step(requests, context, positions)).scaled(pp)
+
+    def decode_step(self, requests: Any, context: Any, positions: int = 1) -> Step:
+        """The decode step one pipeline stage runs: the replica's requests over pp micro-batches."""
+        r = np.maximum(np.asarray(requests, float) / self.scenario.parallelism.pp, 1.0)
+        if positions == 1:
+            return decode_step(self.scenario.model, r, context)
+        return parallel_decode_step(self.scenario.model, r, context, positions)
 
     def prefill_cost(self, prompt: Any, prompts: Any = 1.0) -> StepCost:
         """Prefill of ``prompts`` prompts together through all pipeline stages, in chunks of the
@@ -244,7 +258,7 @@ class Engine:
         L = np.asarray(prompt, dtype=float)
         n_chunks = np.ceil(L * prompts / self.chunk)
         # Price the prompts in one pass, then add the weight re-reads of the extra chunks.
-        c = self._price(prefill_step(self.scenario.model, L, prompts))
+        c = self.price(prefill_step(self.scenario.model, L, prompts))
         wt = self.tiers.weights
         extra = (n_chunks - 1) * (self.memory.weights / (self.tiers.read_bw[wt] * self.params.memory_eff_max))
         c = c.scaled(pp)

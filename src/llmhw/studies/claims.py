@@ -27,13 +27,16 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 import llmhw  # noqa: E402
+from llmhw import api  # noqa: E402
 from llmhw.hardware import near_memory as nm  # noqa: E402
 from llmhw.hardware.catalog import chips, lookup  # noqa: E402
+from llmhw.scenario.economics import EconomicsParams  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
 AGREE = ("yes", "partly", "no", "not computable")
 _PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
+DAYS_PER_YEAR = 365.25         # converts the service life (EconomicsParams, in years) to days
 Row = dict[str, Any]
 
 
@@ -124,8 +127,6 @@ def c04_memory_wall() -> list[Row]:
 
 
 def c05_hbm_cost() -> list[Row]:
-    from llmhw.economics import EconomicsParams
-
     usd_gb = EconomicsParams.default().memory_usd_per_gb_fallback["hbm"]
     chip = lookup("h200")
     hbm_usd = chip.memory[0].capacity_bytes / 1e9 * usd_gb
@@ -254,8 +255,6 @@ def c18_shards() -> list[Row]:
 
 
 def c19_bw_per_watt() -> list[Row]:
-    from llmhw.economics import EconomicsParams
-
     fb = EconomicsParams.default().memory_energy_j_per_bit_fallback
     std = {"pim-hbm": lookup("hbm2e").energy_j_per_bit, "pim-gddr6-aim": lookup("gddr7").energy_j_per_bit or fb["gddr"],
            "pim-lpddr5": lookup("lpddr5").energy_j_per_bit}
@@ -397,17 +396,15 @@ def q1_decode_bound() -> tuple[list[Row], dict[str, Any]]:
     s = {"model": "llama-3.1-70b", "hardware": "hgx-h100-8", "n_chips": 8, "parallelism": {"tp": 8},
          "precision": {"weights": "fp8", "kv_cache": "fp8"}, "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 1}}
     batch = np.unique(np.round(np.logspace(0, 11, 45, base=2)).astype(int))
-    a = llmhw.sweep(s, batch=batch)
-    keep = a["fits"]
+    m = api.evaluate(s, batch=batch)
+    keep = np.asarray(m.fits, bool)
     batch = batch[keep]
-    a = {k: v[keep] for k, v in a.items() if np.shape(v) == np.shape(keep)}
-    flops = sum(v for k, v in a.items() if k.startswith("decode_flops_"))
-    byts = sum(v for k, v in a.items() if k.startswith("decode_tier") and k.endswith("_bytes"))
-    ai = flops / byts
+    acc, tm = m.decode.accounting, m.decode.time
+    ai = (acc.total_flops / acc.memory_bytes)[keep]
     chip = lookup("h100-sxm")
     ridge = chip.peak_flops["fp8"] / chip.memory[0].bandwidth_bytes_per_s
     cross = batch[np.argmax(ai >= ridge)] if (ai >= ridge).any() else None
-    comp = a["decode_compute_s"] > a["decode_memory_s"]
+    comp = (tm.compute_s > tm.memory_s)[keep]
     eng_cross = batch[np.argmax(comp)] if comp.any() else None
     d = _pred(s)
     pre = d["breakdown"]["prefill"]["bound"]
@@ -435,8 +432,6 @@ def _ridges() -> dict[str, float]:
 
 
 def q4_system_size() -> list[Row]:
-    from llmhw.accounting.fit import fit
-
     h200 = lookup("h200").memory[0]
     tier = {"tech": h200.id, "capacity_bytes": h200.capacity_bytes, "bandwidth_bytes_per_s": h200.bandwidth_bytes_per_s}
 
@@ -451,7 +446,7 @@ def q4_system_size() -> list[Row]:
             if placement:
                 s["placement"] = placement
             try:
-                if fit(llmhw.Scenario.from_dict(s)).fits:
+                if llmhw.fit(s).fits:
                     return n
             except llmhw.LlmhwError:
                 continue
@@ -476,13 +471,14 @@ def q6_endurance() -> list[Row]:
     days = t["lifetime_days"]
     cycles = lookup("hbf").write_endurance_cycles
     tlc = days * 3000 / cycles
+    life = EconomicsParams.default().service_life_years
     return [row("Q6", "HBF's limited write endurance makes it infeasible for the KV cache, written every token",
                 "infeasible for KV", "paper.md §4.3 [FT], Q6",
                 f"Llama 3.1 70B FP8 on one H200 + HBF, KV cache in HBF, batch 64: {t['write_bytes_per_s'] / 1e9:.2f} GB/s "
                 f"of KV writes wear the 512 GB stack out in {days:,.0f} days at {cycles:,.0f} P/E cycles (SLC, a "
                 f"secondary figure), {tlc:.0f} days at 3,000 (TLC)",
-                "yes" if days < 4 * 365.25 else "partly",
-                "under a 4-year service life even with SLC endurance; with TLC-class endurance in weeks", None, days, "days")]
+                "yes" if days < life * DAYS_PER_YEAR else "partly",
+                f"under a {life:.0f}-year service life even with SLC endurance; with TLC-class endurance in weeks", None, days, "days")]
 
 
 def q8_thermal() -> list[Row]:
@@ -492,9 +488,9 @@ def q8_thermal() -> list[Row]:
          "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 1},
          "overrides": {"chip.stacked": stack, "chip.die_area_m2": 814e-6}}
     batch = np.array([1, 2, 4, 8, 16, 32])
-    a = llmhw.sweep(s, batch=batch)
-    mem = a["tier0_decode_s"]
-    comp = a["decode_compute_s"]
+    dec = api.evaluate(s, batch=batch).decode.time
+    mem = dec.tier_s[0]
+    comp = dec.compute_s
     st = lookup("3d-dram-soic-gen1")
     from llmhw.hardware.catalog import stacked_from_dict
 
@@ -514,13 +510,10 @@ def q8_thermal() -> list[Row]:
 
 
 def q9_latency() -> list[Row]:
-    from llmhw.cost.comm import collective_cost
-    from llmhw.cost.params import family_params
-
     s = lookup("hgx-h100-8")
-    fp = family_params("nvidia-gpu")
+    fp = api.family_params("nvidia-gpu")
     sizes = np.array([8192 * 2, 64 * 8192 * 2])
-    c = collective_cost("all_reduce", sizes, 8, s.scale_up_network, s.scale_out_network, fp)
+    c = api.collective_cost("all_reduce", sizes, 8, s.scale_up_network, s.scale_out_network, fp)
     share = c.latency_s / (c.latency_s + c.bandwidth_s)
     return [row("Q9", "Latency trumps bandwidth for frequent, small messages in a big network", "qualitative",
                 "paper.md §4.2, §4.6 [FT], Q9",

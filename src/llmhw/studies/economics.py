@@ -14,7 +14,6 @@ constants of its own. If that package is missing, the study says so and draws th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from dataclasses import replace as dc_replace
 from typing import Any
 
 import matplotlib
@@ -26,8 +25,10 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 import llmhw  # noqa: E402
+from llmhw import api  # noqa: E402
 from llmhw.core.errors import LlmhwError  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.scenario.economics import EconomicsParams  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
@@ -70,10 +71,7 @@ def system_label(name: str) -> str:
 
 
 def economics_available() -> bool:
-    try:
-        import llmhw.economics  # noqa: F401
-    except ImportError:
-        return False
+    """Whether predictions carry the economics keys the study plots."""
     d = llmhw.predict(_scenario("hgx-h100-8", 8, Config())).to_dict()
     return all(k in d for k in ECON_KEYS)
 
@@ -95,8 +93,6 @@ def directions() -> dict[str, tuple[str, list[Config]]]:
     chip = lookup(SYSTEMS[BASE]).chip
     hbm = chip.memory[0]
     hbm_tier = {"tech": hbm.id, "capacity_bytes": hbm.capacity_bytes, "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s}
-    from llmhw.economics import EconomicsParams
-
     die = EconomicsParams.default().chips[chip.id].die_area_mm2 * 1e-6
     stack = "3d-dram-hybrid-bond-gen2"
     stack_ov = {"chip.stacked": stack, "chip.die_area_m2": die}
@@ -121,22 +117,20 @@ def directions() -> dict[str, tuple[str, list[Config]]]:
 
 def _arrays(hw: str, tp: int, cfg: Config, econ: bool) -> dict[str, np.ndarray] | None:
     """Engine (+ economics) arrays over CONCURRENCY, or None when the configuration is impossible."""
-    from llmhw.serving.closed_loop import Engine
-
     try:
         s = llmhw.Scenario.from_dict(_scenario(hw, tp, cfg))
-        eng = Engine(s)
+        if cfg.comm_latency_factor != 1.0:
+            s = s.replace(overrides={**s.overrides, "interconnect.software_latency_s": _software_latency_s(s, cfg)})
+        grid = {"batch": CONCURRENCY, "input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS}
+        return api.sweep_economics(s, **grid) if econ else api.sweep(s, **grid)
     except LlmhwError:
         return None
-    if cfg.comm_latency_factor != 1.0:
-        eng.params = dc_replace(eng.params, comm_latency_s=eng.params.comm_latency_s * cfg.comm_latency_factor)
-    metrics = eng.evaluate(CONCURRENCY, INPUT_TOKENS, OUTPUT_TOKENS)
-    vals = metrics.as_dict()
-    if econ:
-        from llmhw.economics import economics_arrays
 
-        vals = {**vals, **economics_arrays(metrics, s)}
-    return vals
+
+def _software_latency_s(s: llmhw.Scenario, cfg: Config) -> float:
+    """The per-step collective software latency of the configuration: its factor times the
+    fitted value of the chip's family (what the scale-up network uses unless it sets its own)."""
+    return api.family_params(s.chip.family).comm_latency_s * cfg.comm_latency_factor
 
 
 def points(name: str, hw: str, configs: list[Config], econ: bool) -> list[dict[str, Any]]:
@@ -266,8 +260,39 @@ def _fmt(v: float | None, digits: int = 3) -> float | None:
 
 
 
-def run() -> Study:
-    style.apply()
+@dataclass
+class Points:
+    """Every point of every system and direction, and how the tables and figures label them."""
+
+    econ: bool
+    all: dict[str, list[dict[str, Any]]]
+    dirs: list[str]
+    labels: dict[str, str]
+
+    @property
+    def sys_names(self) -> list[str]:
+        return list(SYSTEMS)
+
+    @property
+    def dir_names(self) -> list[str]:
+        return [BASE, *self.dirs]
+
+    @property
+    def labels_dir(self) -> dict[str, str]:
+        return {**self.labels, BASE: f"{self.labels[BASE]}, today"}
+
+    def tput(self) -> dict[str, list[dict[str, Any]]]:
+        """The throughput Pareto front of each system and direction."""
+        return {n: pareto(self.all[n], "tok_s_per_gpu") for n in self.all}
+
+    def at(self, n: str, t: float, y: str = "tok_s_per_gpu", mx: bool = True) -> float:
+        """The best ``y`` among ``n``'s points of at least ``t`` tok/s per user (NaN when none)."""
+        b = best_at(self.all[n], t, y, mx)
+        return b[y] if b else float("nan")
+
+
+def gather() -> Points:
+    """Every (TP, configuration, concurrency) point of the systems and of the directions on BASE."""
     econ = economics_available()
     all_points: dict[str, list[dict[str, Any]]] = {}
     for name, hw in SYSTEMS.items():
@@ -275,16 +300,14 @@ def run() -> Study:
     dirs = directions()
     for name, (_, cfgs) in dirs.items():
         all_points[name] = points(name, SYSTEMS[BASE], cfgs, econ)
-
-    sys_names = list(SYSTEMS)
-    dir_names = [BASE, *dirs]
     labels = {n: system_label(n) for n in SYSTEMS}
     labels.update({n: f"{BASE} + {DIRECTION_LABELS.get(n, n)}" for n in dirs})
-    labels_dir = {**labels, BASE: f"{labels[BASE]}, today"}
+    return Points(econ, all_points, list(dirs), labels)
 
-    tput = {n: pareto(all_points[n], "tok_s_per_gpu") for n in all_points}
 
-    # Table: the fronts at interactivity targets
+def _target_rows(p: Points) -> list[dict[str, Any]]:
+    """The fronts at the interactivity targets."""
+    econ, all_points, labels, dirs, sys_names = p.econ, p.all, p.labels, p.dirs, p.sys_names
     target_rows = []
     for n in [*sys_names, *dirs]:
         chip = lookup(SYSTEMS[n] if n in SYSTEMS else SYSTEMS[BASE]).chip
@@ -305,22 +328,25 @@ def run() -> Study:
                             "gco2e_per_mtok": _fmt(g["gco2e_per_mtok"]), "j_per_token": _fmt(b["j_per_token"]),
                             "chip_price": "catalog" if chip.price_usd else "estimated by llmhw.economics"})
             target_rows.append(row)
+    return target_rows
 
+
+def _front_rows(p: Points) -> list[dict[str, Any]]:
+    labels = p.labels
     front_rows = []
-    for n, fr in tput.items():
+    for n, fr in p.tput().items():
         for r in fr:
             front_rows.append({"system": labels[n], **{k: (round(v, 3) if isinstance(v, float) else v)
                                                         for k, v in r.items() if k != "system" and k != "config"}})
+    return front_rows
 
+
+def _system_findings(p: Points) -> list[str]:
     findings: list[str] = []
-    if not econ:
+    if not p.econ:
         findings.append("Economics not available: llmhw.economics (cost_usd_per_mtok, tokens_per_mw, "
                         "co2e_g_per_mtok) is missing from predictions, so only throughput fronts are drawn.")
-
-    def at(n: str, t: float, y: str = "tok_s_per_gpu", mx: bool = True) -> float:
-        b = best_at(all_points[n], t, y, mx)
-        return b[y] if b else float("nan")
-
+    at, all_points, sys_names = p.at, p.all, p.sys_names
     t_mid = TARGETS_TOK_S_PER_USER[1]
     h100 = at("H100", t_mid)
     parts = [f"{n} {at(n, t_mid):,.0f} ({at(n, t_mid) / h100:.1f}x)" for n in sys_names]
@@ -331,6 +357,13 @@ def run() -> Study:
     findings.append("Front ends: peak throughput " + ", ".join(f"{n} {maxes[n]:,.0f}" for n in sys_names)
                     + " tok/s per GPU; peak interactivity " + ", ".join(f"{n} {inter[n]:.0f}" for n in sys_names)
                     + " tok/s per user (batch 1, TP 8: decode is weight-bandwidth plus all-reduce latency bound).")
+    return findings
+
+
+def _direction_findings(p: Points) -> list[str]:
+    at, all_points, econ, dirs = p.at, p.all, p.econ, p.dirs
+    t_mid = TARGETS_TOK_S_PER_USER[1]
+    findings: list[str] = []
     for n in dirs:
         gains = []
         for t in TARGETS_TOK_S_PER_USER:
@@ -348,21 +381,31 @@ def run() -> Study:
             s += (f"; at {t_mid:g} tok/s/user {c1:.3g} vs {c0:.3g} USD/Mtok ({(c1 / c0 - 1) * 100:+.0f}%), "
                   f"{g1:.3g} vs {g0:.3g} gCO2e/Mtok")
         findings.append(s + ".")
-    if econ:
-        costs = {n: at(n, t_mid, "usd_per_mtok", False) for n in sys_names}
-        mw = {n: at(n, t_mid, "tok_s_per_mw") for n in sys_names}
-        g = {n: at(n, t_mid, "gco2e_per_mtok", False) for n in sys_names}
-        findings.append(f"At >= {t_mid:g} tok/s per user: " + ", ".join(
-            f"{n} {costs[n]:.3g} USD/Mtok, {mw[n] / 1e3:,.0f}k tok/s per MW, {g[n]:.3g} gCO2e/Mtok" for n in sys_names)
-            + ". MI355X has no catalog price: llmhw.economics estimates it from its peak FLOP/s, so its USD/Mtok "
-              "is the least certain.")
-        rank_flops = sorted(sys_names, key=lambda n: -lookup(SYSTEMS[n]).chip.peak_flops.get("fp8", 0))
-        rank_cost = sorted(sys_names, key=lambda n: costs[n])
-        findings.append(f"Ranking by peak FP8 FLOP/s ({' > '.join(rank_flops)}) differs from ranking by USD/Mtok at "
-                        f"{t_mid:g} tok/s/user ({' < '.join(rank_cost)}): the paper's point that peak FLOP/s is not "
-                        "the metric.")
+    return findings
 
-    tables = [
+
+def _economics_findings(p: Points) -> list[str]:
+    at, sys_names = p.at, p.sys_names
+    t_mid = TARGETS_TOK_S_PER_USER[1]
+    findings: list[str] = []
+    costs = {n: at(n, t_mid, "usd_per_mtok", False) for n in sys_names}
+    mw = {n: at(n, t_mid, "tok_s_per_mw") for n in sys_names}
+    g = {n: at(n, t_mid, "gco2e_per_mtok", False) for n in sys_names}
+    findings.append(f"At >= {t_mid:g} tok/s per user: " + ", ".join(
+        f"{n} {costs[n]:.3g} USD/Mtok, {mw[n] / 1e3:,.0f}k tok/s per MW, {g[n]:.3g} gCO2e/Mtok" for n in sys_names)
+        + ". MI355X has no catalog price: llmhw.economics estimates it from its peak FLOP/s, so its USD/Mtok "
+          "is the least certain.")
+    rank_flops = sorted(sys_names, key=lambda n: -lookup(SYSTEMS[n]).chip.peak_flops.get("fp8", 0))
+    rank_cost = sorted(sys_names, key=lambda n: costs[n])
+    findings.append(f"Ranking by peak FP8 FLOP/s ({' > '.join(rank_flops)}) differs from ranking by USD/Mtok at "
+                    f"{t_mid:g} tok/s/user ({' < '.join(rank_cost)}): the paper's point that peak FLOP/s is not "
+                    "the metric.")
+    return findings
+
+
+def _tables(p: Points) -> list[Table]:
+    target_rows, front_rows = _target_rows(p), _front_rows(p)
+    return [
         Table("economics_targets", f"Best configuration at an interactivity floor ({MODEL} FP8, 1k/1k, engine "
               f"'{ENGINE}', TP {'/'.join(map(str, TPS))}, concurrency 1-1024)", target_rows,
               note="tok_s_per_gpu, tp, concurrency, placement, tok_s_per_user, j_per_token: the highest-throughput "
@@ -372,6 +415,13 @@ def run() -> Study:
         Table("economics_pareto", "Throughput Pareto fronts (output tokens/s per GPU vs tokens/s per user)",
               front_rows),
     ]
+
+
+def _throughput_figures(p: Points) -> list[Figure]:
+    at, all_points, sys_names, dir_names = p.at, p.all, p.sys_names, p.dir_names
+    labels, labels_dir, tput = p.labels, p.labels_dir, p.tput()
+    t_mid = TARGETS_TOK_S_PER_USER[1]
+    h100 = at("H100", t_mid)
     b = at("B200", t_mid) / h100
     span = min(max(r["tok_s_per_gpu"] for r in tput[n]) / min(r["tok_s_per_gpu"] for r in tput[n]) for n in sys_names)
     figs = [
@@ -394,28 +444,45 @@ def run() -> Study:
         f"under its thermal cap (half clock) loses {(1 - peak[cap] / peak[BASE]) * 100:.0f}% of peak throughput.",
         _fig_fronts({n: tput[n] for n in dir_names}, labels_dir,
                     f"{BASE} + each direction: {MODEL} FP8, 1k/1k", styled=True)))
-    if econ:
-        econ_fronts = {
-            "usd_per_mtok": {n: pareto(all_points[n], "usd_per_mtok", maximize=False) for n in [*sys_names, *dirs]},
-            "tok_s_per_mw": {n: pareto(all_points[n], "tok_s_per_mw") for n in [*sys_names, *dirs]},
-            "gco2e_per_mtok": {n: pareto(all_points[n], "gco2e_per_mtok", maximize=False) for n in [*sys_names, *dirs]},
-        }
-        cheapest = min(sys_names, key=lambda n: at(n, t_mid, "usd_per_mtok", False))
-        hi = TARGETS_TOK_S_PER_USER[-1]
-        ratio = at(cheapest, hi, "usd_per_mtok", False) / min(r["usd_per_mtok"] for r in all_points[cheapest])
-        ranks = {y: sorted(sys_names, key=lambda n, y=y, mx=mx: (-1 if mx else 1) * at(n, t_mid, y, mx))
-                 for y, mx in (("usd_per_mtok", False), ("tok_s_per_mw", True), ("gco2e_per_mtok", False))}
-        same = ranks["usd_per_mtok"] == ranks["tok_s_per_mw"] == ranks["gco2e_per_mtok"]
-        if same:
-            rank_text = f"the ranking of systems at {t_mid:g} tok/s per user is the same on all three metrics"
-        else:
-            rank_text = (f"at {t_mid:g} tok/s per user cost ranks {' < '.join(ranks['usd_per_mtok'])} but power "
-                         f"ranks {' > '.join(ranks['tok_s_per_mw'])}")
-        figs.append(Figure(
-            "economics_cost_power_carbon",
-            f"Cost, power and carbon per token follow the throughput fronts: on {cheapest}, the cheapest system, a "
-            f"token at {hi:g} tok/s per user costs {ratio:.1f}x one at its cheapest operating point; {rank_text}.",
-            _fig_econ(econ_fronts, labels)))
+    return figs
+
+
+def _economics_figure(p: Points) -> Figure:
+    at, all_points, sys_names, dirs, labels = p.at, p.all, p.sys_names, p.dirs, p.labels
+    t_mid = TARGETS_TOK_S_PER_USER[1]
+    econ_fronts = {
+        "usd_per_mtok": {n: pareto(all_points[n], "usd_per_mtok", maximize=False) for n in [*sys_names, *dirs]},
+        "tok_s_per_mw": {n: pareto(all_points[n], "tok_s_per_mw") for n in [*sys_names, *dirs]},
+        "gco2e_per_mtok": {n: pareto(all_points[n], "gco2e_per_mtok", maximize=False) for n in [*sys_names, *dirs]},
+    }
+    cheapest = min(sys_names, key=lambda n: at(n, t_mid, "usd_per_mtok", False))
+    hi = TARGETS_TOK_S_PER_USER[-1]
+    ratio = at(cheapest, hi, "usd_per_mtok", False) / min(r["usd_per_mtok"] for r in all_points[cheapest])
+    ranks = {y: sorted(sys_names, key=lambda n, y=y, mx=mx: (-1 if mx else 1) * at(n, t_mid, y, mx))
+             for y, mx in (("usd_per_mtok", False), ("tok_s_per_mw", True), ("gco2e_per_mtok", False))}
+    same = ranks["usd_per_mtok"] == ranks["tok_s_per_mw"] == ranks["gco2e_per_mtok"]
+    if same:
+        rank_text = f"the ranking of systems at {t_mid:g} tok/s per user is the same on all three metrics"
+    else:
+        rank_text = (f"at {t_mid:g} tok/s per user cost ranks {' < '.join(ranks['usd_per_mtok'])} but power "
+                     f"ranks {' > '.join(ranks['tok_s_per_mw'])}")
+    return Figure(
+        "economics_cost_power_carbon",
+        f"Cost, power and carbon per token follow the throughput fronts: on {cheapest}, the cheapest system, a "
+        f"token at {hi:g} tok/s per user costs {ratio:.1f}x one at its cheapest operating point; {rank_text}.",
+        _fig_econ(econ_fronts, labels))
+
+
+def run() -> Study:
+    style.apply()
+    p = gather()
+    findings = _system_findings(p) + _direction_findings(p)
+    if p.econ:
+        findings += _economics_findings(p)
+    tables = _tables(p)
+    figs = _throughput_figures(p)
+    if p.econ:
+        figs.append(_economics_figure(p))
     return Study(
         name="economics", title="Economics: throughput, cost, power and carbon per token",
         question="What throughput per chip does each system (and each of the paper's four directions) give at "

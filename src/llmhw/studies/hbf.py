@@ -19,23 +19,30 @@ DeepSeek and Kimi are: attention data parallel, experts spread over all chips (t
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.hardware.catalog import lookup, memory_presets
+from llmhw import api
+from llmhw.hardware.catalog import memory_presets
 from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies.base import Figure, Study, Table
+from llmhw.studies.scenarios import (
+    ISL,
+    OSL,
+    chips_needed,
+    design_label,
+    design_short,
+    max_batch,
+    moe_1t,
+    scenario,
+    usable_weight_capacity,
+)
 from llmhw.workload.model import ModelSpec
 
-HARDWARE = "b200"
-# The service life the economics prices hardware over (scenario/economics.yaml), in days.
-SERVICE_LIFE_DAYS = EconomicsParams.default().service_life_years * 365.25
-SITES = 8                         # memory stacks on a B200's shoreline
-ISL, OSL = 8192, 1024             # a long-context (agentic / reasoning) request
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 SERVE_REQUESTS = 256              # "weights + KV of a serving load": this many requests in flight
 TPOT_SLO_S = 0.050                # interactive operating point: best throughput with TPOT <= 50 ms
@@ -44,114 +51,23 @@ PAGES_B = np.array([4096, 8192, 16384, 32768, 65536])
 PE_CYCLES = np.array([1e3, 3e3, 1e4, 3e4, 1e5, 3e5])
 DESIGNS = (0, 2, 4)               # HBF stacks out of the 8 sites
 PAGE_BATCH = 32
-
-# Kimi K2 (moonshotai/Kimi-K2-Instruct config.json), in DeepSeek-V3's config format.
-MOE_1T_CONFIG: dict[str, Any] = {
-    "model_type": "deepseek_v3", "architectures": ["DeepseekV3ForCausalLM"],
-    "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048,
-    "num_hidden_layers": 61, "first_k_dense_replace": 1, "moe_layer_freq": 1,
-    "n_routed_experts": 384, "num_experts_per_tok": 8, "n_shared_experts": 1,
-    "num_attention_heads": 64, "num_key_value_heads": 64, "kv_lora_rank": 512, "q_lora_rank": 1536,
-    "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 163840,
-    "max_position_embeddings": 131072, "n_group": 1, "topk_group": 1, "norm_topk_prob": True,
-    "scoring_func": "sigmoid", "topk_method": "noaux_tc", "tie_word_embeddings": False,
-    "rms_norm_eps": 1e-6, "rope_theta": 50000.0, "hidden_act": "silu",
-}
+DAYS_PER_YEAR = 365.25            # converts the service life (kept in years) to days
 
 
-@lru_cache(maxsize=1)
-def moe_1t() -> ModelSpec:
-    """The 1T-parameter-class MoE of these studies (Kimi-K2's shape; see the module doc)."""
-    return llmhw.model_from_hf_config(dict(MOE_1T_CONFIG), model_id="moe-1t")
-
-
-
-# -- the designs -----------------------------------------------------------------------------
-
-
-def _base_tier() -> Any:
-    return lookup(HARDWARE).memory[0]
-
-
-def design_label(n_hbf: int) -> str:
-    if n_hbf == 0:
-        return "B200: 8 HBM3E (180 GB, 8 TB/s)"
-    hbm = _base_tier()
-    k = SITES - n_hbf
-    hbf = memory_presets()["hbf"]
-    return (f"B200 with {k} HBM3E + {n_hbf} HBF ({hbm.capacity_bytes * k / SITES / 1e9:.0f} GB + "
-            f"{hbf.capacity_bytes * n_hbf / 1e12:.0f} TB)")
-
-
-def design_short(n_hbf: int) -> str:
-    return "8 HBM3E" if n_hbf == 0 else f"{SITES - n_hbf} HBM3E + {n_hbf} HBF"
-
-
-def design(n_hbf: int) -> tuple[dict[str, Any], dict[str, str]]:
-    """(overrides, placement) of a B200 with ``n_hbf`` of its 8 HBM3E sites given to HBF stacks."""
-    if n_hbf == 0:
-        return {}, {}
-    hbm, hbf = _base_tier(), memory_presets()["hbf"]
-    k = SITES - n_hbf
-    tiers = [{"tech": "hbm3e", "capacity_bytes": hbm.capacity_bytes * k / SITES,
-              "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s * k / SITES},
-             {"tech": "hbf", "capacity_bytes": hbf.capacity_bytes * n_hbf,
-              "bandwidth_bytes_per_s": hbf.bandwidth_bytes_per_s * n_hbf,
-              "write_bandwidth_bytes_per_s": hbf.write_bandwidth_bytes_per_s * n_hbf}]
-    return {"chip.memory": tiers}, {"weights": "hbf", "kv_cache": "hbm3e"}
-
-
-def parallelism(model: ModelSpec, n: int) -> dict[str, int]:
-    """MoE: attention data parallel, experts over all chips; dense: TP within 8, then PP."""
-    if model.is_moe:
-        return {"tp": 1, "dp": n, "ep": n}
-    tp = min(n, 8)
-    return {"tp": tp, "pp": n // tp}
-
-
-def scenario(n_hbf: int, n: int, model: ModelSpec | None = None, weights: str = "fp8", batch: int = 64,
-             extra: dict[str, Any] | None = None, placement: dict[str, str] | None = None,
-             isl: int = ISL, osl: int = OSL) -> llmhw.Scenario:
-    model = model or moe_1t()
-    ov, pl = design(n_hbf)
-    return llmhw.Scenario.from_dict({
-        "model": model, "hardware": HARDWARE, "n_chips": n, "parallelism": parallelism(model, n),
-        "precision": {"weights": weights, "kv_cache": "fp8"},
-        "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
-        "overrides": {**ov, **(extra or {})}, "placement": placement if placement is not None else pl})
+def service_life_years() -> float:
+    """The service life llmhw assumes for an accelerator and its memory (scenario/economics.yaml)."""
+    return EconomicsParams.default().service_life_years
 
 
 def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
-    from llmhw.api import sweep_economics as econ_sweep
     with np.errstate(all="ignore"):
-        return econ_sweep(s, batch=batch)
+        return api.sweep_economics(s, batch=batch)
 
 
-def max_batch(n_hbf: int, n: int, model: ModelSpec, weights: str) -> int:
-    """Largest batch that fits (0 when the weights alone do not)."""
-    s = scenario(n_hbf, n, model, weights)    # weights its placement cannot hold: max_batch 0
+def _metrics(s: llmhw.Scenario, batch: Any) -> api.Metrics:
     with np.errstate(all="ignore"):
-        return int(llmhw.sweep(s, batch=-1)["max_batch"])
+        return api.evaluate(s, batch=batch)
 
-
-def chips_needed(n_hbf: int, model: ModelSpec, weights: str, requests: int = 1) -> tuple[int, int]:
-    """(smallest power-of-two chip count whose memory holds the weights and ``requests`` requests
-    of ISL + OSL tokens, the largest batch it holds)."""
-    n = 1
-    while n <= 1024:
-        ok = (model.moe is None or model.moe.n_routed_experts % n == 0)
-        mb = max_batch(n_hbf, n, model, weights) if ok else 0
-        if mb >= requests:
-            return n, mb
-        n *= 2
-    return 0, 0
-
-
-def usable_weight_capacity(n_hbf: int) -> float:
-    """Bytes per chip the weights may use: 0.9 (vLLM's memory_utilization) of the tier that holds them."""
-    hbm, hbf = _base_tier(), memory_presets()["hbf"]
-    cap = hbm.capacity_bytes if n_hbf == 0 else hbf.capacity_bytes * n_hbf
-    return 0.9 * cap
 
 
 # -- the study -------------------------------------------------------------------------------
@@ -255,9 +171,9 @@ def _page_table() -> tuple[Table, dict[str, Any]]:
         step, reads = [], []
         for g in PAGES_B:
             s = base.replace(overrides={**base.overrides, "chip.memory[1].access_granularity_bytes": float(g)})
-            a = _sweep(s, b)
-            step.append(float(a["decode_step_s"]))
-            reads.append(float(a["decode_tier1_read_bytes"]))
+            dec = _metrics(s, b).decode
+            step.append(float(dec.time.total_s))
+            reads.append(float(dec.accounting.tier_read_bytes[1]))
         kv_hbm = float(_sweep(scenario(4, 1, model=m, batch=b), b)["decode_step_s"])
         blk = kv_block_bytes(m)
         amp = page_amplification(blk, PAGES_B)
@@ -283,13 +199,14 @@ def _endurance_table() -> tuple[Table, dict[str, Any]]:
     rates = {}
     for m in (moe_1t(), llmhw.load_model("llama-3.1-405b")):
         s = scenario(4, 1, model=m, placement={"weights": "hbf", "kv_cache": "hbf"})
-        a = _sweep(s, -1)                       # the largest batch: the highest write rate
-        wr = float(a["tier1_write_bytes_per_s"])
+        a = _metrics(s, -1)                     # the largest batch: the highest write rate
+        hbf_use = a.tiers[1]
+        wr = float(hbf_use.write_bytes_per_s)
         label = (f"KV cache of {m.id} ({m.kv_cache_bytes_per_token('fp8') / 1e3:.0f} KB/token), "
-                 f"batch {int(a['batch'])}")
+                 f"batch {int(a.batch)}")
         cases[label] = wr
-        rates[m.id] = {"write_bytes_per_s": wr, "lifetime_days": float(a["tier1_lifetime_days"]),
-                       "batch": int(a["batch"]), "output_tok_s": float(a["output_tok_s"]),
+        rates[m.id] = {"write_bytes_per_s": wr, "lifetime_days": float(hbf_use.lifetime_days),
+                       "batch": int(a.batch), "output_tok_s": float(a.output_tok_s),
                        "kv_per_token": m.kv_cache_bytes_per_token("fp8")}
     cases["prefix cache: 1 TB rewritten every hour"] = 1e12 / 3600
     cases["prefix cache: 1 TB rewritten every day"] = 1e12 / 86400
@@ -310,7 +227,7 @@ def _endurance_table() -> tuple[Table, dict[str, Any]]:
             "generated token's KV, written once. HBF's endurance is not published: ~100k cycles (SLC) is the "
             "figure in news summaries; TLC NAND is rated ~1-3k. Writing at HBF's full write bandwidth "
             f"(4 x 410 GB/s) would wear 100k-cycle flash out in {full:.1f} days. "
-            f"Service life: {SERVICE_LIFE_DAYS / 365:.0f} years (llmhw's).")
+            f"Service life: {service_life_years():.0f} years (llmhw's).")
     return (Table("hbf-endurance", "Endurance: how long 2 TB of HBF lasts when written", rows, note),
             {"years": life_years, "rates": rates, "capacity": cap, "full_bw_days": full})
 
@@ -411,7 +328,7 @@ def _fig_endurance(end: dict[str, Any]) -> MplFigure:
     styles = ["-", "-", "--", "--"]
     for j, ((label, years), ls) in enumerate(zip(end["years"].items(), styles, strict=True)):
         ax.plot(PE_CYCLES, years, ls, marker="o", ms=4, color=f"C{j}", label=label)
-    life = SERVICE_LIFE_DAYS / 365
+    life = service_life_years()
     ax.axhline(life, color="k", lw=1)
     ax.text(PE_CYCLES[-1], life * 1.2, f"{life:.0f}-year service life", fontsize=8, ha="right")
     ax.axvspan(1e3, 3e3, color="0.9", lw=0)
@@ -444,33 +361,60 @@ def _dominates(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
     return bool(np.all(ta[inside] >= ref))
 
 
-def run() -> Study:
+@dataclass
+class Results:
+    """The tables and the numbers the findings and figures quote."""
+
+    chips_t: Table
+    chips: dict[tuple[str, str, int], tuple[int, int]]
+    curves: dict[tuple[int, int], dict[str, np.ndarray]]
+    ops_t: Table
+    lat_t: Table
+    lat: dict[str, np.ndarray]
+    page_t: Table
+    page: dict[str, Any]
+    end_t: Table
+    end: dict[str, Any]
+
+    def chips_for(self, weights: str, n_hbf: int) -> int:
+        """Chips moe-1t needs with ``n_hbf`` HBF stacks per chip (weights alone)."""
+        return self.chips[(moe_1t().id, weights, n_hbf)][0]
+
+    def point(self, k: int, n: int, what: str) -> dict[str, Any]:
+        """The operating-points row of ``k`` HBF stacks on ``n`` chips whose point starts with ``what``."""
+        return next(r for r in self.ops_t.rows if r["design"] == design_short(k) and r["chips"] == n
+                    and r["operating_point"].startswith(what))
+
+    def per_us(self) -> float:
+        """Seconds a batch-1 decode step gains per microsecond of HBF read latency (5 -> 25 us)."""
+        i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
+        return (self.lat["step_s"][i25, 0] - self.lat["step_s"][i5, 0]) / 20.0
+
+    def cycles_needed(self) -> dict[str, float]:
+        """P/E cycles a KV cache in HBF needs to last the service life, per model."""
+        days = service_life_years() * DAYS_PER_YEAR
+        return {k: days * 86400 * v["write_bytes_per_s"] / self.end["capacity"] for k, v in self.end["rates"].items()}
+
+
+def results() -> Results:
     chips_t, chips = _chips_table()
     m = moe_1t()
     n_hbm, n_2, n_4 = (chips[(m.id, "fp8", k)][0] for k in DESIGNS)
-    b_hbm, b_4 = chips[(m.id, "bf16", 0)][0], chips[(m.id, "bf16", 4)][0]
     curves = _curves([(0, n_hbm), (2, n_2), (4, n_4), (4, n_hbm)])
-    ops_t = _operating_points(curves)
-    lat_t, lat = _latency_table()
-    page_t, page = _page_table()
-    end_t, end = _endurance_table()
+    return Results(chips_t, chips, curves, _operating_points(curves), *_latency_table(), *_page_table(),
+                   *_endurance_table())
 
-    def row(k: int, n: int, what: str) -> dict[str, Any]:
-        return next(r for r in ops_t.rows if r["design"] == design_short(k) and r["chips"] == n
-                    and r["operating_point"].startswith(what))
 
+def _system_findings(res: Results) -> list[str]:
+    """Capacity, latency, throughput, cost and energy of the HBF designs."""
+    m = moe_1t()
+    n_hbm, n_2, n_4 = (res.chips_for("fp8", k) for k in DESIGNS)
+    b_hbm, b_4 = res.chips_for("bf16", 0), res.chips_for("bf16", 4)
+    chips, row = res.chips, res.point
     h1, f1, q1 = row(0, n_hbm, "batch 1"), row(4, n_4, "batch 1"), row(2, n_2, "batch 1")
     hm, fm, qm = row(0, n_hbm, "max"), row(4, n_4, "max"), row(2, n_2, "max")
     slo_h, slo_f = row(0, n_hbm, "best"), row(4, n_4, "best")
-    i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
-    per_us = (lat["step_s"][i25, 0] - lat["step_s"][i5, 0]) / 20.0          # s per us of latency
-    kv = end["rates"]
-    yrs = {k: v for k, v in end["years"].items()}
-    kv_labels = [k for k in yrs if k.startswith("KV")]
-    i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
-    need = {k: SERVICE_LIFE_DAYS * 86400 * v["write_bytes_per_s"] / end["capacity"] for k, v in kv.items()}
-    l405, lm = page["llama-3.1-405b"], page[m.id]
-    findings = [
+    return [
         f"Capacity: giving 4 of a B200's 8 memory sites to HBF stacks holds {usable_weight_capacity(4) / 1e12:.2f} TB "
         f"of weights per chip against {usable_weight_capacity(0) / 1e9:.0f} GB of HBM3E "
         f"({usable_weight_capacity(4) / usable_weight_capacity(0):.1f}x). The 1T-parameter MoE (moe-1t: Kimi-K2's "
@@ -493,6 +437,19 @@ def run() -> Study:
         f"the {n_hbm}-chip HBM system at {hm['cost_usd_per_mtok']} USD and {hm['energy_j_per_token']} J "
         f"({n_2} chips with 2 HBF stacks: {qm['cost_usd_per_mtok']} USD, {qm['energy_j_per_token']} J); at batch 1 "
         f"{f1['cost_usd_per_mtok']} against {h1['cost_usd_per_mtok']} USD/Mtok, because one chip idles instead of {n_hbm}.",
+    ]
+
+
+def _flash_findings(res: Results) -> list[str]:
+    """Read latency, page size and endurance."""
+    m = moe_1t()
+    lat, per_us, need = res.lat, res.per_us(), res.cycles_needed()
+    i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
+    kv, yrs = res.end["rates"], dict(res.end["years"])
+    kv_labels = [k for k in yrs if k.startswith("KV")]
+    i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
+    l405, lm = res.page["llama-3.1-405b"], res.page[m.id]
+    return [
         f"Read latency: the engine pays an HBF access latency once per weight operator ({per_us * 1e6:.0f} "
         f"per decode step of moe-1t), so every extra microsecond adds {per_us * 1e3:.2f} ms to a step: "
         f"{lat['step_s'][i5, 0] * 1e3:.1f} ms at 5 us, {lat['step_s'][i25, 0] * 1e3:.1f} ms at 25 us (batch 1). "
@@ -509,12 +466,20 @@ def run() -> Study:
         f"(moe-1t) and {kv['llama-3.1-405b']['write_bytes_per_s'] / 1e6:.0f} MB/s (Llama 405B): by volume it lasts "
         f"{yrs[kv_labels[0]][i100]:.0f} and {yrs[kv_labels[1]][i100]:.0f} years at the 100k cycles reported for "
         f"HBF but {yrs[kv_labels[0]][i3]:.1f} and {yrs[kv_labels[1]][i3]:.1f} years at 3k (TLC-class). A "
-        f"{SERVICE_LIFE_DAYS / 365:.0f}-year service life needs {need[m.id] / 1e3:.0f}k and "
+        f"{service_life_years():.0f}-year service life needs {need[m.id] / 1e3:.0f}k and "
         f"{need['llama-3.1-405b'] / 1e3:.0f}k cycles. So the paper's 'infeasible for KV cache' holds for TLC-class "
         f"cells, or for SLC with a write amplification above {1e5 / max(need.values()):.1f}; a 1 TB prefix cache "
         f"rewritten daily lasts {yrs['prefix cache: 1 TB rewritten every day'][i3]:.0f} years even at 3k cycles.",
     ]
-    figures = [
+
+
+def _figures(res: Results) -> list[Figure]:
+    n_hbm, n_4 = res.chips_for("fp8", 0), res.chips_for("fp8", 4)
+    b_hbm, b_4 = res.chips_for("bf16", 0), res.chips_for("bf16", 4)
+    h1, f1 = res.point(0, n_hbm, "batch 1"), res.point(4, n_4, "batch 1")
+    chips, curves, lat, page, end = res.chips, res.curves, res.lat, res.page, res.end
+    per_us, need, lm = res.per_us(), res.cycles_needed(), res.page[moe_1t().id]
+    return [
         Figure("hbf-chips", "Giving half of a B200's eight memory sites to HBF stacks cuts the chips a "
                f"1T-parameter MoE needs from {n_hbm} to {n_4} (FP8) and from {b_hbm} to {b_4} (BF16); "
                "Llama 3.1 405B fits one chip.", _fig_chips(chips)),
@@ -529,10 +494,17 @@ def run() -> Study:
                f"(9-33 KB) multiply the KV bytes read, up to {lm['amp'][-1]:.1f}x at 64 KB.",
                _fig_latency_page(lat, page)),
         Figure("hbf-endurance", "By write volume, a per-token KV cache in HBF outlives the "
-               f"{SERVICE_LIFE_DAYS / 365:.0f}-year service life only with >= {max(need.values()) / 1e3:.0f}k P/E "
+               f"{service_life_years():.0f}-year service life only with >= {max(need.values()) / 1e3:.0f}k P/E "
                "cycles (SLC-class); a prefix cache rewritten daily fits any flash.",
                _fig_endurance(end)),
     ]
+
+
+def run() -> Study:
+    res = results()
+    findings = [*_system_findings(res), *_flash_findings(res)]
+    figures = _figures(res)
+    chips_t, ops_t, lat_t, page_t, end_t = res.chips_t, res.ops_t, res.lat_t, res.page_t, res.end_t
     return Study(
         name="hbf", title="RQ2: High Bandwidth Flash for weights, HBM for the KV cache",
         question=("Does HBF's 10x capacity per node (512 GB, 1.638 TB/s per stack) shrink the system a "

@@ -22,11 +22,10 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.cost.comm import collective_cost
-from llmhw.cost.params import family_params
+from llmhw.api import collective_cost, family_params
 from llmhw.hardware.catalog import lookup
 from llmhw.hardware.interconnect import Interconnect, Link
-from llmhw.studies import hbf
+from llmhw.studies import scenarios
 from llmhw.studies.base import Figure, Study, Table
 
 FP = family_params("nvidia-gpu")                     # fitted: software alpha 12.5 us per step
@@ -241,12 +240,12 @@ def _tp_table() -> tuple[Table, dict[str, Any]]:
 
 def _system_size_table() -> tuple[Table, dict[str, Any]]:
     """moe-1t on B200s with and without HBF: the engine's decode communication per step."""
-    m = hbf.moe_1t()
+    m = scenarios.moe_1t()
     rows = []
     for w in ("fp8", "bf16"):
         for k in (0, 4):
-            n, _ = hbf.chips_needed(k, m, w, 1)
-            s = hbf.scenario(k, n, weights=w, batch=64)
+            n, _ = scenarios.chips_needed(k, m, w, 1)
+            s = scenarios.scenario(k, n, weights=w, batch=64)
             with np.errstate(all="ignore"):
                 a = llmhw.sweep(s, batch=np.array([64]))
             up, out = s.system.scale_up_network, s.system.scale_out_network
@@ -256,7 +255,7 @@ def _system_size_table() -> tuple[Table, dict[str, Any]]:
                 hops = up.hops(n, "max")
             else:
                 hops = up.hops(up.domain_size, "max") * 2 + out.hops(ceil(n / up.domain_size), "max")
-            rows.append({"model_precision": f"moe-1t {w.upper()}", "design": hbf.design_short(k), "chips": n,
+            rows.append({"model_precision": f"moe-1t {w.upper()}", "design": scenarios.design_short(k), "chips": n,
                          "network": "none (one chip)" if n == 1 else ("NVLink switch" if n <= up.domain_size
                                                                        else "NVLink + InfiniBand"),
                          "worst_path_hops": hops,
@@ -305,7 +304,7 @@ GLOBAL_TOKENS = 512      # decode tokens in flight across the whole system (one 
 def _scaling() -> dict[str, Any]:
     """Per model size: chips needed with and without HBF, and one MoE layer's dispatch + combine
     all-to-all over all of them at a fixed global batch, split into latency and bandwidth."""
-    hbm, flash = hbf.usable_weight_capacity(0) / 0.9, hbf.usable_weight_capacity(4) / 0.9
+    hbm, flash = scenarios.usable_weight_capacity(0) / 0.9, scenarios.usable_weight_capacity(4) / 0.9
     out: dict[str, Any] = {"sizes": SIZES_T}
     for name, cap in (("HBM", hbm), ("HBF", flash)):
         chips = np.array([chips_for(t * 1e12, cap) for t in SIZES_T])
@@ -363,24 +362,24 @@ def recovery(weights_bytes: float, reload_bw: float, reprefill_s: float, restart
 
 
 def _reliability() -> tuple[Table, dict[str, Any]]:
-    m = hbf.moe_1t()
+    m = scenarios.moe_1t()
     ib = lookup("ib-ndr-scaleout").link.bandwidth_bytes_per_s
     pcie = lookup("pcie-gen5-host").link.bandwidth_bytes_per_s
     rows = []
     cases: dict[str, dict[str, float]] = {}
     for k in (0, 4):
-        n, _ = hbf.chips_needed(k, m, "fp8", 1)
-        s = hbf.scenario(k, n, batch=64)
+        n, _ = scenarios.chips_needed(k, m, "fp8", 1)
+        s = scenarios.scenario(k, n, batch=64)
         # Re-prefill: the requests of the failed replica (attention DP: 64 / n requests), each its
         # prompt plus half its output so far, at the engine's prefill rate on one replica.
         r = int(np.ceil(64 / n))
         with np.errstate(all="ignore"):
-            a = llmhw.sweep(s, batch=np.array([64]), input_tokens=np.array([hbf.ISL + hbf.OSL // 2]))
+            a = llmhw.sweep(s, batch=np.array([64]), input_tokens=np.array([scenarios.ISL + scenarios.OSL // 2]))
         reprefill = r * float(a["prefill_s"][0])
         per_chip = float(a["weights_bytes"][0])
         migrate = recovery(per_chip, ib, reprefill, RESTART_S)        # every chip of a fresh node, in parallel
         spare = recovery(per_chip, pcie, reprefill, 0.0)               # a hot spare loads one shard from host
-        label = f"{n} x B200, {hbf.design_short(k)}"
+        label = f"{n} x B200, {scenarios.design_short(k)}"
         cases[label] = {"chips": n, "migrate": migrate, "spare": spare}
         fails = n * FAIL_PER_CHIP_YEAR
         for how, rec in (("migrate to a distant node", migrate), ("local hot spare", spare)):
@@ -432,7 +431,7 @@ def stale_share(p: Any, jitter_s: float, timeout_s: float, stall_prob: float = 0
 
 def _straggler_table() -> Table:
     rows = []
-    m = hbf.moe_1t()
+    m = scenarios.moe_1t()
     l405 = llmhw.load_model(TP_MODEL)
     cases = (("TP 8 all-reduces, Llama 3.1 405B", 8, 2 * l405.n_layers),
              ("EP 8 all-to-alls, moe-1t", 8, 2 * m.n_moe_layers),
@@ -595,34 +594,15 @@ def _fig_reliability(cases: dict[str, Any]) -> MplFigure:
     return fig
 
 
-def run() -> Study:
-    sw = _hop_sweep()
-    topo_t = _topology_table()
-    alg_t, best = _algorithm_table()
-    tp_t, curves = _tp_table()
-    size_t, _ = _system_size_table()
-    sc = _scaling()
-    scale_t = _scaling_table(sc)
-    fail_t, cases = _reliability()
-    strag_t = _straggler_table()
-
+def _network_findings(topo_t: Table, alg_t: Table, tp_t: Table) -> list[str]:
+    """Hop latency, topology, algorithms and the TP degree."""
     topo = {(r["collective"], r["network"]): r for r in topo_t.rows}
     tp_sw, tp_ring = topo[("TP 8 all-reduce", "switch + in-network reduction")], topo[("TP 8 all-reduce", "ring of 8")]
     ep_sw, ep_t3, ep_ring = (topo[("EP 64 all-to-all", k)] for k in ("switch (1 level, radix 64)", "3D torus 4x4x4",
                                                                       "ring of 64"))
     tp = {(r["collectives"], r["batch"]): r for r in tp_t.rows}
     names = list(TP_VARIANTS)
-    size = {(r["model_precision"], r["design"]): r for r in size_t.rows}
-    s8, s1 = size[("moe-1t FP8", "8 HBM3E")], size[("moe-1t FP8", "4 HBM3E + 4 HBF")]
-    s16, s2 = size[("moe-1t BF16", "8 HBM3E")], size[("moe-1t BF16", "4 HBM3E + 4 HBF")]
-    fails = {(r["design"], r["recovery"]): r for r in fail_t.rows}
-    lab_h, lab_f = f"{s8['chips']} x B200, 8 HBM3E", f"{s1['chips']} x B200, 4 HBM3E + 4 HBF"
-    hm, hs = fails[(lab_h, "migrate to a distant node")], fails[(lab_h, "local hot spare")]
-    fm, fs = fails[(lab_f, "migrate to a distant node")], fails[(lab_f, "local hot spare")]
-    st = {r["group"]: r for r in strag_t.rows if "EP" in r["collectives"]}
-    ic_detect = DETECT_S
-    i4t = sc["sizes"].tolist().index(4)
-    findings = [
+    return [
         f"Latency beats bandwidth: with a {FAST_ALPHA_S * 1e6:.0f} us software step, a TP 8 all-reduce of 1 MiB takes "
         f"{tp_sw['time_at_100ns_hop_us']} us on a switch with in-network reduction at 100 ns per hop and "
         f"{tp_sw['time_at_1000ns_hop_us']} us at 1 us; today's fitted software alpha ({FP.comm_latency_s * 1e6:.1f} us) "
@@ -649,6 +629,22 @@ def run() -> Study:
         f"{' (the largest tried)' if tp[(names[4], 1)]['largest_tp_at_50pct_efficiency'] == max(TP_DEGREES) else ''} and "
         f"{tp[(names[4], 64)]['largest_tp_at_50pct_efficiency']}. "
         f"At TP 8 and batch 64 the all-reduces are {tp[(names[2], 64)]['comm_share_tp8']:.0%} of a layer.",
+    ]
+
+
+def _system_findings(size_t: Table, sc: dict[str, Any], fail_t: Table, strag_t: Table) -> list[str]:
+    """System size, failures and stragglers."""
+    size = {(r["model_precision"], r["design"]): r for r in size_t.rows}
+    s8, s1 = size[("moe-1t FP8", "8 HBM3E")], size[("moe-1t FP8", "4 HBM3E + 4 HBF")]
+    s16, s2 = size[("moe-1t BF16", "8 HBM3E")], size[("moe-1t BF16", "4 HBM3E + 4 HBF")]
+    fails = {(r["design"], r["recovery"]): r for r in fail_t.rows}
+    lab_h, lab_f = f"{s8['chips']} x B200, 8 HBM3E", f"{s1['chips']} x B200, 4 HBM3E + 4 HBF"
+    hm, hs = fails[(lab_h, "migrate to a distant node")], fails[(lab_h, "local hot spare")]
+    fm, fs = fails[(lab_f, "migrate to a distant node")], fails[(lab_f, "local hot spare")]
+    st = {r["group"]: r for r in strag_t.rows if "EP" in r["collectives"]}
+    ic_detect = DETECT_S
+    i4t = sc["sizes"].tolist().index(4)
+    return [
         f"System size: HBF's capacity puts moe-1t on {s1['chips']} chip instead of {s8['chips']} (FP8) and "
         f"{s2['chips']} instead of {s16['chips']} (BF16), removing most per-step all-to-alls: the engine's decode "
         f"communication falls from {s8['decode_comm_ms']} ms per step to {s1['decode_comm_ms']} ms, and from "
@@ -675,12 +671,26 @@ def run() -> Study:
         f"({st[256]['stale_share_timeout_25us']:.0%} at 256 chips): the paper's timeouts pay in large groups, at a "
         "price in data freshness that grows with the group.",
     ]
+
+
+def run() -> Study:
+    sw = _hop_sweep()
+    topo_t = _topology_table()
+    alg_t, best = _algorithm_table()
+    tp_t, curves = _tp_table()
+    size_t, _ = _system_size_table()
+    sc = _scaling()
+    scale_t = _scaling_table(sc)
+    fail_t, cases = _reliability()
+    strag_t = _straggler_table()
+    findings = [*_network_findings(topo_t, alg_t, tp_t), *_system_findings(size_t, sc, fail_t, strag_t)]
+    tp_limit = next(r for r in tp_t.rows if r["collectives"] == list(TP_VARIANTS)[2] and r["batch"] == 64)
     figures = [
         Figure("interconnect-hop-latency", "Below ~1 us per hop the per-step software latency sets the decode "
                "collective time; above it, topologies separate by hops x steps: one-step low-diameter networks "
                "(switch, dragonfly, full mesh) beat tori and rings.", _fig_hops(sw)),
         Figure("interconnect-tp-degree", f"Decode all-reduces stay the same size as TP grows while the work "
-               f"shrinks, so TP beyond {tp[(names[2], 64)]['largest_tp_at_50pct_efficiency']} (batch 64) spends most "
+               f"shrinks, so TP beyond {tp_limit['largest_tp_at_50pct_efficiency']} (batch 64) spends most "
                "of every added GPU on communication; one-shot, in-network reduction and a lower software alpha "
                "move that limit.", _fig_tp(curves)),
         Figure("interconnect-capacity-scaling", "More capacity per chip (HBF) means 8-16x fewer chips for the "

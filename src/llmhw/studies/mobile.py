@@ -25,9 +25,9 @@ from matplotlib.figure import Figure as MplFigure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 import llmhw  # noqa: E402
+from llmhw import api  # noqa: E402
 from llmhw.api import sweep_economics as econ_sweep  # noqa: E402
 from llmhw.core.units import bytes_per_element  # noqa: E402
-from llmhw.economics.report import constants_for  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
@@ -170,8 +170,9 @@ def flash_rows() -> list[dict[str, Any]]:
                          overrides={"chip.memory[1]": {"tech": "ufs4", "bandwidth_bytes_per_s": ufs.bandwidth_bytes_per_s / f}},
                          placement={"weights": "ufs4"})
             a = _one(s)
-            j_bit = constants_for(llmhw.Scenario.from_dict(s)).read_j_per_bit[1]
-            flash_j = a["decode_tier1_read_bytes"] * f * 8 * j_bit          # batch 1: one token per step
+            j_bit = api.economics_constants(s).read_j_per_bit[1]
+            flash_read = float(api.evaluate(s, batch=1).decode.accounting.tier_read_bytes[1])
+            flash_j = flash_read * f * 8 * j_bit          # batch 1: one token per step
             tok_s = min(a["tok_s_per_user"], resident["tok_s_per_user"])
             rows.append({
                 "phone": phone_name(ph), "chip_id": ph, "model": model, "weights": prec,
@@ -179,7 +180,7 @@ def flash_rows() -> list[dict[str, Any]]:
                 "dram_usable_gb": round(base["usable_bytes"] / 1e9, 1),
                 "fits_in_dram": bool(base["fits"]),
                 "flash_fraction_per_token": float(f),
-                "flash_gb_per_token": sig(float(a["decode_tier1_read_bytes"] * f / 1e9), 4),
+                "flash_gb_per_token": sig(flash_read * f / 1e9, 4),
                 "flash_limited_tok_s": sig(a["tok_s_per_user"]),
                 "dram_resident_tok_s": sig(resident["tok_s_per_user"]),
                 "tok_s": sig(tok_s),
@@ -376,12 +377,8 @@ def _largest(rows: list[dict[str, Any]], ph: str, pred: Any) -> dict[str, Any] |
 
 
 
-def run() -> Study:
-    style.apply()
-    fit = fit_table()
-    flash = flash_rows()
-    dirs = direction_rows()
-
+def _summary_rows(fit: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per phone: the largest model that fits, the largest at the target speed, Llama 8B INT4."""
     summary = []
     for ph in PHONES:
         r0 = next(r for r in fit if r["chip_id"] == ph)
@@ -398,7 +395,11 @@ def run() -> Study:
             "llama_3_1_8b_int4_dynamic_j_per_token": i4["dynamic_j_per_token"],
             "median_share_of_bandwidth_bound": round(float(np.median([r["share_of_bound"] for r in fit if r["chip_id"] == ph])), 2),
         })
+    return summary
 
+
+def _fit_findings(fit: list[dict[str, Any]]) -> list[str]:
+    """The bandwidth bound, what fits, and the energy per token."""
     findings: list[str] = []
     n_fit = sum(r["fits"] for r in fit)
     shares = [r["share_of_bound"] for r in fit]
@@ -420,6 +421,11 @@ def run() -> Study:
         f"({e8[0]['weights_gb']:.2f} GB x 8 x 7.3 pJ/bit = {e8[0]['weights_gb'] * 8 * 7.3e-3:.2f} J; the catalog "
         f"gives every LPDDR5/5X the same J/bit): at {POWER_BUDGET_W:g} W a phone sustains at most "
         f"{POWER_BUDGET_W / max(e8j):.0f} tok/s of it, whatever its bandwidth.")
+    return findings
+
+
+def _flash_findings(flash: list[dict[str, Any]]) -> list[str]:
+    findings: list[str] = []
     for ph, model, prec in FLASH_CASES:
         rs = [r for r in flash if r["chip_id"] == ph and r["model"] == model and r["weights"] == prec]
         full = next(r for r in rs if r["flash_fraction_per_token"] == 1.0)
@@ -430,6 +436,11 @@ def run() -> Study:
             f"at {full['dynamic_j_per_token']:.1f} J/token; 90% of the DRAM-resident {full['dram_resident_tok_s']:.1f} "
             f"tok/s needs at most {100 * f90:.1f}% of the weights read from flash per token" if f90 else
             f"LLM-in-a-flash, {phone_name(ph)} with {model}: no fraction in the sweep reaches 90% of DRAM speed.")
+    return findings
+
+
+def _direction_findings(dirs: list[dict[str, Any]]) -> list[str]:
+    findings: list[str] = []
     for prec in ("fp16", "int4"):
         d = {r["direction"]: r for r in dirs if r["weights"] == prec}
         b, p, s3, fl = d["baseline"], d["pim"], d["stack3d"], d["flash"]
@@ -450,8 +461,18 @@ def run() -> Study:
         f"({pim16:.2f}x at FP16, {pim4:.2f}x at INT4: the LPDDR5-PIM preset's 0.1 TFLOP/s per device does "
         "~1 FLOP per byte it reads, INT4 weights need ~4); flash gives capacity, not speed; PNM has no phone "
         "device in the catalog and a single-chip phone has no interconnect to speed up.")
+    return findings
 
-    tables = [
+
+def _pim_gains(dirs: list[dict[str, Any]]) -> tuple[float, float]:
+    """Decode speed-up of PIM over the baseline at FP16 and at INT4."""
+    dd = {(r["direction"], r["weights"]): r for r in dirs}
+    return tuple(dd["pim", w]["decode_tok_s"] / dd["baseline", w]["decode_tok_s"] for w in ("fp16", "int4"))
+
+
+def _tables(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[dict[str, Any]]) -> list[Table]:
+    summary = _summary_rows(fit)
+    return [
         Table("mobile_fit", "What fits and how fast: phones x 1-8 B models x precision (batch 1, "
               f"{INPUT_TOKENS} in / {OUTPUT_TOKENS} out)", fit,
               note="usable = 90% of DRAM (llmhw's memory_utilization default; a phone OS may leave less). "
@@ -470,8 +491,13 @@ def run() -> Study:
               note=f"tok_s_at_budget = min(decode_tok_s, {POWER_BUDGET_W:g} W / dynamic_j_per_token): "
                    f"{POWER_BUDGET_W:g} W is an assumed sustained budget for the LLM's dynamic power."),
     ]
+
+
+def _figures(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[dict[str, Any]]) -> list[Figure]:
+    e8 = [r for r in fit if r["model"] == "llama-3.1-8b" and r["weights"] == "int4"]
+    pim16, pim4 = _pim_gains(dirs)
     e_lo, e_hi = min(r["decode_tok_s"] for r in e8), max(r["decode_tok_s"] for r in e8)
-    figs = [
+    return [
         Figure("mobile_fit_speed",
                "Phones decode at LPDDR bandwidth / weight bytes: 4-bit 7-8 B models fit every phone and run at "
                f"{e_lo:.0f}-{e_hi:.0f} tok/s; FP16 7-8 B models fit none (hollow markers).", _fig_fit(fit)),
@@ -485,6 +511,16 @@ def run() -> Study:
                f"FP16 weights ({pim16:.1f}x) more than INT4 ({pim4:.1f}x); flash trades speed for capacity.",
                _fig_directions(dirs)),
     ]
+
+
+def run() -> Study:
+    style.apply()
+    fit = fit_table()
+    flash = flash_rows()
+    dirs = direction_rows()
+    findings = [*_fit_findings(fit), *_flash_findings(flash), *_direction_findings(dirs)]
+    tables = _tables(fit, flash, dirs)
+    figs = _figures(fit, flash, dirs)
     return Study(
         name="mobile", title="RQ5: LLMs on phones",
         question="For a phone SoC with LPDDR, what model sizes reach a usable tok/s, at what energy, can flash "

@@ -22,10 +22,10 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import NullFormatter
 
 import llmhw
+from llmhw import api
 from llmhw.core.units import bytes_per_element
 from llmhw.hardware.catalog import near_memory_presets
 from llmhw.hardware.near_memory import gemv_item, shard_fit
-from llmhw.serving.closed_loop import Engine
 from llmhw.studies.base import Figure, Study, Table
 
 MULTIPLIERS = np.array([1, 2, 4, 8, 16, 32])
@@ -123,9 +123,8 @@ def _shard_table() -> tuple[Table, list[dict[str, Any]]]:
                 "precision": {"weights": "bf16", "kv_cache": "bf16"},
                 "workload": {"input_tokens": ctx - 1024, "output_tokens": 1024, "batch": 1},
                 "overrides": {"chip.near_memory": PIM_WITH_ATTENTION}})
-            e = Engine(s)
-            eng[ctx] = "attention" in e.near.ops
-            weights = e.memory.weights
+            eng[ctx] = "attention" in api.near_memory_ops(s)
+            weights = float(llmhw.sweep(s)["weights_bytes"])
         rows.append({
             "model": mid, "parallelism": ", ".join(f"{k}{v}" for k, v in par.items()),
             "weights_per_chip_gb": round(weights / 1e9, 1),
@@ -308,22 +307,25 @@ def _fig_shards(rows: list[dict[str, Any]]) -> MplFigure:
     return fig
 
 
-def run() -> Study:
-    sw = _multiplier_sweep()
-    designs_t = _designs_table(sw)
-    shard_t, shard_rows = _shard_table()
+def _best_gain_at_large_batch(sw: dict[Any, dict[str, np.ndarray]]) -> float:
+    """The largest TPOT saving over HBM any design and multiplier gives at batch 16 or 64."""
+    j = {int(b): i for i, b in enumerate(BATCHES)}
+    big = [j[16], j[64]]
+    t = {tech: sw[tech]["tpot_s"] * 1e3 for tech in TECHS}
+    return max(float((1.0 - t[tech][:, big].min(axis=0) / (sw[None]["tpot_s"][0, big] * 1e3)).max())
+               for tech in TECHS)
+
+
+def _design_findings(sw: dict[Any, dict[str, np.ndarray]], designs_t: Table) -> list[str]:
+    """TPOT, energy and capacity of the designs."""
     d = {r["design"]: r for r in designs_t.rows}
     hbm, pim, pnm = d[LABELS[None]], d[LABELS["pim-hbm"]], d[LABELS["pnm-hbm"]]
     j = {int(b): i for i, b in enumerate(BATCHES)}
     k4 = int(np.where(MULTIPLIERS == 4)[0][0])
     t = {tech: sw[tech]["tpot_s"] * 1e3 for tech in TECHS}
     floor1 = float(sw[None]["decode_comm_s"][0, j[1]] + sw[None]["decode_overhead_s"][0, j[1]]) * 1e3
-    by = {r["model"]: r for r in shard_rows}
-    gqa = by["llama-3.1-70b"]
-    big = [j[16], j[64]]
-    gain16 = max(float((1.0 - t[tech][:, big].min(axis=0) / (sw[None]["tpot_s"][0, big] * 1e3)).max())
-                 for tech in TECHS)
-    findings = [
+    gain16 = _best_gain_at_large_batch(sw)
+    return [
         f"Batch 1: HBM-PIM at its 4x internal bandwidth cuts Llama 3.1 70B's TPOT on 8 H100s from "
         f"{hbm['tpot_b1_ms']} to {pim['tpot_b1_ms']} ms ({hbm['tpot_b1_ms'] / pim['tpot_b1_ms']:.1f}x). PNM on the "
         f"base die at 1x is no faster than HBM ({pnm['tpot_b1_ms']} ms): same bandwidth, only cheaper bits; at 4x it "
@@ -346,6 +348,14 @@ def run() -> Study:
         f"all three spend about {hbm['energy_b16_j_per_token']} J.",
         f"Capacity: PIM gives 25 % of the HBM to its logic; the largest batch falls from {hbm['max_batch']} to "
         f"{pim['max_batch']} requests. PNM leaves the capacity alone.",
+    ]
+
+
+def _shard_findings(shard_rows: list[dict[str, Any]]) -> list[str]:
+    """How weights and attention map onto PIM banks and PNM devices."""
+    by = {r["model"]: r for r in shard_rows}
+    gqa = by["llama-3.1-70b"]
+    return [
         f"Sharding the weights: every weight matrix of every model maps to 32 MB PIM banks when split by output rows "
         f"(a row is at most {max(r['largest_row_kb'] for r in shard_rows):.0f} KB); Llama 3.1 70B at TP 8 fills "
         f"{gqa['pim_banks_for_weights']} of an H100's 1875 banks. Kept whole, only "
@@ -360,6 +370,16 @@ def run() -> Study:
         f"{gqa['max_context_in_48gb_pnm_tokens'] / 1e6:.0f} M tokens of a head. Long-context attention needs PNM "
         f"(or partial softmaxes merged outside the memory), as the paper argues; short-context phone workloads fit PIM.",
     ]
+
+
+def run() -> Study:
+    sw = _multiplier_sweep()
+    designs_t = _designs_table(sw)
+    shard_t, shard_rows = _shard_table()
+    d = {r["design"]: r for r in designs_t.rows}
+    hbm, pim = d[LABELS[None]], d[LABELS["pim-hbm"]]
+    gain16 = _best_gain_at_large_batch(sw)
+    findings = [*_design_findings(sw, designs_t), *_shard_findings(shard_rows)]
     figures = [
         Figure("near-memory-tpot", f"PIM's 4x internal bandwidth cuts batch-1 TPOT {hbm['tpot_b1_ms'] / pim['tpot_b1_ms']:.1f}x "
                f"({hbm['tpot_b1_ms']} -> {pim['tpot_b1_ms']} ms) but its DRAM-process compute caps the gain by "

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
-from llmhw.cost.params import family_params
+from llmhw.api import family_params
 from llmhw.hardware.catalog import lookup, memory_presets, stacked_from_dict, stacking_presets
 from llmhw.studies.base import Figure, Study, Table
 
@@ -303,33 +303,35 @@ def bound_text(ridge: float, name: str) -> str:
         f"memory-bound up to batch {nb(ridge)} with {name}"
 
 
-def run() -> Study:
-    tech_t = _tech_table()
-    thermal_t, th = _thermal_table()
-    curves = {i: _sweep(scenario(i), BATCHES) for i in range(len(DESIGNS))}
-    ideal = {i: _sweep(scenario(i, engine="ideal"), BATCHES) for i in range(len(DESIGNS))}
-    designs_t = _designs_table(curves)
-    d = {(r["design"], r["batch"]): r for r in designs_t.rows}
-    g1, g2 = stack("3d-dram-soic-gen1", 12e9), stack("3d-dram-hybrid-bond-gen2", 16e9)
-    h200 = lookup("h200").memory[0]
-    base1, s1, s2, dv1 = (d[(k, 1)] for k in SHORT)
-    base64 = d[(SHORT[0], 64)]
-    s2_64 = d[(SHORT[2], 64)]
-    fp = family_params("nvidia-gpu")
-    # the first batch at which each stacked design's TPOT exceeds the H200's
+def _stacks() -> tuple[Any, Any, Any]:
+    """The gen-1 and gen-2 stacks over 400 mm2, and the H200's HBM3E tier they are compared with."""
+    return stack("3d-dram-soic-gen1", 12e9), stack("3d-dram-hybrid-bond-gen2", 16e9), lookup("h200").memory[0]
+
+
+def _crossing(curves: dict[int, dict[str, np.ndarray]]) -> tuple[str, str]:
+    """The first batch at which each stacked design's TPOT exceeds the H200's, as a sentence and as a
+    short clause for a caption."""
     cross = {}
     for i in range(1, len(DESIGNS)):
         worse = np.where(curves[0]["fits"].astype(bool) & (curves[i]["tpot_s"] > curves[0]["tpot_s"]))[0]
         cross[i] = int(BATCHES[worse[0]]) if worse.size else None
-    ideal_gain = {i: float(ideal[0]["tpot_s"][0] / ideal[i]["tpot_s"][0]) for i in (1, 2)}
     worse = {SHORT[i]: b for i, b in cross.items() if b is not None}
-    if worse:
-        cross_text = ("From batch " + ", ".join(f"{b} ({k})" for k, b in worse.items())
-                      + " the lower clock makes them slower than the H200.")
-        cross_short = f"from batch {min(worse.values())}-{max(worse.values())} they lose to HBM:"
-    else:
-        cross_text, cross_short = "They stay ahead of the H200 at every batch that fits.", "yet"
-    findings = [
+    if not worse:
+        return "They stay ahead of the H200 at every batch that fits.", "yet"
+    return ("From batch " + ", ".join(f"{b} ({k})" for k, b in worse.items())
+            + " the lower clock makes them slower than the H200."), \
+        f"from batch {min(worse.values())}-{max(worse.values())} they lose to HBM:"
+
+
+def _ideal_gain(ideal: dict[int, dict[str, np.ndarray]]) -> dict[int, float]:
+    """Batch-1 TPOT of the H200 over each stacked design's, on the ideal roofline."""
+    return {i: float(ideal[0]["tpot_s"][0] / ideal[i]["tpot_s"][0]) for i in (1, 2)}
+
+
+def _memory_findings() -> list[str]:
+    """Bandwidth and energy per bit of the stacks."""
+    g1, g2, h200 = _stacks()
+    return [
         f"Bandwidth: a 3D DRAM stack over 400 mm2 of the die gives {g1.bandwidth_bytes_per_s / 1e12:.1f} TB/s at "
         f"SoIC's 9 um pitch ({g1.connections / 1e6:.1f} M pads, 1.6 % carrying data at 1.95 Gb/s) and "
         f"{g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s at a 3 um hybrid-bond pitch: "
@@ -341,6 +343,20 @@ def run() -> Study:
         f"{g1.bandwidth_bytes_per_s * 8 * g1.energy_j_per_bit:.0f} and {g2.bandwidth_bytes_per_s * 8 * g2.energy_j_per_bit:.0f} W "
         f"at full bandwidth against {h200.bandwidth_bytes_per_s * 8 * h200.energy_j_per_bit:.0f} W for the HBM3E, "
         f"on top of a logic budget the stack itself caps.",
+    ]
+
+
+def _design_findings(th: dict[str, Any], designs_t: Table, curves: dict[int, dict[str, np.ndarray]],
+                     ideal: dict[int, dict[str, np.ndarray]]) -> list[str]:
+    """The thermal cap, Q8, TPOT and J/token of the designs."""
+    d = {(r["design"], r["batch"]): r for r in designs_t.rows}
+    base1, s1, s2, dv1 = (d[(k, 1)] for k in SHORT)
+    base64 = d[(SHORT[0], 64)]
+    s2_64 = d[(SHORT[2], 64)]
+    fp = family_params("nvidia-gpu")
+    ideal_gain = _ideal_gain(ideal)
+    cross_text, _ = _crossing(curves)
+    return [
         f"Thermal cap: 0.43 W/mm2 (the estimate from imec's HBM-on-GPU study) allows 350 W of the die's 700 W, so "
         f"the clock and every peak FLOP/s halve at fixed voltage (0.79 with voltage scaled too). TTFT, compute-bound, "
         f"grows from {base1['ttft_ms']} to {s1['ttft_ms']} ms for {MODEL} (batch 1).",
@@ -371,7 +387,16 @@ def run() -> Study:
         + (" (the slower half-clock steps cost more)" if s2_64['energy_j_per_token'] > base64['energy_j_per_token']
            else "") + ". DVFS's lower energy per FLOP at the lower voltage is not modelled (J/FLOP stays the chip's).",
     ]
-    figures = [
+
+
+def _figures(th: dict[str, Any], designs_t: Table, curves: dict[int, dict[str, np.ndarray]],
+             ideal: dict[int, dict[str, np.ndarray]]) -> list[Figure]:
+    g1, g2, h200 = _stacks()
+    d = {(r["design"], r["batch"]): r for r in designs_t.rows}
+    base1, s1, s2 = (d[(k, 1)] for k in SHORT[:3])
+    ideal_gain = _ideal_gain(ideal)
+    _, cross_short = _crossing(curves)
+    return [
         Figure("stacking-bandwidth", f"Bandwidth grows as 1/pitch^2: over 400 mm2 a 9 um SoIC stack gives "
                f"{g1.bandwidth_bytes_per_s / 1e12:.1f} TB/s ({g1.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.0f}x an "
                f"H200's HBM3E) and a 3 um hybrid bond "
@@ -388,6 +413,16 @@ def run() -> Study:
                + cross_short + " the lower-clocked logic, not the memory, bounds the step.",
                _fig_designs(curves, ideal)),
     ]
+
+
+def run() -> Study:
+    tech_t = _tech_table()
+    thermal_t, th = _thermal_table()
+    curves = {i: _sweep(scenario(i), BATCHES) for i in range(len(DESIGNS))}
+    ideal = {i: _sweep(scenario(i, engine="ideal"), BATCHES) for i in range(len(DESIGNS))}
+    designs_t = _designs_table(curves)
+    findings = [*_memory_findings(), *_design_findings(th, designs_t, curves, ideal)]
+    figures = _figures(th, designs_t, curves, ideal)
     return Study(
         name="stacking", title="RQ3b: 3D memory-on-logic stacking vs HBM",
         question=("How much bandwidth and energy per bit does a memory stack on the compute die give over HBM's "

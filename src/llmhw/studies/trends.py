@@ -38,10 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from llmhw.accounting.operators import OperatorModel, Step, decode_step, prefill_step, totals
+from llmhw import api
 from llmhw.hardware.catalog import chips
 from llmhw.scenario import Scenario
-from llmhw.serving.closed_loop import Engine
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.catalog import load_model
 
@@ -144,6 +143,8 @@ def _scenario(t: Trend, chip: str, system: str, n: int, batch: int) -> Scenario:
 
 
 def _cost_dict(c: Any, kv_share: float) -> dict[str, float]:
+    """A step's seconds by part (memory-bound seconds split between weights and KV cache by
+    ``kv_share``), its FLOPs and the bytes it moves through memory."""
     flops = float(sum(np.sum(v) for v in c.flops.values()))
     nbytes = float(sum(np.sum(b) for b in c.tier_read_bytes) + sum(np.sum(b) for b in c.tier_write_bytes))
     mem = float(c.memory_s)
@@ -153,55 +154,38 @@ def _cost_dict(c: Any, kv_share: float) -> dict[str, float]:
             "kv_byte_share": kv_share}
 
 
-def _kv_share(s: Scenario, step: Step) -> float:
+def _kv_share(s: Scenario, phase: str, requests: float, length: float, positions: int = 1) -> float:
     """Share of a step's memory traffic that is KV cache (reads and writes), from the operator
     accounting: how the memory-bound seconds split between weights and KV cache."""
-    tot = totals(OperatorModel(s).ops(step))
+    tot = api.operator_totals(s, phase, requests, length, positions)
     kv = float(np.sum(tot["kv_read_bytes"]) + np.sum(tot["kv_write_bytes"]))
     other = float(np.sum(tot["weight_bytes"]) + np.sum(tot["act_bytes"]))
     return kv / max(kv + other, 1e-30)
 
 
-def diffusion_step(model: Any, requests: float, context: float, positions: int) -> Step:
-    """A parallel-decoding step: ``positions`` new positions per request share one read of the
-    weights and of the request's cached ``context``; each attends to the context and the block."""
-    r, c, P = float(requests), float(context), float(positions)
-    win = model.sliding_window
-    cs = min(c, win) if win else c
-    return Step(tokens=r * P, logits=r * P, attended_full=r * P * (c + P), attended_sliding=r * P * (cs + P),
-                kv_read_full=r * c, kv_read_sliding=r * cs, phase="decode")
+def deploy(t: Trend, chip: str, system: str) -> tuple[int, int]:
+    """The smallest node multiple (chips) that holds the trend's weights and one request, and the
+    most requests it holds: (chips, max batch)."""
+    n = NODE
+    while True:
+        s = _scenario(t, chip, system, n, BATCH)
+        max_batch = int(api.sweep(s, batch=-1, input_tokens=t.input_tokens, output_tokens=t.output_tokens)["max_batch"])
+        if max_batch >= 1 or n >= MAX_CHIPS:
+            return n, max_batch
+        n *= 2
 
 
 def run_trend(t: Trend, chip: str, system: str, batch: int = BATCH) -> Run:
     """Deploy a trend on a system (the smallest node multiple that holds it) and price its steps
     at ``batch`` requests (fewer when memory holds fewer)."""
-    want = batch
-    n = NODE
-    while True:
-        s = _scenario(t, chip, system, n, BATCH)
-        eng = Engine(s)
-        max_batch = int(eng.evaluate(-1, t.input_tokens, t.output_tokens).max_batch)
-        if max_batch >= 1 or n >= MAX_CHIPS:
-            break
-        n *= 2
-    batch = max(1, min(want, max_batch))
-    if batch != BATCH:
-        s = _scenario(t, chip, system, n, batch)
-        eng = Engine(s)
-    pp = s.parallelism.pp
+    n, max_batch = deploy(t, chip, system)
+    batch = max(1, min(batch, max_batch))
+    s = _scenario(t, chip, system, n, batch)
     ctx = t.input_tokens + t.output_tokens / 2           # the engine's mean decode context
-    m = s.model
-    if t.positions_per_step > 1:
-        rr = max(batch / pp, 1.0)
-        step = diffusion_step(m, rr, ctx, t.positions_per_step)
-        dec_cost = eng._price(step).scaled(pp)
-    else:
-        step = decode_step(m, max(batch / pp, 1.0), ctx)
-        dec_cost = eng.decode_cost(batch, ctx)
-    decode = _cost_dict(dec_cost, _kv_share(s, step))
-    pre_cost = eng.prefill_cost(t.input_tokens)
-    prefill = _cost_dict(pre_cost, _kv_share(s, prefill_step(m, t.input_tokens)))
-    ev = eng.evaluate(batch, t.input_tokens, t.output_tokens).as_dict()
+    pos = t.positions_per_step
+    decode = _cost_dict(api.step_cost(s, "decode", batch, ctx, pos), _kv_share(s, "decode", batch, ctx, pos))
+    prefill = _cost_dict(api.step_cost(s, "prefill", 1, t.input_tokens), _kv_share(s, "prefill", 1, t.input_tokens))
+    ev = api.sweep(s, batch=batch, input_tokens=t.input_tokens, output_tokens=t.output_tokens)
     per_token = decode["total_s"] / t.tokens_per_step
     metrics = {
         "ttft_s": float(ev["ttft_s"]), "tpot_s": float(ev["tpot_s"]) if t.tokens_per_step == 1 else per_token,
@@ -210,7 +194,7 @@ def run_trend(t: Trend, chip: str, system: str, batch: int = BATCH) -> Run:
         "usable_bytes_per_chip": float(ev["usable_bytes"]),
         "decode_tok_s_per_chip": batch * t.tokens_per_step / decode["total_s"] / s.n_chips,
     }
-    return Run(t, chip, s.system.id if n == NODE else chip, n, s.parallelism.tp, pp, batch, max_batch,
+    return Run(t, chip, s.system.id if n == NODE else chip, n, s.parallelism.tp, s.parallelism.pp, batch, max_batch,
                decode, prefill, metrics)
 
 
@@ -235,20 +219,17 @@ def batch_sweep(chip: str = "h100-sxm", system: str = "hgx-h100-8", model: str =
     roofline (per-chip FLOPs per step over bytes, and FLOPs over the step's time)."""
     t = Trend("sweep", "", model, 1024, 1024, "")
     s = _scenario(t, chip, system, NODE, 1)
-    ev = Engine(s).evaluate(np.array(batches, float), 1024, 1024).as_dict()
-    nt = len(chips()[chip].memory)
+    dec = api.evaluate(s, batch=np.array(batches, float), input_tokens=1024, output_tokens=1024).decode
     out = []
     for i, b in enumerate(batches):
-        fl = sum(float(ev[k][i]) for k in ev if k.startswith("decode_flops_"))
-        by = sum(float(ev[f"decode_tier{j}_read_bytes"][i] + ev[f"decode_tier{j}_write_bytes"][i]) for j in range(nt))
-        out.append({"phase": "decode", "batch": b, "intensity": fl / by, "flops_per_s": fl / float(ev["decode_step_s"][i]),
-                    "step_s": float(ev["decode_step_s"][i])})
+        fl, by = float(dec.accounting.total_flops[i]), float(dec.accounting.memory_bytes[i])
+        step = float(dec.time.total_s[i])
+        out.append({"phase": "decode", "batch": b, "intensity": fl / by, "flops_per_s": fl / step, "step_s": step})
     for L in (1024, 32000):
-        ev = Engine(s).evaluate(1, L, 1024).as_dict()
-        fl = sum(float(ev[k]) for k in ev if k.startswith("prefill_flops_"))
-        by = sum(float(ev[f"prefill_tier{j}_read_bytes"] + ev[f"prefill_tier{j}_write_bytes"]) for j in range(nt))
-        out.append({"phase": "prefill", "batch": L, "intensity": fl / by, "flops_per_s": fl / float(ev["prefill_s"]),
-                    "step_s": float(ev["prefill_s"])})
+        pre = api.evaluate(s, batch=1, input_tokens=L, output_tokens=1024).prefill
+        fl, by = float(pre.accounting.total_flops), float(pre.accounting.memory_bytes)
+        step = float(pre.time.total_s)
+        out.append({"phase": "prefill", "batch": L, "intensity": fl / by, "flops_per_s": fl / step, "step_s": step})
     return out
 
 
@@ -316,7 +297,7 @@ def sram_time_per_token(model_id: str, chip_id: str, context: int, hop_s: Any) -
 def h100_batch1_step(model_id: str = "llama-3.1-70b", context: int = SRAM_CONTEXT) -> float:
     t = Trend("ref", "", model_id, context, 2, "")
     s = _scenario(t, "h100-sxm", "hgx-h100-8", NODE, 1)
-    return float(Engine(s).decode_cost(1, context).total_s)
+    return float(api.step_cost(s, "decode", 1, context).total_s)
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -589,86 +570,104 @@ def _fig_sram(need: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
 # -- the study --------------------------------------------------------------------------------
 
 
-def run() -> Study:
-    rs = runs()
-    by = {(r.trend.key, r.chip): r for r in rs}
-    h100 = SYSTEMS[0][0]
-    sweep = batch_sweep()
-    gens = generations()
-    mem_rows = _memory_needed()
+@dataclass
+class Results:
+    """What the tables, figures and findings are drawn from."""
+
+    runs: tuple[Run, ...]
+    sweep: list[dict[str, float]]
+    generations: list[dict[str, Any]]
+    memory: list[dict[str, Any]]
+    sram_need: list[dict[str, Any]]
+    sram_figure: Any
+    sram: dict[str, Any]
+
+    @property
+    def by(self) -> dict[tuple[str, str], Run]:
+        return {(r.trend.key, r.chip): r for r in self.runs}
+
+
+def results() -> Results:
     need = [sram_chips_needed(mid, cid, ctx, b) for cid in SRAM_CHIPS for mid in SRAM_MODELS
             for ctx in SRAM_CONTEXTS for b in (1, BATCH)]
     sram_fig, sram = _fig_sram(need)
+    return Results(runs(), batch_sweep(), generations(), _memory_needed(), need, sram_fig, sram)
 
-    # Tables.
-    systems_rows = []
+
+def _systems_rows() -> list[dict[str, Any]]:
+    rows = []
     for cid, sy in SYSTEMS:
         c = chips()[cid]
         f = c.flops()
-        systems_rows.append({
+        rows.append({
             "chip": c.name, "node": sy, "fp8_tflop_s": f.get("fp8", 0) / 1e12, "bf16_tflop_s": f.get("bf16", 0) / 1e12,
             "bandwidth_tb_s": c.memory_bandwidth_bytes_per_s / 1e12, "capacity_gb": c.memory_capacity_bytes / 1e9,
             "ridge_fp8_flop_per_byte": ridge(cid, "fp8"), "ridge_bf16_flop_per_byte": ridge(cid, "bf16"),
             "node_capacity_gb": NODE * c.memory_capacity_bytes / 1e9,
         })
-    trend_rows = []
-    for r in rs:
-        d, p = r.decode, r.prefill
-        trend_rows.append({
-            "trend": r.trend.label, "hardware": r.hardware, "chips": r.n_chips, "tp": r.tp, "pp": r.pp,
-            "batch": r.batch, "max_batch": r.max_batch,
-            "decode_intensity_flop_per_byte": r.decode_intensity, "prefill_intensity_flop_per_byte": r.prefill_intensity,
-            "ridge_flop_per_byte": ridge(r.chip),
-            "decode_step_ms": d["total_s"] * 1e3,
-            "decode_compute_pct": 100 * d["compute_s"] / d["total_s"],
-            "decode_memory_weights_pct": 100 * d["memory_weights_s"] / d["total_s"],
-            "decode_memory_kv_pct": 100 * d["memory_kv_s"] / d["total_s"],
-            "decode_comm_pct": 100 * d["comm_s"] / d["total_s"],
-            "decode_overhead_pct": 100 * d["overhead_s"] / d["total_s"],
-            "decode_per_token_ms": r.metrics["decode_per_token_s"] * 1e3,
-            "prefill_ms": p["total_s"] * 1e3,
-            "prefill_compute_pct": 100 * p["compute_s"] / p["total_s"],
-            "prefill_comm_pct": 100 * p["comm_s"] / p["total_s"],
-            "ttft_ms": r.metrics["ttft_s"] * 1e3,
-            "decode_tok_s_per_chip": r.metrics["decode_tok_s_per_chip"],
-        })
-    mem_table = []
-    for row in mem_rows:
-        t = next(t for t in TRENDS if t.label == row["trend"])
-        out = dict(row)
-        for cid, _ in SYSTEMS:
-            out[f"{style_label(cid)}_chips"] = by[(t.key, cid)].n_chips
-        mem_table.append(out)
-    sram_rows = [r for r in need if r["context_tokens"] in (4096, 131072)]
+    return rows
 
-    # Findings, with their numbers.
+
+def _trend_row(r: Run) -> dict[str, Any]:
+    d, p = r.decode, r.prefill
+    return {
+        "trend": r.trend.label, "hardware": r.hardware, "chips": r.n_chips, "tp": r.tp, "pp": r.pp,
+        "batch": r.batch, "max_batch": r.max_batch,
+        "decode_intensity_flop_per_byte": r.decode_intensity, "prefill_intensity_flop_per_byte": r.prefill_intensity,
+        "ridge_flop_per_byte": ridge(r.chip),
+        "decode_step_ms": d["total_s"] * 1e3,
+        "decode_compute_pct": 100 * d["compute_s"] / d["total_s"],
+        "decode_memory_weights_pct": 100 * d["memory_weights_s"] / d["total_s"],
+        "decode_memory_kv_pct": 100 * d["memory_kv_s"] / d["total_s"],
+        "decode_comm_pct": 100 * d["comm_s"] / d["total_s"],
+        "decode_overhead_pct": 100 * d["overhead_s"] / d["total_s"],
+        "decode_per_token_ms": r.metrics["decode_per_token_s"] * 1e3,
+        "prefill_ms": p["total_s"] * 1e3,
+        "prefill_compute_pct": 100 * p["compute_s"] / p["total_s"],
+        "prefill_comm_pct": 100 * p["comm_s"] / p["total_s"],
+        "ttft_ms": r.metrics["ttft_s"] * 1e3,
+        "decode_tok_s_per_chip": r.metrics["decode_tok_s_per_chip"],
+    }
+
+
+def _memory_table(res: Results) -> list[dict[str, Any]]:
+    """The memory rows with the chips each system's deployment uses."""
+    by = res.by
+    out = []
+    for row in res.memory:
+        t = next(t for t in TRENDS if t.label == row["trend"])
+        out.append({**row, **{f"{style_label(cid)}_chips": by[(t.key, cid)].n_chips for cid, _ in SYSTEMS}})
+    return out
+
+
+def _decode_range(rs: tuple[Run, ...]) -> tuple[float, float]:
+    """Lowest and highest decode intensity of the autoregressive trends on H100."""
+    ar = [r for r in rs if r.chip == SYSTEMS[0][0] and r.trend.key != "diffusion"]
+    return min(r.decode_intensity for r in ar), max(r.decode_intensity for r in ar)
+
+
+def _need(res: Results, chip: str, model: str, context: int, batch: int) -> dict[str, Any]:
+    return next(r for r in res.sram_need if r["chip"] == chip and r["model"] == model
+                and r["context_tokens"] == context and r["batch"] == batch)
+
+
+def _pct(r: Run, phase: str, *parts: str) -> float:
+    """Share of a run's step (percent) in the given parts."""
+    d = getattr(r, phase)
+    return 100 * sum(d[k] for k in parts) / d["total_s"]
+
+
+def _findings_intensity(res: Results) -> list[str]:
+    """Ridge points, prefill, MoE, long context and diffusion decoding: intensity findings."""
+    rs, by, h100 = res.runs, res.by, SYSTEMS[0][0]
     chat, moe, lc, diff = (by[(k, h100)] for k in ("chat", "moe", "long_context", "diffusion"))
     chat1 = run_trend(TRENDS[0], *SYSTEMS[0], batch=1)
     diff1 = run_trend(next(t for t in TRENDS if t.key == "diffusion"), *SYSTEMS[0], batch=1)
     ridges = [ridge(c) for c, _ in SYSTEMS]
-    ar = [r for r in rs if r.chip == h100 and r.trend.key != "diffusion"]
-    dec_lo, dec_hi = min(r.decode_intensity for r in ar), max(r.decode_intensity for r in ar)
+    dec_lo, dec_hi = _decode_range(rs)
     dense_pre = [r.prefill_intensity for r in rs if r.chip == h100 and r.trend.key != "moe"]
-    b1 = sweep[0]
-    no_mi = [r for r in rs if r.chip != "mi300x" and r.trend.key != "diffusion"]
-    max_compute = max(100 * r.decode["compute_s"] / r.decode["total_s"] for r in no_mi)
-    mem_share = [100 * (r.decode["memory_weights_s"] + r.decode["memory_kv_s"]) / r.decode["total_s"] for r in ar]
-    comm_share = [100 * r.decode["comm_s"] / r.decode["total_s"] for r in rs if r.trend.key == "chat"]
-    mi_compute = [100 * r.decode["compute_s"] / r.decode["total_s"] for r in rs
-                  if r.chip == "mi300x" and r.trend.key != "diffusion"]
-    lc_mem = next(r for r in mem_rows if r["trend"] == lc.trend.label)
-    moe_mem = next(r for r in mem_rows if r["trend"] == moe.trend.label)
-    g0, g1 = gens[0], gens[-1]
-    groq70 = next(r for r in need if r["chip"] == "groq-lpu" and r["model"] == "llama-3.1-70b"
-                  and r["context_tokens"] == 4096 and r["batch"] == 1)
-    groq_ds = next(r for r in need if r["chip"] == "groq-lpu" and r["model"] == "deepseek-v3"
-                   and r["context_tokens"] == 131072 and r["batch"] == BATCH)
-    cer70 = next(r for r in need if r["chip"] == "cerebras-wse3" and r["model"] == "llama-3.1-70b"
-                 and r["context_tokens"] == 4096 and r["batch"] == 1)
-    gq = sram["groq-lpu"]
-    short_v6e = [r.trend.label for r in rs if r.chip == "tpu-v6e" and r.trend.key != "diffusion"
-                 and (r.n_chips > NODE or r.max_batch < BATCH)]
-    findings = [
+    b1 = res.sweep[0]
+    return [
         f"Ridge points at FP8 are {min(ridges):.0f}-{max(ridges):.0f} FLOP/B "
         f"({', '.join(f'{style_label(c)} {ridge(c):.0f}' for c, _ in SYSTEMS)}). Llama 3.1 70B decode at batch 1 "
         f"runs at {b1['intensity']:.2f} FLOP/B (2 FLOPs per FP8 weight byte read), {ridge(h100) / b1['intensity']:.0f}x "
@@ -692,6 +691,23 @@ def run() -> Study:
         f"token against {chat1.metrics['decode_per_token_s'] * 1e3:.2f} ms autoregressive on 8 x H100, but at batch "
         f"{BATCH} {diff.metrics['decode_per_token_s'] * 1e3:.1f} ms against {chat.metrics['decode_per_token_s'] * 1e3:.1f} ms "
         f"(the {DIFFUSION_BLOCK - DIFFUSION_TOKENS_PER_STEP} positions per step that commit nothing cost compute).",
+    ]
+
+
+def _findings_time_and_memory(res: Results) -> list[str]:
+    """Where a decode step's time goes, and what memory capacity decides."""
+    rs, by, h100 = res.runs, res.by, SYSTEMS[0][0]
+    moe, lc = by[("moe", h100)], by[("long_context", h100)]
+    ar = [r for r in rs if r.chip == h100 and r.trend.key != "diffusion"]
+    no_mi = [r for r in rs if r.chip != "mi300x" and r.trend.key != "diffusion"]
+    max_compute = max(100 * r.decode["compute_s"] / r.decode["total_s"] for r in no_mi)
+    mem_share = [100 * (r.decode["memory_weights_s"] + r.decode["memory_kv_s"]) / r.decode["total_s"] for r in ar]
+    comm_share = [100 * r.decode["comm_s"] / r.decode["total_s"] for r in rs if r.trend.key == "chat"]
+    mi_compute = [100 * r.decode["compute_s"] / r.decode["total_s"] for r in rs
+                  if r.chip == "mi300x" and r.trend.key != "diffusion"]
+    lc_mem = next(r for r in res.memory if r["trend"] == lc.trend.label)
+    moe_mem = next(r for r in res.memory if r["trend"] == moe.trend.label)
+    return [
         ("No autoregressive decode step has a compute-bound operator on H100, B200 or TPU v6e"
          if max_compute < 0.5 else f"No autoregressive decode step spends more than {max_compute:.0f}% of its "
                                    f"time compute-bound on H100, B200 or TPU v6e") +
@@ -706,6 +722,17 @@ def run() -> Study:
         f"{by[('moe', 'tpu-v6e')].n_chips} v6e chips. At 128K context, {BATCH} requests need "
         f"{lc_mem['kv_at_batch_gb']:,.0f} GB of KV cache, {lc_mem['kv_at_batch_gb'] / lc_mem['weights_gb']:.0f}x the "
         f"weights; 8 x H100 hold {lc.max_batch} such requests, a TPU v6e-8 {by[('long_context', 'tpu-v6e')].max_batch}.",
+    ]
+
+
+def _findings_hardware(res: Results) -> list[str]:
+    """The hardware trend and the SRAM-only systems."""
+    g0, g1 = res.generations[0], res.generations[-1]
+    groq70 = _need(res, "groq-lpu", "llama-3.1-70b", 4096, 1)
+    groq_ds = _need(res, "groq-lpu", "deepseek-v3", 131072, BATCH)
+    cer70 = _need(res, "cerebras-wse3", "llama-3.1-70b", 4096, 1)
+    gq = res.sram["groq-lpu"]
+    return [
         f"Hardware trend: from {style_label(g0['id'])} ({g0['year']}) to {style_label(g1['id'])} ({g1['year']}) the "
         f"catalog gives {g1['fp64_growth_x']:.0f}X FP64 FLOP/s with tensor cores ({g1['fp64_vector_growth_x']:.0f}X on "
         f"the vector units) and {g1['bandwidth_growth_x']:.1f}X memory bandwidth, against the paper's "
@@ -721,7 +748,19 @@ def run() -> Study:
         f"overtake the SRAM time above {gq['memory_s'] / gq['hops'] * 1e6:.1f} us per hop.",
     ]
 
-    figures = [
+
+def _figures(res: Results) -> list[Figure]:
+    rs, sweep = res.runs, res.sweep
+    ridges = [ridge(c) for c, _ in SYSTEMS]
+    dec_lo, dec_hi = _decode_range(rs)
+    b1 = sweep[0]
+    g1 = res.generations[-1]
+    groq70 = _need(res, "groq-lpu", "llama-3.1-70b", 4096, 1)
+    gq = res.sram["groq-lpu"]
+    short_v6e = [r.trend.label for r in rs if r.chip == "tpu-v6e" and r.trend.key != "diffusion"
+                 and (r.n_chips > NODE or r.max_batch < BATCH)]
+    gens, mem_rows, sram_fig = res.generations, res.memory, res.sram_figure
+    return [
         Figure("roofline", f"Decode is memory-bound up to batch 1,024: Llama 3.1 70B decode on 8 x H100 moves "
                f"from {b1['intensity']:.1f} FLOP/B at batch 1 to {sweep[len(sweep) - 3]['intensity']:.0f} at batch "
                f"{sweep[len(sweep) - 3]['batch']:,}, still below the ridge points (FP8 rooflines of the four chips); "
@@ -755,7 +794,14 @@ def run() -> Study:
                f"Roofline bounds: all SRAM usable, no kernel or synchronization overheads.", sram_fig),
     ]
 
-    tables = [
+
+def _tables(res: Results) -> list[Table]:
+    systems_rows = _systems_rows()
+    trend_rows = [_trend_row(r) for r in res.runs]
+    mem_table = _memory_table(res)
+    gens = res.generations
+    sram_rows = [r for r in res.sram_need if r["context_tokens"] in (4096, 131072)]
+    return [
         Table("systems", "The systems: peaks, bandwidth, capacity and ridge points", systems_rows,
               note="Dense peaks from the catalog; ridge = peak FLOP/s / HBM bandwidth. TPU v6e has no FP8 speed-up "
                    "(FP8 = BF16 rate)."),
@@ -780,11 +826,19 @@ def run() -> Study:
                    "Pipeline hops: a token crosses every chip of a layer pipeline (chips - 1); mesh diameter: the "
                    "hops of one collective across a square 2D mesh of the chips (tensor parallelism)."),
     ]
+
+
+def run() -> Study:
+    res = results()
+    tables = _tables(res)
+    figures = _figures(res)
+    findings = [*_findings_intensity(res), *_findings_time_and_memory(res), *_findings_hardware(res)]
     return Study(name="trends", title="RQ1: Bottlenecks of current systems under the AI trends",
                  question="Which wall does LLM inference hit on today's hardware (compute, memory bandwidth, memory "
                           "capacity or interconnect) for MoE, reasoning, multimodal, long-context, RAG and "
                           "diffusion-style workloads, and does the hardware trend the paper cites reproduce?",
                  tables=tables, figures=figures, findings=findings)
+
 
 
 def style_label(cid: str) -> str:

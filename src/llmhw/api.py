@@ -27,7 +27,7 @@ from llmhw.serving.closed_loop import Engine
 from llmhw.serving.metrics import METRICS, Metrics
 
 __all__ = ["Metrics", "Prediction", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
-           "near_memory_ops", "operator_totals", "predict", "step_cost", "sweep", "sweep_economics"]
+           "near_memory_ops", "operator_totals", "predict", "step_cost", "sweep", "sweep_economics", "whatif"]
 
 
 @dataclass
@@ -127,6 +127,13 @@ def _wear_notes(s: Scenario, m: Metrics) -> list[str]:
                          f"({use.write_bytes_per_s / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
                          f"program/erase cycles), under a {years:g}-year service life")
     return notes
+
+
+def whatif(scenario: Scenario | dict[str, Any], path: str, values: Sequence[Any]) -> list[Prediction]:
+    """One prediction per value of the override ``path`` (docs/whatif.md), on top of the
+    scenario's own overrides."""
+    s = as_scenario(scenario)
+    return [predict(s.replace(overrides={**s.overrides, path: v})) for v in values]
 
 
 def fit(scenario: Scenario | dict[str, Any]) -> FitResult:

@@ -107,6 +107,7 @@ def hardware(
         return
     tables.print_hardware(rows)
 
+
 @app.command()
 def show(model: str = typer.Argument(..., help="Catalog id or path to a HF config.json"),
          as_json: bool = JSON_OPT) -> None:
@@ -120,6 +121,7 @@ def show(model: str = typer.Argument(..., help="Catalog id or path to a HF confi
         return
     tables.print_model(s)
 
+
 @app.command("fit")
 def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_json: bool = JSON_OPT) -> None:
     """Memory per chip for a scenario: weights, KV cache, activations, and whether it fits."""
@@ -132,6 +134,7 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
         _emit_json(d)
         return
     tables.print_fit(res.scenario, d)
+
 
 @app.command("predict")
 def predict_cmd(
@@ -221,20 +224,21 @@ def whatif(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Vary one override path over a list of values and print the metrics per value (docs/whatif.md)."""
-    from llmhw.api import predict
+    from llmhw.api import whatif as vary_path
     from llmhw.scenario import Scenario
 
     base = Scenario.from_yaml(scenario)
     path, values = _vary(vary)
     rows = []
-    for v in values:
-        d = predict(base.replace(overrides={**base.overrides, path: v})).to_dict()
+    for v, p in zip(values, vary_path(base, path, values), strict=True):
+        d = p.to_dict()
         d["varied"] = {"path": path, "value": v}
         rows.append(d)
     if as_json:
         _emit_json(rows)
         return
     tables.print_whatif(base, path, rows)
+
 
 @app.command()
 def validate(
@@ -258,6 +262,7 @@ def validate(
         _emit_json(res.to_dict())
         return
     tables.print_validation(res)
+
 
 @app.command()
 def study(

@@ -75,6 +75,8 @@ class Prediction:
             "prefill_tok_s": v["prefill_tok_s"],
             "fits": bool(v["fits"]),
             "max_batch": int(v["max_batch"]),
+            "max_batch_memory": int(v["max_batch_memory"]),
+            "max_batch_engine": int(v["max_batch_engine"]),
             "memory": {k: v[k] for k in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "total_bytes",
                                           "capacity_bytes", "usable_bytes")},
             "memory_tiers": memory_tiers,
@@ -99,6 +101,10 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
             notes.append(f"{t.id} wears out in {life:,.0f} days at this write rate "
                          f"({values[f'tier{i}_write_bytes_per_s'] / 1e9:.2f} GB/s; {t.write_endurance_cycles:,.0f} "
                          f"program/erase cycles), under a {SERVICE_LIFE_DAYS / 365:.0f}-year service life")
+    if values["max_batch_engine"] < values["max_batch_memory"]:
+        notes.append(f"max_batch {values['max_batch']:.0f} is the engine's limit ({s.engine}: "
+                     f"{values['max_batch_engine']:.0f} requests at once); memory would hold "
+                     f"{values['max_batch_memory']:.0f}")
     if not values["fits"]:
         usable = [u for u in eng.memory.usable]
         for i, t in enumerate(s.chip.memory):

@@ -107,12 +107,17 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
                      f"{values['max_batch_memory']:.0f}")
     if not values["fits"]:
         usable = [u for u in eng.memory.usable]
+        n_notes = len(notes)
         for i, t in enumerate(s.chip.memory):
             over = values[f"tier{i}_used_bytes"] - usable[i]
             if over > 0:
                 notes.append(f"does not fit: {t.id} holds {values[f'tier{i}_used_bytes'] / 1e9:.2f} GB per chip, "
                              f"{over / 1e9:.2f} GB over its usable {usable[i] / 1e9:.2f} GB; metrics assume it did "
                              f"(see `llmhw fit`)")
+        if len(notes) == n_notes and values["batch"] >= 1:
+            # The bytes shown are the most loaded stage's; another stage overflows a tier of its own.
+            notes.append("does not fit: a pipeline stage other than the most loaded one overflows a memory tier; "
+                         "metrics assume it did (see `llmhw fit`)")
     return Prediction(s, values, notes, dict(eng.placement.where))
 
 

@@ -90,10 +90,7 @@ class MemoryPoint:
     loads: list[Any]         # per tier, of the most loaded stage
     fits: Any                # every stage on every tier
     stage: Any               # index of the most loaded stage
-
-    @property
-    def total(self) -> Any:
-        return self.weights + self.kv + self.act
+    total: Any               # weights + kv + act
 
 
 @dataclass(frozen=True)
@@ -149,45 +146,67 @@ class MemoryModel:
                    unplaced.chunk, unplaced.capacity, unplaced.usable, pl)
 
     # -- closed forms -------------------------------------------------------------------------
+    # The serving engine evaluates these on blocks of thousands of points, where every new array
+    # costs more than the arithmetic on it: each form writes into one array of its own (``out``)
+    # in the same order of operations as the formula in its docstring.
 
     def kv(self, st: Stage, r: Any, ctx: Any) -> Any:
-        """KV bytes of ``r`` requests at ``ctx`` tokens on a chip of stage ``st``."""
-        if st.kv_sliding == 0.0:
-            return r * (st.kv_full * ctx)
-        return r * (st.kv_full * ctx + st.kv_sliding * np.minimum(ctx, self.window))
+        """KV bytes of ``r`` requests at ``ctx`` tokens on a chip of stage ``st``:
+        r x (kv_full x ctx + kv_sliding x min(ctx, window))."""
+        out = np.multiply(st.kv_full, ctx, out=np.empty(np.broadcast_shapes(np.shape(r), np.shape(ctx))))
+        if st.kv_sliding:
+            out += st.kv_sliding * np.minimum(ctx, self.window)
+        out *= r
+        return out
 
     def act(self, r: Any, isl: Any) -> Any:
-        """Activation bytes of the largest step: a prompt chunk, or one token per request."""
-        return np.maximum(r, np.minimum(isl, self.chunk)) * self.act_per_token + r * self.logits_per_request
+        """Activation bytes of the largest step, a prompt chunk or one token per request:
+        max(r, min(isl, chunk)) x act_per_token + r x logits_per_request."""
+        out = np.minimum(isl, self.chunk, out=np.empty(np.broadcast_shapes(np.shape(r), np.shape(isl))))
+        np.maximum(r, out, out=out)
+        out *= self.act_per_token
+        out += r * self.logits_per_request
+        return out
 
-    def _loads(self, w: Any, kv: Any, act: Any) -> list[Any]:
+    def _loads(self, w: float, kv: Any, act: Any) -> list[Any]:
+        """Bytes per tier: the classes it holds, added in the order weights, KV, activations."""
         out: list[Any] = [0.0] * len(self.usable)
         where = self.where
-        out[where["weights"]] = out[where["weights"]] + w
-        out[where["kv_cache"]] = out[where["kv_cache"]] + kv
-        out[where["activations"]] = out[where["activations"]] + act
+        held = [(where["weights"], w), (where["kv_cache"], kv), (where["activations"], act)]
+        for i in range(len(out)):
+            terms = [b for j, b in held if j == i]
+            if not terms:
+                continue
+            acc = terms[0] + terms[1] if len(terms) > 1 else terms[0]
+            if len(terms) > 2:
+                acc += terms[2]       # acc is a new array (w + kv): adding in place is safe
+            out[i] = acc
         return out
 
     def at(self, r: Any, ctx: Any, isl: Any) -> MemoryPoint:
         """The memory with ``r`` requests per replica at context ``ctx`` after prompts of ``isl``."""
         act = self.act(r, isl)
+        single = self.placement.single
         best: MemoryPoint | None = None
-        fits: Any = True
+        fits: Any = None
         for st in self.stages:
             kv = self.kv(st, r, ctx)
             loads = self._loads(st.weights, kv, act)
             for load, u in zip(loads, self.usable, strict=True):
-                fits = fits & (load <= u)
+                ok = load <= u
+                fits = ok if fits is None else fits & ok
+            # With one tier its load is the total (the same sum, in the same order).
+            total = loads[self.where["weights"]] if single else st.weights + kv + act
             if best is None:
-                best = MemoryPoint(st.weights, kv, act, loads, True, st.index)
+                best = MemoryPoint(st.weights, kv, act, loads, True, st.index, total)
                 continue
             # The stage with the most bytes; act is the same on every stage.
-            more = st.weights + kv > best.weights + best.kv
+            more = total > best.total
             best = MemoryPoint(np.where(more, st.weights, best.weights), np.where(more, kv, best.kv), act,
-                               [np.where(more, a, b) for a, b in zip(loads, best.loads, strict=True)],
-                               True, np.where(more, st.index, best.stage))
+                               [np.where(more, x, y) for x, y in zip(loads, best.loads, strict=True)],
+                               True, np.where(more, st.index, best.stage), np.where(more, total, best.total))
         assert best is not None
-        return MemoryPoint(best.weights, best.kv, act, best.loads, fits, best.stage)
+        return MemoryPoint(best.weights, best.kv, act, best.loads, fits, best.stage, best.total)
 
     def overflow(self, r: Any, ctx: Any, isl: Any) -> Any:
         """The most bytes any stage holds beyond its tiers' usable bytes (0 when all fit)."""
@@ -200,32 +219,49 @@ class MemoryModel:
         return worst
 
     @staticmethod
-    def _largest(free: Any, per_request: Any, act_per_token: float, t0: Any) -> Any:
-        """Largest r with r x per_request + max(r, t0) x act_per_token <= free: the better of
-        the two regimes of the activation term (the prompt chunk, or one token per request)."""
-        per = np.maximum(per_request, 1e-30)
-        r1 = np.minimum(np.floor((free - t0 * act_per_token) / per), t0)
-        r2 = np.floor(free / (per + act_per_token))
-        r2 = np.where(r2 > t0, r2, 0)
-        return np.maximum(np.maximum(r1, r2), 0)
+    def _largest(free: float, per: Any, act_per_token: float, t0: Any) -> Any:
+        """Largest r with r x per + max(r, t0) x act_per_token <= free, the better of the two
+        regimes of the activation term: r1 = min(floor((free - t0 x act) / per), t0) while the
+        prompt chunk sets the step, r2 = floor(free / (per + act)) once r > t0. ``per`` is an
+        array of this form's own (it is overwritten)."""
+        np.maximum(per, 1e-30, out=per)
+        r1 = np.multiply(t0, act_per_token, out=np.empty(np.shape(per)))
+        np.subtract(free, r1, out=r1)
+        r1 /= per
+        np.floor(r1, out=r1)
+        np.minimum(r1, t0, out=r1)
+        r2 = np.add(per, act_per_token, out=per)
+        np.divide(free, r2, out=r2)
+        np.floor(r2, out=r2)
+        np.copyto(r2, 0.0, where=r2 <= t0)     # r2 only in its own regime
+        np.maximum(r1, r2, out=r1)
+        np.maximum(r1, 0.0, out=r1)
+        return r1
 
     def max_requests(self, ctx: Any, isl: Any) -> Any:
         """Largest r per replica that fits every stage on every tier (0 when a stage's weights
         alone overflow their tier)."""
         w, k, a = self.where["weights"], self.where["kv_cache"], self.where["activations"]
-        t0 = np.minimum(isl, self.chunk)
+        shape = np.broadcast_shapes(np.shape(ctx), np.shape(isl))
+        t0 = np.minimum(isl, self.chunk, out=np.empty(shape))
         out: Any = None
         for st in self.stages:
             free = [u - (st.weights if i == w else 0.0) for i, u in enumerate(self.usable)]
-            kv1 = self.kv(st, 1.0, ctx)
             if free[w] < 0:
-                r = np.zeros(np.shape(kv1 + t0))
+                r = np.zeros(shape)
             elif k == a:
-                r = self._largest(free[k], kv1 + self.logits_per_request, self.act_per_token, t0)
+                per = self.kv(st, 1.0, np.broadcast_to(ctx, shape))
+                per += self.logits_per_request
+                r = self._largest(free[k], per, self.act_per_token, t0)
             else:
-                r_kv = np.maximum(np.floor(free[k] / np.maximum(kv1, 1e-30)), 0)
-                r = np.minimum(r_kv, self._largest(free[a], self.logits_per_request, self.act_per_token, t0))
-            out = r if out is None else np.minimum(out, r)
+                kv1 = self.kv(st, 1.0, np.broadcast_to(ctx, shape))
+                r = self._largest(free[a], np.full(shape, self.logits_per_request), self.act_per_token, t0)
+                np.maximum(kv1, 1e-30, out=kv1)
+                np.divide(free[k], kv1, out=kv1)
+                np.floor(kv1, out=kv1)
+                np.maximum(kv1, 0.0, out=kv1)
+                np.minimum(kv1, r, out=r)
+            out = r if out is None else np.minimum(out, r, out=out)
         return out
 
 

@@ -198,7 +198,8 @@ class Engine:
         B, isl, osl = np.broadcast_arrays(B, isl, osl)
         chunk = self.chunk
         ctx = isl + osl
-        max_batch_memory = self.memory.max_requests(ctx, isl) * dp
+        max_batch_memory = self.memory.max_requests(ctx, isl)
+        max_batch_memory *= dp
         max_batch = np.minimum(max_batch_memory, self.profile.max_batch)
         B = np.where(B < 0, max_batch, B)
         r = np.maximum(np.ceil(B / dp), 1.0)
@@ -243,7 +244,7 @@ class Engine:
             wr = (osl_m * dec.tier_write_bytes[i] + Q * pre.tier_write_bytes[i]) / e2e
             life = (t.capacity_bytes * t.write_endurance_cycles / np.maximum(wr, 1e-30) / 86400.0
                     if t.write_endurance_cycles else np.full(B.shape, np.inf))
-            tiers.update({f"tier{i}_used_bytes": loads[i] + np.zeros(B.shape), f"tier{i}_decode_s": dec.tier_s[i],
+            tiers.update({f"tier{i}_used_bytes": np.array(np.broadcast_to(loads[i], B.shape)), f"tier{i}_decode_s": dec.tier_s[i],
                           f"tier{i}_prefill_s": pre.tier_s[i], f"tier{i}_read_bytes_per_s": rd,
                           f"tier{i}_write_bytes_per_s": wr, f"tier{i}_lifetime_days": np.where(wr > 0, life, np.inf)})
         return {
@@ -259,7 +260,7 @@ class Engine:
             "max_batch": max_batch,
             "max_batch_memory": max_batch_memory,
             "max_batch_engine": np.full(B.shape, float(self.profile.max_batch)),
-            "weights_bytes": mem.weights + np.zeros(B.shape),
+            "weights_bytes": np.full(B.shape, mem.weights) if np.ndim(mem.weights) == 0 else mem.weights,
             "kv_cache_bytes": kv,
             "activation_bytes": act,
             "total_bytes": total,

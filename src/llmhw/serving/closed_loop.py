@@ -244,7 +244,7 @@ class Engine:
             wr = (osl_m * dec.tier_write_bytes[i] + Q * pre.tier_write_bytes[i]) / e2e
             life = (t.capacity_bytes * t.write_endurance_cycles / np.maximum(wr, 1e-30) / 86400.0
                     if t.write_endurance_cycles else np.full(B.shape, np.inf))
-            tiers.update({f"tier{i}_used_bytes": np.array(np.broadcast_to(loads[i], B.shape)), f"tier{i}_decode_s": dec.tier_s[i],
+            tiers.update({f"tier{i}_used_bytes": loads[i] + np.zeros(B.shape), f"tier{i}_decode_s": dec.tier_s[i],
                           f"tier{i}_prefill_s": pre.tier_s[i], f"tier{i}_read_bytes_per_s": rd,
                           f"tier{i}_write_bytes_per_s": wr, f"tier{i}_lifetime_days": np.where(wr > 0, life, np.inf)})
         return {

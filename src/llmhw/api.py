@@ -91,6 +91,8 @@ class Prediction:
             "prefill_tok_s": m.prefill_tok_s,
             "fits": bool(m.fits),
             "max_batch": int(m.max_batch),
+            "max_batch_memory": int(m.max_batch_memory),
+            "max_batch_engine": int(m.max_batch_engine),
             "memory": asdict(m.memory),
             "memory_tiers": memory_tiers,
             "breakdown": phases,
@@ -107,13 +109,21 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     eng = Engine(s)
     m = eng.evaluate(batch, w.input_tokens, w.output_tokens).point()
     notes = [*eng.notes, *_wear_notes(s, m)]
+    if m.max_batch_engine < m.max_batch_memory:
+        notes.append(f"max_batch {m.max_batch:.0f} is the engine's limit ({s.engine}: "
+                     f"{m.max_batch_engine:.0f} requests at once); memory would hold {m.max_batch_memory:.0f}")
     if not m.fits:
+        n_notes = len(notes)
         for t, use, usable in zip(s.chip.memory, m.tiers, eng.memory.usable, strict=True):
             over = use.used_bytes - usable
             if over > 0:
                 notes.append(f"does not fit: {t.id} holds {use.used_bytes / 1e9:.2f} GB per chip, "
                              f"{over / 1e9:.2f} GB over its usable {usable / 1e9:.2f} GB; metrics assume it did "
                              f"(see `llmhw fit`)")
+        if len(notes) == n_notes and m.batch >= 1:
+            # The bytes shown are the most loaded stage's; another stage overflows a tier of its own.
+            notes.append("does not fit: a pipeline stage other than the most loaded one overflows a memory tier; "
+                         "metrics assume it did (see `llmhw fit`)")
     return Prediction(s, m, notes, dict(eng.placement.where))
 
 

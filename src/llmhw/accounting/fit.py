@@ -1,11 +1,9 @@
 """Does a scenario fit in memory? Per chip: weights, KV cache, activations, against capacity.
 
-The most loaded chip decides (with uneven pipeline stages, the heaviest stage). Activations
-are the live set of one forward step: the residual stream and its normed copy, plus the wider
-of the attention and FFN intermediates, for every token of the step, and FP32 logits for the
-requests that sample. A step holds at most ``prefill_chunk_tokens`` prompt tokens (engines
-chunk long prompts) and at least one token per request in flight. Framework workspace, CUDA
-graphs and allocator slack are covered by ``memory_utilization`` (vLLM's default keeps 10%).
+The bytes come from the one memory model (accounting/memory.py), the same closed forms the
+serving engine evaluates: every pipeline stage must fit on every tier, the memory limit is the
+smallest over the stages, and the bytes reported are those of the most loaded stage. This
+module adds the verdict's report: notes on the mapping and advice when it does not fit.
 """
 
 from __future__ import annotations
@@ -14,47 +12,15 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import Any
 
-from llmhw.accounting.placement import Placement, auto_placement, explicit_placement
-from llmhw.accounting.sharding import kv_heads_per_chip, kv_replication, stage_layers, stage_shares
+from llmhw.accounting.memory import MemoryModel, placement_for
+from llmhw.accounting.placement import Placement
+from llmhw.accounting.sharding import kv_replication, stage_layers
 from llmhw.core.errors import LlmhwError
-from llmhw.core.units import bytes_per_element, fmt_bytes
-from llmhw.hardware.chip import Chip
-from llmhw.hardware.near_memory import usable_capacity
+from llmhw.core.units import fmt_bytes
 from llmhw.hardware.system import System
-from llmhw.scenario import Parallelism, Scenario
-from llmhw.workload.model import ModelSpec
+from llmhw.scenario import Scenario
 
-LOGIT_BYTES = 4.0  # logits are computed in FP32 before sampling
-
-
-def activation_elements_per_token(model: ModelSpec, par: Parallelism) -> float:
-    """Elements one token keeps live inside a layer on one chip (see module doc)."""
-    tp = par.tp
-    attn = (model.q_width / tp + 2 * kv_heads_per_chip(model, tp) * model.head_dim
-            + model.attn_out_width / tp)
-    if model.mla is not None:
-        # Prefill expands the latent into per-head K (nope + rope) and V for the local heads.
-        m = model.mla
-        heads = model.n_heads / tp
-        attn = heads * (2 * (m.qk_nope_head_dim + m.qk_rope_head_dim) + 2 * m.v_head_dim)
-    widths = [model.intermediate_size] if model.n_dense_layers else []
-    if model.moe is not None:
-        widths.append(model.moe.experts_per_token * model.moe.expert_intermediate_size
-                      + model.moe.shared_intermediate_size)
-    # Gated FFN: gate and up outputs, then their product.
-    ffn = max(widths) / tp * (3 if model.gated_ffn else 2)
-    return 2 * model.hidden_size + max(attn, ffn)
-
-
-def step_tokens(s: Scenario, requests: int) -> int:
-    """Tokens in the largest step: a prompt chunk, or one token per request in flight."""
-    return max(requests, min(s.workload.input_tokens, s.workload.prefill_chunk_tokens))
-
-
-def activation_bytes(s: Scenario, requests: int) -> float:
-    act = activation_elements_per_token(s.model, s.parallelism) * bytes_per_element(s.precision.activations)
-    logits = requests * s.model.vocab_size / s.parallelism.tp * LOGIT_BYTES
-    return step_tokens(s, requests) * act + logits
+__all__ = ["FitResult", "fit", "fit_at", "max_requests_per_replica", "placement_for"]
 
 
 @dataclass
@@ -67,13 +33,16 @@ class FitResult:
     weights_bytes: float
     kv_cache_bytes: float
     activation_bytes: float
-    capacity_bytes: float
-    usable_bytes: float
-    max_batch: int
+    capacity_bytes: float           # summed over the tiers, after near-memory logic
+    usable_bytes: float             # capacity_bytes x memory_utilization
+    max_batch: int                  # the memory limit (the engine's own cap is predict's concern)
     stage: int                      # pipeline stage of the most loaded chip
     placement: Placement | None = None
     notes: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
+    all_stages_fit: bool = True     # every stage on every tier, at requests_per_replica
+    overflow_bytes: float = 0.0     # the most bytes any stage holds beyond its usable tiers
+    tier_usable: tuple[float, ...] = ()
 
     @property
     def total_bytes(self) -> float:
@@ -81,26 +50,22 @@ class FitResult:
 
     def tier_loads(self) -> list[float]:
         assert self.placement is not None
-        return _loads(self.placement, self.weights_bytes, self.kv_cache_bytes, self.activation_bytes)
+        loads = [0.0] * len(self.placement.tiers)
+        for cls, b in (("weights", self.weights_bytes), ("kv_cache", self.kv_cache_bytes),
+                       ("activations", self.activation_bytes)):
+            loads[self.placement.where[cls]] += b
+        return loads
 
     @property
     def fits(self) -> bool:
-        if self.batch < 1:
-            return False
-        usable = _tier_usable(self.scenario)
-        return all(load <= u for load, u in zip(self.tier_loads(), usable, strict=True))
-
-    @property
-    def overflow_bytes(self) -> float:
-        usable = _tier_usable(self.scenario)
-        return sum(max(0.0, load - u) for load, u in zip(self.tier_loads(), usable, strict=True))
+        return self.batch >= 1 and self.all_stages_fit
 
     def tiers(self) -> list[dict[str, Any]]:
         assert self.placement is not None
-        usable = _tier_usable(self.scenario)
         return [{"name": t.id, "capacity_bytes": t.capacity_bytes, "usable_bytes": u, "used_bytes": load,
                  "holds": self.placement.holds(i)}
-                for i, (t, u, load) in enumerate(zip(self.placement.tiers, usable, self.tier_loads(), strict=True))]
+                for i, (t, u, load) in enumerate(zip(self.placement.tiers, self.tier_usable, self.tier_loads(),
+                                                     strict=True))]
 
     def to_dict(self) -> dict[str, Any]:
         s = self.scenario
@@ -124,6 +89,7 @@ class FitResult:
             "fits": self.fits,
             "overflow_bytes": self.overflow_bytes,
             "max_batch": self.max_batch,
+            "max_batch_memory": self.max_batch,
             "stage": self.stage,
             "memory_tiers": self.tiers(),
             "notes": self.notes,
@@ -131,90 +97,36 @@ class FitResult:
         }
 
 
-def _per_chip(s: Scenario, requests: int) -> tuple[float, float, float, int]:
-    """(weights, kv, activations, stage) of the most loaded chip at ``requests`` per replica."""
-    shares = stage_shares(s.model, s.parallelism, s.precision.weights, s.precision.embedding_precision,
-                          s.precision.kv_cache, s.workload.peak_context)
-    act = activation_bytes(s, requests)
-    best = max(shares, key=lambda sh: sh.weight_bytes + requests * sh.kv_bytes_per_request)
-    return best.weight_bytes, requests * best.kv_bytes_per_request, act, best.stage
+def _replica_requests(s: Scenario, batch: int) -> int:
+    return max(1, ceil(batch / s.parallelism.dp))
 
 
-def weights_per_chip(s: Scenario) -> float:
-    """Weight bytes of the most loaded chip."""
-    return _per_chip(s, 1)[0]
-
-
-def _usable(s: Scenario) -> tuple[float, float]:
-    cap = s.chip.memory_capacity_bytes
-    return cap, cap * s.memory_utilization
-
-
-def tier_capacities(chip: Chip) -> list[float]:
-    """Bytes each memory tier offers, less what near-memory logic takes from its tier."""
-    nm, nm_tier = chip.near_memory, chip.near_memory_tier
-    return [usable_capacity(nm, t) if nm is not None and t is nm_tier else t.capacity_bytes for t in chip.memory]
-
-
-def _tier_usable(s: Scenario) -> list[float]:
-    return [c * s.memory_utilization for c in tier_capacities(s.chip)]
-
-
-def _loads(pl: Placement, w: float, kv: float, act: float) -> list[float]:
-    loads = [0.0] * len(pl.tiers)
-    loads[pl.where["weights"]] += w
-    loads[pl.where["kv_cache"]] += kv
-    loads[pl.where["activations"]] += act
-    return loads
-
-
-def placement_for(s: Scenario) -> Placement:
-    """The scenario's placement: explicit when it gives one, else automatic for its batch."""
-    tiers = s.chip.memory
-    explicit = getattr(s, "placement", None)
-    if explicit:
-        return explicit_placement(tiers, dict(explicit))
-    for_max = s.workload.batch == "max"
-    r = 1 if for_max else max(1, ceil(int(s.workload.batch) / s.parallelism.dp))
-    w, kv, act, _ = _per_chip(s, r)
-    return auto_placement(tiers, _tier_usable(s), w, kv, act, for_max_batch=for_max)
-
-
-def _ok(s: Scenario, pl: Placement, r: int) -> bool:
-    w, kv, act, _ = _per_chip(s, r)
-    return all(load <= u for load, u in zip(_loads(pl, w, kv, act), _tier_usable(s), strict=True))
-
-
-def max_requests_per_replica(s: Scenario, pl: Placement | None = None) -> int:
+def max_requests_per_replica(s: Scenario, mem: MemoryModel | None = None) -> int:
     """Largest number of requests one replica can hold (0 if the weights alone overflow)."""
-    pl = pl or placement_for(s)
-    if not _ok(s, pl, 1):
-        return 0
-    lo, hi = 1, 2
-    while _ok(s, pl, hi):
-        lo, hi = hi, hi * 2
-        if hi > 1 << 40:
-            return lo
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if _ok(s, pl, mid) else (lo, mid)
-    return lo
+    mem = mem or MemoryModel.of(s)
+    return int(mem.max_requests(float(s.workload.peak_context), float(s.workload.input_tokens)))
+
+
+def fit_at(s: Scenario, batch: int, mem: MemoryModel | None = None) -> bool:
+    """Whether ``batch`` requests (global) fit, every stage on every tier."""
+    mem = mem or MemoryModel.of(s)
+    w = s.workload
+    return bool(mem.at(_replica_requests(s, batch), w.peak_context, w.input_tokens).fits)
 
 
 def fit(s: Scenario) -> FitResult:
     """Memory per chip for the scenario; ``batch: max`` takes the largest batch that fits."""
     dp = s.parallelism.dp
-    pl = placement_for(s)
-    max_r = max_requests_per_replica(s, pl)
-    max_batch = max_r * dp
-    if s.workload.batch == "max":
-        batch = max_batch
-    else:
-        batch = int(s.workload.batch)
-    r = max(1, ceil(batch / dp)) if batch else 1
-    w, kv, act, stage = _per_chip(s, r)
-    cap, usable = _usable(s)
-    res = FitResult(s, batch, r, w, kv, act, cap, usable, max_batch, stage, pl)
+    mem = MemoryModel.of(s)
+    max_batch = max_requests_per_replica(s, mem) * dp
+    batch = max_batch if s.workload.batch == "max" else int(s.workload.batch)
+    r = _replica_requests(s, batch)
+    ctx, isl = s.workload.peak_context, s.workload.input_tokens
+    pt = mem.at(r, ctx, isl)
+    res = FitResult(s, batch, r, float(pt.weights), float(pt.kv), float(pt.act), sum(mem.capacity),
+                    sum(mem.usable), max_batch, int(pt.stage), mem.placement,
+                    all_stages_fit=bool(pt.fits), overflow_bytes=float(mem.overflow(r, ctx, isl)),
+                    tier_usable=mem.usable)
     res.notes = _notes(s)
     if not res.fits:
         res.advice = _advice(s, res)
@@ -269,10 +181,6 @@ def _advice(s: Scenario, res: FitResult) -> list[str]:
     if more:
         out.append(more)
     return out
-
-
-def fit_at(s: Scenario, batch: int) -> bool:
-    return _ok(s, placement_for(s), max(1, ceil(batch / s.parallelism.dp)))
 
 
 def _more_chips(s: Scenario, batch: int) -> str:

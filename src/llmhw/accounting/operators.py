@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from llmhw.accounting.memory import LOGIT_BYTES
 from llmhw.accounting.sharding import (
     attention_params_per_chip,
     kv_elements_per_token_per_chip,
@@ -277,10 +278,10 @@ class OperatorModel:
         lg = np.asarray(step.logits, dtype=float)
         shard = V * h / tp
         ops = [Op("lm_head", "gemm", 1, flops=2 * lg * shard, weight_bytes=shard * self.eb,
-                  act_bytes=lg * (h * self.ab + V / tp * 4.0), m=lg, n=min(h, V / tp),
+                  act_bytes=lg * (h * self.ab + V / tp * LOGIT_BYTES), m=lg, n=min(h, V / tp),
                   weight_precision=s.precision.embedding_precision)]
         if tp > 1:
-            ops.append(Op("logits_gather", "comm", 1, collective="all_gather", comm_bytes=lg * V / tp * 4.0, group=tp))
+            ops.append(Op("logits_gather", "comm", 1, collective="all_gather", comm_bytes=lg * V / tp * LOGIT_BYTES, group=tp))
         return ops
 
 

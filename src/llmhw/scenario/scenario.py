@@ -37,7 +37,7 @@ from llmhw.hardware.interconnect import check_size
 from llmhw.hardware.system import System, system_of
 from llmhw.hardware.whatif import apply_to_hardware
 from llmhw.scenario.economics import check_overrides
-from llmhw.scenario.engines import check_engine
+from llmhw.scenario.engines import check_engine, default_profiles
 from llmhw.scenario.values import PLACEMENT_CLASSES, Block, Parallelism, PrecisionSpec, Workload
 from llmhw.workload.catalog import load_model
 from llmhw.workload.model import ModelSpec
@@ -93,6 +93,13 @@ class Scenario(BaseModel):
     @property
     def chip(self) -> Chip:
         return self.hardware.chip if isinstance(self.hardware, System) else self.hardware
+
+    @property
+    def prefill_chunk_tokens(self) -> int:
+        """Most prompt tokens one step takes: the workload's when it gives one, else the engine
+        profile's default (scenario/engines.yaml). Memory, prefill cost and queueing all read this."""
+        w = self.workload.prefill_chunk_tokens
+        return w if w is not None else default_profiles()[self.engine].prefill_chunk_tokens
 
     @classmethod
     def create(cls, *, model: ModelSpec, hardware: Chip | System, n_chips: int, parallelism: Parallelism,

@@ -50,8 +50,9 @@ class Workload(Block):
     input_tokens: int = Field(ge=1, description="prompt tokens per request")
     output_tokens: int = Field(ge=1, description="generated tokens per request")
     batch: int | Literal["max"] = Field(1, description="requests in flight on the whole system, or 'max'")
-    prefill_chunk_tokens: int = Field(
-        8192, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens)"
+    prefill_chunk_tokens: int | None = Field(
+        None, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens); "
+        "default: the engine's (Scenario.prefill_chunk_tokens)"
     )
     length_ratio: float = Field(
         1.0, gt=0, le=1, description="lengths drawn uniformly from [ratio x L, L] per request, as the "

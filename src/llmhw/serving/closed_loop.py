@@ -21,17 +21,11 @@ load exceeds a bare decode step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from llmhw.accounting.fit import (
-    LOGIT_BYTES,
-    activation_elements_per_token,
-    placement_for,
-    tier_capacities,
-)
+from llmhw.accounting.memory import MemoryModel
 from llmhw.accounting.operators import (
     OperatorModel,
     Step,
@@ -39,7 +33,7 @@ from llmhw.accounting.operators import (
     parallel_decode_step,
     prefill_step,
 )
-from llmhw.accounting.sharding import kv_elements_per_token_per_chip, stage_layers, stage_shares
+from llmhw.accounting.sharding import kv_elements_per_token_per_chip
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import SECONDS_PER_DAY, bytes_per_element
 from llmhw.cost.params import engine_profile, family_key, family_params
@@ -53,82 +47,6 @@ from llmhw.hardware.near_memory import (
 )
 from llmhw.scenario import Scenario
 from llmhw.serving.metrics import MemoryUse, Metrics, Phase, TierUse, concatenate
-
-
-@dataclass
-class _Memory:
-    """Per-chip memory of the most loaded chip as closed forms in (requests, context), placed
-    on the chip's tiers (accounting/placement.py)."""
-
-    weights: float
-    kv_per_token_full: float      # bytes per context token, summed over the stage's full layers
-    kv_per_token_sliding: float   # the same for sliding layers (capped at the window)
-    window: float
-    act_per_token: float
-    logits_per_request: float
-    usable: tuple[float, ...]     # per tier
-    capacity: tuple[float, ...]   # per tier
-    where: dict[str, int]         # tensor class -> tier
-
-    def kv(self, r: Any, ctx: Any) -> Any:
-        return r * (self.kv_per_token_full * ctx + self.kv_per_token_sliding * np.minimum(ctx, self.window))
-
-    def act(self, r: Any, isl: Any, chunk: float) -> Any:
-        return np.maximum(r, np.minimum(isl, chunk)) * self.act_per_token + r * self.logits_per_request
-
-    def loads(self, r: Any, ctx: Any, isl: Any, chunk: float) -> list[Any]:
-        out: list[Any] = [0.0] * len(self.usable)
-        out[self.where["weights"]] = out[self.where["weights"]] + self.weights
-        out[self.where["kv_cache"]] = out[self.where["kv_cache"]] + self.kv(r, ctx)
-        out[self.where["activations"]] = out[self.where["activations"]] + self.act(r, isl, chunk)
-        return out
-
-    def fits(self, r: Any, ctx: Any, isl: Any, chunk: float) -> Any:
-        ok = True
-        for load, u in zip(self.loads(r, ctx, isl, chunk), self.usable, strict=True):
-            ok = ok & (load <= u)
-        return ok
-
-    @staticmethod
-    def _largest(free: Any, per_request: Any, act_per_token: float, t0: Any) -> Any:
-        """Largest r with r x per_request + max(r, t0) x act_per_token <= free."""
-        per = np.maximum(per_request, 1e-30)
-        r1 = np.minimum(np.floor((free - t0 * act_per_token) / per), t0)
-        r2 = np.floor(free / (per + act_per_token))
-        r2 = np.where(r2 > t0, r2, 0)
-        return np.maximum(np.maximum(r1, r2), 0)
-
-    def max_requests(self, ctx: Any, isl: Any, chunk: float) -> Any:
-        """Largest r that fits on every tier (closed form, both regimes of the activation term)."""
-        w, k, a = self.where["weights"], self.where["kv_cache"], self.where["activations"]
-        t0 = np.minimum(isl, chunk)
-        free = [u - (self.weights if i == w else 0.0) for i, u in enumerate(self.usable)]
-        kv1 = self.kv(1.0, ctx)
-        if free[w] < 0:   # the weights alone overflow their tier
-            return np.zeros(np.shape(kv1 + t0))
-        if k == a:
-            return self._largest(free[k], kv1 + self.logits_per_request, self.act_per_token, t0)
-        r_kv = np.maximum(np.floor(free[k] / np.maximum(kv1, 1e-30)), 0)
-        r_act = self._largest(free[a], self.logits_per_request, self.act_per_token, t0)
-        return np.minimum(r_kv, r_act)
-
-
-def _memory_model(s: Scenario, where: dict[str, int]) -> _Memory:
-    m, p = s.model, s.parallelism
-    shares = stage_shares(m, p, s.precision.weights, s.precision.embedding_precision, s.precision.kv_cache, 1)
-    heavy = max(shares, key=lambda sh: sh.weight_bytes)
-    layers = stage_layers(m.n_layers, p.pp)[heavy.stage]
-    kvt = kv_elements_per_token_per_chip(m, p.tp) * bytes_per_element(s.precision.kv_cache)
-    n_full = sum(1 for i in layers if m.layer_attention[i] == "full")
-    n_slide = len(layers) - n_full
-    caps = tuple(tier_capacities(s.chip))
-    return _Memory(
-        weights=heavy.weight_bytes, kv_per_token_full=kvt * n_full, kv_per_token_sliding=kvt * n_slide,
-        window=float(m.sliding_window or 0),
-        act_per_token=activation_elements_per_token(m, p) * bytes_per_element(s.precision.activations),
-        logits_per_request=m.vocab_size / p.tp * LOGIT_BYTES,
-        usable=tuple(c * s.memory_utilization for c in caps), capacity=caps, where=dict(where))
-
 
 # Operators near-memory "gemv" units can run besides the shard-checked matrices.
 GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
@@ -165,16 +83,13 @@ class Engine:
         self.notes: list[str] = []
         self._thermal_cap(chip)
         self.ops = OperatorModel(s)
-        self.placement = placement_for(s)
-        self.memory = _memory_model(s, self.placement.where)
+        self.memory = MemoryModel.of(s)
+        self.placement = self.memory.placement
         kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.model, s.parallelism.tp) \
             * bytes_per_element(s.precision.kv_cache)
         self.tiers = tier_model(chip, self.placement.where, kv_block)
         self.near = self._near_memory(chip)
-        # The prompt chunk: the scenario's when it sets one, else the engine's own default.
-        w = s.workload
-        self.chunk = float(w.prefill_chunk_tokens if "prefill_chunk_tokens" in w.model_fields_set
-                           else self.profile.prefill_chunk_tokens)
+        self.chunk = self.memory.chunk   # Scenario.prefill_chunk_tokens
 
     def _thermal_cap(self, chip: Any) -> None:
         """A memory stack on the compute die limits the power the logic under it may burn:
@@ -291,14 +206,14 @@ class Engine:
         B, isl, osl = np.broadcast_arrays(B, isl, osl)
         chunk = self.chunk
         ctx = isl + osl
-        r_max = self.memory.max_requests(ctx, isl, chunk)
-        B = np.where(B < 0, np.minimum(r_max * dp, self.profile.max_batch), B)
+        max_batch_memory = self.memory.max_requests(ctx, isl)
+        max_batch_memory *= dp
+        max_batch = np.minimum(max_batch_memory, self.profile.max_batch)
+        B = np.where(B < 0, max_batch, B)
         r = np.maximum(np.ceil(B / dp), 1.0)
-        kv = self.memory.kv(r, ctx)
-        act = self.memory.act(r, isl, chunk)
-        total = self.memory.weights + kv + act
-        fits = self.memory.fits(r, ctx, isl, chunk) & (B >= 1)
-        loads = self.memory.loads(r, ctx, isl, chunk)
+        mem = self.memory.at(r, ctx, isl)
+        kv, act, total, loads = mem.kv, mem.act, mem.total, mem.loads
+        fits = mem.fits & (B >= 1)
 
         # Lengths vary per request in [ratio x L, L] (benchmark random range): the work follows
         # their means, the memory their maxima (above).
@@ -342,13 +257,12 @@ class Engine:
                     if t.write_endurance_cycles else np.full(shape, np.inf))
             tiers.append(TierUse(used_bytes=loads[i] + z, read_bytes_per_s=rd, write_bytes_per_s=wr,
                                  lifetime_days=np.where(wr > 0, life, np.inf)))
-        memory = MemoryUse(weights_bytes=np.full(shape, self.memory.weights), kv_cache_bytes=kv,
-                           activation_bytes=act, total_bytes=total,
-                           capacity_bytes=np.full(shape, sum(self.memory.capacity)),
+        memory = MemoryUse(weights_bytes=mem.weights + z, kv_cache_bytes=kv, activation_bytes=act,
+                           total_bytes=total, capacity_bytes=np.full(shape, sum(self.memory.capacity)),
                            usable_bytes=np.full(shape, sum(self.memory.usable)))
         return Metrics(
             batch=B, ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, output_tok_s=out, output_tok_s_per_chip=out / s.n_chips,
-            tok_s_per_user=1.0 / tpot, prefill_tok_s=isl_m / ttft, fits=fits,
-            max_batch=np.minimum(r_max * dp, self.profile.max_batch), memory=memory, tiers=tuple(tiers),
-            decode=decode, prefill=prefill, requests_per_replica=r, mean_output_tokens=osl_m,
-            mean_input_tokens=isl_m)
+            tok_s_per_user=1.0 / tpot, prefill_tok_s=isl_m / ttft, fits=fits, max_batch=max_batch,
+            max_batch_memory=max_batch_memory, max_batch_engine=np.full(shape, float(self.profile.max_batch)),
+            memory=memory, tiers=tuple(tiers), decode=decode, prefill=prefill, requests_per_replica=r,
+            mean_output_tokens=osl_m, mean_input_tokens=isl_m)

@@ -120,7 +120,9 @@ class Metrics:
     tok_s_per_user: Array
     prefill_tok_s: Array
     fits: Array
-    max_batch: Array
+    max_batch: Array                    # the lower of the two limits below
+    max_batch_memory: Array             # the most requests memory holds (accounting/memory.py)
+    max_batch_engine: Array             # the most the engine schedules at once (scenario/engines.yaml)
     memory: MemoryUse
     tiers: tuple[TierUse, ...]
     decode: Phase
@@ -134,7 +136,7 @@ class Metrics:
     def as_dict(self) -> dict[str, Array]:
         """The flat arrays of ``llmhw.sweep``, under their public names."""
         out: dict[str, Array] = {k: getattr(self, k) for k in (
-            "batch", *METRICS, "prefill_tok_s", "fits", "max_batch")}
+            "batch", *METRICS, "prefill_tok_s", "fits", "max_batch", "max_batch_memory", "max_batch_engine")}
         out.update({f.name: getattr(self.memory, f.name) for f in fields(MemoryUse)})
         for i, t in enumerate(self.tiers):
             out.update({f"tier{i}_used_bytes": t.used_bytes, f"tier{i}_decode_s": self.decode.time.tier_s[i],

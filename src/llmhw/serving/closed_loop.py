@@ -21,7 +21,7 @@ load exceeds a bare decode step.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -53,6 +53,9 @@ GEMV_OPS = ("kv_b_proj", "shared_experts", "router")
 
 # A KV read fetches one cache block of one layer: vLLM's default block is 16 tokens.
 KV_BLOCK_TOKENS = 16
+
+
+Array = np.ndarray
 
 
 class Engine:
@@ -199,12 +202,32 @@ class Engine:
 
     def _evaluate(self, batch: Any, input_tokens: Any, output_tokens: Any) -> Metrics:
         s = self.scenario
-        dp = s.parallelism.dp
-        B = np.asarray(batch, dtype=float)
-        isl = np.asarray(input_tokens, dtype=float)
-        osl = np.asarray(output_tokens, dtype=float)
-        B, isl, osl = np.broadcast_arrays(B, isl, osl)
-        chunk = self.chunk
+        B, isl, osl = np.broadcast_arrays(np.asarray(batch, dtype=float), np.asarray(input_tokens, dtype=float),
+                                          np.asarray(output_tokens, dtype=float))
+        shape = B.shape
+        B, r, memory, loads, fits, limits = self._memory(B, isl, osl)
+        # Lengths vary per request in [ratio x L, L] (benchmark random range): the work follows
+        # their means, the memory their maxima (above).
+        mf = s.workload.mean_factor
+        isl_m, osl_m = isl * mf, osl * mf
+        dec = self.decode_cost(r, isl_m + osl_m / 2)
+        pre = self.prefill_cost(isl_m)
+        loop = self._closed_loop(B, r, isl_m, osl_m, dec.total_s, pre.total_s)
+        out = B * osl_m / loop.e2e
+        max_batch, max_batch_memory = limits
+        return Metrics(
+            batch=B, ttft_s=loop.ttft, tpot_s=loop.tpot, e2e_s=loop.e2e, output_tok_s=out,
+            output_tok_s_per_chip=out / s.n_chips, tok_s_per_user=1.0 / loop.tpot, prefill_tok_s=isl_m / loop.ttft,
+            fits=fits, max_batch=max_batch, max_batch_memory=max_batch_memory,
+            max_batch_engine=np.full(shape, float(self.profile.max_batch)), memory=memory,
+            tiers=self._tiers(loads, dec, pre, loop, osl_m, shape), decode=Phase.of(dec, shape),
+            prefill=Phase.of(pre, shape), requests_per_replica=r, mean_output_tokens=osl_m, mean_input_tokens=isl_m)
+
+    def _memory(self, B: Array, isl: Array, osl: Array) -> tuple[Array, Array, MemoryUse, list[Array], Array,
+                                                               tuple[Array, Array]]:
+        """(batch with 'max' resolved, requests per replica, memory use, loads per tier, fits,
+        (max_batch, max_batch_memory)) at the peak context of every request."""
+        dp = self.scenario.parallelism.dp
         ctx = isl + osl
         max_batch_memory = self.memory.max_requests(ctx, isl)
         max_batch_memory *= dp
@@ -212,57 +235,61 @@ class Engine:
         B = np.where(B < 0, max_batch, B)
         r = np.maximum(np.ceil(B / dp), 1.0)
         mem = self.memory.at(r, ctx, isl)
-        kv, act, total, loads = mem.kv, mem.act, mem.total, mem.loads
-        fits = mem.fits & (B >= 1)
+        z = np.zeros(B.shape)
+        use = MemoryUse(weights_bytes=mem.weights + z, kv_cache_bytes=mem.kv, activation_bytes=mem.act,
+                        total_bytes=mem.total, capacity_bytes=np.full(B.shape, sum(self.memory.capacity)),
+                        usable_bytes=np.full(B.shape, sum(self.memory.usable)))
+        return B, r, use, mem.loads, mem.fits & (B >= 1), (max_batch, max_batch_memory)
 
-        # Lengths vary per request in [ratio x L, L] (benchmark random range): the work follows
-        # their means, the memory their maxima (above).
-        mf = s.workload.mean_factor
-        isl_m, osl_m = isl * mf, osl * mf
-        dec = self.decode_cost(r, isl_m + osl_m / 2)
-        pre = self.prefill_cost(isl_m)
-        t_dec, t_pf = dec.total_s, pre.total_s
-        req = self.profile.request_overhead_s
+    def _closed_loop(self, B: Array, r: Array, isl_m: Array, osl_m: Array, t_dec: Array, t_pf: Array) -> _Loop:
+        """TTFT, end-to-end time and TPOT of a request in the closed loop (docs/engine.md)."""
+        s, profile = self.scenario, self.profile
+        req = profile.request_overhead_s
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
-        coupled = dp > 1 and s.model.is_moe
+        coupled = s.parallelism.dp > 1 and s.model.is_moe
         Q = np.maximum(B, 1.0) if coupled else r
         # Queued prompts are prefilled together, as many as fit in one chunk (and as there are
         # requests): each costs t_q.
-        chunk_prompts = np.clip(np.floor(chunk / np.maximum(isl_m, 1.0)), 1.0, Q)
+        chunk_prompts = np.clip(np.floor(self.chunk / np.maximum(isl_m, 1.0)), 1.0, Q)
         t_q = self.prefill_cost(isl_m, chunk_prompts).total_s / chunk_prompts
         S = Q * t_q                                   # prefill work of one cohort of requests
         W = (1.0 - s.workload.length_ratio) * osl_m * t_dec   # spread of a cohort's arrivals
         # A new request waits behind the cohort members that arrived before it: all of them
         # ((Q - 1) / 2 on average) when the cohort arrives at once, a share S / (S + W) when
         # output-length spread staggers the arrivals over W.
-        queued = self.profile.queue_factor * (Q - 1) / 2 * S / (S + W + 1e-12)
+        queued = profile.queue_factor * (Q - 1) / 2 * S / (S + W + 1e-12)
         others = (r - 1) / r
-        admission = self.profile.dp_admission_wait_steps * t_dec if coupled else 0.0
+        admission = profile.dp_admission_wait_steps * t_dec if coupled else 0.0
         ttft = t_pf + queued * t_q + others * t_dec / 2 + admission + req
         work = Q * t_q + osl_m * t_dec + req
         e2e = np.maximum(work, ttft + (osl_m - 1) * t_dec)
         tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)
-        osl = osl_m
-        out = B * osl / e2e
-        shape = B.shape
+        return _Loop(ttft, e2e, tpot, Q, t_q, t_pf)
+
+    def _tiers(self, loads: list[Array], dec: StepCost, pre: StepCost, loop: _Loop, osl_m: Array,
+               shape: tuple[int, ...]) -> tuple[TierUse, ...]:
+        """Each tier in steady state: bytes held, read and write rates, and how long flash lasts."""
         z = np.zeros(shape)
-        decode, prefill = Phase.of(dec, shape), Phase.of(pre, shape)
-        tiers = []
-        for i, t in enumerate(s.chip.memory):
-            # Steady state per chip: every request's decode steps and its prefill, per e2e.
-            rd = (osl_m * dec.tier_read_bytes[i] + Q * t_q / np.maximum(t_pf, 1e-30) * pre.tier_read_bytes[i]) / e2e
-            wr = (osl_m * dec.tier_write_bytes[i] + Q * pre.tier_write_bytes[i]) / e2e
+        out = []
+        for i, t in enumerate(self.scenario.chip.memory):
+            # Per chip: every request's decode steps and its prefill, per e2e.
+            rd = (osl_m * dec.tier_read_bytes[i]
+                  + loop.Q * loop.t_q / np.maximum(loop.t_pf, 1e-30) * pre.tier_read_bytes[i]) / loop.e2e
+            wr = (osl_m * dec.tier_write_bytes[i] + loop.Q * pre.tier_write_bytes[i]) / loop.e2e
             life = (t.capacity_bytes * t.write_endurance_cycles / np.maximum(wr, 1e-30) / SECONDS_PER_DAY
                     if t.write_endurance_cycles else np.full(shape, np.inf))
-            tiers.append(TierUse(used_bytes=loads[i] + z, read_bytes_per_s=rd, write_bytes_per_s=wr,
-                                 lifetime_days=np.where(wr > 0, life, np.inf)))
-        memory = MemoryUse(weights_bytes=mem.weights + z, kv_cache_bytes=kv, activation_bytes=act,
-                           total_bytes=total, capacity_bytes=np.full(shape, sum(self.memory.capacity)),
-                           usable_bytes=np.full(shape, sum(self.memory.usable)))
-        return Metrics(
-            batch=B, ttft_s=ttft, tpot_s=tpot, e2e_s=e2e, output_tok_s=out, output_tok_s_per_chip=out / s.n_chips,
-            tok_s_per_user=1.0 / tpot, prefill_tok_s=isl_m / ttft, fits=fits, max_batch=max_batch,
-            max_batch_memory=max_batch_memory, max_batch_engine=np.full(shape, float(self.profile.max_batch)),
-            memory=memory, tiers=tuple(tiers), decode=decode, prefill=prefill, requests_per_replica=r,
-            mean_output_tokens=osl_m, mean_input_tokens=isl_m)
+            out.append(TierUse(used_bytes=loads[i] + z, read_bytes_per_s=rd, write_bytes_per_s=wr,
+                               lifetime_days=np.where(wr > 0, life, np.inf)))
+        return tuple(out)
+
+
+class _Loop(NamedTuple):
+    """A request's times in the closed loop and the prefill queue behind them."""
+
+    ttft: Array
+    e2e: Array
+    tpot: Array
+    Q: Array          # requests whose prefills queue together
+    t_q: Array        # prefill seconds per queued prompt (prompts batched per chunk)
+    t_pf: Array       # one prompt's prefill alone

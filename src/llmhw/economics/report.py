@@ -70,24 +70,9 @@ def economics_arrays(metrics: Metrics, scenario: Any, params: EconomicsParams | 
     avg_it_w = energy.average_power(busy, c.idle_w, u) + c.host_avg_w
     j_tok_life = energy.per_token(n * avg_it_w, u * out)
 
-    # Flash that wears out before the service life is replaced: (life / lifetime - 1) more tiers.
-    life_days = p.service_life_years * DAYS_PER_YEAR
-    wear_usd: Any = 0.0
-    wear_g: Any = 0.0
-    for i, tier in enumerate(m.tiers):
-        lt = np.asarray(tier.lifetime_days, dtype=float)
-        extra = np.where(np.isfinite(lt), np.maximum(life_days / np.maximum(lt, 1e-30) - 1.0, 0.0), 0.0)
-        wear_usd = wear_usd + extra * c.tier_usd[i]
-        wear_g = wear_g + extra * c.tier_g[i]
-
-    hw_usd = c.chip_usd + c.host_usd + c.network_usd + wear_usd
-    capex_h = tco.capex_per_hour(hw_usd, p.interest_rate, p.service_life_years) \
-        + tco.capex_per_hour(c.facility_usd, p.interest_rate, p.facility_life_years)
-    energy_h = tco.energy_per_hour(avg_it_w, p.pue, p.electricity_usd_per_kwh)
-    ops_h = tco.ops_per_hour(capex_h, energy_h, p.operations_share)
+    wear_usd, wear_g = _wear(m, c)
     tok_chip = np.asarray(m.output_tok_s_per_chip, dtype=float)
-    cost_parts = {"capex": tco.usd_per_mtok(capex_h, tok_chip, u), "energy": tco.usd_per_mtok(energy_h, tok_chip, u),
-                  "ops": tco.usd_per_mtok(ops_h, tok_chip, u)}
+    cost_parts, chip_hour_usd = _cost(c, avg_it_w, wear_usd, tok_chip)
     cost = sum(cost_parts.values())
 
     embodied_chip = sum(c.embodied_g.values()) + wear_g
@@ -107,7 +92,7 @@ def economics_arrays(metrics: Metrics, scenario: Any, params: EconomicsParams | 
         "cost_usd_per_mtok": cost + z,
         **{f"cost_usd_per_mtok_{k}": v + z for k, v in cost_parts.items()},
         "cost_usd_per_mtok_total_tokens": cost / total_ratio + z,
-        "cost_usd_per_chip_hour": capex_h + energy_h + ops_h + z,
+        "cost_usd_per_chip_hour": chip_hour_usd + z,
         "co2e_g_per_mtok": co2_op + co2_emb + z,
         "co2e_g_per_mtok_operational": co2_op + z,
         "co2e_g_per_mtok_embodied": co2_emb + z,
@@ -119,6 +104,34 @@ def economics_arrays(metrics: Metrics, scenario: Any, params: EconomicsParams | 
         "embodied_g_per_chip": embodied_chip + z,
         "wear_replacement_usd_per_chip": wear_usd + z,
     }
+
+
+def _wear(m: Metrics, c: Constants) -> tuple[Any, Any]:
+    """(USD, gCO2e) per chip of the flash replacements needed within the service life: a tier
+    that wears out first is bought (life / lifetime - 1) more times."""
+    life_days = c.params.service_life_years * DAYS_PER_YEAR
+    wear_usd: Any = 0.0
+    wear_g: Any = 0.0
+    for i, tier in enumerate(m.tiers):
+        lt = np.asarray(tier.lifetime_days, dtype=float)
+        extra = np.where(np.isfinite(lt), np.maximum(life_days / np.maximum(lt, 1e-30) - 1.0, 0.0), 0.0)
+        wear_usd = wear_usd + extra * c.tier_usd[i]
+        wear_g = wear_g + extra * c.tier_g[i]
+    return wear_usd, wear_g
+
+
+def _cost(c: Constants, avg_it_w: Any, wear_usd: Any, tok_chip: Any) -> tuple[dict[str, Any], Any]:
+    """(USD per million output tokens by part, USD per chip-hour): capital as an annuity over the
+    service life (hardware) and the facility's life, energy at the average power, operations."""
+    p, u = c.params, c.params.utilization
+    hw_usd = c.chip_usd + c.host_usd + c.network_usd + wear_usd
+    capex_h = tco.capex_per_hour(hw_usd, p.interest_rate, p.service_life_years) \
+        + tco.capex_per_hour(c.facility_usd, p.interest_rate, p.facility_life_years)
+    energy_h = tco.energy_per_hour(avg_it_w, p.pue, p.electricity_usd_per_kwh)
+    ops_h = tco.ops_per_hour(capex_h, energy_h, p.operations_share)
+    parts = {"capex": tco.usd_per_mtok(capex_h, tok_chip, u), "energy": tco.usd_per_mtok(energy_h, tok_chip, u),
+             "ops": tco.usd_per_mtok(ops_h, tok_chip, u)}
+    return parts, capex_h + energy_h + ops_h
 
 
 def _f(x: Any) -> Any:

@@ -5,7 +5,7 @@ per token, so tok/s follows LPDDR bandwidth / weight bytes), what a token costs 
 streaming weights from the phone's UFS flash (LLM-in-a-flash style) is a way past the DRAM
 capacity, and which of the paper's four directions help a phone.
 
-Everything is computed with ``llmhw.economics.sweep`` (the engine plus the energy model). Phones
+Everything is computed with ``llmhw.api.sweep_economics`` (the engine plus the energy model). Phones
 have no TDP in the catalog, so the economics' static power would rest on a fallback TDP; this
 study reports the *dynamic* energy per token (FLOPs x J/FLOP + bits moved x J/bit, from the
 engine's accounting), which does not depend on it.

@@ -118,14 +118,23 @@ def test_no_import_cycle():
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
-# What a study may take from its own package: the result types, the plot style and the shared
-# scenario factories; never another study (a study's numbers would change with the other's edits).
+# What a study may take from its own package: the result types, the plot style, the shared
+# scenario factories, and its own private parts (studies/_NAME_*.py for study NAME); never another
+# study (a study's numbers would change with the other's edits).
 STUDY_HELPERS = ("llmhw.studies.base", "llmhw.studies.style", "llmhw.studies.scenarios")
 
 
-def _allowed_for_a_study(target: str) -> bool:
+def _study_of(module: str) -> str:
+    """The study a module of llmhw.studies belongs to: NAME for NAME and for _NAME_part."""
+    name = module.rpartition(".")[2]
+    return name[1:].split("_")[0] if name.startswith("_") else name
+
+
+def _allowed_for_a_study(target: str, importer: str = "llmhw.studies.none") -> bool:
     if target == "llmhw.studies" or target.startswith("llmhw.studies."):
-        return target == "llmhw.studies" or any(target == h or target.startswith(h + ".") for h in STUDY_HELPERS)
+        own = target.rpartition(".")[2].startswith("_") and _study_of(target) == _study_of(importer)
+        return (target == "llmhw.studies" or own
+                or any(target == h or target.startswith(h + ".") for h in STUDY_HELPERS))
     return any(target == ok or (ok != "llmhw" and target.startswith(ok + ".")) for ok in STUDY_IMPORTS)
 
 
@@ -135,7 +144,7 @@ def test_studies_use_the_public_api():
         if not mod.startswith("llmhw.studies"):
             continue
         for target, line in imports:
-            if not _allowed_for_a_study(target):
+            if not _allowed_for_a_study(target, mod):
                 bad.append(f"{mod}:{line} imports {target}")
     assert not bad, "studies reaching past the public API or into another study:\n" + "\n".join(bad)
 
@@ -145,4 +154,7 @@ def test_the_study_rule_rejects_another_study_and_the_stages():
     assert _allowed_for_a_study("llmhw.studies.scenarios")
     assert _allowed_for_a_study("llmhw.api")
     assert not _allowed_for_a_study("llmhw.studies.hbf")
+    assert _allowed_for_a_study("llmhw.studies._trends_runs", "llmhw.studies.trends")
+    assert _allowed_for_a_study("llmhw.studies._trends_runs", "llmhw.studies._trends_figures")
+    assert not _allowed_for_a_study("llmhw.studies._trends_runs", "llmhw.studies.hbf")
     assert not _allowed_for_a_study("llmhw.serving.closed_loop")

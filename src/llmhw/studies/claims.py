@@ -28,6 +28,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 import llmhw  # noqa: E402
 from llmhw import api  # noqa: E402
+from llmhw.core.units import DAYS_PER_YEAR  # noqa: E402
 from llmhw.hardware import near_memory as nm  # noqa: E402
 from llmhw.hardware.catalog import chips, lookup  # noqa: E402
 from llmhw.scenario.economics import EconomicsParams  # noqa: E402
@@ -36,7 +37,6 @@ from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
 AGREE = ("yes", "partly", "no", "not computable")
 _PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
-DAYS_PER_YEAR = 365.25         # converts the service life (EconomicsParams, in years) to days
 Row = dict[str, Any]
 
 

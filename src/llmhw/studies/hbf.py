@@ -27,6 +27,7 @@ from matplotlib.figure import Figure as MplFigure
 
 import llmhw
 from llmhw import api
+from llmhw.core.units import DAYS_PER_YEAR, SECONDS_PER_DAY
 from llmhw.hardware.catalog import memory_presets
 from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies.base import Figure, Study, Table
@@ -51,7 +52,6 @@ PAGES_B = np.array([4096, 8192, 16384, 32768, 65536])
 PE_CYCLES = np.array([1e3, 3e3, 1e4, 3e4, 1e5, 3e5])
 DESIGNS = (0, 2, 4)               # HBF stacks out of the 8 sites
 PAGE_BATCH = 32
-DAYS_PER_YEAR = 365.25            # converts the service life (kept in years) to days
 
 
 def service_life_years() -> float:
@@ -209,17 +209,17 @@ def _endurance_table() -> tuple[Table, dict[str, Any]]:
                        "batch": int(a.batch), "output_tok_s": float(a.output_tok_s),
                        "kv_per_token": m.kv_cache_bytes_per_token("fp8")}
     cases["prefix cache: 1 TB rewritten every hour"] = 1e12 / 3600
-    cases["prefix cache: 1 TB rewritten every day"] = 1e12 / 86400
+    cases["prefix cache: 1 TB rewritten every day"] = 1e12 / SECONDS_PER_DAY
     rows = []
     life_years = {}
     for label, wr in cases.items():
-        years = cap * PE_CYCLES / wr / 86400 / 365
+        years = cap * PE_CYCLES / wr / SECONDS_PER_DAY / DAYS_PER_YEAR
         life_years[label] = years
         row = {"what_is_written": label, "write_mb_s": round(wr / 1e6, 1)}
         for c, y in zip(PE_CYCLES, years, strict=True):
             row[f"lifetime_at_{int(c / 1000)}k_pe_years"] = float(f"{y:.3g}")
         rows.append(row)
-    full = cap * 1e5 / (4 * hbf.write_bandwidth_bytes_per_s) / 86400
+    full = cap * 1e5 / (4 * hbf.write_bandwidth_bytes_per_s) / SECONDS_PER_DAY
     note = ("One chip, 4 HBF stacks (2 TB), FP8 KV cache of 8192 + 1024-token requests at the largest batch "
             "(the highest write rate), perfect wear levelling and a write amplification of 1: lifetime = "
             "capacity x P/E cycles / write rate (docs/memory_tiers.md); a flash translation layer's write "
@@ -393,7 +393,7 @@ class Results:
     def cycles_needed(self) -> dict[str, float]:
         """P/E cycles a KV cache in HBF needs to last the service life, per model."""
         days = service_life_years() * DAYS_PER_YEAR
-        return {k: days * 86400 * v["write_bytes_per_s"] / self.end["capacity"] for k, v in self.end["rates"].items()}
+        return {k: days * SECONDS_PER_DAY * v["write_bytes_per_s"] / self.end["capacity"] for k, v in self.end["rates"].items()}
 
 
 def results() -> Results:

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure as MplFigure
 
 import llmhw
 from llmhw.api import collective_cost, family_params
+from llmhw.core.units import DAYS_PER_YEAR
 from llmhw.hardware.catalog import lookup
 from llmhw.hardware.interconnect import Interconnect, Link
 from llmhw.studies import scenarios
@@ -43,7 +44,7 @@ TP_BATCHES = (1, 16, 64, 256)
 # Herd of Models", section 3.3.4, Table 5): 419 unexpected interruptions in 54 days on 16,384 H100s,
 # 58.7 % attributed to GPUs (GPU, HBM3, SRAM, system processor, ...).
 LLAMA3_INTERRUPTIONS, LLAMA3_DAYS, LLAMA3_GPUS, GPU_SHARE = 419, 54, 16384, 0.587
-FAIL_PER_CHIP_YEAR = GPU_SHARE * LLAMA3_INTERRUPTIONS / (LLAMA3_GPUS * LLAMA3_DAYS / 365.25)
+FAIL_PER_CHIP_YEAR = GPU_SHARE * LLAMA3_INTERRUPTIONS / (LLAMA3_GPUS * LLAMA3_DAYS / DAYS_PER_YEAR)
 DETECT_S = 10.0            # assumed: heartbeat / collective timeout that declares a chip dead
 RESTART_S = 60.0           # assumed: a fresh engine on another node (process, NCCL init, graph capture)
 JITTER_S = 2e-6            # assumed: mean exponential per-chip delay at a collective (launch jitter)

@@ -344,7 +344,39 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     n_chips = _int_or_none(r["n_chips"])
     if n_chips is None:
         raise _SkipRow("chip count not disclosed", f"{r['hardware']!r}: the source does not say how many chips")
+    cid, chip = _row_chip(r, notes)
+    mid, mnote = _model_id(r["model"])
+    if mnote:
+        notes.append(mnote)
+    metric, measured = _row_metric(r)
+    isl, osl = _row_lengths(r, batch, metric, notes)
+    precision = _row_precision(r, chip, cid, notes)      # its notes come before the mapping's
+    scenario: dict[str, Any] = {
+        "model": mid,
+        "hardware": cid,
+        "n_chips": n_chips,
+        "parallelism": _parallelism(r, n_chips, notes),
+        "precision": precision,
+        "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
+        "engine": _engine(r["framework"]),
+        "compute_unit": _compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
+    }
+    if "InferenceMAX" in r["source_desc"]:
+        # InferenceMAX's client draws each request's lengths uniformly from [0.8 L, L]
+        # (RANDOM_RANGE_RATIO=0.8 in its benchmark configuration).
+        scenario["workload"]["length_ratio"] = 0.8
+        notes.append("InferenceMAX random lengths: length_ratio 0.8 (lengths uniform in [0.8 L, L])")
+    try:
+        Scenario.from_dict(scenario)
+    except LlmhwError as exc:
+        raise _SkipRow("invalid scenario", str(exc)) from None
+    notes += _source_notes(r)
+    return Case(row=i, scenario=scenario, metric=metric, measured=measured, family=chip.family,
+                hardware=cid, source=r["source_url"], note="; ".join(notes))
 
+
+def _row_chip(r: dict[str, str], notes: list[str]) -> tuple[str, Any]:
+    """The catalog chip a row names, noting where the row's memory differs from the catalog's."""
     cid = _chip_id(r["hardware"])
     if cid not in chips():
         raise _SkipRow("hardware not in catalog", f"{r['hardware']!r} would be '{cid}', which the catalog lacks")
@@ -354,22 +386,24 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     mem = r["memory_gb_per_chip"].strip()
     if mem and abs(float(mem) * 1e9 - chip.memory_capacity_bytes) > 0.1 * chip.memory_capacity_bytes:
         notes.append(f"row memory {mem} GB vs catalog {chip.memory_capacity_bytes / 1e9:g} GB")
+    return cid, chip
 
-    mid, mnote = _model_id(r["model"])
-    if mnote:
-        notes.append(mnote)
 
+def _row_metric(r: dict[str, str]) -> tuple[str, float]:
+    """(llmhw output name, measured value in SI units)."""
     metric_col = r["metric"].strip()
     if metric_col not in METRICS:
         raise _SkipRow("unknown metric", f"{metric_col!r}")
-    metric = METRICS[metric_col]
     unit = r["unit"].strip()
     if unit not in _UNIT_TO_SI:
         raise _SkipRow("unknown unit", f"{unit!r}")
-    measured = float(r["value"]) * _UNIT_TO_SI[unit]
+    return METRICS[metric_col], float(r["value"]) * _UNIT_TO_SI[unit]
 
-    # Lengths. A single-stream decode speed without lengths is taken at 128 in / 128 out; a TTFT
-    # or prefill speed at batch 1 needs only the prompt length (one output token is the first).
+
+def _row_lengths(r: dict[str, str], batch: int | str, metric: str, notes: list[str]) -> tuple[int, int]:
+    """Input and output tokens. A single-stream decode speed without lengths is taken at 128 in /
+    128 out; a TTFT or prefill speed at batch 1 needs only the prompt length (one output token is
+    the first)."""
     isl = _length(r["isl"], "isl")
     osl = _length(r["osl"], "osl")
     single_decode = batch == 1 and metric in ("tok_s_per_user", "tpot_s")
@@ -393,7 +427,11 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     if osl == 0:
         osl = 1
         notes.append("osl 0 (prompt processing only) taken as 1 output token")
+    return isl, osl
 
+
+def _row_precision(r: dict[str, str], chip: Any, cid: str, notes: list[str]) -> dict[str, str]:
+    """Weights, KV cache and activations as the row states them, with stated defaults."""
     weights, wnote = _precision(r["precision_weights"], what="weights")
     if wnote:
         notes.append(wnote)
@@ -410,31 +448,12 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     precision: dict[str, str] = {"weights": weights, "kv_cache": kv, "activations": activations}
     if "4-bit embeddings" in pw:
         precision["embeddings"] = "int4"
+    return precision
 
-    parallelism = _parallelism(r, n_chips, notes)
-    engine = _engine(r["framework"])
-    unit_name = _compute_unit(r["hardware"], r["framework"], set(chip.compute_units))
 
-    scenario: dict[str, Any] = {
-        "model": mid,
-        "hardware": cid,
-        "n_chips": n_chips,
-        "parallelism": parallelism,
-        "precision": precision,
-        "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
-        "engine": engine,
-        "compute_unit": unit_name,
-    }
-    if "InferenceMAX" in r["source_desc"]:
-        # InferenceMAX's client draws each request's lengths uniformly from [0.8 L, L]
-        # (RANDOM_RANGE_RATIO=0.8 in its benchmark configuration).
-        scenario["workload"]["length_ratio"] = 0.8
-        notes.append("InferenceMAX random lengths: length_ratio 0.8 (lengths uniform in [0.8 L, L])")
-    try:
-        Scenario.from_dict(scenario)
-    except LlmhwError as exc:
-        raise _SkipRow("invalid scenario", str(exc)) from None
-
+def _source_notes(r: dict[str, str]) -> list[str]:
+    """What the row's source and notes say about how the value was measured."""
+    notes = []
     low = r["notes"].lower()
     if re.search(r"\bp9[59]\b", low) and "mean" not in low:
         notes.append("the value is a percentile (p95/p99), not a mean")
@@ -443,8 +462,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     notes.append(f"{r['source_desc']} ({r['date'] or 'undated'}); framework {r['framework']}")
     if r["notes"].strip():
         notes.append(f"source notes: {r['notes'].strip()}")
-    return Case(row=i, scenario=scenario, metric=metric, measured=measured, family=chip.family,
-                hardware=cid, source=r["source_url"], note="; ".join(notes))
+    return notes
 
 
 def _rows() -> list[dict[str, str]]:

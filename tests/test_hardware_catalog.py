@@ -33,7 +33,7 @@ def test_required_ids_present():
 
 def _raw_files():
     base = resources.files("llmhw.hardware").joinpath("catalog")
-    for name in ("memory", "interconnects", "chips", "systems"):
+    for name in ("families", "memory", "interconnects", "chips", "systems"):
         yield name, yaml.safe_load(base.joinpath(f"{name}.yaml").read_text())
 
 

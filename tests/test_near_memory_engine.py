@@ -13,9 +13,9 @@ from llmhw.hardware.catalog import hardware_from_dict, near_memory_presets
 from llmhw.hardware.near_memory import internal_bandwidth, tier_peak_flops
 from llmhw.serving.closed_loop import Engine
 
-IDEAL = replace(family_params("nvidia-gpu"), compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
-                compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0, memory_eff_max=1.0,
-                memory_bytes_half=0.0, kernel_overhead_s=0.0, comm_latency_s=0.0, comm_bw_eff=1.0)
+IDEAL = replace(family_params("nvidia-gpu"), compute_eff_max=1.0, compute_m_half=0.0,
+                compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0, memory_eff=1.0,
+                read_overhead_s=0.0, kernel_overhead_s=0.0, comm_latency_s=0.0, comm_bw_eff=1.0)
 
 
 def scenario(near, **kw):
@@ -41,7 +41,7 @@ def test_pim_runs_batch1_gemv_at_internal_bandwidth():
     assert peak == pytest.approx(1.2e12 * 3.2e12 / 307.2e9)           # devices in the tier x 1.2 TFLOP/s
     ops = e.ops.ops(decode_step(s.model, 1, 576))
     cost = price_ops(ops, s.chip, e.flops, "bf16", IDEAL, engine_profile("ideal"), None, None, 1, e.tiers,
-                     e.near, "decode")
+                     e.near, "decode", e.physics)
     # Each offloaded GEMV: max(FLOPs / PIM peak, weight bytes / internal bandwidth) + HBM latency,
     # when that beats the host's weight-streaming time.
     expect = 0.0

@@ -11,6 +11,7 @@ from llmhw.accounting.operators import OperatorModel, decode_step
 from llmhw.accounting.placement import auto_placement
 from llmhw.cost.params import engine_profile, family_params
 from llmhw.cost.roofline import price_ops, tier_model
+from llmhw.hardware.physics import chip_physics
 from llmhw.hardware.catalog import hardware_from_dict, memory_presets
 from llmhw.workload.hf_config import model_from_hf_config
 
@@ -19,9 +20,9 @@ TINY = model_from_hf_config({
     "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 128, "max_position_embeddings": 512,
 }, model_id="tiny")
 
-IDEAL = replace(family_params("nvidia-gpu"), compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
-                compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0, memory_eff_max=1.0,
-                memory_bytes_half=0.0, kernel_overhead_s=0.0, comm_latency_s=0.0, comm_bw_eff=1.0)
+IDEAL = replace(family_params("nvidia-gpu"), compute_eff_max=1.0, compute_m_half=0.0,
+                compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0, memory_eff=1.0,
+                read_overhead_s=0.0, kernel_overhead_s=0.0, comm_latency_s=0.0, comm_bw_eff=1.0)
 
 
 def hbm_hbf_chip():
@@ -36,8 +37,10 @@ def test_weights_in_hbf_decode_step_by_hand():
     ops = OperatorModel(s).ops(decode_step(TINY, 1, 100))
     hbm, hbf = memory_presets()["hbm3"], memory_presets()["hbf"]
     kv_block = 16 * (2 * 2 * 16) * 2                      # 16 tokens x (K,V x 2 heads x 16) x 2 B
-    tm = tier_model(chip, {"weights": 1, "kv_cache": 0, "activations": 0}, kv_block)
-    cost = price_ops(ops, chip, chip.flops(), "bf16", IDEAL, engine_profile("ideal"), None, None, 1, tm)
+    pure = replace(chip_physics(chip, ideal=True), kernel_launch_s=0.0)   # peak bandwidth, no launches
+    tm = tier_model(chip, {"weights": 1, "kv_cache": 0, "activations": 0}, kv_block, pure)
+    cost = price_ops(ops, chip, chip.flops(), "bf16", IDEAL, engine_profile("ideal"), None, None, 1, tm,
+                     physics=pure)
     # Every operator with weights waits for the flash: its weight bytes at HBF bandwidth plus one
     # HBF access latency (the compute here is 10^18 FLOP/s, so nothing is compute-bound). The
     # attention reads only HBM: KV + activations at HBM bandwidth plus HBM latency.

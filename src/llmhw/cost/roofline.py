@@ -2,11 +2,17 @@
 
 Each operator takes max(compute time, memory time) plus a launch overhead:
 
-    compute = FLOPs / (peak[dtype] x compute_eff)   compute_eff = eff_max x max(m / (m + m_half), floor) x n / (n + n_half)
-    memory  = bytes / (bandwidth x memory_eff(bytes))     memory_eff(b)  = eff_max x b / (b + b_half)
+    compute = FLOPs / (peak[dtype] x compute_eff)
+              compute_eff = eff_max x max(m / (m + m_half), 1 / tile) x n / (n + n_half)
+    memory  = bytes / (bandwidth x stream x memory_eff) + read_overhead
 
 so a GEMM with few tokens (decode, or a lightly loaded expert) or a thin weight slice (a high TP
-degree) cannot reach peak FLOP/s, and a small read cannot reach peak bandwidth. Collectives are priced by ``comm.collective_time``.
+degree) cannot reach peak FLOP/s, and a small read cannot reach peak bandwidth. ``tile`` (the
+matrix instruction's token width: a GEMV padded to it keeps 1 / tile of the peak) and ``stream``
+(the share of peak bandwidth a stream benchmark reaches) are hardware physics with sources
+(``llmhw.hardware.physics``); ``eff_max``, ``m_half``, ``n_half``, ``memory_eff`` and
+``read_overhead`` are the family's software efficiency, fitted (``cost/params.py``).
+Collectives are priced by ``comm.collective_time``.
 Every quantity is a numpy array: one call prices a whole sweep.
 """
 
@@ -22,6 +28,7 @@ from llmhw.cost.comm import collective_split
 from llmhw.cost.params import EngineProfile, FamilyParams
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
+from llmhw.hardware.physics import ChipPhysics, chip_physics
 
 Array = np.ndarray | float
 
@@ -61,6 +68,7 @@ class TierModel:
 
     read_bw: tuple[float, ...]
     write_bw: tuple[float, ...]
+    stream: tuple[float, ...]        # share of peak bandwidth a stream reaches (hardware)
     latency: tuple[float, ...]
     granularity: tuple[float, ...]
     weights: int = 0
@@ -86,12 +94,15 @@ class TierModel:
         return np.where(a > 0, np.ceil(np.maximum(a, 1.0) / g) * g / np.maximum(a, 1.0), 1.0)
 
 
-def tier_model(chip: Chip, where: dict[str, int] | None = None, kv_access_bytes: float = 0.0) -> TierModel:
+def tier_model(chip: Chip, where: dict[str, int] | None = None, kv_access_bytes: float = 0.0,
+               physics: ChipPhysics | None = None) -> TierModel:
     where = where or {"weights": 0, "kv_cache": 0, "activations": 0}
     mem = chip.memory
+    phys = physics or chip_physics(chip)
     return TierModel(
         read_bw=tuple(t.bandwidth_bytes_per_s for t in mem),
         write_bw=tuple(t.write_bandwidth_bytes_per_s or t.bandwidth_bytes_per_s for t in mem),
+        stream=phys.stream_efficiency,
         latency=tuple(t.latency_s or 0.0 for t in mem),
         granularity=tuple(t.access_granularity_bytes or 0.0 for t in mem),
         weights=where["weights"], kv=where["kv_cache"], act=where["activations"], kv_access_bytes=kv_access_bytes)
@@ -143,11 +154,10 @@ class StepCost:
                         {d: f * k for d, f in self.flops.items()}, self.comm_wire_bytes * k)
 
 
-def _read_time(b: Array, bw: float, fp: FamilyParams) -> Array:
-    """bytes / (bw x eff(b)) with eff(b) = eff_max x b / (b + b_half), which simplifies to
-    (b + b_half) / (bw x eff_max): the half-size acts as a fixed cost per read. Zero bytes take
-    no time."""
-    return np.where(b > 0, b + fp.memory_bytes_half, 0.0) / (bw * fp.memory_eff_max)
+def _read_time(b: Array, bw: float, stream: float, fp: FamilyParams) -> Array:
+    """bytes at the share of peak the software reaches of the hardware's stream, plus a fixed time
+    per read (ramp-up and tail: what makes small reads slow). Zero bytes take no time."""
+    return np.where(b > 0, b / (bw * stream * fp.memory_eff) + fp.read_overhead_s, 0.0)
 
 
 @dataclass
@@ -195,7 +205,7 @@ def _memory_time(op: Op, tm: TierModel, fp: FamilyParams, tot: _Totals) -> Array
         # One tier, byte-addressable: every class streams through the same interface.
         i = tm.weights
         b = np.asarray(op.bytes, dtype=float)
-        t_m = _read_time(b, tm.read_bw[i], fp) + tm.latency[i]
+        t_m = _read_time(b, tm.read_bw[i], tm.stream[i], fp) + tm.latency[i]
         tot.add_tier(i, op.count, t_m, b - op.kv_write_bytes, op.kv_write_bytes)
         return t_m
     n_t = len(tm.read_bw)
@@ -212,22 +222,24 @@ def _memory_time(op: Op, tm: TierModel, fp: FamilyParams, tot: _Totals) -> Array
         rb, wb = np.asarray(r_t[i], dtype=float), np.asarray(w_t[i], dtype=float)
         if not (np.any(rb > 0) or np.any(wb > 0)):
             continue
-        t_i = _read_time(rb, tm.read_bw[i], fp) + _read_time(wb, tm.write_bw[i], fp) + tm.latency[i]
+        t_i = _read_time(rb, tm.read_bw[i], tm.stream[i], fp) + _read_time(wb, tm.write_bw[i], tm.stream[i], fp) \
+            + tm.latency[i]
         tot.add_tier(i, op.count, t_i, rb, wb)
         t_m = np.maximum(t_m, t_i)
     return t_m
 
 
 def _compute_time(op: Op, flops: dict[str, float], activations: str, fp: FamilyParams,
-                  profile: EngineProfile) -> tuple[str, Array]:
-    """The datatype the operator computes in and its compute time at the size-dependent efficiency."""
+                  profile: EngineProfile, floor: float) -> tuple[str, Array]:
+    """The datatype the operator computes in and its compute time at the size-dependent efficiency.
+    ``floor`` is the hardware's: a GEMV padded to the matrix tile keeps 1 / tile of the peak."""
     if op.kind == "attention":
         dtype, act_peak = compute_dtype(flops, activations)
         return dtype, np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
     dtype, peak = compute_dtype(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
     peak *= fp.fp4_eff if dtype == "fp4" else fp.fp8_eff if dtype == "fp8" else 1.0
     m = np.asarray(op.m, dtype=float)
-    eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), fp.compute_eff_floor) \
+    eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), floor) \
         * (op.n / (op.n + fp.compute_n_half))
     return dtype, np.asarray(op.flops, dtype=float) / (peak * eff)
 
@@ -243,17 +255,20 @@ def _near_memory_time(op: Op, tm: TierModel, near: NearMemoryModel, activations:
                                                                   near.flops, profile)
     nm_peak = compute_dtype(near.flops, dtype)[1]
     t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
-                        _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, fp)) + near.latency
+                        _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, tm.stream[near.tier], fp)) \
+        + near.latency
     return dtype, t_near, on_tier
 
 
 def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: str, fp: FamilyParams,
               profile: EngineProfile, scale_up: Interconnect | None, scale_out: Interconnect | None,
               requests: Array = 0.0, tiers: TierModel | None = None, near: NearMemoryModel | None = None,
-              phase: str = "decode") -> StepCost:
+              phase: str = "decode", physics: ChipPhysics | None = None) -> StepCost:
     """Seconds of one step; ``requests`` in the step each add the engine's per-token host time.
-    Operators the near-memory compute may run go there when that is faster."""
-    tm = tiers or tier_model(chip)
+    Operators the near-memory compute may run go there when that is faster. ``physics`` is the
+    chip's (default: from the catalog)."""
+    phys = physics or chip_physics(chip)
+    tm = tiers or tier_model(chip, physics=phys)
     tot = _Totals(len(tm.read_bw))
     nm = near if near is not None and phase in near.phases else None
     for op in ops:
@@ -261,7 +276,7 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
             _price_comm(op, tot, scale_up, scale_out, fp)
             continue
         t_m = _memory_time(op, tm, fp, tot)
-        dtype, t_c = _compute_time(op, flops, activations, fp, profile)
+        dtype, t_c = _compute_time(op, flops, activations, fp, profile, phys.gemv_floor)
         host_flops = np.asarray(op.flops, dtype=float)
         if nm is not None and op.name in nm.ops:
             # The host's FLOPs of an operator near memory may run are booked under the datatype
@@ -278,12 +293,13 @@ def price_ops(ops: list[Op], chip: Chip, flops: dict[str, float], activations: s
         tot.compute = tot.compute + op.count * np.where(cbound, t_c, 0.0)
         tot.memory = tot.memory + op.count * np.where(cbound, 0.0, t_m)
         tot.launches += op.count
-    return _step_cost(tot, fp, profile, requests)
+    return _step_cost(tot, fp, profile, requests, phys.kernel_launch_s)
 
 
-def _step_cost(tot: _Totals, fp: FamilyParams, profile: EngineProfile, requests: Array) -> StepCost:
+def _step_cost(tot: _Totals, fp: FamilyParams, profile: EngineProfile, requests: Array,
+               launch_s: float) -> StepCost:
     """The sums as a StepCost, every field broadcast to the step's shape, launch and host overheads added."""
-    overhead = tot.launches * fp.kernel_overhead_s + profile.step_overhead_s \
+    overhead = tot.launches * (launch_s + fp.kernel_overhead_s) + profile.step_overhead_s \
         + profile.token_overhead_s * np.asarray(requests, dtype=float)
     z = np.zeros(np.broadcast(tot.compute, tot.memory, tot.comm).shape)
     return StepCost(tot.compute + z, tot.memory + z, tot.comm + z, overhead + z, tuple(t + z for t in tot.tier_s),

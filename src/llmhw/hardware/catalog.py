@@ -28,7 +28,7 @@ from llmhw.hardware.system import System
 
 Hardware = Chip | System
 
-_FILES = ("sources", "memory", "near_memory", "stacking", "interconnects", "chips", "systems")
+_FILES = ("sources", "families", "memory", "near_memory", "stacking", "interconnects", "chips", "systems")
 
 
 @cache
@@ -72,6 +72,11 @@ def _entries(file: str, key: str) -> dict[str, dict[str, Any]]:
             raise LlmhwError(f"duplicate id '{e['id']}'", field=f"{file}.yaml:{key}[{i}]")
         out[e["id"]] = resolve_sources(e, f"{file}.yaml:{key}[{i}]({e['id']})")
     return out
+
+
+def family_entries() -> dict[str, dict[str, Any]]:
+    """Raw entries of ``families.yaml`` (hardware physics per chip family), sources resolved."""
+    return _entries("families", "families")
 
 
 @cache

@@ -22,6 +22,8 @@ class ComputeUnit(Sourced):
     """One engine of a heterogeneous SoC (a phone's CPU, GPU or NPU)."""
 
     peak_flops: dict[str, float] = Field(description="dense FLOP/s (or OP/s for integers) per datatype")
+    matrix_tile_tokens: float | None = Field(
+        None, ge=1, description="smallest token dimension of one matrix instruction (default: the family's)")
     note: str = ""
 
     _flops = field_validator("peak_flops")(check_peak_flops)
@@ -39,6 +41,9 @@ class Chip(Sourced):
     peak_flops: dict[str, float] = Field(
         default_factory=dict, description="dense FLOP/s per datatype on the chip's main compute path"
     )
+    matrix_tile_tokens: float | None = Field(
+        None, ge=1, description="smallest token dimension of one matrix instruction (default: the family's, "
+        "hardware/catalog/families.yaml)")
     compute_units: dict[ComputeUnitName, ComputeUnit] = Field(default_factory=dict)
     default_compute_unit: ComputeUnitName | None = None
     sram_bytes: float | None = Field(None, gt=0, description="on-chip SRAM (L2 / CMEM / scratchpad)")

@@ -25,6 +25,9 @@ class MemoryTech(Sourced):
     memory_class: MemoryClass = "dram"
     capacity_bytes: float = Field(gt=0)
     bandwidth_bytes_per_s: float = Field(gt=0, description="peak read bandwidth")
+    stream_efficiency: float | None = Field(
+        None, gt=0, le=1, description="fraction of the peak read bandwidth a streaming kernel reaches "
+        "(a STREAM-type microbenchmark); None = 1")
     write_bandwidth_bytes_per_s: float | None = Field(None, gt=0, description="peak write bandwidth, if lower than read")
     latency_s: float | None = Field(None, gt=0, description="access latency of a random read")
     access_granularity_bytes: float | None = Field(None, gt=0, description="smallest unit a read costs (a burst, a flash page)")

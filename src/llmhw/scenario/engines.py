@@ -23,6 +23,7 @@ class EngineProfile:
     step_overhead_s: float
     token_overhead_s: float
     request_overhead_s: float
+    api_overhead_s: float
     kernel_eff: float
     native_fp4: bool
     native_fp8: bool

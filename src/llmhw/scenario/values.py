@@ -58,6 +58,12 @@ class Workload(Block):
         1.0, gt=0, le=1, description="lengths drawn uniformly from [ratio x L, L] per request, as the "
         "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
     )
+    harness: Literal["served", "offline"] = Field(
+        "served", description="'served': requests reach the engine through its HTTP server from a client "
+        "(vLLM/SGLang bench serve, InferenceMAX, a deployed service), so TTFT includes the server's and "
+        "client's time (the engine's api_overhead_s); 'offline': an in-process benchmark with no server "
+        "(trtllm-bench, llama-bench, MLPerf Offline, an on-device app)"
+    )
 
     @field_validator("batch")
     @classmethod

@@ -38,6 +38,7 @@ from llmhw.core.errors import LlmhwError
 from llmhw.core.units import SECONDS_PER_DAY, bytes_per_element
 from llmhw.cost.params import engine_profile, family_key, family_params
 from llmhw.cost.roofline import NearMemoryModel, StepCost, price_ops, tier_model
+from llmhw.hardware.physics import chip_physics
 from llmhw.hardware.near_memory import (
     gemv_item,
     internal_bandwidth,
@@ -68,12 +69,15 @@ class Engine:
         unit = s.compute_unit or chip.default_compute_unit
         self.flops = chip.flops(s.compute_unit)
         self.params = family_params(family_key(chip.family, unit if chip.compute_units else None))
-        if s.engine == "ideal":
+        ideal = s.engine == "ideal"
+        # The pure roofline: every memory streams at its peak, nothing waits for a launch.
+        self.physics = chip_physics(chip, s.compute_unit, ideal=ideal)
+        if ideal:
             from dataclasses import replace
-            self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0, compute_eff_floor=1.0,
-                                  compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0,
-                                  attention_eff=1.0,
-                                  memory_eff_max=1.0, memory_bytes_half=0.0, kernel_overhead_s=0.0,
+            self.physics = replace(self.physics, kernel_launch_s=0.0)
+            self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0,
+                                  compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0,
+                                  memory_eff=1.0, read_overhead_s=0.0, kernel_overhead_s=0.0,
                                   comm_latency_s=0.0, comm_bw_eff=1.0)
         else:
             self.params = self.params.scaled(self.profile.kernel_eff)
@@ -90,7 +94,7 @@ class Engine:
         self.placement = self.memory.placement
         kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.model, s.parallelism.tp) \
             * bytes_per_element(s.precision.kv_cache)
-        self.tiers = tier_model(chip, self.placement.where, kv_block)
+        self.tiers = tier_model(chip, self.placement.where, kv_block, self.physics)
         self.near = self._near_memory(chip)
         self.chunk = self.memory.chunk   # Scenario.prefill_chunk_tokens
 
@@ -152,7 +156,7 @@ class Engine:
         s = self.scenario
         return price_ops(self.ops.ops(step), s.chip, self.flops, s.precision.activations, self.params,
                          self.profile, self.scale_up, self.scale_out, requests=step.logits, tiers=self.tiers,
-                         near=self.near, phase=step.phase)
+                         near=self.near, phase=step.phase, physics=self.physics)
 
     def decode_cost(self, requests: Any, context: Any, positions: int = 1) -> StepCost:
         """One decode step of ``requests`` (per replica) at ``context``. With PP the requests are
@@ -178,7 +182,8 @@ class Engine:
         # Price the prompts in one pass, then add the weight re-reads of the extra chunks.
         c = self.price(prefill_step(self.scenario.model, L, prompts))
         wt = self.tiers.weights
-        extra = (n_chunks - 1) * (self.memory.weights / (self.tiers.read_bw[wt] * self.params.memory_eff_max))
+        extra = (n_chunks - 1) * (self.memory.weights / (self.tiers.read_bw[wt] * self.tiers.stream[wt]
+                                                         * self.params.memory_eff))
         c = c.scaled(pp)
         return StepCost(c.compute_s, c.memory_s + extra * pp, c.comm_s, c.overhead_s, c.tier_s,
                         c.tier_read_bytes, c.tier_write_bytes, c.near_memory_s, c.near_memory_bytes,
@@ -244,7 +249,7 @@ class Engine:
     def _closed_loop(self, B: Array, r: Array, isl_m: Array, osl_m: Array, t_dec: Array, t_pf: Array) -> _Loop:
         """TTFT, end-to-end time and TPOT of a request in the closed loop (docs/engine.md)."""
         s, profile = self.scenario, self.profile
-        req = profile.request_overhead_s
+        req = profile.request_overhead_s + (profile.api_overhead_s if s.workload.harness == "served" else 0.0)
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
         coupled = s.parallelism.dp > 1 and s.model.is_moe

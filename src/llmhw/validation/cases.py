@@ -335,6 +335,16 @@ def _engine(framework: str) -> str:
     return "default"
 
 
+# Benchmarks that time requests through an HTTP server and a client; every other source times the
+# engine in-process (trtllm-bench, gptSessionBenchmark, llama-bench, MLPerf Offline, AI Hub apps).
+_SERVED = re.compile(r"inferencemax|bench[ _-]serve|genai-perf|mlperf.*server|hosted|api\b", re.IGNORECASE)
+
+
+def _harness(r: dict[str, str]) -> str:
+    text = " ".join((r["framework"], r["source_desc"], r.get("notes", ""), r["batch_or_concurrency"]))
+    return "served" if _SERVED.search(text) else "offline"
+
+
 # -------------------------------------------------------------------------------- mapping
 
 def _row_to_case(i: int, r: dict[str, str]) -> Case:
@@ -361,6 +371,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
         "engine": _engine(r["framework"]),
         "compute_unit": _compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
     }
+    scenario["workload"]["harness"] = _harness(r)
     if "InferenceMAX" in r["source_desc"]:
         # InferenceMAX's client draws each request's lengths uniformly from [0.8 L, L]
         # (RANDOM_RANGE_RATIO=0.8 in its benchmark configuration).

@@ -23,6 +23,7 @@ class ValidationResult:
     cv_kfold: list[cal.Row] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     fitted: dict[str, Any] | None = None
+    transfers: dict[str, list[cal.Row]] = field(default_factory=dict)   # fit on some families, score others
 
     def to_dict(self) -> dict[str, Any]:
         def rows(rs: list[cal.Row]) -> list[dict[str, Any]]:
@@ -33,6 +34,8 @@ class ValidationResult:
             "cross_validated": {
                 "chip": [{"family": f, "metric": m, **v} for (f, m), v in sorted(cal.summarize(self.cv_chip).items())],
                 "kfold": [{"family": f, "metric": m, **v} for (f, m), v in sorted(cal.summarize(self.cv_kfold).items())],
+                **{name: [{"family": f, "metric": m, **v} for (f, m), v in sorted(cal.summarize(rows).items())]
+                   for name, rows in self.transfers.items()},
             },
             "points": rows(self.rows),
             "flagged": [{**r.__dict__, "reason": why} for r, why in self.flagged],
@@ -61,6 +64,8 @@ def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: b
         current = fitted or {"families": {}, "engines": {}}
         res.cv_chip = cal.cross_validate(points, current, how="chip", log=log)
         res.cv_kfold = cal.cross_validate(points, current, how="kfold", log=log)
+        res.transfers = {name: cal.transfer(points, train, test, log=log)
+                         for name, (train, test) in cal.TRANSFERS.items()}
     return res
 
 
@@ -81,6 +86,30 @@ FITTED_MARKER = "# ---- fitted"
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
+
+
+def _transfer_lines(res: ValidationResult) -> list[str]:
+    """Families never seen: one group's software efficiency on another group's chips."""
+    if not res.transfers:
+        return []
+    cv_c = cal.summarize(res.cv_chip) if res.cv_chip else {}
+    lines = ["", "## Families never seen", "",
+             "Software efficiency fitted on one group of families only, every row of another group scored "
+             "with it. Each scored chip keeps its own hardware physics (memory stream efficiency, matrix "
+             "tile; `hardware/catalog`), as a hypothetical chip would; engines seen in training keep their "
+             "fitted overheads, others (ATOM, QNN, ExecuTorch) their shipped defaults. Beside it, the same "
+             "family in-sample and with one chip held out of its own family's fit.", "",
+             "| fit on | scored family | metric | n | median (never seen) | median (in-sample) | median (chip held out) |",
+             "|---|---|---|---:|---:|---:|---:|"]
+    for name, rows in res.transfers.items():
+        train = ", ".join(cal.TRANSFERS[name][0])
+        for (f, m), v in sorted(cal.summarize(rows).items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
+            if f == "all" and m != "all":
+                continue
+            ins, c = res.summary.get((f, m)), cv_c.get((f, m))
+            lines.append(f"| {name} ({train}) | {f} | {m} | {v['n']} | {_pct(v['median'])} | "
+                         f"{_pct(ins['median']) if ins else '-'} | {_pct(c['median']) if c else '-'} |")
+    return lines
 
 
 def markdown(res: ValidationResult) -> str:
@@ -107,6 +136,7 @@ def markdown(res: ValidationResult) -> str:
         c = cv_c.get((f, m))
         lines.append(f"| {f} | {m} | {v['n']} | {_pct(v['median'])} | {_pct(v['worst'])} ({v['worst_row']}) | "
                      f"{_pct(k['median']) if k else '-'} | {_pct(c['median']) if c else '-'} |")
+    lines += _transfer_lines(res)
     lines += ["", f"Rows not mapped to a scenario: {len(res.skipped)} (reasons at the end).", "",
               "## Rows no plausible model reaches", "",
               "Predicted and listed here, but left out of the fit and of the table above "
@@ -123,4 +153,43 @@ def markdown(res: ValidationResult) -> str:
     lines += ["", "## Rows not mapped", "", "| row | reason |", "|---:|---|"]
     for row, why in res.skipped:
         lines.append(f"| {row} | {why.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+# What each parameter is, for the table in docs/engine.md: (kind, meaning, why its bounds).
+_PARAM_DOC: dict[str, tuple[str, str]] = {
+    "compute_eff_max": ("software, per family", "share of the matrix peak a large GEMM's kernels reach"),
+    "compute_m_half": ("software, per family", "GEMM tokens at which a GEMM keeps half of compute_eff_max"),
+    "compute_n_half": ("software, per family", "narrowest weight dimension at which a GEMM loses half"),
+    "fp8_eff": ("software, per family", "share of compute_eff_max FP8 GEMMs keep"),
+    "fp4_eff": ("software, per family", "share of compute_eff_max FP4 GEMMs keep"),
+    "attention_eff": ("software, per family", "share of the matrix peak prefill attention reaches"),
+    "memory_eff": ("software, per family", "share of the memory's stream bandwidth the kernels reach"),
+    "read_overhead_s": ("software, per family", "fixed time of one streaming read (ramp-up and tail)"),
+    "kernel_overhead_s": ("software, per family", "time per kernel beyond the hardware launch"),
+    "comm_latency_s": ("software, per family", "base latency of one collective call"),
+    "comm_bw_eff": ("software, per family (fixed)", "share of link bandwidth a large collective reaches"),
+}
+
+
+def parameters_markdown() -> str:
+    """The parameter table of docs/engine.md: every parameter, its kind, fitted values and bounds,
+    and where the hardware ones come from."""
+    from llmhw.cost.params import BOUNDS, calibration, family_params
+    from llmhw.hardware.physics import family_physics
+
+    fams = sorted((calibration().get("families") or {}).keys())
+    lines = ["| parameter | kind | meaning | bounds | " + " | ".join(fams) + " |",
+             "|---|---|---|---|" + "---:|" * len(fams)]
+    for name, (kind, meaning) in _PARAM_DOC.items():
+        lo, hi = BOUNDS.get(name, (None, None))
+        bounds = "fixed" if name not in cal.FIT_FAMILY else f"[{lo:.3g}, {hi:.3g}]"
+        vals = " | ".join(f"{getattr(family_params(f), name):.3g}" for f in fams)
+        lines.append(f"| `{name}` | {kind} | {meaning} | {bounds} | {vals} |")
+    lines += ["", "| hardware physics | family | value | status | source |", "|---|---|---:|---|---|"]
+    for fid, fam in sorted(family_physics().items()):
+        for name in ("matrix_tile_tokens", "kernel_launch_s"):
+            prov = fam.source_of(name)
+            src = ", ".join(prov.sources) if prov else ""
+            lines.append(f"| `{name}` | {fid} | {getattr(fam, name):.3g} | {prov.status if prov else ''} | {src} |")
     return "\n".join(lines) + "\n"

@@ -94,9 +94,12 @@ def test_collectives_pick_the_right_algorithm():
     fp = family_params("nvidia-gpu")
     net = interconnects()["nvlink4-hgx8"]
     small = collective_time("all_reduce", 16e3, 8, net, None, fp)
-    # 16 KB: latency rules; the 2-step in-network reduction beats a 14-step ring.
-    ring = 14 * (fp.comm_latency_s + net.latency_per_hop) + 2 * 7 / 8 * 16e3 / (net.bandwidth_per_chip * fp.comm_bw_eff)
-    assert small < ring
+    # 16 KB: latency rules; one-shot's single step (0.6 us synchronisation + 0.5 us hop) beats a
+    # ring's 14; both pay the software base once.
+    step = 0.6e-6 + 0.5e-6
+    ring = fp.comm_latency_s + 14 * step + 2 * 7 / 8 * 16e3 / (net.bandwidth_per_chip * fp.comm_bw_eff)
+    one_shot = fp.comm_latency_s + step + 7 * 16e3 / (net.bandwidth_per_chip * fp.comm_bw_eff)
+    assert small == pytest.approx(one_shot) and small < ring
     assert collective_time("all_reduce", 0.0, 1, net, None, fp) == 0.0
     big = collective_time("all_reduce", 1e9, 8, net, None, fp)
     assert big >= 1e9 / (net.bandwidth_per_chip * fp.comm_bw_eff)      # every byte crosses a link once

@@ -32,27 +32,33 @@ def test_study_shape(study):
 
 
 def test_ring_all_reduce_alpha_beta_by_hand():
-    # Ring of 8, 2 links x 450 GB/s, 75 % usable; software alpha 1 us, 100 ns per hop:
-    # 2 (p - 1) steps of (alpha + 1 hop) + 2 (p - 1) / p x S / B.
+    # Ring of 8, 2 links x 450 GB/s, 75 % usable; software base 1 us once, 100 ns per hop:
+    # base + 2 (p - 1) steps of 1 hop + 2 (p - 1) / p x S / B.
     net = ic.with_hop(ic.tp_networks()["ring of 8"], 100e-9)
     c = collective_cost("all_reduce", MIB, 8, net, None, ic.FP_FAST, algorithms=("ring",))
     B = 2 * 450e9 * 0.75
-    assert float(c.latency_s) == pytest.approx(14 * (1 * US + 0.1 * US), rel=1e-9)
-    assert float(c.time_s) == pytest.approx(14 * 1.1 * US + 2 * 7 / 8 * MIB / B, rel=1e-9)   # 18.1 us
+    assert float(c.latency_s) == pytest.approx(1 * US + 14 * 0.1 * US, rel=1e-9)
+    assert float(c.time_s) == pytest.approx(2.4 * US + 2 * 7 / 8 * MIB / B, rel=1e-9)   # 5.1 us
 
 
 def test_topology_table_by_hand(study):
     t = {(r["collective"], r["network"]): r for r in rows(study, "interconnect-topologies")}
     eff = 0.75
-    # Switch with in-network reduction: 2 steps of (alpha + 1 hop) + S / B, B = 900 GB/s x 0.75.
+    # Switch with in-network reduction: the 1 us base, 2 steps of 1 hop, S / B with B = 900 GB/s x 0.75.
     sharp = t[("TP 8 all-reduce", "switch + in-network reduction")]
-    assert sharp["time_at_100ns_hop_us"] == pytest.approx((2 * 1.1 * US + MIB / (900e9 * eff)) / US, abs=0.01)
+    assert sharp["time_at_100ns_hop_us"] == pytest.approx((1 * US + 2 * 0.1 * US + MIB / (900e9 * eff)) / US, abs=0.01)
     assert sharp["algorithm_at_100ns_hop"] == "in_network"
-    # Ring of 8 picks recursive doubling: 3 steps, partners 1, 2, 4 links away (7 hops), 3 S over one link.
+    # Ring of 8 at 100 ns per hop: the ring's 14 one-hop steps (1.4 us) cost less than recursive
+    # doubling's 3 S over one link (9.3 us): base + 1.4 us + 1.75 S over 2 links.
     ring = t[("TP 8 all-reduce", "ring of 8")]
-    assert ring["time_at_100ns_hop_us"] == pytest.approx((3 * US + 7 * 0.1 * US + 3 * MIB / (450e9 * eff)) / US,
+    assert ring["algorithm_at_100ns_hop"] == "ring"
+    assert ring["time_at_100ns_hop_us"] == pytest.approx((1 * US + 14 * 0.1 * US + 1.75 * MIB / (900e9 * eff)) / US,
                                                          abs=0.01)
-    # EP 64 all-to-all through a one-level switch: one step of (alpha + 1 hop) + (63/64) S / B.
+    # At 1 us per hop the ring's steps cost 14 us and recursive doubling wins: 3 steps, partners
+    # 1, 2, 4 links away (7 hops), 3 S over one link: base + 7 us + 9.3 us.
+    assert ring["algorithm_at_1000ns_hop"] == "recursive_doubling"
+    assert ring["time_at_1000ns_hop_us"] == pytest.approx((1 * US + 7 * US + 3 * MIB / (450e9 * eff)) / US, abs=0.01)
+    # EP 64 all-to-all through a one-level switch: the base + one step of 1 hop + (63/64) S / B.
     S = 64 * 8 * 7168
     sw = t[("EP 64 all-to-all", "switch (1 level, radix 64)")]
     assert sw["time_at_1000ns_hop_us"] == pytest.approx((2 * US + 63 / 64 * S / (900e9 * eff)) / US, abs=0.01)
@@ -63,11 +69,12 @@ def test_topology_table_by_hand(study):
 def test_algorithm_table_by_hand(study):
     r1 = rows(study, "interconnect-allreduce-algorithms")[0]        # batch 1: 16 KB
     fp = family_params("nvidia-gpu")
-    a = fp.comm_latency_s + 0.5 * US                                 # fitted alpha + one NVSwitch hop
+    base = fp.comm_latency_s                                         # fitted, once per collective
+    a = 0.6 * US + 0.5 * US                                          # a step: NVLink synchronisation + one NVSwitch hop
     B = 18 * 25e9 * fp.comm_bw_eff
     S = 8192 * 2
-    assert r1["one_shot_us"] == pytest.approx((a + 7 * S / B) / US, abs=0.1)
-    assert r1["ring_us"] == pytest.approx((14 * a + 1.75 * S / B) / US, abs=0.1)
+    assert r1["one_shot_us"] == pytest.approx((base + a + 7 * S / B) / US, abs=0.1)
+    assert r1["ring_us"] == pytest.approx((base + 14 * a + 1.75 * S / B) / US, abs=0.1)
     assert r1["speedup_one_two_shot"] == pytest.approx(r1["best_ring_tree_rd_us"] / r1["one_shot_us"], abs=0.02)
 
 
@@ -75,9 +82,10 @@ def test_tp_efficiency_by_hand(study):
     t = {(r["collectives"], r["batch"]): r for r in rows(study, "interconnect-tp-degree")}
     r = t[("+ in-network reduction (today's HGX)", 1)]
     w1 = r["layer_work_tp1_us"] * US
-    # TP 8, batch 1: two one-shot all-reduces of 16384 x 2 B per layer (alpha = software + one hop).
+    # TP 8, batch 1: two one-shot all-reduces of 16384 x 2 B per layer, each the software base and
+    # one step (0.6 us synchronisation + one 0.5 us NVSwitch hop).
     fp = family_params("nvidia-gpu")
-    comm = 2 * (fp.comm_latency_s + 0.5 * US + 7 * 32768 / (18 * 25e9 * fp.comm_bw_eff))
+    comm = 2 * (fp.comm_latency_s + 1.1 * US + 7 * 32768 / (18 * 25e9 * fp.comm_bw_eff))
     assert r["allreduces_per_layer_tp8_us"] == pytest.approx(comm / US, abs=0.2)
     assert r["efficiency_tp8"] == pytest.approx(w1 / (8 * (w1 / 8 + comm)), abs=0.01)
     # The layer work at TP 1: 405B in FP8 reads ~3.2 GB of weights per layer at 3.35 TB/s x ~0.8.
@@ -91,7 +99,7 @@ def test_capacity_scaling_by_hand(study):
     # 4T: 32 HBM chips on a 4x4x2 torus (diameter 2 + 2 + 1 = 5), 4 HBF chips on 2x2x1 (2).
     assert by[4.0]["chips_hbm"] == 32 and by[4.0]["torus_diameter_hbm_hops"] == 5
     assert by[4.0]["chips_hbf"] == 4 and by[4.0]["torus_diameter_hbf_hops"] == 2
-    # Latency part of dispatch + combine: 2 x (alpha 1 us + diameter x 1 us).
+    # Latency part of dispatch + combine: 2 x (base 1 us + one step across the diameter x 1 us).
     assert by[4.0]["torus_alltoall_latency_hbm_us"] == pytest.approx(2 * (1 + 5), abs=0.01)
     assert by[4.0]["torus_alltoall_latency_hbf_us"] == pytest.approx(2 * (1 + 2), abs=0.01)
 

@@ -2,12 +2,21 @@
 
 Every algorithm costs
 
-    time = steps x alpha(hops) + bytes through the busiest port / bandwidth
-    alpha(hops) = software latency per step (the network's software_latency_s, else the family's fitted
-                  fp.comm_latency_s) + the network's endpoint latency
-                  + hops x the network's hop latency
+    time = base + steps x step(hops) + bytes through the busiest port / bandwidth
+    base = the software base latency of one collective, paid once: the network's
+           software_latency_s (a what-if), else the family's fitted fp.comm_latency_s
+    step(hops) = the network's sync_latency_s + endpoint_latency_s + hops x its hop latency
 
-with ``S`` the message size per chip in bytes, ``p`` the chips in the group, ``B`` the bandwidth
+The base is software (launch, argument setup, the library's fixed cost of a call): NCCL's tuner
+charges 6.6 us once per ring call of its low-latency (LL) protocol (``baseLat``). The per-step
+part is the network's: ``sync_latency_s`` is the protocol's synchronisation per step (the receiver
+sees the sender's flag with the data; NCCL's tuner models an LL step as 0.6 us on NVLink, 1.0 us
+over PCI, 2.7 us over the network, ``hwLat``), a sourced field of each catalog network; the hops
+and the endpoints are the topology's. So an algorithm's steps cost only their per-step latency: a
+ring of 8 pays the base once and 14 steps, not 14 bases. The algorithm choice on one network
+does not depend on the base at all (every candidate pays it).
+
+With ``S`` the message size per chip in bytes, ``p`` the chips in the group, ``B`` the bandwidth
 one chip injects towards the group (``Interconnect.group_bandwidth`` x ``fp.comm_bw_eff``):
 
 | collective | algorithm | steps | bytes / bandwidth | where |
@@ -39,14 +48,18 @@ Two candidates then compete: *flat*, every algorithm above on the scale-out netw
 chips, and *hierarchical*: all_reduce = reduce-scatter in the domain, all-reduce of S/d over the n
 domains on the scale-out network (d rails in parallel), all-gather in the domain; all_gather and
 all_to_all = the inter-domain phase over scale-out, then the intra-domain phase over scale-up;
-reduce_scatter = intra then inter. Each phase takes its own fastest algorithm.
+reduce_scatter = intra then inter. Each phase takes its own fastest algorithm and pays its steps;
+the whole collective pays one base, the larger of the two networks' bases: it is one call, as
+NCCL's hierarchical algorithms (tree, NVLS tree, CollNet) are one launch whose tuner charges
+``baseLat`` once, and as an engine's TP all-reduce across nodes is one NCCL call. Flat pays the
+scale-out network's base.
 
-``collective_cost`` returns the chosen algorithm's alpha part (latency seconds), beta part
-(bandwidth seconds) and name; ``collective_split`` the two parts without the name (hot path);
-``collective_time`` their sum. Both are vectorized over message
-sizes (any numpy shape). ``degree_study`` / ``tp_latency_bound`` / ``ep_latency_bound`` answer how
-per-step latency caps the useful TP and EP degree. docs/interconnect.md has the derivations and a
-worked example.
+``collective_cost`` returns the chosen algorithm's latency part (base + steps, seconds), bandwidth
+part (seconds) and name; ``collective_split`` the two parts without the name (hot path);
+``collective_time`` their sum. Both are vectorized over message sizes (any numpy shape).
+``degree_study`` / ``tp_latency_bound`` / ``ep_latency_bound`` answer how the collectives'
+latency caps the useful TP and EP degree. docs/interconnect.md has the derivations and a worked
+example.
 """
 
 from __future__ import annotations
@@ -73,7 +86,7 @@ _TORUS = ("ring", "torus_2d", "torus_3d")
 class CollectiveCost(NamedTuple):
     """Seconds of one collective, split into the chosen algorithm's two terms."""
 
-    latency_s: np.ndarray      # steps x alpha: software and hop latency
+    latency_s: np.ndarray      # base + steps x step latency: software base, synchronisation and hops
     bandwidth_s: np.ndarray    # bytes / bandwidth
     algorithm: np.ndarray      # the chosen algorithm's name per message size (ALGORITHMS; "flat_" + name
     #                            when a group spanning scale-up domains runs flat on the scale-out network)
@@ -86,14 +99,11 @@ class CollectiveCost(NamedTuple):
 # -- one network ----------------------------------------------------------------------------
 
 
-def _software(net: Interconnect, fp: FamilyParams) -> float:
-    """Software time per collective step: the network's own when it sets one (a what-if for
-    low-latency collectives), else the family's fitted value."""
+def base_latency(net: Interconnect, fp: FamilyParams) -> float:
+    """Software base latency of one collective on ``net``, paid once per collective: the network's
+    own when it sets one (a what-if for low-latency collective libraries), else the family's
+    fitted ``comm_latency_s``."""
     return fp.comm_latency_s if net.software_latency_s is None else net.software_latency_s
-
-
-def _alpha(net: Interconnect, fp: FamilyParams, hops: float) -> float:
-    return _software(net, fp) + net.step_latency(hops)
 
 
 def _log_steps(net: Interconnect, p: int) -> tuple[int, float]:
@@ -110,24 +120,18 @@ def _log_steps(net: Interconnect, p: int) -> tuple[int, float]:
     return steps, steps * net.hops(p, "max")
 
 
-def candidates(kind: str, group: int, net: Interconnect, fp: FamilyParams) -> dict[str, tuple[float, float]]:
-    """The algorithms that can run ``kind`` over ``group`` chips of ``net``, each as
-    (latency seconds, bandwidth seconds per byte of message): time = latency + per_byte x S."""
-    p = int(group)
-    if kind not in KINDS:
-        raise LlmhwError(f"unknown collective '{kind}'", field="collective", accepted=", ".join(KINDS))
-    if p <= 1:
-        return {"none": (0.0, 0.0)}
+def _steps(kind: str, p: int, net: Interconnect, fp: FamilyParams) -> dict[str, tuple[float, float]]:
+    """Per algorithm: (seconds of its steps, the base excluded; seconds per byte of message)."""
     eff = fp.comm_bw_eff
     bw = net.group_bandwidth(p) * eff
     bw_ring = net.ring_bandwidth(p) * eff
     bw_peer = net.peer_bandwidth(p) * eff
-    a_far = _alpha(net, fp, net.hops(p, "max"))
-    a_next = _alpha(net, fp, net.hops(p, "neighbor"))
-    a_mean = _alpha(net, fp, net.hops(p, "mean"))
+    a_far = net.step_latency(net.hops(p, "max"))
+    a_next = net.step_latency(net.hops(p, "neighbor"))
+    a_mean = net.step_latency(net.hops(p, "mean"))
     half_ring = sum(d - 1 for d in net.group_shape(p)) if net.topology in _TORUS else p - 1
     log_steps, log_hops = _log_steps(net, p)
-    log_lat = log_steps * (_software(net, fp) + net.step_latency(0.0)) + log_hops * (net.latency_per_hop or 0.0)
+    log_lat = log_steps * net.fixed_step_latency + log_hops * (net.latency_per_hop or 0.0)
     direct = net.topology in DIRECT_TOPOLOGIES
     out: dict[str, tuple[float, float]] = {}
     if kind == "all_reduce":
@@ -155,8 +159,21 @@ def candidates(kind: str, group: int, net: Interconnect, fp: FamilyParams) -> di
         per_byte = (p - 1) / p / bw if (direct or net.topology == "point_to_point") else net.mean_distance(p) / bw
         out["direct"] = (a_far, per_byte)
     else:   # send: one peer
-        out["send"] = (_alpha(net, fp, net.hops(2, "max")), 1.0 / bw_peer)
+        out["send"] = (net.step_latency(net.hops(2, "max")), 1.0 / bw_peer)
     return out
+
+
+def candidates(kind: str, group: int, net: Interconnect, fp: FamilyParams) -> dict[str, tuple[float, float]]:
+    """The algorithms that can run ``kind`` over ``group`` chips of ``net``, each as
+    (latency seconds: the base once + its steps, seconds per byte of message):
+    time = latency + per_byte x S."""
+    p = int(group)
+    if kind not in KINDS:
+        raise LlmhwError(f"unknown collective '{kind}'", field="collective", accepted=", ".join(KINDS))
+    if p <= 1:
+        return {"none": (0.0, 0.0)}
+    base = base_latency(net, fp)
+    return {name: (base + lat, k) for name, (lat, k) in _steps(kind, p, net, fp).items()}
 
 
 def _pick(names: Sequence[str], lats: Sequence[Array], bws: Sequence[Array],
@@ -176,8 +193,10 @@ def _pick(names: Sequence[str], lats: Sequence[Array], bws: Sequence[Array],
 
 
 def _on_network(kind: str, S: np.ndarray, group: int, net: Interconnect, fp: FamilyParams,
-                algorithms: Sequence[str] | None = None) -> CollectiveCost:
-    c = candidates(kind, group, net, fp)
+                algorithms: Sequence[str] | None = None, base: bool = True) -> CollectiveCost:
+    """The fastest algorithm on one network; ``base=False`` leaves the base out (a phase of a
+    hierarchical collective, which pays one base for all its phases)."""
+    c = candidates(kind, group, net, fp) if base else _steps(kind, int(group), net, fp)
     names = list(c)
     return _pick(names, [lat for lat, _ in c.values()], [k * S for _, k in c.values()], algorithms)
 
@@ -228,7 +247,7 @@ def collective_cost(kind: str, size: Array, group: int, scale_up: Interconnect |
     def phase(k: str, msg: np.ndarray, g: int, net: Interconnect) -> tuple[np.ndarray, np.ndarray]:
         if g <= 1:
             return np.zeros_like(msg), np.zeros_like(msg)
-        c = _on_network(k, msg, g, net, fp)
+        c = _on_network(k, msg, g, net, fp, base=False)
         return c.latency_s, c.bandwidth_s
 
     if kind == "all_reduce":
@@ -244,7 +263,9 @@ def collective_cost(kind: str, size: Array, group: int, scale_up: Interconnect |
         return _on_network(kind, S, 2, scale_out, fp, algorithms)
     c = candidates(kind, group, scale_out, fp)
     names = ["flat_" + nm for nm in c] + ["hierarchical"]
-    lats = [lat for lat, _ in c.values()] + [sum(p[0] for p in parts)]
+    # One call, one base (module docstring): the larger of the two networks' software bases.
+    base = max(base_latency(scale_up, fp), base_latency(scale_out, fp))
+    lats = [lat for lat, _ in c.values()] + [base + sum(p[0] for p in parts)]
     bws = [k * S for _, k in c.values()] + [sum(p[1] for p in parts)]
     return _pick(names, lats, bws, algorithms)
 
@@ -393,8 +414,8 @@ def tp_latency_bound(hidden: int, act_bytes: float, tokens: int, scale_up: Inter
     """Tensor parallelism: per layer, ``all_reduces_per_layer`` all-reduces (after attention and
     after the FFN) of tokens x hidden x act_bytes each, whatever the TP degree, against the layer's
     other work ``layer_work_s`` at TP 1 (split by TP). A decode message (batch x hidden x 2 bytes:
-    16 KB at batch 1 and hidden 8192) is latency-bound: its time stays near 2 alpha per all-reduce
-    while the work shrinks as 1/TP, which caps the useful degree."""
+    16 KB at batch 1 and hidden 8192) is latency-bound: its time stays near the base latency plus
+    a step or two per all-reduce while the work shrinks as 1/TP, which caps the useful degree."""
     return degree_study("all_reduce", float(tokens) * hidden * act_bytes, layer_work_s, tps, scale_up, fp,
                         scale_out, all_reduces_per_layer)
 

@@ -26,6 +26,11 @@ forwards; ``hop_latency_s`` (or the link's ``latency_s``) is the latency of one 
 
 A group smaller than the network uses only what it needs: the lowest levels of a fat tree that
 hold it, the routers of a dragonfly it spans, the slice of a torus it occupies.
+
+One algorithm step over ``h`` hops costs ``step_latency(h)`` = ``sync_latency_s`` (the collective
+protocol's synchronisation, per step) + ``endpoint_latency_s`` + h x the hop latency. The software
+base latency of a collective (``software_latency_s``, else the family's fitted ``comm_latency_s``)
+is paid once per collective, not per step (cost/comm.py).
 """
 
 from __future__ import annotations
@@ -100,8 +105,13 @@ class Interconnect(Sourced):
                     "group, groups). Must multiply to domain_size")
     hop_latency_s: float | None = Field(None, gt=0, description="per hop, switch traversal included")
     software_latency_s: float | None = Field(
-        None, ge=0, description="software time per collective step (kernel launch, synchronisation); "
-        "default: the hardware family's fitted value (cost/calibration.yaml comm_latency_s)")
+        None, ge=0, description="software base latency of one collective, charged once per collective "
+        "(launch, argument setup, the library's fixed cost); default: the hardware family's fitted value "
+        "(cost/calibration.yaml comm_latency_s)")
+    sync_latency_s: float | None = Field(
+        None, ge=0, description="per algorithm step: the collective protocol's synchronisation between the "
+                                "chips (the receiver sees the sender's flag and data), on top of the hops; "
+                                "NCCL's tuner models a low-latency-protocol step as 0.6 us on NVLink")
     endpoint_latency_s: float | None = Field(
         None, ge=0, description="per algorithm step at the chips themselves (NIC or DMA engine injection and "
                                 "ejection), on top of the hops; a knob for low-latency network interfaces")
@@ -159,9 +169,15 @@ class Interconnect(Sourced):
     def latency_per_hop(self) -> float | None:
         return self.hop_latency_s if self.hop_latency_s is not None else self.link.latency_s
 
+    @property
+    def fixed_step_latency(self) -> float:
+        """Seconds every algorithm step pays whatever its hops: synchronisation + endpoints."""
+        return (self.sync_latency_s or 0.0) + (self.endpoint_latency_s or 0.0)
+
     def step_latency(self, hops: float) -> float:
-        """Network seconds of one algorithm step that crosses ``hops`` hops (software excluded)."""
-        return (self.endpoint_latency_s or 0.0) + hops * (self.latency_per_hop or 0.0)
+        """Seconds of one algorithm step that crosses ``hops`` hops: synchronisation, endpoints and
+        hops (the collective's software base latency, paid once per collective, excluded)."""
+        return self.fixed_step_latency + hops * (self.latency_per_hop or 0.0)
 
     @property
     def diameter(self) -> int:

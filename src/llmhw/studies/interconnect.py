@@ -7,8 +7,9 @@ hops), processing in the network (in-switch reduction, one-step all-reduce), sma
 migrating a job, and timeouts with stale or fake data instead of waiting for stragglers.
 
 The collective costs come from llmhw's alpha-beta model (cost/comm.py, docs/interconnect.md):
-time = steps x (software alpha + hops x hop latency) + bytes / bandwidth, the fastest algorithm
-per message size. Failures and stragglers are modelled analytically here (see ``recovery`` and
+time = software base (once per collective) + steps x (synchronisation + hops x hop latency)
++ bytes / bandwidth, the fastest algorithm per message size. The study's hypothetical networks
+set no synchronisation latency: their hop latency stands for all of a step's latency. Failures and stragglers are modelled analytically here (see ``recovery`` and
 ``straggler_wait``); their assumptions are in the tables' notes.
 """
 
@@ -29,9 +30,9 @@ from llmhw.hardware.interconnect import Interconnect, Link
 from llmhw.studies import scenarios
 from llmhw.studies.base import Figure, Study, Table
 
-FP = family_params("nvidia-gpu")                     # fitted: software alpha 12.5 us per step
-FAST_ALPHA_S = 1.0e-6                                 # a low-overhead endpoint (device-initiated collectives)
-FP_FAST = replace(FP, comm_latency_s=FAST_ALPHA_S)
+FP = family_params("nvidia-gpu")                     # fitted: software base 12.6 us per collective
+FAST_BASE_S = 1.0e-6                                  # a low-overhead library (device-initiated collectives)
+FP_FAST = replace(FP, comm_latency_s=FAST_BASE_S)
 INJECTION = 900e9                                     # bytes/s per chip per direction (18 NVLink-5 links)
 HOPS_S = np.logspace(-8, -5, 31)
 TP_HIDDEN, TP_BATCH = 8192, 64                        # TP 8 all-reduce: 64 tokens x 8192 x 2 B = 1 MiB
@@ -131,14 +132,15 @@ def _topology_table() -> Table:
                 row[f"time_at_{int(hop * 1e9)}ns_hop_us"] = round(float(c.time_s) * 1e6, 2)
                 row[f"algorithm_at_{int(hop * 1e9)}ns_hop"] = str(c.algorithm)
             c = collective_cost(coll, msg, group, with_hop(net, 1e-7), None, FP)
-            row["time_today_alpha_100ns_hop_us"] = round(float(c.time_s) * 1e6, 1)
+            row["time_today_base_100ns_hop_us"] = round(float(c.time_s) * 1e6, 1)
             rows.append(row)
     note = (f"Every network gives each chip {INJECTION / 1e9:.0f} GB/s per direction, split over its links. "
             f"TP 8: {TP_BATCH} tokens x {TP_HIDDEN} x 2 B = {tp_message() / 2 ** 20:.0f} MiB per chip; EP 64 dispatch: "
             f"{EP_TOKENS} tokens per chip x top-{EP_TOPK} x {EP_HIDDEN} x 1 B (FP8) = {ep_message() / 1e6:.2f} MB. "
-            f"Software alpha {FAST_ALPHA_S * 1e6:.0f} us per algorithm step (a low-overhead endpoint); "
-            f"time_today_alpha: the fitted NVIDIA alpha of {FP.comm_latency_s * 1e6:.1f} us. The fastest algorithm "
-            "for each network and size (docs/interconnect.md).")
+            f"Software base {FAST_BASE_S * 1e6:.0f} us per collective (a low-overhead library); per algorithm "
+            "step the hops only (no synchronisation latency is set). time_today_base: the fitted NVIDIA base of "
+            f"{FP.comm_latency_s * 1e6:.1f} us. The fastest algorithm for each network and size "
+            "(docs/interconnect.md).")
     return Table("interconnect-topologies", "Decode collectives by topology and hop latency", rows, note)
 
 
@@ -162,8 +164,9 @@ def _algorithm_table() -> tuple[Table, dict[str, Any]]:
                      "best_ring_tree_rd_us": round(classic * 1e6, 1),
                      "speedup_one_two_shot": round(classic / direct, 2),
                      "speedup_with_in_network": round(classic / allb, 2)})
-    note = (f"One all-reduce over 8 H100s (NVLink 4 + NVSwitch, 18 x 25 GB/s, 0.5 us per hop, NVLink SHARP), "
-            f"hidden {TP_HIDDEN}, BF16 activations, fitted software alpha {FP.comm_latency_s * 1e6:.1f} us and "
+    note = (f"One all-reduce over 8 H100s (NVLink 4 + NVSwitch, 18 x 25 GB/s, 0.5 us per hop and "
+            f"{up.sync_latency_s * 1e6:.1f} us of synchronisation per step, NVLink SHARP), hidden {TP_HIDDEN}, "
+            f"BF16 activations, fitted software base {FP.comm_latency_s * 1e6:.1f} us per collective and "
             f"{FP.comm_bw_eff:.0%} of link bandwidth. The speedups compare the best of ring, tree and recursive "
             "doubling (classic NCCL) with adding one-shot and two-shot (direct) and in-network reduction.")
     return Table("interconnect-allreduce-algorithms", "TP 8 all-reduce: what one-shot and in-network reduction buy",
@@ -187,8 +190,8 @@ TP_VARIANTS: dict[str, dict[str, Any]] = {
     "+ one-shot, two-shot": {"algorithms": ("ring", "tree", "recursive_doubling", "one_shot", "two_shot",
                                             "hierarchical"), "fp": FP},
     "+ in-network reduction (today's HGX)": {"algorithms": None, "fp": FP},
-    "+ in-network, software alpha halved": {"algorithms": None, "fp": replace(FP, comm_latency_s=FP.comm_latency_s / 2)},
-    "+ in-network, alpha 1 us": {"algorithms": None, "fp": FP_FAST},
+    "+ in-network, software base halved": {"algorithms": None, "fp": replace(FP, comm_latency_s=FP.comm_latency_s / 2)},
+    "+ in-network, software base 1 us": {"algorithms": None, "fp": FP_FAST},
 }
 
 
@@ -342,9 +345,9 @@ def _scaling_table(sc: dict[str, Any]) -> Table:
     note = ("Chips = the smallest power of two whose 0.9 x capacity holds the FP8 weights: HBM = a B200's 180 GB, "
             "HBF = 4 HBM3E + 4 HBF stacks (2 TB). All-to-all: dispatch + combine of one MoE layer over all chips for "
             f"{GLOBAL_TOKENS} decode tokens in flight in the whole system (top-{EP_TOPK}, {EP_HIDDEN} x 1 B per token), "
-            f"software alpha {FAST_ALPHA_S * 1e6:.0f} us; 3D torus: 6 x 100 GB/s, 1 us per hop, as cubic as powers of "
+            f"software base {FAST_BASE_S * 1e6:.0f} us; 3D torus: 6 x 100 GB/s, 1 us per hop, as cubic as powers of "
             "two allow (TPU-like); fat tree: radix-64 switches, 18 x 50 GB/s, 0.5 us per switch. Shown: the latency "
-            "part, steps x (software + hops x hop latency), which the system size sets; the bandwidth part depends on "
+            "part, the base + hops x hop latency (one step), which the system size sets; the bandwidth part depends on "
             "how many tokens each chip holds and is left out. Capacity only: the KV cache and the chips' memory "
             "bandwidth are left out too.")
     return Table("interconnect-capacity-scaling", "Capacity per chip vs system size, hops and all-to-all time",
@@ -479,7 +482,7 @@ def _fig_hops(sw: dict[str, Any]) -> MplFigure:
         for j, name in enumerate(nets):
             ax.plot(HOPS_S * 1e9, sw[key][name] * 1e6, color=f"C{j}", label=name,
                     ls=(0, (5, 2)) if name.startswith("full mesh") else "-", lw=1.6)
-        ax.plot(HOPS_S * 1e9, today * 1e6, "k--", lw=1.2, label=f"{list(nets)[0].split(' (')[0]}, software alpha "
+        ax.plot(HOPS_S * 1e9, today * 1e6, "k--", lw=1.2, label=f"{list(nets)[0].split(' (')[0]}, software base "
                 f"{FP.comm_latency_s * 1e6:.1f} us (fitted, today)")
         ax.axvline(500, color="0.6", ls=":", lw=1)
         ax.text(520, 1.1, "NVLink switch\n(est. 0.5 us)", fontsize=7, color="0.4")
@@ -604,11 +607,12 @@ def _network_findings(topo_t: Table, alg_t: Table, tp_t: Table) -> list[str]:
     tp = {(r["collectives"], r["batch"]): r for r in tp_t.rows}
     names = list(TP_VARIANTS)
     return [
-        f"Latency beats bandwidth: with a {FAST_ALPHA_S * 1e6:.0f} us software step, a TP 8 all-reduce of 1 MiB takes "
-        f"{tp_sw['time_at_100ns_hop_us']} us on a switch with in-network reduction at 100 ns per hop and "
-        f"{tp_sw['time_at_1000ns_hop_us']} us at 1 us; today's fitted software alpha ({FP.comm_latency_s * 1e6:.1f} us) "
-        f"makes the same collective {tp_sw['time_today_alpha_100ns_hop_us']} us. The software step, not the wire, "
-        f"is the first latency to cut; hop latency matters once it nears the alpha, multiplied by the hops per step.",
+        f"Latency beats bandwidth: with a {FAST_BASE_S * 1e6:.0f} us software base per collective, a TP 8 all-reduce "
+        f"of 1 MiB takes {tp_sw['time_at_100ns_hop_us']} us on a switch with in-network reduction at 100 ns per hop "
+        f"and {tp_sw['time_at_1000ns_hop_us']} us at 1 us; today's fitted software base "
+        f"({FP.comm_latency_s * 1e6:.1f} us) makes the same collective {tp_sw['time_today_base_100ns_hop_us']} us. The "
+        f"software base, paid once per collective, not the wire, is the first latency to cut; hop latency matters "
+        f"once hops x steps near it.",
         f"Topology: hops per step separate topologies. At 1 us per hop an EP 64 all-to-all takes "
         f"{ep_sw['time_at_1000ns_hop_us']} us on a one-level switch ({ep_sw['diameter_hops']:.0f} hop), "
         f"{ep_t3['time_at_1000ns_hop_us']} us on a 4x4x4 torus ({ep_t3['diameter_hops']:.0f} hops, and its bytes "
@@ -625,7 +629,7 @@ def _network_findings(topo_t: Table, alg_t: Table, tp_t: Table) -> list[str]:
         f"beyond TP {tp[(names[2], 1)]['largest_tp_at_50pct_efficiency']} at batch 1 and TP "
         f"{tp[(names[2], 64)]['largest_tp_at_50pct_efficiency']} at batch 64 with today's HGX collectives; with only "
         f"ring/tree algorithms beyond TP {tp[(names[0], 1)]['largest_tp_at_50pct_efficiency']} and "
-        f"{tp[(names[0], 64)]['largest_tp_at_50pct_efficiency']}; with a 1 us software alpha beyond TP "
+        f"{tp[(names[0], 64)]['largest_tp_at_50pct_efficiency']}; with a 1 us software base beyond TP "
         f"{tp[(names[4], 1)]['largest_tp_at_50pct_efficiency']}"
         f"{' (the largest tried)' if tp[(names[4], 1)]['largest_tp_at_50pct_efficiency'] == max(TP_DEGREES) else ''} and "
         f"{tp[(names[4], 64)]['largest_tp_at_50pct_efficiency']}. "
@@ -687,12 +691,13 @@ def run() -> Study:
     findings = [*_network_findings(topo_t, alg_t, tp_t), *_system_findings(size_t, sc, fail_t, strag_t)]
     tp_limit = next(r for r in tp_t.rows if r["collectives"] == list(TP_VARIANTS)[2] and r["batch"] == 64)
     figures = [
-        Figure("interconnect-hop-latency", "Below ~1 us per hop the per-step software latency sets the decode "
-               "collective time; above it, topologies separate by hops x steps: one-step low-diameter networks "
-               "(switch, dragonfly, full mesh) beat tori and rings.", _fig_hops(sw)),
+        Figure("interconnect-hop-latency", "With a 1 us software base, short hops leave the base and the "
+               "bandwidth; from a few hundred ns per hop topologies separate by hops x steps: one-step low-diameter "
+               "networks (switch, dragonfly, full mesh) beat tori and rings. Today's fitted base (dashed) outweighs "
+               "a switch's hops up to several us per hop.", _fig_hops(sw)),
         Figure("interconnect-tp-degree", f"Decode all-reduces stay the same size as TP grows while the work "
                f"shrinks, so TP beyond {tp_limit['largest_tp_at_50pct_efficiency']} (batch 64) spends most "
-               "of every added GPU on communication; one-shot, in-network reduction and a lower software alpha "
+               "of every added GPU on communication; one-shot, in-network reduction and a lower software base "
                "move that limit.", _fig_tp(curves)),
         Figure("interconnect-capacity-scaling", "More capacity per chip (HBF) means 8-16x fewer chips for the "
                "same model, so fewer hops and less latency in every MoE all-to-all.", _fig_scaling(sc)),

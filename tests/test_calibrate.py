@@ -29,18 +29,18 @@ def _synthetic_points():
 
 def test_fit_recovers_known_parameters():
     points = _synthetic_points()
-    truth = replace(family_params("nvidia-gpu"), compute_eff_max=0.62, memory_eff_max=0.71, attention_eff=0.4,
-                    comm_latency_s=2.0e-5)
+    truth = replace(family_params("nvidia-gpu"), compute_eff_max=0.62, memory_eff=0.85, attention_eff=0.4,
+                    comm_latency_s=1.5e-5)
     cal._set_family(points, truth)
     for p in points:
         p.case.measured = p.predict()
-    start = replace(truth, compute_eff_max=0.3, memory_eff_max=0.9, attention_eff=0.7, comm_latency_s=5e-6)
+    start = replace(truth, compute_eff_max=0.3, memory_eff=0.97, attention_eff=0.7, comm_latency_s=5e-6)
     cal._set_family(points, start)
     before = np.median(np.abs(cal.log_errors(points)))
     fitted = cal.fit_family(points, start)
     after = np.median(np.abs(cal.log_errors(points)))
     assert before > 0.1 and after < 0.01
-    assert fitted.memory_eff_max == pytest.approx(0.71, rel=0.05)
+    assert fitted.memory_eff == pytest.approx(0.85, rel=0.05)
     assert fitted.compute_eff_max == pytest.approx(0.62, rel=0.1)
 
 

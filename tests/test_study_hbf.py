@@ -55,43 +55,72 @@ def test_chips_needed_by_hand(study):
             n *= 2
         return n
 
-    hbm_cap, hbf_stack = 180 * GB, 512 * GB
+    hbm_cap, hbf_stack, hbm4_cap = 180 * GB, 512 * GB, 8 * 48 * GB
     expect = {0: by_hand(hbm_cap), 2: by_hand(2 * hbf_stack), 4: by_hand(4 * hbf_stack)}
     assert expect == {0: 8, 2: 2, 4: 1}
+    assert by_hand(hbm4_cap) == 4          # 8 HBM4 stacks of 48 GB: 11.8 + 1014.6 / 4 = 265 GB < 345.6
     # 8 chips: 11.8 GB replicated + 1014.6 GB / 8 = 138.6 GB per chip, under 0.9 x 180 = 162 GB.
     assert (replicated + routed / 8) / GB == pytest.approx(138.6, abs=0.1)
     rows = [r for r in table(study, "hbf-chips") if r["model"] == "moe-1t" and r["weights_precision"] == "fp8"]
     got = {r["design"]: r["chips_weights"] for r in rows}
-    assert got == {"8 HBM3E": 8, "6 HBM3E + 2 HBF": 2, "4 HBM3E + 4 HBF": 1}
+    assert got == {"8 HBM3E": 8, "6 HBM3E + 2 HBF": 2, "4 HBM3E + 4 HBF": 1, "8 HBM4": 4, "4 HBM4 + 4 HBF": 1}
     lower = {r["design"]: r["lower_bound_chips"] for r in rows}
     assert lower == {"8 HBM3E": math.ceil(1026.4 / 162), "6 HBM3E + 2 HBF": math.ceil(1026.4 / 921.6),
-                     "4 HBM3E + 4 HBF": 1}
+                     "4 HBM3E + 4 HBF": 1, "8 HBM4": math.ceil(1026.4 / 345.6), "4 HBM4 + 4 HBF": 1}
     # BF16 doubles the bytes: 16 HBM chips (2053 GB / 162 = 12.7 -> 16), 2 with 4 HBF stacks.
     bf16 = {r["design"]: r["chips_weights"] for r in table(study, "hbf-chips")
             if r["model"] == "moe-1t" and r["weights_precision"] == "bf16"}
     assert bf16["8 HBM3E"] == 16 and bf16["4 HBM3E + 4 HBF"] == 2
 
 
-def test_design_tiers_are_iso_shoreline():
+def test_design_tiers_are_iso_shoreline_and_iso_bandwidth():
+    # B200: 8 HBM3E sites, 180 GB and 8 TB/s -> 22.5 GB and 1.0 TB/s per site. An HBF stack on such
+    # a site reads at the site's 1.0 TB/s (its write bandwidth, 1/4 of its read, scales with it).
     ov, placement = scenarios.design(4)
     hbm, flash = ov["chip.memory"]
     assert hbm["capacity_bytes"] == pytest.approx(90 * GB)            # 4 of 8 stacks of a 180 GB B200
     assert hbm["bandwidth_bytes_per_s"] == pytest.approx(4e12)
     assert flash["capacity_bytes"] == pytest.approx(4 * 512 * GB)
-    assert flash["bandwidth_bytes_per_s"] == pytest.approx(4 * 1.638e12)
+    assert flash["bandwidth_bytes_per_s"] == pytest.approx(4 * 1.0e12)
+    assert flash["write_bandwidth_bytes_per_s"] == pytest.approx(4 * 1.0e12 * 410 / 1638)
     assert placement == {"weights": "hbf", "kv_cache": "hbm3e"}
+    # HBM4-6400 sites: 48 GB at 2048 pins x 6.4 Gb/s / 8 = 1.6384 TB/s, the paper's HBF bandwidth.
+    ov, placement = scenarios.design(4, "hbm4")
+    hbm, flash = ov["chip.memory"]
+    assert hbm["capacity_bytes"] == pytest.approx(4 * 48 * GB)
+    assert hbm["bandwidth_bytes_per_s"] == pytest.approx(4 * 2048 * 6.4e9 / 8, rel=1e-3)
+    assert flash["bandwidth_bytes_per_s"] == pytest.approx(hbm["bandwidth_bytes_per_s"])
+    assert placement == {"weights": "hbf", "kv_cache": "hbm4"}
+    ov, placement = scenarios.design(0, "hbm4")
+    assert ov["chip.memory"][0]["capacity_bytes"] == pytest.approx(8 * 48 * GB) and placement == {}
 
 
-def test_latency_costs_one_access_per_weight_operator(study):
-    rows = {r["hbf_read_latency_us"]: r for r in table(study, "hbf-latency")}
-    # Weight operators per decode step: 60 MoE layers x 6 (qkv, kv_b, o, router, experts, shared
-    # experts) + 1 dense layer x 4 (qkv, kv_b, o, ffn) + the LM head = 365.
-    ops = 60 * 6 + 4 + 1
-    delta_ms = rows[25.0]["decode_step_batch1_ms"] - rows[5.0]["decode_step_batch1_ms"]
-    assert delta_ms == pytest.approx(ops * 20e-6 * 1e3, abs=0.02)
-    # Bytes in flight to stream one stack: 1.638 TB/s x 5 us = 8.2 MB; x 25 us = 41 MB.
-    assert rows[5.0]["bytes_in_flight_per_stack_mb"] == pytest.approx(1.638e12 * 5e-6 / 1e6, abs=0.05)
-    assert rows[25.0]["bytes_in_flight_per_stack_mb"] == pytest.approx(41.0, abs=0.05)
+def test_memory_power_by_hand(study):
+    rows = {r["design"]: r for r in table(study, "hbf-sites")}
+    # Full-bandwidth read power: stacks x site bandwidth x 8 bits x pJ/bit (HBM3E 3.9, HBF 6.1, HBM4 3.05).
+    assert rows["8 HBM3E"]["memory_power_full_bw_w"] == round(8 * 1e12 * 8 * 3.9e-12)                  # 250
+    assert rows["4 HBM3E + 4 HBF"]["memory_power_full_bw_w"] == round(4 * 1e12 * 8 * (3.9e-12 + 6.1e-12))  # 320
+    hbm4_w = 8 * 1.638e12 * 8 * 40 / (1638.4e9 * 8)          # Table 3: 40 W per HBM4 stack at 1638 GB/s
+    assert rows["8 HBM4"]["memory_power_full_bw_w"] == pytest.approx(hbm4_w, abs=1)
+    assert rows["4 HBM3E + 4 HBF"]["hbf_bytes_in_flight_mb"] == 4 * 40
+
+
+def test_latency_only_the_routed_experts_wait(study):
+    rows = {(r["memory_site"][:5], r["hbf_read_latency_us"]): r for r in table(study, "hbf-latency")}
+    # Weights are read ahead; the routed experts (60 MoE layers of 61) wait for one HBF access per
+    # step and layer. On a 1.0 TB/s site 40 MB in flight cover up to 40 us, so from 5 to 25 us the
+    # batch-1 step grows by 60 x 20 us = 1.2 ms and nothing else.
+    delta_ms = rows[("HBM3E", 25.0)]["decode_step_batch1_ms"] - rows[("HBM3E", 5.0)]["decode_step_batch1_ms"]
+    assert delta_ms == pytest.approx(60 * 20e-6 * 1e3, abs=0.02)
+    # Bytes a stack must have in flight to stream its site's bandwidth: 1.0 TB/s x 5 us = 5 MB;
+    # 1.638 TB/s x 25 us = 41 MB.
+    assert rows[("HBM3E", 5.0)]["bytes_in_flight_needed_per_stack_mb"] == pytest.approx(5.0, abs=0.05)
+    assert rows[("HBM4-", 25.0)]["bytes_in_flight_needed_per_stack_mb"] == pytest.approx(41.0, abs=0.05)
+    # At 50 us 40 MB in flight stream 0.8 TB/s per stack on either site: the interface no longer matters.
+    for k in ("HBM3E", "HBM4-"):
+        assert rows[(k, 50.0)]["read_ahead_tb_s_per_stack"] == pytest.approx(0.8)
+    assert rows[("HBM3E", 50.0)]["decode_step_batch1_ms"] == pytest.approx(
+        rows[("HBM4-", 50.0)]["decode_step_batch1_ms"], rel=0.01)
 
 
 def test_page_amplification_by_hand(study):

@@ -17,7 +17,7 @@ from llmhw.cost.comm import CollectiveCost
 from llmhw.cost.comm import collective_cost as _collective_cost
 from llmhw.cost.params import FamilyParams
 from llmhw.cost.params import family_params as _family_params
-from llmhw.cost.roofline import StepCost
+from llmhw.cost.roofline import StepCost, tier_model
 from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
 from llmhw.hardware.interconnect import Interconnect
@@ -68,6 +68,7 @@ class Prediction:
                             "comm_bandwidth_s": tm.comm_bandwidth_s,
                             "memory_tiers_s": {t.id: tm.tier_s[i] for i, t in enumerate(tiers)}}
         where = self.placement_where
+        reads = tier_model(s.chip)
         memory_tiers = []
         for i, (t, use) in enumerate(zip(tiers, m.tiers, strict=True)):
             memory_tiers.append({
@@ -76,6 +77,9 @@ class Prediction:
                 "read_bytes_per_s": use.read_bytes_per_s, "write_bytes_per_s": use.write_bytes_per_s,
                 "time_s": m.decode.time.tier_s[i],
                 "lifetime_days": None if use.lifetime_days == float("inf") else use.lifetime_days,
+                # read ahead (flash): the reads it can have outstanding, and the rate that allows
+                "bytes_in_flight": reads.in_flight[i],
+                "read_ahead_bandwidth_bytes_per_s": reads.stream_bw(i) if reads.prefetched(i) else None,
             })
         # energy, power, cost and carbon per token; None and a note when a constant is missing
         econ, econ_notes = economics_json(m, s)

@@ -57,14 +57,27 @@ _WIRE_FACTOR = {
 }
 
 
+# Operators whose weights are known only at run time: the routed experts, read after the router
+# has picked them. Every other weight matrix is read in the same order every step.
+DEPENDENT_WEIGHT_OPS = frozenset({"experts"})
+
+
 @dataclass(frozen=True)
 class TierModel:
     """Where each tensor class is read from, and the physics of each tier.
 
     Tiers are read in parallel (separate interfaces: HBM stacks and HBF stacks, LPDDR and flash),
-    so an operator's memory time is that of its slowest tier. Each tier an operator touches adds
-    its access latency once (the first, dependent read; the rest streams behind it). Reads
-    smaller than a tier's access granularity cost a whole access (a flash page)."""
+    so an operator's memory time is that of its slowest tier. Reads smaller than a tier's access
+    granularity cost a whole access (a flash page).
+
+    Latency. A tier without a bytes-in-flight figure (``in_flight`` None: DRAM, SRAM, SSDs) adds
+    its access latency once to every operator that touches it (the first, dependent read; the
+    rest streams behind it): ~100 ns, nothing beside a kernel. A tier with one (HBF) is read
+    ahead: weights of statically known operators are prefetched, so they wait for no latency but
+    stream at most at the rate Little's law allows, bytes in flight / latency (a stack streams
+    bandwidth B at latency L only with B x L bytes outstanding). Reads whose addresses depend on
+    data computed in the step (the routed experts after the router, KV blocks, activations) wait
+    for one access latency per operator as before, then stream at that same rate."""
 
     read_bw: tuple[float, ...]
     write_bw: tuple[float, ...]
@@ -75,6 +88,7 @@ class TierModel:
     kv: int = 0
     act: int = 0
     kv_access_bytes: float = 0.0     # bytes of one KV read (a cache block of one layer)
+    in_flight: tuple[float | None, ...] = ()   # bytes each tier can have outstanding (None: not read ahead)
 
     @property
     def single(self) -> bool:
@@ -84,6 +98,19 @@ class TierModel:
         """Page-based devices (flash) read in pages of KBs; DRAM bursts of 32-64 B are below any
         tensor access llmhw prices, so they amplify nothing."""
         return self.granularity[tier] >= PAGED_GRANULARITY
+
+    def prefetched(self, tier: int) -> bool:
+        """Whether the tier is read ahead (it has a bytes-in-flight limit)."""
+        return bool(self.in_flight) and self.in_flight[tier] is not None
+
+    def stream_bw(self, tier: int) -> float:
+        """Read bandwidth the tier sustains: min(peak x stream efficiency, bytes in flight / latency)
+        (Little's law bounds what is actually moved, so it caps the streamed rate, not the peak)."""
+        q, lat = (self.in_flight[tier] if self.in_flight else None), self.latency[tier]
+        peak = self.read_bw[tier] * self.stream[tier]
+        if q is None or lat <= 0.0:
+            return peak
+        return min(peak, q / lat)
 
     def amplification(self, tier: int, access: Array) -> Array:
         """Bytes moved per byte wanted when each access is ``access`` bytes (unknown: 1)."""
@@ -105,7 +132,8 @@ def tier_model(chip: Chip, where: dict[str, int] | None = None, kv_access_bytes:
         stream=phys.stream_efficiency,
         latency=tuple(t.latency_s or 0.0 for t in mem),
         granularity=tuple(t.access_granularity_bytes or 0.0 for t in mem),
-        weights=where["weights"], kv=where["kv_cache"], act=where["activations"], kv_access_bytes=kv_access_bytes)
+        weights=where["weights"], kv=where["kv_cache"], act=where["activations"], kv_access_bytes=kv_access_bytes,
+        in_flight=tuple(t.tier_bytes_in_flight for t in mem))
 
 
 @dataclass(frozen=True)
@@ -201,7 +229,7 @@ def _price_comm(op: Op, tot: _Totals, scale_up: Interconnect | None, scale_out: 
 
 def _memory_time(op: Op, tm: TierModel, fp: FamilyParams, tot: _Totals) -> Array:
     """The operator's memory time (the slowest tier it touches), booking each tier's time and bytes."""
-    if tm.single and not tm.paged(tm.weights):
+    if tm.single and not tm.paged(tm.weights) and not tm.prefetched(tm.weights):
         # One tier, byte-addressable: every class streams through the same interface.
         i = tm.weights
         b = np.asarray(op.bytes, dtype=float)
@@ -210,20 +238,32 @@ def _memory_time(op: Op, tm: TierModel, fp: FamilyParams, tot: _Totals) -> Array
         return t_m
     n_t = len(tm.read_bw)
     r_t: list[Array] = [0.0] * n_t
+    dep: list[Array] = [0.0] * n_t          # of r_t, the bytes whose addresses the step computes
     w_t: list[Array] = [0.0] * n_t
     if np.any(np.asarray(op.weight_bytes) > 0):
-        r_t[tm.weights] = r_t[tm.weights] + op.weight_bytes * tm.amplification(tm.weights, op.weight_bytes)
+        wb = op.weight_bytes * tm.amplification(tm.weights, op.weight_bytes)
+        r_t[tm.weights] = r_t[tm.weights] + wb
+        if op.name in DEPENDENT_WEIGHT_OPS:
+            dep[tm.weights] = dep[tm.weights] + wb
     if np.any(np.asarray(op.kv_read_bytes) > 0):
-        r_t[tm.kv] = r_t[tm.kv] + op.kv_read_bytes * tm.amplification(tm.kv, tm.kv_access_bytes)
+        kb = op.kv_read_bytes * tm.amplification(tm.kv, tm.kv_access_bytes)
+        r_t[tm.kv] = r_t[tm.kv] + kb
+        dep[tm.kv] = dep[tm.kv] + kb
     w_t[tm.kv] = w_t[tm.kv] + op.kv_write_bytes
     r_t[tm.act] = r_t[tm.act] + op.act_bytes
+    dep[tm.act] = dep[tm.act] + op.act_bytes
     t_m: Array = 0.0
     for i in range(n_t):
         rb, wb = np.asarray(r_t[i], dtype=float), np.asarray(w_t[i], dtype=float)
         if not (np.any(rb > 0) or np.any(wb > 0)):
             continue
-        t_i = _read_time(rb, tm.read_bw[i], tm.stream[i], fp) + _read_time(wb, tm.write_bw[i], tm.stream[i], fp) \
-            + tm.latency[i]
+        if tm.prefetched(i):
+            # Read ahead: only reads that wait for the step's own results pay the access latency.
+            t_i = _read_time(rb, tm.stream_bw(i), 1.0, fp) + _read_time(wb, tm.write_bw[i], tm.stream[i], fp) \
+                + np.where(np.asarray(dep[i], dtype=float) > 0, tm.latency[i], 0.0)
+        else:
+            t_i = _read_time(rb, tm.read_bw[i], tm.stream[i], fp) \
+                + _read_time(wb, tm.write_bw[i], tm.stream[i], fp) + tm.latency[i]
         tot.add_tier(i, op.count, t_i, rb, wb)
         t_m = np.maximum(t_m, t_i)
     return t_m

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from llmhw.core.provenance import Sourced
+from llmhw.core.provenance import Provenance, Sourced, is_quantity
 
 MemoryClass = Literal["sram", "dram", "flash"]
 
@@ -35,9 +35,49 @@ class MemoryTech(Sourced):
     write_energy_j_per_bit: float | None = Field(None, gt=0, description="write energy per bit, if not the read energy")
     cost_usd_per_byte: float | None = Field(None, gt=0)
     write_endurance_cycles: float | None = Field(None, gt=0, description="program/erase cycles per cell; None = unlimited")
+    max_bytes_in_flight: float | None = Field(
+        None, gt=0, description="reads one device can have outstanding (concurrent page reads x page size, or the "
+        "prefetch buffer); a tier of k devices has k times this. None: reads are not prefetched")
+    device_capacity_bytes: float | None = Field(
+        None, gt=0, description="capacity of one device, to count a tier's devices (default: capacity_bytes)")
     year: int | None = None
     note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_device_by_default(cls, data: Any) -> Any:
+        """A spec that gives bytes in flight without a device size describes one device: a preset.
+        A chip's tier built from that preset keeps the preset's device size and overrides only
+        capacity, so its device count (capacity / device size) scales the bytes in flight."""
+        if not isinstance(data, dict) or data.get("max_bytes_in_flight") is None \
+                or data.get("device_capacity_bytes") is not None or data.get("capacity_bytes") is None:
+            return data
+        out = dict(data)
+        cap, note = out["capacity_bytes"], "one device: this spec's capacity"
+        if is_quantity(cap):          # still {value, unit, ...}: the base class converts it next
+            out["device_capacity_bytes"] = {k: v for k, v in cap.items() if k not in ("low", "high", "note")} \
+                | {"status": "derived", "note": note}
+            return out
+        out["device_capacity_bytes"] = cap
+        prov = dict(out.get("provenance") or {})
+        if "capacity_bytes" in prov:
+            p = prov["capacity_bytes"]
+            p = p if isinstance(p, Provenance) else Provenance.model_validate(p)
+            prov["device_capacity_bytes"] = p.model_copy(update={"status": "derived", "low": None, "high": None,
+                                                                 "note": note})
+        out["provenance"] = prov
+        return out
 
     @property
     def label(self) -> str:
         return self.name or self.id
+
+    @property
+    def devices(self) -> float:
+        """Devices (stacks, packages) this tier amounts to, by capacity."""
+        return self.capacity_bytes / self.device_capacity_bytes if self.device_capacity_bytes else 1.0
+
+    @property
+    def tier_bytes_in_flight(self) -> float | None:
+        """Reads the whole tier can have outstanding: per device x devices (None: not modelled)."""
+        return None if self.max_bytes_in_flight is None else self.max_bytes_in_flight * self.devices

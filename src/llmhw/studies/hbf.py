@@ -2,18 +2,30 @@
 
 Ma & Patterson (2026, section 4.3) propose HBF (flash dies stacked like HBM: 512 GB and 1.638 TB/s
 read per stack, microsecond reads of 4 KB pages, limited write endurance) to give a node 10x the
-memory capacity, so that a giant MoE fits on fewer chips. This study takes a B200-class package with
-eight memory sites on its shoreline and trades HBM3E stacks for HBF stacks (iso-shoreline):
+memory capacity, so that a giant MoE fits on fewer chips. This study trades a package's DRAM stacks
+for HBF stacks on the same memory sites (iso-shoreline) and gives both kinds of stack the site's
+interface bandwidth (iso-bandwidth), in two packages:
 
-- ``HBM only``: the B200 as shipped, 8 HBM3E stacks (180 GB, 8 TB/s);
-- ``6 HBM3E + 2 HBF``: 135 GB and 6 TB/s of HBM, 1 TB and 3.28 TB/s of HBF;
-- ``4 HBM3E + 4 HBF``: 90 GB and 4 TB/s of HBM, 2 TB and 6.55 TB/s of HBF.
+- the B200 as shipped, 8 HBM3E sites at 1.0 TB/s each (its 8 TB/s over 8): ``8 HBM3E`` (180 GB,
+  8 TB/s); ``6 HBM3E + 2 HBF`` (135 GB and 6 TB/s of HBM, 1 TB and 2 TB/s of HBF); ``4 HBM3E + 4
+  HBF`` (90 GB and 4 TB/s, 2 TB and 4 TB/s). An HBF stack on an HBM3E site reads at the site's
+  1.0 TB/s, not at the 1.638 TB/s of its HBM4-class interface.
+- a hypothetical B200-class package with HBM4-6400 sites (48 GB at 1.638 TB/s, the paper's Table 3
+  comparison point, whose bandwidth the paper gives HBF): ``8 HBM4`` (384 GB, 13.1 TB/s) and ``4
+  HBM4 + 4 HBF`` (192 GB and 6.55 TB/s of HBM, 2 TB and 6.55 TB/s of HBF).
 
-Weights go to HBF, the KV cache and activations to HBM (``placement``). The model is a
+Weights go to HBF, the KV cache and activations to HBM (``placement``); HBF weights are read ahead
+(docs/memory_tiers.md: only the routed experts wait for the flash's latency). The model is a
 1T-parameter-class MoE built from a config (the catalog has none): Kimi-K2's published shape
 (61 layers, hidden 7168, 384 routed experts of width 2048, 8 active, 1 shared, MLA with a 512-wide
 latent, 64 heads, vocabulary 163,840), 1.03 T parameters in total, 32 B active, served as
 DeepSeek and Kimi are: attention data parallel, experts spread over all chips (tp 1, dp = ep = n).
+
+Power: energy per token counts each bit read at its memory's energy (HBF 6.1 pJ/bit, an upper
+bound from Table 3's "under 80 W"; HBM3E 3.9; HBM4 3.05), which is fair at any bandwidth. The
+package's power envelope is not held equal: llmhw's economics adds a swapped-in tier's
+full-bandwidth read power to the B200's 1000 W TDP, which still includes the HBM3E stacks it
+replaced (the ``hbf-sites`` table gives each design's memory power at full bandwidth).
 """
 
 from __future__ import annotations
@@ -34,12 +46,14 @@ from llmhw.studies.base import Figure, Study, Table
 from llmhw.studies.scenarios import (
     ISL,
     OSL,
+    SITES,
     chips_needed,
     design_label,
     design_short,
     max_batch,
     moe_1t,
     scenario,
+    site,
     usable_weight_capacity,
 )
 from llmhw.workload.model import ModelSpec
@@ -50,7 +64,10 @@ TPOT_SLO_S = 0.050                # interactive operating point: best throughput
 LATENCIES_S = np.array([1e-6, 2e-6, 5e-6, 10e-6, 25e-6, 50e-6])
 PAGES_B = np.array([4096, 8192, 16384, 32768, 65536])
 PE_CYCLES = np.array([1e3, 3e3, 1e4, 3e4, 1e5, 3e5])
-DESIGNS = (0, 2, 4)               # HBF stacks out of the 8 sites
+DESIGNS = (0, 2, 4)               # HBF stacks out of the B200's 8 HBM3E sites
+HBM4_DESIGNS = (0, 4)             # HBF stacks out of the 8 sites of the HBM4-class package
+SITE_DESIGNS = {"hbm3e": DESIGNS, "hbm4": HBM4_DESIGNS}
+SITE_NAMES = {"hbm3e": "HBM3E site, 1.0 TB/s", "hbm4": "HBM4-6400 site, 1.64 TB/s"}
 PAGE_BATCH = 32
 
 
@@ -73,44 +90,85 @@ def _metrics(s: llmhw.Scenario, batch: Any) -> api.Metrics:
 # -- the study -------------------------------------------------------------------------------
 
 
-def _chips_table() -> tuple[Table, dict[tuple[str, str, int], tuple[int, int]]]:
+Key = tuple[str, int, int]        # (memory site, HBF stacks of the 8 sites, chips)
+
+
+def _chips_table() -> tuple[Table, dict[tuple[str, str, int, str], tuple[int, int]]]:
     models = [(moe_1t(), "fp8"), (moe_1t(), "bf16"), (llmhw.load_model("llama-3.1-405b"), "fp8"),
               (llmhw.load_model("llama-3.1-405b"), "bf16")]
     rows, out = [], {}
     for m, w in models:
         wb = m.weight_bytes(w)
-        for k in DESIGNS:
-            n1, mb1 = chips_needed(k, m, w, 1)
-            n2, mb2 = chips_needed(k, m, w, SERVE_REQUESTS)
-            out[(m.id, w, k)] = (n1, n2)
-            rows.append({"model": m.id, "weights_precision": w, "weights_gb": round(wb / 1e9),
-                         "design": design_short(k), "weight_capacity_per_chip_gb": round(usable_weight_capacity(k) / 1e9),
-                         "lower_bound_chips": math.ceil(wb / usable_weight_capacity(k)),
-                         "chips_weights": n1, "max_batch_at_that_size": mb1,
-                         f"chips_weights_plus_{SERVE_REQUESTS}_requests": n2})
+        for kind, designs in SITE_DESIGNS.items():
+            for k in designs:
+                n1, mb1 = chips_needed(k, m, w, 1, kind)
+                n2, mb2 = chips_needed(k, m, w, SERVE_REQUESTS, kind)
+                out[(m.id, w, k, kind)] = (n1, n2)
+                cap = usable_weight_capacity(k, kind)
+                rows.append({"model": m.id, "weights_precision": w, "weights_gb": round(wb / 1e9),
+                             "memory_site": SITE_NAMES[kind], "design": design_short(k, kind),
+                             "weight_capacity_per_chip_gb": round(cap / 1e9),
+                             "lower_bound_chips": math.ceil(wb / cap),
+                             "chips_weights": n1, "max_batch_at_that_size": mb1,
+                             f"chips_weights_plus_{SERVE_REQUESTS}_requests": n2})
     note = (f"Chips = the smallest power of two whose memory holds the weights (plus one request, or "
             f"{SERVE_REQUESTS} requests of {ISL}+{OSL} tokens, KV cache in FP8) with 10% kept free (vLLM's 0.9); "
             "the MoE runs attention data parallel with experts spread over all chips (its attention and dense "
             "layers are replicated on every chip), Llama 405B TP within 8 chips then PP. lower_bound_chips = "
-            "ceil(weights / weight capacity per chip). Weights go to HBF, KV cache to HBM.")
+            "ceil(weights / weight capacity per chip). Weights go to HBF, KV cache to HBM. Capacity does not "
+            "depend on the sites' bandwidth; the HBM4 package's 48 GB stacks hold 2.1x the B200's 22.5 GB.")
     return Table("hbf-chips", "Chips needed for a 1T-parameter MoE and Llama 3.1 405B, with and without HBF",
                  rows, note), out
 
 
-def _curves(designs: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, np.ndarray]]:
-    """Metrics vs batch per (HBF stacks, chips): powers of two up to the largest batch, and that batch."""
+def memory_power_w(kind: str, n_hbf: int) -> tuple[float, float]:
+    """(DRAM, HBF) read power at full bandwidth of a package's memories, W: stacks x site bandwidth
+    x bits x energy per bit (the catalog's, HBF's an upper bound)."""
+    dram, _, bw = site(kind)
+    presets = memory_presets()
+    e_dram, e_hbf = presets[dram].energy_j_per_bit, presets["hbf"].energy_j_per_bit
+    return (SITES - n_hbf) * bw * 8 * e_dram, n_hbf * bw * 8 * e_hbf
+
+
+def _sites_table() -> Table:
+    """The designs: capacity, bandwidth per site and per tier, and memory power, per package."""
+    hbf = memory_presets()["hbf"]
+    rows = []
+    for kind, designs in SITE_DESIGNS.items():
+        dram, cap, bw = site(kind)
+        for k in designs:
+            p_dram, p_hbf = memory_power_w(kind, k)
+            rows.append({"memory_site": SITE_NAMES[kind], "design": design_short(k, kind),
+                         "site_bandwidth_tb_s": round(bw / 1e12, 3),
+                         "dram_gb": round(cap * (SITES - k) / 1e9), "dram_tb_s": round(bw * (SITES - k) / 1e12, 2),
+                         "hbf_tb": round(hbf.capacity_bytes * k / 1e12, 2), "hbf_tb_s": round(bw * k / 1e12, 2),
+                         "hbf_bytes_in_flight_mb": round(hbf.max_bytes_in_flight * k / 1e6),
+                         "memory_power_full_bw_w": round(p_dram + p_hbf)})
+    note = ("Iso-shoreline and iso-bandwidth: every stack, DRAM or HBF, reads at its site's interface bandwidth. "
+            "An HBF stack on a B200 HBM3E site (1.0 TB/s: 8 TB/s over 8 stacks) is held to that, not to the "
+            "1.638 TB/s the paper quotes for it next to HBM4-6400. HBF write bandwidth scales with the read (1/4). "
+            "Memory power at full bandwidth = stacks x site bandwidth x 8 x pJ/bit (HBM3E 3.9, HBM4 3.05, "
+            "HBF 6.1: Table 3's under-80 W, an upper bound); the power envelope is not held equal (see the "
+            "findings). Bytes in flight: 40 MB per HBF stack (estimated), read ahead at min(site bandwidth, "
+            "40 MB / latency).")
+    return Table("hbf-sites", "The designs: memory sites, capacity, bandwidth and power per package", rows, note)
+
+
+def _curves(designs: list[Key]) -> dict[Key, dict[str, np.ndarray]]:
+    """Metrics vs batch per (memory site, HBF stacks, chips): powers of two up to the largest batch,
+    and that batch."""
     out = {}
-    for k, n in designs:
-        s = scenario(k, n)
-        mb = max_batch(k, n, s.model, "fp8")
+    for kind, k, n in designs:
+        s = scenario(k, n, kind=kind)
+        mb = max_batch(k, n, s.model, "fp8", kind)
         b = np.unique(np.append(BATCHES[BATCHES < mb], mb))
-        out[(k, n)] = {**_sweep(s, b), "batches": b}
+        out[(kind, k, n)] = {**_sweep(s, b), "batches": b}
     return out
 
 
-def _operating_points(curves: dict[tuple[int, int], dict[str, np.ndarray]]) -> Table:
+def _operating_points(curves: dict[Key, dict[str, np.ndarray]]) -> Table:
     rows = []
-    for (k, n), a in curves.items():
+    for (kind, k, n), a in curves.items():
         fits = a["fits"].astype(bool)
         pts = {"batch 1": 0}
         ok = np.where(fits & (a["tpot_s"] <= TPOT_SLO_S))[0]
@@ -119,37 +177,52 @@ def _operating_points(curves: dict[tuple[int, int], dict[str, np.ndarray]]) -> T
         allf = np.where(fits)[0]
         pts["max throughput"] = int(allf[np.argmax(a["output_tok_s_per_chip"][allf])])
         for what, i in pts.items():
-            rows.append({"design": design_short(k), "chips": n, "operating_point": what, "batch": int(a["batches"][i]),
+            rows.append({"memory_site": SITE_NAMES[kind], "design": design_short(k, kind), "chips": n,
+                         "operating_point": what, "batch": int(a["batches"][i]),
                          "tpot_ms": round(float(a["tpot_s"][i]) * 1e3, 1),
                          "ttft_s": round(float(a["ttft_s"][i]), 2),
                          "output_tok_s_per_chip": round(float(a["output_tok_s_per_chip"][i])),
                          "energy_j_per_token": round(float(a["energy_j_per_token"][i]), 2),
                          "cost_usd_per_mtok": round(float(a["cost_usd_per_mtok"][i]), 2),
                          "tokens_per_s_per_mw": round(float(a["tokens_per_mw"][i]))})
-    note = ("moe-1t, FP8 weights and KV, 8192 in / 1024 out, default engine. J/token and $/Mtok from "
-            "llmhw.economics (docs/economics.md): the whole system (chips + host), HBF priced at 0.75 USD/GB "
-            "and its full-bandwidth read power added to the chip's power cap.")
+    note = ("moe-1t, FP8 weights and KV, 8192 in / 1024 out, default engine. Each design is compared with the "
+            "DRAM-only design of its own package: HBF at the B200 HBM3E site's 1.0 TB/s against 8 HBM3E, HBF at "
+            "HBM4-class 1.64 TB/s against 8 HBM4. J/token and $/Mtok from llmhw.economics (docs/economics.md): "
+            "the whole system (chips + host), HBF priced at 0.75 USD/GB, and a swapped-in tier's full-bandwidth "
+            "read power added to the chip's power cap.")
     return Table("hbf-operating-points", "TPOT, throughput, energy and cost per token at three operating points",
                  rows, note)
 
 
-def _latency_table() -> tuple[Table, dict[str, np.ndarray]]:
+def read_ahead_bw(kind: str, latency_s: Any) -> Any:
+    """Bandwidth one HBF stack streams at on a ``kind`` site: min(site bandwidth, bytes in flight /
+    latency) (Little's law; docs/memory_tiers.md)."""
+    return np.minimum(site(kind)[2], memory_presets()["hbf"].max_bytes_in_flight / np.asarray(latency_s, dtype=float))
+
+
+def _latency_table() -> tuple[Table, dict[str, Any]]:
     b = np.array([1, 64])
-    t = np.zeros((LATENCIES_S.size, b.size))
-    for i, lat in enumerate(LATENCIES_S):
-        a = _sweep(scenario(4, 1, extra={"chip.memory[1].latency_s": float(lat)}), b)
-        t[i] = a["decode_step_s"]
-    hbf = memory_presets()["hbf"]
-    rows = [{"hbf_read_latency_us": round(float(lat) * 1e6, 1),
-             "decode_step_batch1_ms": round(float(t[i, 0]) * 1e3, 2),
-             "decode_step_batch64_ms": round(float(t[i, 1]) * 1e3, 2),
-             "bytes_in_flight_per_stack_mb": round(hbf.bandwidth_bytes_per_s * float(lat) / 1e6, 1)}
-            for i, lat in enumerate(LATENCIES_S)]
-    note = ("One chip with 4 HBM3E + 4 HBF, moe-1t in FP8 (weights in HBF). The engine pays each HBF access "
-            "latency once per weight operator per step (365 weight operators in a decode step of this model). "
-            "bytes_in_flight_per_stack = bandwidth x latency: the reads one stack must have outstanding "
-            "(prefetched) to stream at full bandwidth (the paper's question Q5).")
-    return Table("hbf-latency", "Decode step vs HBF read latency", rows, note), {"step_s": t, "batch": b}
+    steps = {}
+    rows = []
+    for kind in SITE_DESIGNS:
+        t = np.zeros((LATENCIES_S.size, b.size))
+        for i, lat in enumerate(LATENCIES_S):
+            a = _sweep(scenario(4, 1, kind=kind, extra={"chip.memory[1].latency_s": float(lat)}), b)
+            t[i] = a["decode_step_s"]
+        steps[kind] = t
+        bw = site(kind)[2]
+        rows += [{"memory_site": SITE_NAMES[kind], "hbf_read_latency_us": round(float(lat) * 1e6, 1),
+                  "read_ahead_tb_s_per_stack": round(float(read_ahead_bw(kind, lat)) / 1e12, 3),
+                  "bytes_in_flight_needed_per_stack_mb": round(bw * float(lat) / 1e6, 1),
+                  "decode_step_batch1_ms": round(float(t[i, 0]) * 1e3, 2),
+                  "decode_step_batch64_ms": round(float(t[i, 1]) * 1e3, 2)}
+                 for i, lat in enumerate(LATENCIES_S)]
+    note = ("One chip with 4 DRAM + 4 HBF stacks, moe-1t in FP8 (weights in HBF). Weights are read ahead: only "
+            "the routed experts (60 MoE layers), whose addresses the router computes, wait for one HBF access "
+            "latency per step and layer. bytes_in_flight_needed = site bandwidth x latency: what one stack must "
+            "have outstanding to stream at full bandwidth (the paper's question Q5); with 40 MB per stack "
+            "(estimated) a stack streams min(site bandwidth, 40 MB / latency).")
+    return Table("hbf-latency", "Decode step vs HBF read latency", rows, note), {"step_s": steps, "batch": b}
 
 
 def kv_block_bytes(model: ModelSpec) -> float:
@@ -183,7 +256,8 @@ def _page_table() -> tuple[Table, dict[str, Any]]:
                   "kv_read_amplification": round(float(amp[i]), 2),
                   "hbf_read_per_step_gb": round(reads[i] / 1e9, 1), "decode_step_ms": round(step[i] * 1e3, 1),
                   "decode_step_kv_in_hbm_ms": round(kv_hbm * 1e3, 1)} for i, g in enumerate(PAGES_B)]
-    note = (f"KV cache forced into HBF (one chip, 4 HBM3E + 4 HBF, FP8, batch {b}). A KV read fetches "
+    note = (f"KV cache forced into HBF (one B200, 4 HBM3E + 4 HBF at 1.0 TB/s each, FP8, batch {b}). A KV "
+            "read waits for the flash's latency (its block is known only from the block table) and fetches "
             "one 16-token block of one layer (vLLM's block): 16 x 576 B (MLA latent) = 9.2 KB for moe-1t, "
             "16 x 8 heads x 128 x 2 (K, V) x 1 B = 32.8 KB for Llama 3.1 405B, rounded up to whole pages. "
             "Weight reads (MBs per matrix) are not amplified.")
@@ -219,14 +293,15 @@ def _endurance_table() -> tuple[Table, dict[str, Any]]:
         for c, y in zip(PE_CYCLES, years, strict=True):
             row[f"lifetime_at_{int(c / 1000)}k_pe_years"] = float(f"{y:.3g}")
         rows.append(row)
-    full = cap * 1e5 / (4 * hbf.write_bandwidth_bytes_per_s) / SECONDS_PER_DAY
-    note = ("One chip, 4 HBF stacks (2 TB), FP8 KV cache of 8192 + 1024-token requests at the largest batch "
+    write_bw = hbf.write_bandwidth_bytes_per_s * site("hbm3e")[2] / hbf.bandwidth_bytes_per_s   # per stack, at the site
+    full = cap * 1e5 / (4 * write_bw) / SECONDS_PER_DAY
+    note = ("One B200, 4 HBM3E + 4 HBF stacks (2 TB), FP8 KV cache of 8192 + 1024-token requests at the largest batch "
             "(the highest write rate), perfect wear levelling and a write amplification of 1: lifetime = "
             "capacity x P/E cycles / write rate (docs/memory_tiers.md); a flash translation layer's write "
             "amplification divides it. The KV write rate is the engine's steady state: every prompt and "
             "generated token's KV, written once. HBF's endurance is not published: ~100k cycles (SLC) is the "
             "figure in news summaries; TLC NAND is rated ~1-3k. Writing at HBF's full write bandwidth "
-            f"(4 x 410 GB/s) would wear 100k-cycle flash out in {full:.1f} days. "
+            f"(4 x {write_bw / 1e9:.0f} GB/s at the HBM3E site) would wear 100k-cycle flash out in {full:.1f} days. "
             f"Service life: {service_life_years():.0f} years (llmhw's).")
     return (Table("hbf-endurance", "Endurance: how long 2 TB of HBF lasts when written", rows, note),
             {"years": life_years, "rates": rates, "capacity": cap, "full_bw_days": full})
@@ -237,43 +312,48 @@ def _style(ax: Any) -> None:
     ax.grid(True, which="minor", alpha=0.1)
 
 
-COLORS = {0: "#1f77b4", 2: "#ff7f0e", 4: "#2ca02c"}
+COLORS = {("hbm3e", 0): "#1f77b4", ("hbm3e", 2): "#ff7f0e", ("hbm3e", 4): "#2ca02c",
+          ("hbm4", 0): "#9467bd", ("hbm4", 4): "#8c564b"}
+BAR_DESIGNS = [(kind, k) for kind, ks in SITE_DESIGNS.items() for k in ks]
 
 
-def _fig_chips(chips: dict[tuple[str, str, int], tuple[int, int]]) -> MplFigure:
-    fig = MplFigure(figsize=(7.5, 4.2), layout="constrained")
+def _fig_chips(chips: dict[tuple[str, str, int, str], tuple[int, int]]) -> MplFigure:
+    fig = MplFigure(figsize=(8.5, 4.4), layout="constrained")
     ax = fig.add_subplot()
     groups = [("moe-1t", "fp8", "1T MoE, FP8\n(1.03 TB)"), ("moe-1t", "bf16", "1T MoE, BF16\n(2.05 TB)"),
               ("llama-3.1-405b", "fp8", "Llama 3.1 405B, FP8\n(0.41 TB)"),
               ("llama-3.1-405b", "bf16", "Llama 3.1 405B, BF16\n(0.81 TB)")]
-    w = 0.26
-    for j, k in enumerate(DESIGNS):
-        xs = np.arange(len(groups)) + (j - 1) * w
-        vals = [chips[(m, p, k)][0] for m, p, _ in groups]
-        ax.bar(xs, vals, w, color=COLORS[k], label=design_label(k))
+    w = 0.16
+    for j, (kind, k) in enumerate(BAR_DESIGNS):
+        xs = np.arange(len(groups)) + (j - (len(BAR_DESIGNS) - 1) / 2) * w
+        vals = [chips[(m, p, k, kind)][0] for m, p, _ in groups]
+        ax.bar(xs, vals, w, color=COLORS[(kind, k)], label=design_label(k, kind),
+               hatch="//" if kind == "hbm4" else None, edgecolor="white" if kind == "hbm4" else None)
         for x, v in zip(xs, vals, strict=True):
-            ax.text(x, v * 1.08, str(v), ha="center", va="bottom", fontsize=8)
+            ax.text(x, v * 1.08, str(v), ha="center", va="bottom", fontsize=7)
     ax.set_yscale("log", base=2)
-    ax.set_ylim(0.7, 48)
+    ax.set_ylim(0.7, 64)
     ax.set_yticks([1, 2, 4, 8, 16, 32], labels=["1", "2", "4", "8", "16", "32"])
     ax.set_xticks(np.arange(len(groups)), labels=[g[2] for g in groups], fontsize=8)
     ax.set_ylabel("chips to hold the weights (power of two)")
-    ax.set_title("Chips needed, B200-class package, 8 memory sites")
-    ax.legend(fontsize=7.5, loc="upper right")
+    ax.set_title("Chips needed: 8 memory sites per package, DRAM or HBF stacks")
+    ax.legend(fontsize=6.5, loc="upper left")
     _style(ax)
     return fig
 
 
-def _fig_curves(curves: dict[tuple[int, int], dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 4.2), layout="constrained")
+def _fig_curves(curves: dict[Key, dict[str, np.ndarray]]) -> MplFigure:
+    fig = MplFigure(figsize=(10.5, 4.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    for (k, n), a in curves.items():
+    n_hbm = next(n for (kind, k, n) in curves if kind == "hbm3e" and k == 0)
+    for (kind, k, n), a in curves.items():
         f = a["fits"].astype(bool)
-        label = f"{design_short(k)} x {n} chip{'s' if n > 1 else ''}"
-        ls = "--" if (k, n) == (4, 8) else "-"
-        ax1.plot(a["batches"][f], a["tpot_s"][f] * 1e3, ls, marker="o", ms=3.5, color=COLORS[k], label=label)
-        ax2.plot(a["tok_s_per_user"][f], a["output_tok_s_per_chip"][f], ls, marker="o", ms=3.5, color=COLORS[k],
-                 label=label)
+        label = f"{design_short(k, kind)} x {n} chip{'s' if n > 1 else ''}"
+        ls = ":" if kind == "hbm4" else "--" if (k, n) == (4, n_hbm) else "-"
+        mk = "s" if kind == "hbm4" else "o"
+        ax1.plot(a["batches"][f], a["tpot_s"][f] * 1e3, ls, marker=mk, ms=3.5, color=COLORS[(kind, k)], label=label)
+        ax2.plot(a["tok_s_per_user"][f], a["output_tok_s_per_chip"][f], ls, marker=mk, ms=3.5,
+                 color=COLORS[(kind, k)], label=label)
     ax1.set_xscale("log", base=2)
     ax1.set_yscale("log")
     ax1.set_xlabel("concurrent requests (batch)")
@@ -286,22 +366,25 @@ def _fig_curves(curves: dict[tuple[int, int], dict[str, np.ndarray]]) -> MplFigu
     ax2.set_title("(b) throughput per chip vs interactivity")
     for ax in (ax1, ax2):
         _style(ax)
-    ax1.legend(fontsize=7.5, title="B200-class chip, moe-1t FP8", title_fontsize=7.5)
+    ax1.legend(fontsize=7, title="moe-1t FP8; solid/dashed: B200 HBM3E sites\n(1.0 TB/s); dotted: HBM4 sites "
+               "(1.64 TB/s)", title_fontsize=7)
     return fig
 
 
-def _fig_latency_page(lat: dict[str, np.ndarray], page: dict[str, Any]) -> MplFigure:
+def _fig_latency_page(lat: dict[str, Any], page: dict[str, Any]) -> MplFigure:
     fig = MplFigure(figsize=(10, 4.0), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     ax1.axvspan(1, 25, color="0.9", lw=0, label="1-25 us: range quoted by\nthe paper and vendors")
-    for j, b in enumerate(lat["batch"]):
-        ax1.plot(LATENCIES_S * 1e6, lat["step_s"][:, j] * 1e3, marker="o", ms=4, color=f"C{j}", label=f"batch {b}")
+    for kind, ls in (("hbm3e", "-"), ("hbm4", ":")):
+        for j, b in enumerate(lat["batch"]):
+            ax1.plot(LATENCIES_S * 1e6, lat["step_s"][kind][:, j] * 1e3, ls, marker="o", ms=4, color=f"C{j}",
+                     label=f"batch {b}, {SITE_NAMES[kind]}")
     ax1.set_xscale("log")
     ax1.set_yscale("log")
     ax1.set_xlabel("HBF read latency (us)")
     ax1.set_ylabel("decode step (ms)")
     ax1.set_title("(a) read latency, weights in HBF (moe-1t)")
-    ax1.legend(fontsize=8, title="1 chip, 4 HBM3E + 4 HBF, FP8", title_fontsize=8, loc="center left")
+    ax1.legend(fontsize=7, title="1 chip, 4 DRAM + 4 HBF stacks, FP8", title_fontsize=7, loc="center left")
     kb = PAGES_B / 1024
     for j, (mid, d) in enumerate(page.items()):
         ax2.plot(kb, d["step_s"] / d["kv_hbm_s"], marker="o", ms=4, color=f"C{j + 2}",
@@ -366,29 +449,34 @@ class Results:
     """The tables and the numbers the findings and figures quote."""
 
     chips_t: Table
-    chips: dict[tuple[str, str, int], tuple[int, int]]
-    curves: dict[tuple[int, int], dict[str, np.ndarray]]
+    chips: dict[tuple[str, str, int, str], tuple[int, int]]
+    sites_t: Table
+    curves: dict[Key, dict[str, np.ndarray]]
     ops_t: Table
     lat_t: Table
-    lat: dict[str, np.ndarray]
+    lat: dict[str, Any]
     page_t: Table
     page: dict[str, Any]
     end_t: Table
     end: dict[str, Any]
 
-    def chips_for(self, weights: str, n_hbf: int) -> int:
-        """Chips moe-1t needs with ``n_hbf`` HBF stacks per chip (weights alone)."""
-        return self.chips[(moe_1t().id, weights, n_hbf)][0]
+    def chips_for(self, weights: str, n_hbf: int, kind: str = "hbm3e") -> int:
+        """Chips moe-1t needs with ``n_hbf`` HBF stacks per chip on ``kind`` sites (weights alone)."""
+        return self.chips[(moe_1t().id, weights, n_hbf, kind)][0]
 
-    def point(self, k: int, n: int, what: str) -> dict[str, Any]:
+    def point(self, k: int, n: int, what: str, kind: str = "hbm3e") -> dict[str, Any]:
         """The operating-points row of ``k`` HBF stacks on ``n`` chips whose point starts with ``what``."""
-        return next(r for r in self.ops_t.rows if r["design"] == design_short(k) and r["chips"] == n
+        return next(r for r in self.ops_t.rows if r["design"] == design_short(k, kind) and r["chips"] == n
                     and r["operating_point"].startswith(what))
 
-    def per_us(self) -> float:
+    def step_ms(self, kind: str, latency_s: float, batch_index: int = 0) -> float:
+        """The latency table's decode step (ms) at the swept latency nearest ``latency_s``."""
+        i = int(np.argmin(abs(LATENCIES_S - latency_s)))
+        return float(self.lat["step_s"][kind][i, batch_index]) * 1e3
+
+    def per_us(self, kind: str = "hbm3e") -> float:
         """Seconds a batch-1 decode step gains per microsecond of HBF read latency (5 -> 25 us)."""
-        i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
-        return (self.lat["step_s"][i25, 0] - self.lat["step_s"][i5, 0]) / 20.0
+        return (self.step_ms(kind, 25e-6) - self.step_ms(kind, 5e-6)) / 1e3 / 20.0
 
     def cycles_needed(self) -> dict[str, float]:
         """P/E cycles a KV cache in HBF needs to last the service life, per model."""
@@ -399,69 +487,101 @@ class Results:
 def results() -> Results:
     chips_t, chips = _chips_table()
     m = moe_1t()
-    n_hbm, n_2, n_4 = (chips[(m.id, "fp8", k)][0] for k in DESIGNS)
-    curves = _curves([(0, n_hbm), (2, n_2), (4, n_4), (4, n_hbm)])
-    return Results(chips_t, chips, curves, _operating_points(curves), *_latency_table(), *_page_table(),
-                   *_endurance_table())
+    n_hbm, n_2, n_4 = (chips[(m.id, "fp8", k, "hbm3e")][0] for k in DESIGNS)
+    n4_hbm, n4_4 = (chips[(m.id, "fp8", k, "hbm4")][0] for k in HBM4_DESIGNS)
+    curves = _curves([("hbm3e", 0, n_hbm), ("hbm3e", 2, n_2), ("hbm3e", 4, n_4), ("hbm3e", 4, n_hbm),
+                      ("hbm4", 0, n4_hbm), ("hbm4", 4, n4_4)])
+    return Results(chips_t, chips, _sites_table(), curves, _operating_points(curves), *_latency_table(),
+                   *_page_table(), *_endurance_table())
 
 
 def _system_findings(res: Results) -> list[str]:
-    """Capacity, latency, throughput, cost and energy of the HBF designs."""
+    """Capacity, latency, throughput, cost and energy of the HBF designs, each against the DRAM-only
+    design of its own package (same sites, same bandwidth per site)."""
     m = moe_1t()
     n_hbm, n_2, n_4 = (res.chips_for("fp8", k) for k in DESIGNS)
+    n4_hbm, n4_4 = (res.chips_for("fp8", k, "hbm4") for k in HBM4_DESIGNS)
     b_hbm, b_4 = res.chips_for("bf16", 0), res.chips_for("bf16", 4)
     chips, row = res.chips, res.point
     h1, f1, q1 = row(0, n_hbm, "batch 1"), row(4, n_4, "batch 1"), row(2, n_2, "batch 1")
     hm, fm, qm = row(0, n_hbm, "max"), row(4, n_4, "max"), row(2, n_2, "max")
     slo_h, slo_f = row(0, n_hbm, "best"), row(4, n_4, "best")
+    g1, gf1 = row(0, n4_hbm, "batch 1", "hbm4"), row(4, n4_4, "batch 1", "hbm4")
+    gm, gfm = row(0, n4_hbm, "max", "hbm4"), row(4, n4_4, "max", "hbm4")
+    p_hbm = sum(memory_power_w("hbm3e", 0))
+    p_hbf = sum(memory_power_w("hbm3e", 4))
+    p4_hbm, p4_hbf = sum(memory_power_w("hbm4", 0)), sum(memory_power_w("hbm4", 4))
     return [
         f"Capacity: giving 4 of a B200's 8 memory sites to HBF stacks holds {usable_weight_capacity(4) / 1e12:.2f} TB "
         f"of weights per chip against {usable_weight_capacity(0) / 1e9:.0f} GB of HBM3E "
         f"({usable_weight_capacity(4) / usable_weight_capacity(0):.1f}x). The 1T-parameter MoE (moe-1t: Kimi-K2's "
         f"shape, {m.total_params / 1e12:.2f} T parameters, {m.active_params / 1e9:.0f} B active) needs {n_hbm} "
         f"B200s in FP8 and {b_hbm} in BF16 with HBM only, {n_4} and {b_4} with 4 HBF stacks, {n_2} and "
-        f"{chips[(m.id, 'bf16', 2)][0]} with 2. Llama 3.1 405B fits one HBF chip in either precision.",
-        f"Latency: at batch 1 the single HBF chip decodes at {f1['tpot_ms']} ms per token against {h1['tpot_ms']} ms "
-        f"on {n_hbm} HBM-only chips (2 HBF stacks on {n_2} chips: {q1['tpot_ms']} ms): HBF's 6.55 TB/s per chip "
-        f"streams the active experts almost as fast, and one chip has no all-to-all. Per chip it delivers "
-        f"{f1['output_tok_s_per_chip']} tokens/s against {h1['output_tok_s_per_chip']}.",
-        f"Throughput: with TPOT <= {TPOT_SLO_S * 1e3:.0f} ms the HBF chip gives {slo_f['output_tok_s_per_chip']} "
+        f"{chips[(m.id, 'bf16', 2, 'hbm3e')][0]} with 2. With HBM4 sites (48 GB stacks) it needs {n4_hbm} chips "
+        f"in FP8, {n4_4} with 4 HBF stacks. Llama 3.1 405B fits one HBF chip in either precision.",
+        f"Latency, iso-bandwidth (every stack at the B200 HBM3E site's 1.0 TB/s): at batch 1 the single HBF chip "
+        f"decodes at {f1['tpot_ms']} ms per token against {h1['tpot_ms']} ms on {n_hbm} HBM-only chips (2 HBF "
+        f"stacks on {n_2} chips: {q1['tpot_ms']} ms): its 4 TB/s of HBF streams the active experts of the whole "
+        f"model alone, where the {n_hbm} chips each stream an eighth at 8 TB/s and pay all-to-alls. Per chip it "
+        f"delivers {f1['output_tok_s_per_chip']} tokens/s against {h1['output_tok_s_per_chip']}. HBM4-class "
+        f"(HBF at 1.64 TB/s against 8 HBM4 at 1.64 TB/s): {gf1['tpot_ms']} ms on {n4_4} chip against "
+        f"{g1['tpot_ms']} ms on {n4_hbm}.",
+        f"Throughput: with TPOT <= {TPOT_SLO_S * 1e3:.0f} ms the B200 HBF chip gives {slo_f['output_tok_s_per_chip']} "
         f"tokens/s per chip (batch {slo_f['batch']}) against {slo_h['output_tok_s_per_chip']} (batch "
         f"{slo_h['batch']}) on the HBM system; at maximum throughput {fm['output_tok_s_per_chip']} against "
-        f"{hm['output_tok_s_per_chip']}. The single chip's batch stops at {fm['batch']}: its 90 GB of HBM "
+        f"{hm['output_tok_s_per_chip']} (HBM4 package: {gfm['output_tok_s_per_chip']} against "
+        f"{gm['output_tok_s_per_chip']}). The single B200's batch stops at {fm['batch']}: its 90 GB of HBM "
         f"(0.9 usable) holds that many 9k-token KV caches, so HBF moves the capacity wall from the weights "
         f"to the KV cache. With {n_hbm} HBF chips (same system size) the weights leave the HBM free for "
-        f"the KV cache, but at batch 1 each chip reads its expert shard from slower flash ({row(4, n_hbm, 'batch 1')['tpot_ms']} ms).",
-        f"Cost and energy (llmhw.economics, whole system): at maximum throughput the HBF chip serves at "
+        f"the KV cache, but at batch 1 each chip reads its expert shard from half the bandwidth "
+        f"({row(4, n_hbm, 'batch 1')['tpot_ms']} ms).",
+        f"Cost and energy (llmhw.economics, whole system): at maximum throughput the B200 HBF chip serves at "
         f"{fm['cost_usd_per_mtok']} USD per million output tokens and {fm['energy_j_per_token']} J per token, "
         f"the {n_hbm}-chip HBM system at {hm['cost_usd_per_mtok']} USD and {hm['energy_j_per_token']} J "
         f"({n_2} chips with 2 HBF stacks: {qm['cost_usd_per_mtok']} USD, {qm['energy_j_per_token']} J); at batch 1 "
-        f"{f1['cost_usd_per_mtok']} against {h1['cost_usd_per_mtok']} USD/Mtok, because one chip idles instead of {n_hbm}.",
+        f"{f1['cost_usd_per_mtok']} against {h1['cost_usd_per_mtok']} USD/Mtok, because one chip idles instead of "
+        f"{n_hbm}. HBM4 package: {gfm['cost_usd_per_mtok']} against {gm['cost_usd_per_mtok']} USD/Mtok at maximum "
+        "throughput.",
+        f"Assumptions and doubts: the comparison is iso-shoreline and iso-bandwidth per site (HBF's quoted "
+        f"1.638 TB/s on a 1.0 TB/s HBM3E site would hand the flash a 64% bandwidth bonus). Power is not iso: at full "
+        f"bandwidth the B200's memories draw {p_hbm:.0f} W with 8 HBM3E and {p_hbf:.0f} W with 4 + 4 HBF, the HBM4 "
+        f"package's {p4_hbm:.0f} W and {p4_hbf:.0f} W (HBF at Table 3's under-80 W, an upper bound); the "
+        "economics adds the HBF stacks' full power to the 1000 W TDP, which still holds the HBM3E stacks they "
+        "replaced, so the HBF designs get the larger power cap and provisioned power. Energy per token counts "
+        "each bit read at its memory's energy and barely depends on the envelope (flash standby is taken as 2% "
+        "of its full power). HBF latency (5 us), bytes in flight (40 MB per stack), "
+        "write bandwidth and endurance are estimates; the HBM4 package is hypothetical (B200 compute).",
     ]
 
 
 def _flash_findings(res: Results) -> list[str]:
     """Read latency, page size and endurance."""
     m = moe_1t()
-    lat, per_us, need = res.lat, res.per_us(), res.cycles_needed()
-    i5, i25 = int(np.argmin(abs(LATENCIES_S - 5e-6))), int(np.argmin(abs(LATENCIES_S - 25e-6)))
+    per_us, need = res.per_us(), res.cycles_needed()
     kv, yrs = res.end["rates"], dict(res.end["years"])
     kv_labels = [k for k in yrs if k.startswith("KV")]
     i100, i3 = int(np.where(PE_CYCLES == 1e5)[0][0]), int(np.where(PE_CYCLES == 3e3)[0][0])
     l405, lm = res.page["llama-3.1-405b"], res.page[m.id]
+    hbf = memory_presets()["hbf"]
+    q_mb = hbf.max_bytes_in_flight / 1e6
+    hide_b200, hide_hbm4 = (hbf.max_bytes_in_flight / site(kind)[2] * 1e6 for kind in ("hbm3e", "hbm4"))
+    ratio_4 = l405["step_s"][0] / l405["kv_hbm_s"]
     return [
-        f"Read latency: the engine pays an HBF access latency once per weight operator ({per_us * 1e6:.0f} "
-        f"per decode step of moe-1t), so every extra microsecond adds {per_us * 1e3:.2f} ms to a step: "
-        f"{lat['step_s'][i5, 0] * 1e3:.1f} ms at 5 us, {lat['step_s'][i25, 0] * 1e3:.1f} ms at 25 us (batch 1). "
-        f"To stream a stack at 1.638 TB/s, bandwidth x latency must be in flight: 8 MB at 5 us, 41 MB at 25 us.",
+        f"Read latency: weights are read ahead, so only the routed experts (60 MoE layers, addresses known once "
+        f"the router has run) wait for the flash: every extra microsecond adds {per_us * 1e3:.3f} ms to a batch-1 "
+        f"step of moe-1t ({res.step_ms('hbm3e', 5e-6):.2f} ms at 5 us, {res.step_ms('hbm3e', 25e-6):.2f} ms at 25 us "
+        f"on the B200 sites). Read-ahead needs bandwidth x latency in flight: {q_mb:.0f} MB per stack "
+        f"(estimated) hides up to {hide_b200:.0f} us at 1.0 TB/s and {hide_hbm4:.0f} us at 1.64 TB/s; beyond, a "
+        f"stack streams {q_mb:.0f} MB / latency ({res.step_ms('hbm3e', 50e-6):.1f} ms at 50 us on the B200 "
+        f"sites, {res.step_ms('hbm4', 50e-6):.1f} ms on the HBM4 sites).",
         f"Page size: a KV read is one 16-token block of one layer, {lm['block'] / 1e3:.1f} KB for moe-1t's MLA "
         f"latent and {l405['block'] / 1e3:.1f} KB for Llama 405B's GQA heads in FP8. Pages larger than the block "
         f"multiply the bytes read: up to {lm['amp'][-1]:.1f}x (moe-1t) and {l405['amp'][-1]:.1f}x (405B) at "
-        f"64 KB. At 4 KB pages the KV cache costs little in HBF at batch {PAGE_BATCH} (the 405B step is "
-        f"{l405['step_s'][0] / l405['kv_hbm_s']:.2f}x the KV-in-HBM step: 4 HBF stacks read faster than the 4 "
-        f"remaining HBM3E stacks); at 64 KB it is {l405['step_s'][-1] / l405['kv_hbm_s']:.2f}x (405B) and "
-        f"{lm['step_s'][-1] / lm['kv_hbm_s']:.2f}x (moe-1t, whose step is dominated by its weights). Pages "
-        f"should stay at or below the KV block size.",
+        f"64 KB. At 4 KB pages the KV cache in HBF at batch {PAGE_BATCH} costs the 405B step "
+        f"{ratio_4:.2f}x the KV-in-HBM step (4 HBF stacks and the 4 remaining HBM3E stacks read at the same "
+        f"1.0 TB/s per site; the flash adds a latency per attention read); at 64 KB it is "
+        f"{l405['step_s'][-1] / l405['kv_hbm_s']:.2f}x (405B) and {lm['step_s'][-1] / lm['kv_hbm_s']:.2f}x (moe-1t, "
+        f"whose step is dominated by its weights). Pages should stay at or below the KV block size.",
         f"Endurance: a KV cache in 2 TB of HBF at the largest batch writes {kv[m.id]['write_bytes_per_s'] / 1e6:.0f} MB/s "
         f"(moe-1t) and {kv['llama-3.1-405b']['write_bytes_per_s'] / 1e6:.0f} MB/s (Llama 405B): by volume it lasts "
         f"{yrs[kv_labels[0]][i100]:.0f} and {yrs[kv_labels[1]][i100]:.0f} years at the 100k cycles reported for "
@@ -482,15 +602,17 @@ def _figures(res: Results) -> list[Figure]:
     return [
         Figure("hbf-chips", "Giving half of a B200's eight memory sites to HBF stacks cuts the chips a "
                f"1T-parameter MoE needs from {n_hbm} to {n_4} (FP8) and from {b_hbm} to {b_4} (BF16); "
-               "Llama 3.1 405B fits one chip.", _fig_chips(chips)),
-        Figure("hbf-tpot-throughput", f"One HBF chip serving moe-1t stays within {f1['tpot_ms'] / h1['tpot_ms']:.1f}x "
-               f"of the {n_hbm}-chip HBM system's TPOT at batch 1 and gives "
+               "Llama 3.1 405B fits one chip. Hatched: a package with HBM4 sites.", _fig_chips(chips)),
+        Figure("hbf-tpot-throughput", f"At the same 1.0 TB/s per site, one B200 with 4 HBF stacks serving moe-1t "
+               f"runs at {f1['tpot_ms'] / h1['tpot_ms']:.1f}x the {n_hbm}-chip HBM system's TPOT at batch 1 and gives "
                + ("more tokens/s per chip at every interactivity both reach"
-                  if _dominates(curves[(4, n_4)], curves[(0, n_hbm)]) else
+                  if _dominates(curves[("hbm3e", 4, n_4)], curves[("hbm3e", 0, n_hbm)]) else
                   f"{f1['output_tok_s_per_chip']} vs {h1['output_tok_s_per_chip']} tokens/s per chip at batch 1")
-               + "; its 90 GB of HBM for the KV cache caps its batch.", _fig_curves(curves)),
-        Figure("hbf-latency-page", f"Each microsecond of HBF read latency adds {per_us * 1e3:.2f} ms to a moe-1t "
-               "decode step (one access per weight operator); flash pages larger than a 16-token KV block "
+               + "; its 90 GB of HBM for the KV cache caps its batch. Dotted: HBF at 1.64 TB/s against HBM4.",
+               _fig_curves(curves)),
+        Figure("hbf-latency-page", f"Read ahead, each microsecond of HBF read latency adds {per_us * 1e3:.3f} ms to "
+               "a moe-1t decode step (one wait per routed-expert read) until 40 MB in flight per stack no longer "
+               "cover bandwidth x latency; flash pages larger than a 16-token KV block "
                f"(9-33 KB) multiply the KV bytes read, up to {lm['amp'][-1]:.1f}x at 64 KB.",
                _fig_latency_page(lat, page)),
         Figure("hbf-endurance", "By write volume, a per-token KV cache in HBF outlives the "
@@ -504,10 +626,10 @@ def run() -> Study:
     res = results()
     findings = [*_system_findings(res), *_flash_findings(res)]
     figures = _figures(res)
-    chips_t, ops_t, lat_t, page_t, end_t = res.chips_t, res.ops_t, res.lat_t, res.page_t, res.end_t
     return Study(
         name="hbf", title="RQ2: High Bandwidth Flash for weights, HBM for the KV cache",
-        question=("Does HBF's 10x capacity per node (512 GB, 1.638 TB/s per stack) shrink the system a "
-                  "1T-parameter model needs, and what do its microsecond page reads and limited write endurance "
-                  "cost in TPOT, throughput, energy and $/token? (Ma & Patterson 2026, section 4.3; Q4-Q6)"),
-        tables=[chips_t, ops_t, lat_t, page_t, end_t], figures=figures, findings=findings)
+        question=("Does HBF's 10x capacity per node (512 GB per stack, read at its memory site's bandwidth) shrink "
+                  "the system a 1T-parameter model needs, and what do its microsecond page reads and limited write "
+                  "endurance cost in TPOT, throughput, energy and $/token? (Ma & Patterson 2026, section 4.3; Q4-Q6)"),
+        tables=[res.chips_t, res.sites_t, res.ops_t, res.lat_t, res.page_t, res.end_t], figures=figures,
+        findings=findings)

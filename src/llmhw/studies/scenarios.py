@@ -1,6 +1,6 @@
 """Scenario factories more than one study uses: the B200 with some of its HBM sites given to High
-Bandwidth Flash (the HBF study, RQ2, and the interconnect study's system sizes), and the
-1T-parameter MoE they serve (Kimi K2's shape)."""
+Bandwidth Flash at the site's bandwidth (the HBF study, RQ2, and the interconnect study's system
+sizes), a B200-class package with HBM4 sites, and the 1T-parameter MoE they serve (Kimi K2's shape)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 import llmhw
+from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import lookup, memory_presets
 from llmhw.workload.model import ModelSpec
 
@@ -38,38 +39,68 @@ def moe_1t() -> ModelSpec:
 
 
 # -- the designs -----------------------------------------------------------------------------
+#
+# A package has SITES memory sites on its shoreline; each holds a DRAM stack or an HBF stack behind
+# the same interface, so a design gives both kinds of stack the site's bandwidth (iso-bandwidth):
+#
+# - "hbm3e": the B200 as shipped, 8 HBM3E sites of 22.5 GB at 1.0 TB/s each (its 180 GB and 8 TB/s
+#   over 8); an HBF stack on such a site reads at the site's 1.0 TB/s, not its own 1.638 TB/s.
+# - "hbm4": a hypothetical B200-class package with HBM4-6400 sites, 48 GB at 1.638 TB/s (the
+#   paper's Table 3 comparison point, equal to the HBF stack's read bandwidth).
+
+SITE_KINDS = ("hbm3e", "hbm4")
 
 
 def _base_tier() -> Any:
     return lookup(HARDWARE).memory[0]
 
 
-def design_label(n_hbf: int) -> str:
-    if n_hbf == 0:
-        return "B200: 8 HBM3E (180 GB, 8 TB/s)"
-    hbm = _base_tier()
+def site(kind: str = "hbm3e") -> tuple[str, float, float]:
+    """(DRAM preset id, capacity of one DRAM stack, interface bandwidth) of one memory site."""
+    if kind == "hbm3e":
+        t = _base_tier()
+        return t.id, t.capacity_bytes / SITES, t.bandwidth_bytes_per_s / SITES
+    if kind == "hbm4":
+        # HBM4-6400: 2048 pins x 6.4 Gb/s / 8 = 1638 GB/s, which the paper gives the HBF stack too.
+        return "hbm4", memory_presets()["hbm4"].capacity_bytes, memory_presets()["hbf"].bandwidth_bytes_per_s
+    raise LlmhwError(f"unknown memory site {kind!r}", field="site", accepted=", ".join(SITE_KINDS))
+
+
+def _dram_name(kind: str) -> str:
+    return site(kind)[0].upper()
+
+
+def design_label(n_hbf: int, kind: str = "hbm3e") -> str:
+    dram, cap, bw = site(kind)
     k = SITES - n_hbf
+    pkg = "B200" if kind == "hbm3e" else "B200-class, HBM4 sites"
+    if n_hbf == 0:
+        return f"{pkg}: {k} {dram.upper()} ({cap * k / 1e9:.0f} GB, {bw * k / 1e12:.1f} TB/s)"
     hbf = memory_presets()["hbf"]
-    return (f"B200 with {k} HBM3E + {n_hbf} HBF ({hbm.capacity_bytes * k / SITES / 1e9:.0f} GB + "
-            f"{hbf.capacity_bytes * n_hbf / 1e12:.0f} TB)")
+    return (f"{pkg}: {k} {dram.upper()} + {n_hbf} HBF at {bw / 1e12:.2f} TB/s per site "
+            f"({cap * k / 1e9:.0f} GB + {hbf.capacity_bytes * n_hbf / 1e12:.0f} TB)")
 
 
-def design_short(n_hbf: int) -> str:
-    return "8 HBM3E" if n_hbf == 0 else f"{SITES - n_hbf} HBM3E + {n_hbf} HBF"
+def design_short(n_hbf: int, kind: str = "hbm3e") -> str:
+    d = _dram_name(kind)
+    return f"{SITES} {d}" if n_hbf == 0 else f"{SITES - n_hbf} {d} + {n_hbf} HBF"
 
 
-def design(n_hbf: int) -> tuple[dict[str, Any], dict[str, str]]:
-    """(overrides, placement) of a B200 with ``n_hbf`` of its 8 HBM3E sites given to HBF stacks."""
-    if n_hbf == 0:
+def design(n_hbf: int, kind: str = "hbm3e") -> tuple[dict[str, Any], dict[str, str]]:
+    """(overrides, placement) of a package with ``n_hbf`` of its 8 sites given to HBF stacks, every
+    stack at the site's interface bandwidth (the HBF write bandwidth scaled with it)."""
+    if n_hbf == 0 and kind == "hbm3e":
         return {}, {}
-    hbm, hbf = _base_tier(), memory_presets()["hbf"]
+    dram, cap, bw = site(kind)
+    hbf = memory_presets()["hbf"]
     k = SITES - n_hbf
-    tiers = [{"tech": "hbm3e", "capacity_bytes": hbm.capacity_bytes * k / SITES,
-              "bandwidth_bytes_per_s": hbm.bandwidth_bytes_per_s * k / SITES},
-             {"tech": "hbf", "capacity_bytes": hbf.capacity_bytes * n_hbf,
-              "bandwidth_bytes_per_s": hbf.bandwidth_bytes_per_s * n_hbf,
-              "write_bandwidth_bytes_per_s": hbf.write_bandwidth_bytes_per_s * n_hbf}]
-    return {"chip.memory": tiers}, {"weights": "hbf", "kv_cache": "hbm3e"}
+    tiers: list[dict[str, Any]] = [{"tech": dram, "capacity_bytes": cap * k, "bandwidth_bytes_per_s": bw * k}]
+    if n_hbf == 0:
+        return {"chip.memory": tiers}, {}
+    write = hbf.write_bandwidth_bytes_per_s * bw / hbf.bandwidth_bytes_per_s
+    tiers.append({"tech": "hbf", "capacity_bytes": hbf.capacity_bytes * n_hbf, "bandwidth_bytes_per_s": bw * n_hbf,
+                  "write_bandwidth_bytes_per_s": write * n_hbf})
+    return {"chip.memory": tiers}, {"weights": "hbf", "kv_cache": dram}
 
 
 def parallelism(model: ModelSpec, n: int) -> dict[str, int]:
@@ -82,9 +113,9 @@ def parallelism(model: ModelSpec, n: int) -> dict[str, int]:
 
 def scenario(n_hbf: int, n: int, model: ModelSpec | None = None, weights: str = "fp8", batch: int = 64,
              extra: dict[str, Any] | None = None, placement: dict[str, str] | None = None,
-             isl: int = ISL, osl: int = OSL) -> llmhw.Scenario:
+             isl: int = ISL, osl: int = OSL, kind: str = "hbm3e") -> llmhw.Scenario:
     model = model or moe_1t()
-    ov, pl = design(n_hbf)
+    ov, pl = design(n_hbf, kind)
     return llmhw.Scenario.from_dict({
         "model": model, "hardware": HARDWARE, "n_chips": n, "parallelism": parallelism(model, n),
         "precision": {"weights": weights, "kv_cache": "fp8"},
@@ -92,28 +123,29 @@ def scenario(n_hbf: int, n: int, model: ModelSpec | None = None, weights: str = 
         "overrides": {**ov, **(extra or {})}, "placement": placement if placement is not None else pl})
 
 
-def max_batch(n_hbf: int, n: int, model: ModelSpec, weights: str) -> int:
+def max_batch(n_hbf: int, n: int, model: ModelSpec, weights: str, kind: str = "hbm3e") -> int:
     """Largest batch that fits (0 when the weights alone do not)."""
-    s = scenario(n_hbf, n, model, weights)    # weights its placement cannot hold: max_batch 0
+    s = scenario(n_hbf, n, model, weights, kind=kind)    # weights its placement cannot hold: max_batch 0
     with np.errstate(all="ignore"):
         return int(llmhw.sweep(s, batch=-1)["max_batch"])
 
 
-def chips_needed(n_hbf: int, model: ModelSpec, weights: str, requests: int = 1) -> tuple[int, int]:
+def chips_needed(n_hbf: int, model: ModelSpec, weights: str, requests: int = 1,
+                 kind: str = "hbm3e") -> tuple[int, int]:
     """(smallest power-of-two chip count whose memory holds the weights and ``requests`` requests
     of ISL + OSL tokens, the largest batch it holds)."""
     n = 1
     while n <= 1024:
         ok = (model.moe is None or model.moe.n_routed_experts % n == 0)
-        mb = max_batch(n_hbf, n, model, weights) if ok else 0
+        mb = max_batch(n_hbf, n, model, weights, kind) if ok else 0
         if mb >= requests:
             return n, mb
         n *= 2
     return 0, 0
 
 
-def usable_weight_capacity(n_hbf: int) -> float:
+def usable_weight_capacity(n_hbf: int, kind: str = "hbm3e") -> float:
     """Bytes per chip the weights may use: 0.9 (vLLM's memory_utilization) of the tier that holds them."""
-    hbm, hbf = _base_tier(), memory_presets()["hbf"]
-    cap = hbm.capacity_bytes if n_hbf == 0 else hbf.capacity_bytes * n_hbf
-    return 0.9 * cap
+    _, cap, _ = site(kind)
+    hbf = memory_presets()["hbf"]
+    return 0.9 * (cap * SITES if n_hbf == 0 else hbf.capacity_bytes * n_hbf)

@@ -90,6 +90,28 @@ def test_moe_touched_experts():
     assert many.weight_bytes == pytest.approx(8 * expert_bytes, rel=1e-6)  # 256 tokens touch all 8
 
 
+def test_moe_expert_parallel_waits_for_the_busiest_group():
+    def experts_op(ep, batch):
+        s = Scenario.from_dict({"model": "deepseek-v3", "hardware": "hgx-h200-8", "n_chips": 8,
+                                "parallelism": {"tp": 8, "ep": ep}, "precision": {"weights": "fp8"},
+                                "workload": {"input_tokens": 100, "output_tokens": 100, "batch": batch}})
+        op = [o for o in OperatorModel(s).ops(decode_step(s.model, batch, 100)) if o.name == "experts"][0]
+        return op, s.model.expert_params          # fp8: one byte per parameter
+    # EP8, one token: its 8 experts fall in 8 groups of 32 at random. On average a chip holds one
+    # of them, but the step waits for the chip that holds the most: 2.55 of them in a simulation
+    # of uniform routing (issue 10; tests/test_expert_load.py has its own).
+    op, e = experts_op(8, 1)
+    assert op.weight_bytes / e == pytest.approx(2.55, rel=0.05)
+    assert op.flops / (2 * e) == pytest.approx(2.55, rel=0.05)          # one pair per touched expert
+    # 4,096 tokens touch every expert: each chip reads all 32 of its own, no more.
+    op, e = experts_op(8, 4096)
+    assert op.weight_bytes / e == pytest.approx(32.0)
+    # Without EP every chip holds an eighth of all experts and does the same work: the 8 touched
+    # experts' eighths, as before.
+    op, e = experts_op(1, 1)
+    assert op.weight_bytes / e == pytest.approx(1.0)
+
+
 def test_collectives_pick_the_right_algorithm():
     fp = family_params("nvidia-gpu")
     net = interconnects()["nvlink4-hgx8"]

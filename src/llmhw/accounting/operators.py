@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from llmhw.accounting.expert_load import busiest_group_load
 from llmhw.accounting.memory import LOGIT_BYTES
 from llmhw.accounting.sharding import (
     attention_params_per_chip,
@@ -242,13 +243,12 @@ class OperatorModel:
         E, k = moe.n_routed_experts, moe.experts_per_token
         group_tokens = T * dp                       # tokens of the whole tp x dp MoE group
         per_expert_split = tp * dp // ep            # chips each expert is tensor-split over
-        experts_here = E / ep
-        # Each token picks k of E experts; with routing spread evenly the chance an expert is
-        # idle for all N tokens is (1 - k/E)^N. Only touched experts' weights are read.
-        touched = experts_here * (1.0 - np.power(1.0 - k / E, group_tokens))
+        # Each token picks k of E experts; only touched experts' weights are read, and each
+        # token-expert pair costs one pass through an expert. The ep expert groups get uneven
+        # shares and the step waits for the busiest: price the expected maximum over the groups
+        # of experts touched (bytes) and of pairs (FLOPs); with ep = 1 these are the means.
+        _, touched, _, pairs_here = busiest_group_load(group_tokens, E, k, ep)
         expert_chip = m.expert_params / per_expert_split
-        # Tokens reaching this chip's experts: the group's token-expert pairs spread over ep groups.
-        pairs_here = group_tokens * k / ep
         ops = [
             Op("router", "gemm", n, flops=2 * T * m.router_params, weight_bytes=m.router_params * self.wb,
                act_bytes=T * (h + E) * self.ab, m=T, n=E, weight_precision=wp),

@@ -41,7 +41,8 @@ def test_fit_recovers_known_parameters():
     after = np.median(np.abs(cal.log_errors(points)))
     assert before > 0.1 and after < 0.01
     assert fitted.memory_eff == pytest.approx(0.85, rel=0.05)
-    assert fitted.compute_eff_max == pytest.approx(0.62, rel=0.1)
+    # Batches up to 128 trade compute_eff_max against compute_m_half: only loosely pinned.
+    assert fitted.compute_eff_max == pytest.approx(0.62, rel=0.15)
 
 
 def test_fitted_parameters_are_physical():

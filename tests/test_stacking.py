@@ -10,7 +10,8 @@ from llmhw.hardware.catalog import (
     stacked_from_dict,
     stacking_presets,
 )
-from llmhw.hardware.stacking import StackedMemory, package_power
+from llmhw.hardware.package import package_power
+from llmhw.hardware.stacking import StackedMemory
 
 PRESETS = ["3d-sram-vcache", "3d-dram-soic-gen1", "3d-dram-hybrid-bond-gen2"]
 

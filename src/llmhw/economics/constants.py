@@ -18,7 +18,7 @@ from llmhw.core.errors import LlmhwError
 from llmhw.core.units import DTYPE_TWIN
 from llmhw.economics import carbon
 from llmhw.hardware.memory import BITS_PER_BYTE, MemoryTech
-from llmhw.hardware.stacking import PackagePower, package_power
+from llmhw.hardware.package import PackagePower, package_power
 from llmhw.scenario.economics import EconomicsParams, params_for
 
 

@@ -46,7 +46,7 @@ from llmhw.hardware.near_memory import (
     shard_fit,
     tier_peak_flops,
 )
-from llmhw.hardware.stacking import PackagePower, package_power
+from llmhw.hardware.package import PackagePower, package_power
 from llmhw.scenario import Scenario
 from llmhw.serving.metrics import MemoryUse, Metrics, Phase, TierUse, concatenate
 

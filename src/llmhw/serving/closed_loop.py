@@ -97,7 +97,7 @@ class Engine:
 
     def _package_power(self, chip: Any) -> PackagePower | None:
         """A chip with a 3D stack shares one power envelope between its logic and the stack (the
-        thermal cap under the stack and the package's TDP, memory included: hardware/stacking.py,
+        thermal cap under the stack and the package's TDP, memory included: hardware/package.py,
         ``package_power``): the clock, and so every peak FLOP/s, drops by the envelope's fraction
         here, the stack's data rate in :meth:`_throttled`."""
         base = self.scenario.base_hardware

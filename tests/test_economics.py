@@ -284,7 +284,7 @@ def test_pnm_fewer_picojoules_for_offloaded_bytes():
     nm = b.values["decode_near_memory_bytes"]
     assert nm > 0
     ea, eb = economics_arrays(a.metrics, a.scenario), economics_arrays(b.metrics, b.scenario)
-    # Offloaded bytes cost the PNM's 1.2 pJ/bit instead of HBM3's 3.9 (both sides read the same bytes).
+    # Offloaded bytes cost the PNM's 0.98 pJ/bit instead of HBM3's 3.9 (both sides read the same bytes).
     e_pnm = near_memory_presets()["pnm-hbm"].energy_j_per_bit
     assert float(eb["decode_step_energy_j_near_memory"]) == pytest.approx(8 * nm * e_pnm, rel=1e-12)
     saved = float(ea["decode_step_energy_j_memory"]) - float(eb["decode_step_energy_j_memory"])

@@ -16,25 +16,15 @@ A :class:`StackedMemory` is one stack on the compute die:
   being the preset's stack (``device_capacity_bytes``), so a wider or taller stack holds more;
 - a thermal limit: the power density (W/m^2) the die under the memory may dissipate.
 
-Power envelope (:func:`llmhw.hardware.package.package_power`). The logic and the stack on top of it shed their heat
-through the same footprint, so the thermal cap covers both, and the package's TDP covers the
-logic and every memory tier it carries (as a published TDP covers a GPU and its HBM):
-
-    logic x f^k + stack access x g + stack static               <= cap density x die area
-    logic x f^k + stack access x g + stack static + other tiers <= TDP
-
-``logic`` is the logic at full clock: the published package's TDP less its own memory at full
-bandwidth (an H200's 700 W less its HBM3E's); ``stack access`` the stack's access power at its
-full bandwidth (energy per bit x 8 x bandwidth), ``stack static`` its refresh and standby power.
-The package throttles the logic's clock (f) and the stack's data rate (g) by the same factor
-(f = g: the stacked design keeps its own balance of FLOP/s to bytes/s), the largest that meets
-both limits. Dynamic power is C V^2 f: at a fixed voltage the logic's power goes as f (k = 1, the
-default and the conservative bound: imec's 3D HBM-on-GPU study needed the GPU clock halved to
-approach 2.5D temperatures); with voltage scaled along (DVFS above threshold) as f^3 (k = 3,
-``clock_power_exponent``, the optimistic bound). The memory's access power goes as its data
-rate; its static power does not throttle. :meth:`StackedMemory.thermal_clock_fraction` is the
-one-constraint form for a logic power and a memory power given by hand.
-
+Power envelope (``llmhw.hardware.package.package_power``): the logic and the stack on top of it
+shed their heat through the same footprint, so the thermal cap covers both, and the package's TDP
+covers the logic and every memory tier it carries; the logic's clock and the stack's data rate
+are throttled together to fit (docs/stacking.md). Dynamic power is C V^2 f: at a fixed voltage the
+logic's power goes as f (``clock_power_exponent`` 1, the default and conservative bound: imec's 3D
+HBM-on-GPU study needed the GPU clock halved to approach 2.5D temperatures); with voltage scaled
+along (DVFS above threshold) as f^3 (3, the optimistic bound).
+:meth:`StackedMemory.thermal_clock_fraction` is the one-constraint form for a logic power and a
+memory power given by hand.
 """
 
 from __future__ import annotations

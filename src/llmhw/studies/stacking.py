@@ -489,6 +489,21 @@ def _design_findings(th: dict[str, Any], designs_t: Table, curves: dict[int, dic
             f"of access and {e[i]['memory_static_j_per_token']:.2f} J static)" for i in e if e[i] is not None)
         + ". Static and host power over a longer step dominate at batch 1; at a fixed voltage J/FLOP stays the "
         "chip's, with DVFS it falls as the square of the clock.")
+    capped = [i for i, dz in enumerate(DESIGNS) if dz.thermal_cap]
+    draws = [r["power_w_per_chip"] for r in designs_t.rows if r["design"] in {SHORT[i] for i in capped}]
+    g1 = stacking_presets()["3d-dram-soic-gen1"]
+    prov = g1.provenance["max_logic_power_density_w_per_m2"]
+    out.append(
+        f"Assumptions and doubts: the envelope holds the logic at full activity (its full-clock power x f^k) and "
+        f"the stack streaming at its throttled rate, while the engine's average draw under the thermal cap is "
+        f"{min(draws)}-{max(draws)} W against {env[SHORT[1]].thermal_w:.0f} W, so a power manager that throttles "
+        "on measured power would run faster; the clock and the stack's data rate throttle together (a split that "
+        "favours the stack would help decode and hurt prefill); the decode bound follows the engine's small-batch "
+        f"GEMM efficiency (floor {fp.compute_eff_floor:.3f} of peak), so kernels that keep a GEMV at a larger share "
+        "of peak move decode toward memory-bound and the ratios with it; the stacks' static power and the split "
+        f"of HBM power into access and static are assumed (none published); the cap, "
+        f"{g1.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm2, is an estimate in "
+        f"{prov.low / 1e6:.2f}-{prov.high / 1e6:.2f}.")
     return out
 
 

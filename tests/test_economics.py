@@ -284,7 +284,7 @@ def test_pnm_fewer_picojoules_for_offloaded_bytes():
     nm = b.values["decode_near_memory_bytes"]
     assert nm > 0
     ea, eb = economics_arrays(a.metrics, a.scenario), economics_arrays(b.metrics, b.scenario)
-    # Offloaded bytes cost the PNM's 1.2 pJ/bit instead of HBM3's 3.9 (both sides read the same bytes).
+    # Offloaded bytes cost the PNM's 0.98 pJ/bit instead of HBM3's 3.9 (both sides read the same bytes).
     e_pnm = near_memory_presets()["pnm-hbm"].energy_j_per_bit
     assert float(eb["decode_step_energy_j_near_memory"]) == pytest.approx(8 * nm * e_pnm, rel=1e-12)
     saved = float(ea["decode_step_energy_j_memory"]) - float(eb["decode_step_energy_j_memory"])
@@ -313,6 +313,95 @@ def test_3d_stack_cheaper_bits():
     c = constants_for(b.scenario)
     assert c.read_j_per_bit[0] == pytest.approx(1.0e-12)                   # the stack's, not HBM3's 3.9
     assert b.to_dict()["energy_j_per_token_parts"]["decode"] < a.to_dict()["energy_j_per_token_parts"]["decode"]
+
+
+# -- one energy definition: access energy x bytes + static power x time ----------------------
+
+
+H200 = {"model": "llama-3.1-70b", "hardware": "h200", "n_chips": 1, "precision": {"weights": "fp8", "kv_cache": "fp8"},
+        "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 8}}
+# The H200's HBM3E tier: 141 GB of 24 GB stacks (5.875 devices) at 9.36 W each, 4.8 TB/s at 3.9 pJ/bit.
+H200_HBM_STATIC = 141 / 24 * 9.36
+H200_HBM_FULL = H200_HBM_STATIC + 3.9e-12 * 8 * 4.8e12
+
+
+def test_static_power_is_the_logics_plus_every_tiers():
+    # The chip's own memory: the measured share covers it, so static = 0.38 x TDP, split as the
+    # logic's 0.38 x 700 - 54.99 W and the HBM3E's 54.99 W.
+    a = constants_for(llmhw.Scenario.from_dict(H200))
+    assert a.static_w == pytest.approx(0.38 * 700)
+    assert a.tier_static_w[0] == pytest.approx(H200_HBM_STATIC)
+    assert a.logic_static_w == pytest.approx(0.38 * 700 - H200_HBM_STATIC)
+    assert a.idle_w == pytest.approx(0.17 * 700) and a.power_cap_w == pytest.approx(700)
+    # An HBF stack added by a what-if adds its 8 W static and, to the cap, its whole power at full
+    # bandwidth: 8 W + 5.49 pJ x 8 x 1638 GB/s = 79.9 W (Table 3's 80 W).
+    hbm = {"tech": "hbm3e", "capacity_bytes": 141e9, "bandwidth_bytes_per_s": 4.8e12}
+    b = constants_for(llmhw.Scenario.from_dict({**H200, "overrides": {"chip.memory": [hbm, "hbf"]}}))
+    hbf_full = 8.0 + 5.49e-12 * 8 * 1638e9
+    assert b.static_w == pytest.approx(0.38 * 700 + 8.0)
+    assert b.idle_w == pytest.approx(0.17 * 700 + 8.0)
+    assert b.power_cap_w == pytest.approx(700 + hbf_full)
+    assert b.provisioned_it_w == pytest.approx(700 + hbf_full + 0.8 * 700)
+    # Swapping the HBM3E for four HBM4 stacks (192 GB, 8.2 TB/s): static and cap change by the difference.
+    hbm4 = {"tech": "hbm4", "capacity_bytes": 192e9, "bandwidth_bytes_per_s": 8.192e12}
+    c = constants_for(llmhw.Scenario.from_dict({**H200, "overrides": {"chip.memory": [hbm4]}}))
+    hbm4_static = 4 * 8.0
+    assert c.static_w == pytest.approx(0.38 * 700 - H200_HBM_STATIC + hbm4_static)
+    assert c.power_cap_w == pytest.approx(700 - H200_HBM_FULL + hbm4_static + 2.44e-12 * 8 * 8.192e12)
+    # More of the same tier (a what-if on its capacity) is more devices: twice the static power.
+    d = constants_for(llmhw.Scenario.from_dict({**H200, "overrides": {"chip.memory[0].capacity_bytes": 282e9}}))
+    assert d.static_w == pytest.approx(0.38 * 700 + H200_HBM_STATIC)
+
+
+def test_memory_energy_is_access_times_bytes_plus_static_times_time():
+    p = llmhw.predict(H200)
+    v, a = p.values, economics_arrays(p.metrics, p.scenario)
+    # Dynamic: 8 x (bytes read + written) x 3.9 pJ per decode step.
+    dyn = 8 * (v["decode_tier0_read_bytes"] + v["decode_tier0_write_bytes"]) * 3.9e-12
+    assert float(a["decode_step_energy_j_memory"]) == pytest.approx(dyn, rel=1e-12)
+    # Static: 54.99 W for as long as a token takes, per output token: W / (tokens/s).
+    assert float(a["energy_j_per_token_static_memory"]) == pytest.approx(H200_HBM_STATIC / v["output_tok_s"], rel=1e-9)
+    assert float(a["memory_static_w_per_chip"]) == pytest.approx(H200_HBM_STATIC)
+
+
+def test_a_tier_without_static_power_takes_the_class_split():
+    # GDDR7 has no energy in the catalog: the fallback 7.5 pJ/bit access and the DRAM split,
+    # static = 0.2 / 0.8 x 7.5 pJ x 8 x bandwidth.
+    s = llmhw.Scenario.from_dict({**H200, "overrides": {"chip.memory": [
+        {"tech": "hbm3e", "capacity_bytes": 141e9, "bandwidth_bytes_per_s": 4.8e12},
+        {"tech": "gddr7", "capacity_bytes": 32e9, "bandwidth_bytes_per_s": 1.792e12}]}})
+    c = constants_for(s)
+    assert c.read_j_per_bit[1] == pytest.approx(7.5e-12)
+    assert c.tier_static_w[1] == pytest.approx(0.2 / 0.8 * 7.5e-12 * 8 * 1.792e12)
+    with pytest.raises(LlmhwError, match="memory_static_share"):
+        P.replace(memory_static_share={"dram": 1.0})
+
+
+def test_stacked_chip_is_capped_at_its_envelope():
+    # The GH100 with a gen-1 stack over 400 mm2 instead of its HBM3E (docs/stacking.md): the logic
+    # (700 - 204.75 = 495.25 W at full clock) and the stack (365 W of reads at full bandwidth,
+    # 4 x 9.36 W static) share 0.43 W/mm2 x 814 mm2 = 350 W at f = (350.02 - 37.44) / 860.25.
+    stack = {"tech": "3d-dram-soic-gen1", "stack_area_m2": 400e-6, "capacity_per_layer_bytes": 12e9}
+    s = llmhw.Scenario.from_dict({**H200, "overrides": {"chip.stacked": stack, "chip.memory": [],
+                                                        "chip.die_area_m2": 814e-6}})
+    c = constants_for(s)
+    bw = s.chip.memory[0].bandwidth_bytes_per_s
+    logic, reads, static = 700 - H200_HBM_FULL, bw * 8 * 2.34e-12, 4 * 9.36
+    f = (0.43e6 * 814e-6 - static) / (logic + reads)
+    assert c.power_cap_w == pytest.approx(0.43e6 * 814e-6)
+    # Static: the logic's share (0.38 x 700 less the H200's HBM3E static) at the throttled clock
+    # (P ~ f at a fixed voltage), plus the stack's own.
+    assert c.logic_static_w == pytest.approx((0.38 * 700 - H200_HBM_STATIC) * f)
+    assert c.static_w == pytest.approx((0.38 * 700 - H200_HBM_STATIC) * f + static)
+    assert c.j_per_flop["fp8"] == pytest.approx(0.75 * 700 / 1979e12)      # fixed voltage: J/FLOP unchanged
+    # With voltage scaled along the clock (P ~ f^3) energy per operation falls as V^2 ~ f^2.
+    dv = llmhw.Scenario.from_dict({**H200, "overrides": {"chip.stacked": {**stack, "clock_power_exponent": 3},
+                                                         "chip.memory": [], "chip.die_area_m2": 814e-6}})
+    cd = constants_for(dv)
+    x = llmhw.api.package_power(dv).fraction
+    assert logic * x ** 3 + reads * x == pytest.approx(0.43e6 * 814e-6 - static, rel=1e-9)
+    assert cd.j_per_flop["fp8"] == pytest.approx(0.75 * 700 / 1979e12 * x ** 2)
+    assert cd.logic_static_w == pytest.approx((0.38 * 700 - H200_HBM_STATIC) * x ** 3)
 
 
 # -- vectorized, robust ----------------------------------------------------------------------------

@@ -107,6 +107,57 @@ def test_hbf_is_flash_with_page_reads():
     assert hbf.write_endurance_cycles is not None                   # flash wears out
 
 
+# The paper's Table 3 gives whole-device power at full read bandwidth; the catalog splits it into
+# access energy per bit and static power per device (memory.yaml), so the two must add back up.
+TABLE3_WHOLE_POWER = {            # preset: (W, bytes/s the watts are quoted at)
+    "hbm4": (40.0, 2048 * 6.4e9 / 8),     # HBM4-6400: 1638.4 GB/s
+    "lpddr5": (3.0, 51.2e9),
+    "ddr5": (12.0, 51.2e9),
+    "hbf": (80.0, 1638.4e9),
+}
+
+
+@pytest.mark.parametrize("tid", sorted(TABLE3_WHOLE_POWER))
+def test_access_energy_plus_static_gives_table3_power(tid):
+    t = memory_presets()[tid]
+    watts, bw = TABLE3_WHOLE_POWER[tid]
+    assert t.static_power_w + t.energy_j_per_bit * 8 * bw == pytest.approx(watts, rel=0.005)
+    assert t.provenance["static_power_w"].note and t.provenance["energy_j_per_bit"].note
+
+
+def test_energy_is_access_energy_with_the_stated_split():
+    mp = memory_presets()
+    # HBM4: 0.8 x 40 W / (1638.4 GB/s x 8) = 2.44 pJ/bit of access, 0.2 x 40 = 8 W static.
+    assert mp["hbm4"].energy_j_per_bit == pytest.approx(0.8 * 40 / (1638.4e9 * 8), rel=0.005)
+    assert mp["hbm4"].static_power_w == pytest.approx(8.0)
+    # DDR5 keeps ReaLLM's 10 pJ/bit access energy; static is Table 3's 12 W less 10 pJ x 8 x 51.2 GB/s.
+    assert mp["ddr5"].energy_j_per_bit == pytest.approx(10e-12)
+    assert mp["ddr5"].static_power_w == pytest.approx(12 - 10e-12 * 8 * 51.2e9, abs=0.01)
+    # HBM3E: FGDRAM-style access energy 3.9 pJ/bit; static = 0.2 / 0.8 x 3.9 pJ x 8 x 1.2 TB/s = 9.36 W.
+    assert mp["hbm3e"].static_power_w == pytest.approx(0.25 * 3.9e-12 * 8 * 1.2e12)
+    # Every preset with an access energy has a static power, and vice versa.
+    for tid, t in mp.items():
+        assert (t.energy_j_per_bit is None) == (t.static_power_w is None), tid
+
+
+def test_a_tier_holds_devices():
+    # The H200's tier copies the HBM3E preset (24 GB per stack) with 141 GB: 5.875 devices.
+    h200 = chips()["h200"].memory[0]
+    assert h200.device_capacity_bytes == 24e9 and h200.devices == pytest.approx(141 / 24)
+    assert h200.tier_static_power_w == pytest.approx(141 / 24 * 9.36)
+    assert h200.access_power_w == pytest.approx(3.9e-12 * 8 * 4.8e12)
+    assert h200.full_power_w == pytest.approx(141 / 24 * 9.36 + 3.9e-12 * 8 * 4.8e12)
+    # A what-if on the capacity keeps the device size: twice the bytes, twice the static power.
+    from llmhw.hardware import whatif
+    chip2 = whatif.apply_to_hardware(load_hardware("h200"), {"chip.memory[0].capacity_bytes": 282e9}, 1)
+    assert chip2.memory[0].devices == pytest.approx(2 * 141 / 24)
+    # A tier given from scratch is one device.
+    c = hardware_from_dict({"kind": "chip", "id": "x", "family": "f", "peak_flops": {"bf16": 1e15},
+                            "memory": [{"id": "m", "capacity_bytes": 8e9, "bandwidth_bytes_per_s": 1e11,
+                                        "static_power_w": 2.0}]})
+    assert c.memory[0].devices == 1.0 and c.memory[0].tier_static_power_w == 2.0
+
+
 def test_systems_resolve_their_chips():
     for sid, s in systems().items():
         assert s.chip.id in chips(), sid

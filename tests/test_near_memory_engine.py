@@ -84,8 +84,18 @@ def test_3d_stack_thermal_cap_scales_compute():
                                "stacked": "3d-dram-hybrid-bond-gen2"})
     s = Scenario.from_dict({"model": "llama-3.1-8b", "hardware": chip, "n_chips": 1,
                             "workload": {"input_tokens": 512, "output_tokens": 128, "batch": 1}})
-    frac = chip.stacked.thermal_clock_fraction(700, 800e-6)
-    assert frac == pytest.approx(min(1.0, chip.stacked.max_logic_power_density_w_per_m2 * 800e-6 / 700))
+    # The 700 W TDP covers the logic, the stack and the HBM3: at full bandwidth the HBM3 draws
+    # 3.9 pJ x 8 x 819 GB/s + 6.39 W = 31.94 W and the stack (13.9 TB/s at 1 pJ/bit) 111.1 W + 8 W,
+    # so the logic at full clock is 700 - 151.05 = 548.95 W. Under the stack 0.43 W/mm2 x 800 mm2 =
+    # 344 W cover logic x f + reads x f + 8 W: f = 336 / 660.06 = 0.509, for the clock and the
+    # stack's data rate alike.
+    stack_reads = chip.stacked.bandwidth_bytes_per_s * 8 * 1e-12
+    logic = 700 - (3.9e-12 * 8 * 819e9 + 6.39) - (stack_reads + 8.0)
+    frac = (0.43e6 * 800e-6 - 8.0) / (logic + stack_reads)
+    assert frac == pytest.approx(0.509, abs=0.001)
     e = Engine(s)
     assert e.flops["bf16"] == pytest.approx(1e15 * frac)
     assert s.chip.memory[0].bandwidth_bytes_per_s == pytest.approx(chip.stacked.bandwidth_bytes_per_s)
+    assert e.tiers.read_bw[0] == pytest.approx(chip.stacked.bandwidth_bytes_per_s * frac)
+    assert e.tiers.read_bw[1] == pytest.approx(819e9)            # the HBM3 next to it keeps its rate
+    assert any("share" in n and "51%" in n for n in e.notes)

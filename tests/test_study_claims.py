@@ -216,9 +216,11 @@ def test_hbf_ratios(rows: dict[str, dict]) -> None:
     assert rows["S2-12"]["llmhw_value"] == pytest.approx(hbf.capacity_bytes / hbm4.capacity_bytes, rel=1e-3)
     assert rows["S2-13"]["llmhw_value"] == pytest.approx(hbf.bandwidth_bytes_per_s / 1e9, rel=1e-3)
     assert rows["T1-hbm4"]["llmhw_value"] == pytest.approx(hbm4.bandwidth_bytes_per_s / 1e9, rel=1e-3)
-    # power = pJ/bit x bytes/s x 8 bits; HBM4-6400 = 2048 pins x 6.4 Gb/s / 8 = 1638.4 GB/s
-    assert rows["S2-14"]["llmhw_value"] == pytest.approx(hbf.energy_j_per_bit * hbf.bandwidth_bytes_per_s * 8, rel=1e-3)
-    assert rows["T3-hbm4"]["llmhw_value"] == pytest.approx(1 / (hbm4.energy_j_per_bit * 8) / 1e9, rel=1e-3)
+    # power = static W + pJ/bit x bytes/s x 8 bits; HBM4-6400 = 2048 pins x 6.4 Gb/s / 8 = 1638.4 GB/s
+    p_hbf = hbf.static_power_w + hbf.energy_j_per_bit * hbf.bandwidth_bytes_per_s * 8
+    assert rows["S2-14"]["llmhw_value"] == pytest.approx(p_hbf, rel=1e-3)
+    p_hbm4 = hbm4.static_power_w + hbm4.energy_j_per_bit * 1638.4e9 * 8
+    assert rows["T3-hbm4"]["llmhw_value"] == pytest.approx(1638.4 / p_hbm4, rel=1e-3)
 
 
 def test_memory_wall(rows: dict[str, dict]) -> None:
@@ -248,9 +250,11 @@ def test_pim_pnm(rows: dict[str, dict]) -> None:
 
 
 def test_table3_modules(rows: dict[str, dict]) -> None:
-    # GB/s per W = bandwidth / (pJ/bit x bandwidth x 8) = 1 / (8 pJ/bit), in GB/s
+    # GB/s per W = bandwidth / (static W + pJ/bit x bandwidth x 8), in GB/s
     for cid, tech in (("T3-lpddr5", "lpddr5"), ("T3-ddr5", "ddr5")):
-        assert rows[cid]["llmhw_value"] == pytest.approx(1 / (lookup(tech).energy_j_per_bit * 8) / 1e9, rel=1e-3)
+        t = lookup(tech)
+        w = t.static_power_w + t.energy_j_per_bit * t.bandwidth_bytes_per_s * 8
+        assert rows[cid]["llmhw_value"] == pytest.approx(t.bandwidth_bytes_per_s / 1e9 / w, rel=1e-3)
 
 
 def test_sram_and_stacks(rows: dict[str, dict]) -> None:

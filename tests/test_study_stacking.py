@@ -1,4 +1,5 @@
-"""RQ3b study (3D stacking): its key numbers against hand arithmetic."""
+"""RQ3b study (3D stacking): its key numbers against hand arithmetic, and its verdicts against its
+own results (the verdict is computed, so no test fixes which bound wins)."""
 
 import matplotlib
 import numpy as np
@@ -12,11 +13,26 @@ from llmhw.studies import stacking  # noqa: E402
 
 GEN1_BW = 400e-6 / (9e-6) ** 2 * (8192 / 506173) * (1.953125e9 / 8)    # area / pitch^2 x data share x rate
 GEN2_BW = 400e-6 / (3e-6) ** 2 * 0.01 * (1e9 / 8)
+# The H200's HBM3E tier (5.875 stacks of 24 GB, 9.36 W static each; 4.8 TB/s at 3.9 pJ/bit) is
+# inside its 700 W: the logic at full clock is 700 - 54.99 - 149.76 = 495.25 W.
+HBM_STATIC, HBM_READS = 141 / 24 * 9.36, 4.8e12 * 8 * 3.9e-12
+LOGIC = 700 - HBM_STATIC - HBM_READS
+CAP = 0.43e6 * 814e-6                                                    # 350.02 W under the stack
+GEN1_READS, GEN1_STATIC = GEN1_BW * 8 * 2.34e-12, 4 * 9.36              # 96 GB = 4 preset devices
+GEN2_READS, GEN2_STATIC = GEN2_BW * 8 * 1.0e-12, 4 * 8.0                # 192 GB = 4 preset devices
+F_GEN1 = (CAP - GEN1_STATIC) / (LOGIC + GEN1_READS)
+F_GEN2 = (CAP - GEN2_STATIC) / (LOGIC + GEN2_READS)
+F_GEN2_700 = (700 - GEN2_STATIC) / (LOGIC + GEN2_READS)
 
 
 @pytest.fixture(scope="module")
 def study():
     return stacking.run()
+
+
+@pytest.fixture(scope="module")
+def curves():
+    return {i: stacking._sweep(stacking.scenario(i), stacking.BATCHES) for i in range(len(stacking.DESIGNS))}
 
 
 def rows(study, name):
@@ -44,52 +60,95 @@ def test_technology_table(study):
     by = {r["memory"]: r for r in rows(study, "stacking-technologies")}
     g1 = by["3d-dram-soic-gen1 over 400 mm2 (this study)"]
     assert g1["bandwidth_tb_s"] == pytest.approx(GEN1_BW / 1e12, abs=0.05)
-    # Full-bandwidth read power: 19.5 TB/s x 8 bit x 2.34 pJ = 365 W; HBM3E stack 1.2 TB/s x 8 x 3.9 pJ = 37 W.
-    assert g1["full_bandwidth_read_power_w"] == pytest.approx(GEN1_BW * 8 * 2.34e-12, abs=1)
-    assert by["HBM3E stack (H200: 6)"]["full_bandwidth_read_power_w"] == pytest.approx(1.2e12 * 8 * 3.9e-12, abs=1)
+    # Whole power at full bandwidth = static + reads: 4 x 9.36 + 19.5 TB/s x 8 x 2.34 pJ = 402 W,
+    # 0.91 W/mm2 of reads alone over 400 mm2 (1.11 for gen-2); an HBM3E stack 9.36 + 37.4 = 46.8 W.
+    assert g1["full_bandwidth_power_w"] == pytest.approx(GEN1_STATIC + GEN1_READS, abs=1)
+    assert g1["static_w"] == pytest.approx(GEN1_STATIC, abs=0.1)
+    assert GEN1_READS / 400 == pytest.approx(0.91, abs=0.01) and GEN2_READS / 400 == pytest.approx(1.11, abs=0.01)
+    assert by["HBM3E stack (H200: 6)"]["full_bandwidth_power_w"] == pytest.approx(9.36 + 1.2e12 * 8 * 3.9e-12, abs=1)
+    assert by["HBM4 stack (JEDEC, 2048 pins)"]["access_pj_per_bit"] == pytest.approx(2.44)
 
 
-def test_thermal_clock_and_ridge_by_hand(study):
-    # 0.43 W/mm2 x 814 mm2 = 350 W of a 700 W TDP: clock 0.50 at fixed V, 0.50^(1/3) = 0.79 with DVFS.
-    assert stacking.clock_fraction("3d-dram-soic-gen1") == pytest.approx(0.43 * 814 / 700, rel=1e-6)
-    assert stacking.clock_fraction("3d-dram-soic-gen1", 3.0) == pytest.approx((0.43 * 814 / 700) ** (1 / 3), rel=1e-6)
+def test_envelope_by_hand(study):
+    # Thermal cap, memory included: logic x f + reads x f + static <= 350 W.
+    assert F_GEN1 == pytest.approx(0.363, abs=0.001) and F_GEN2 == pytest.approx(0.338, abs=0.001)
     th = {r["design"]: r for r in rows(study, "stacking-thermal")}
-    gen1 = th[stacking.DESIGNS[1][0]]
-    assert gen1["clock_fraction"] == 0.5 and gen1["fp8_peak_tflop_s"] == pytest.approx(1979 * 0.5, abs=1)
-    # Ideal roofline, FP8: memory-bound while 2 B / (f x peak) <= 1 / bandwidth: B <= f peak / (2 bw).
-    assert gen1["memory_bound_up_to_batch_roofline"] == int(0.5 * 1979e12 / (2 * GEN1_BW))      # 25
-    assert th[stacking.DESIGNS[0][0]]["memory_bound_up_to_batch_roofline"] == int(1979e12 / (2 * 4.8e12))  # 206
-    # With the fitted kernels, eff(B) = eff_max max(B / (B + m_half), floor): memory-bound while
-    # B <= X floor or B + m_half <= X, X = f peak eff_max / (2 bw mem_eff).
+    d = stacking.DESIGNS
+    assert th[d[0].label]["envelope_w"] == 700 and th[d[0].label]["logic_full_clock_w"] == round(LOGIC)
+    for i, f in ((1, F_GEN1), (2, F_GEN2)):
+        r = th[d[i].label]
+        assert r["clock_and_data_rate_fraction"] == pytest.approx(f, abs=5e-4)
+        assert r["binding_limit"] == "thermal" and r["envelope_w"] == round(CAP)
+        assert stacking.envelope(i).fraction == pytest.approx(f, rel=1e-5)     # the catalog rounds the data share
+    # In the H200's 700 W without the thermal cap (iso-power, memory included): the TDP binds.
+    iso = th[d[4].label]
+    assert iso["binding_limit"] == "tdp" and iso["clock_and_data_rate_fraction"] == pytest.approx(F_GEN2_700, abs=5e-4)
+    # DVFS: logic x^3 + reads x = 350 - 32 W, so x lies between the fixed-voltage fraction and 1.
+    x = stacking.envelope(3).fraction
+    assert LOGIC * x ** 3 + GEN2_READS * x == pytest.approx(CAP - GEN2_STATIC, rel=1e-6)
+    assert F_GEN2 < x < 1
+    # The clock and the data rate fall together, so the roofline ridge B <= f peak / (2 f bw) keeps its value.
+    gen1 = th[d[1].label]
+    assert gen1["memory_tb_s"] == pytest.approx(GEN1_BW * F_GEN1 / 1e12, abs=0.05)
+    assert gen1["fp8_peak_tflop_s"] == pytest.approx(1979 * F_GEN1, abs=1)
+    assert gen1["memory_bound_up_to_batch_roofline"] == int(1979e12 / (2 * GEN1_BW))          # 50
+    assert th[d[0].label]["memory_bound_up_to_batch_roofline"] == int(1979e12 / (2 * 4.8e12))  # 206
     fp = family_params("nvidia-gpu")
 
-    def fitted(bw, f):
-        x = f * 1979e12 * fp.compute_eff_max / (2 * bw * fp.memory_eff_max)
+    def fitted(bw):
+        x = 1979e12 * fp.compute_eff_max / (2 * bw * fp.memory_eff_max)
         return max(0, int(np.floor(max(x * fp.compute_eff_floor, x - fp.compute_m_half))))
 
-    assert gen1["memory_bound_up_to_batch_h100_kernels"] == fitted(GEN1_BW, 0.5)
-    assert th[stacking.DESIGNS[0][0]]["memory_bound_up_to_batch_h100_kernels"] == fitted(4.8e12, 1.0)
+    assert gen1["memory_bound_up_to_batch_h100_kernels"] == fitted(GEN1_BW)
+    assert th[d[0].label]["memory_bound_up_to_batch_h100_kernels"] == fitted(4.8e12)
 
 
 def test_engine_agrees_with_hand_arithmetic():
     b = np.array([1])
     ideal = stacking._sweep(stacking.scenario(1, engine="ideal"), b)
-    # Ideal roofline, batch 1: the FP8 weights (70.6 GB) once per step at 19.5 TB/s = 3.6 ms (+ the KV cache).
+    # Ideal roofline, batch 1: the FP8 weights (70.6 GB) once per step at the throttled
+    # 19.5 TB/s x 0.363 = 7.1 TB/s (+ the KV cache).
     weights = llmhw.load_model(stacking.MODEL).weight_bytes("fp8")
-    assert float(ideal["decode_step_s"][0]) == pytest.approx(weights / GEN1_BW, rel=0.05)
-    # The engine caps the clock: prefill (compute-bound) takes twice as long as on the full-clock H200.
+    assert float(ideal["decode_step_s"][0]) == pytest.approx(weights / (GEN1_BW * F_GEN1), rel=0.05)
+    # Prefill is compute-bound: at the throttled clock it takes 1 / f as long as on the H200.
     base = stacking._sweep(stacking.scenario(0), b)
     gen1 = stacking._sweep(stacking.scenario(1), b)
-    assert float(gen1["prefill_s"][0] / base["prefill_s"][0]) == pytest.approx(2.0, rel=0.05)
-    # and the stack is the only memory tier.
+    assert float(gen1["prefill_s"][0] / base["prefill_s"][0]) == pytest.approx(1 / F_GEN1, rel=0.05)
     s = stacking.scenario(1)
     assert [t.id for t in s.chip.memory] == ["3d-dram-soic-gen1"]
     assert s.chip.memory[0].capacity_bytes == 96e9
 
 
-def test_designs_table(study):
+def test_average_power_stays_inside_the_envelope(curves):
+    # The envelope is set for full activity, so a chip's average draw while serving never exceeds it.
+    for i, a in curves.items():
+        pw = stacking.envelope(i)
+        limit = 700 if pw is None else pw.envelope_w
+        ok = a["fits"].astype(bool)
+        assert np.all(a["power_w_per_chip_model"][ok] <= limit * (1 + 1e-9)), stacking.SHORT[i]
+
+
+def test_bound_summary_by_hand():
+    assert stacking.bound_summary(["memory", "memory", "compute"], [1, 2, 4]) == \
+        "memory-bound at batch 1-2, compute-bound at 4"
+    assert stacking.bound_summary(["compute"] * 3, [1, 2, 4]) == "compute-bound at every batch that fits (1-4)"
+    assert stacking.bound_summary(["memory"], [8]) == "memory-bound at every batch that fits (8)"
+
+
+def test_verdicts_are_the_results(study, curves):
     d = {(r["design"], r["batch"]): r for r in rows(study, "stacking-designs")}
-    # batch 1 faster with the stack, batch 64 slower at half clock (compute-bound)
-    assert d[("3D gen-2", 1)]["tpot_ms"] < d[("H200 HBM3E", 1)]["tpot_ms"]
-    assert d[("3D gen-2", 64)]["tpot_ms"] > d[("H200 HBM3E", 64)]["tpot_ms"]
-    assert d[("3D gen-2", 1)]["decode_bound"] == "compute"
+    for i in range(1, len(stacking.DESIGNS)):
+        v = stacking.verdict(curves, i)
+        a = curves[i]
+        # The verdict's bounds and ratios are the engine's: compute seconds against memory seconds,
+        # tokens/s against the H200's at the same batch.
+        for k, b in enumerate(v.batches):
+            j = int(np.where(stacking.BATCHES == b)[0][0])
+            assert v.bounds[k] == ("compute" if a["decode_compute_s"][j] > a["decode_memory_s"][j] else "memory")
+            assert v.ratio[k] == pytest.approx(a["output_tok_s"][j] / curves[0]["output_tok_s"][j])
+            row = d.get((stacking.SHORT[i], int(b)))
+            if row is not None:
+                assert row["decode_bound"] == v.bounds[k]
+                assert row["tok_s_vs_h200"] == pytest.approx(v.ratio[k], abs=1e-3)
+        # and the finding states them.
+        assert any(f.startswith(f"{stacking.SHORT[i]}:") and v.text in f for f in study.findings)

@@ -21,13 +21,15 @@ from llmhw.cost.roofline import StepCost, tier_model
 from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
 from llmhw.hardware.interconnect import Interconnect
+from llmhw.hardware.package import PackagePower
 from llmhw.scenario import Scenario
 from llmhw.scenario.economics import EconomicsParams, params_for
 from llmhw.serving.closed_loop import Engine
 from llmhw.serving.metrics import METRICS, Metrics
 
 __all__ = ["Metrics", "Prediction", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
-           "near_memory_ops", "operator_totals", "predict", "step_cost", "sweep", "sweep_economics", "whatif"]
+           "near_memory_ops", "operator_totals", "package_power", "predict", "step_cost", "sweep", "sweep_economics",
+           "whatif"]
 
 
 @dataclass
@@ -196,6 +198,13 @@ def near_memory_ops(scenario: Scenario | dict[str, Any]) -> frozenset[str]:
     when the chip has none."""
     near = Engine(as_scenario(scenario)).near
     return frozenset() if near is None else near.ops
+
+
+def package_power(scenario: Scenario | dict[str, Any]) -> PackagePower | None:
+    """The power envelope the engine runs a chip with a 3D stack under (hardware/package.py:
+    the logic and the stack within the thermal cap and the TDP, memory included, and the
+    fraction of clock and stack data rate that leaves); None for a chip without a stack or TDP."""
+    return Engine(as_scenario(scenario)).package
 
 
 def family_params(key: str) -> FamilyParams:

@@ -1,6 +1,12 @@
-"""The constants a scenario is priced with: power (TDP, J per FLOP), memory tiers (read and write
-energy, added tiers' power), the link, capital (chip, host, network, facility) and embodied
-carbon, resolved from the chip, the system and the economics params (docs/economics.md)."""
+"""The constants a scenario is priced with: power (TDP, J per FLOP), memory tiers (access energy
+per bit read and written, static power per tier), the link, capital (chip, host, network,
+facility) and embodied carbon, resolved from the chip, the system and the economics params
+(docs/economics.md).
+
+Static power is the logic's and the memory's, kept apart so that a what-if that changes the
+memory changes it: the measured share of TDP covers a chip with its own memory, so the logic's
+part is that share less the published chip's tiers' static power, and the scenario's tiers add
+theirs (the two cancel when the memory is the chip's own)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from typing import Any, NamedTuple
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import DTYPE_TWIN
 from llmhw.economics import carbon
-from llmhw.hardware.memory import MemoryTech
+from llmhw.hardware.memory import BITS_PER_BYTE, MemoryTech
+from llmhw.hardware.package import PackagePower, package_power
 from llmhw.scenario.economics import EconomicsParams, params_for
 
 
@@ -34,12 +41,14 @@ class Constants:
     j_per_flop: dict[str, float]
     read_j_per_bit: tuple[float, ...]
     write_j_per_bit: tuple[float, ...]
+    tier_static_w: tuple[float, ...]   # per tier of the chip: static power x devices
     near_memory_tier: int | None
     near_memory_j_per_bit: float
     link_j_per_bit: float
     link_level: str
-    static_w: float                 # per chip, while serving
+    static_w: float                 # per chip, while serving: the logic's and every tier's
     idle_w: float                   # per chip, while idle
+    logic_static_w: float           # the logic's part of static_w (at the clock it runs at)
     power_cap_w: float | None       # per chip
     host_max_w: float               # per chip
     host_avg_w: float               # per chip
@@ -60,6 +69,13 @@ class Constants:
 def _base_chip(scenario: Any) -> Any:
     base = scenario.base_hardware
     return base.chip if hasattr(base, "chip") else base
+
+
+def _published_chip(scenario: Any) -> Any:
+    """The chip whose TDP was published: the catalog chip a what-if started from (same id and
+    TDP), else the scenario's chip itself."""
+    chip, base = scenario.chip, _base_chip(scenario)
+    return base if base.id == chip.id and base.tdp_w == chip.tdp_w else chip
 
 
 def _tier_usd(t: MemoryTech, p: EconomicsParams) -> float:
@@ -97,9 +113,12 @@ def _tdp(chip: Any, flops: dict[str, float], p: EconomicsParams, notes: list[str
     return tdp, True
 
 
-def _j_per_flop(chip: Any, flops: dict[str, float], p: EconomicsParams) -> dict[str, float]:
+def _j_per_flop(chip: Any, flops: dict[str, float], p: EconomicsParams,
+                package: PackagePower | None = None) -> dict[str, float]:
     """J per FLOP by datatype: the params' value, else the compute share of the TDP over the peak,
-    else the fallback; a datatype none of them gives takes its twin's (core.units.DTYPE_TWIN)."""
+    else the fallback; a datatype none of them gives takes its twin's (core.units.DTYPE_TWIN).
+    Under a 3D stack's envelope with voltage scaled along the clock (P ~ f^3, energy per
+    operation ~ V^2 ~ f^2) the logic's J/FLOP falls by f^2; at a fixed voltage it stays."""
     share = p.compute_power_share_of_tdp
     j: dict[str, float] = {}
     for d in {*flops, *p.energy_j_per_flop_fallback, *p.energy_j_per_flop}:
@@ -111,6 +130,9 @@ def _j_per_flop(chip: Any, flops: dict[str, float], p: EconomicsParams) -> dict[
             j[d] = p.energy_j_per_flop_fallback[d]
     for d, twin in DTYPE_TWIN.items():
         j.setdefault(d, j.get(twin, p.energy_j_per_flop_fallback.get("bf16", 0.0)))
+    if package is not None and package.power_exponent != 1.0:
+        v2 = package.fraction ** (package.power_exponent - 1.0)
+        j = {d: e * v2 for d, e in j.items()}
     j["near_memory"] = p.near_memory_energy_j_per_flop
     return j
 
@@ -118,26 +140,42 @@ def _j_per_flop(chip: Any, flops: dict[str, float], p: EconomicsParams) -> dict[
 # -- memory tiers ----------------------------------------------------------------------------
 
 
+def _tier_static_w(t: MemoryTech, read_j: float, p: EconomicsParams) -> float:
+    """A tier's static power: its devices x static_power_w, else the class split of its whole
+    power at full bandwidth, s / (1 - s) x access power (the rule the catalog presets follow)."""
+    if t.tier_static_power_w is not None:
+        return t.tier_static_power_w
+    s = _lookup(p.memory_static_share, t) or 0.0
+    return s / (1.0 - s) * read_j * BITS_PER_BYTE * t.bandwidth_bytes_per_s
+
+
 class _TierEnergy(NamedTuple):
     read_j: tuple[float, ...]
     write_j: tuple[float, ...]
-    added_full_w: float        # full-bandwidth read power of tiers a what-if added to the chip
-    added_static_w: float      # the part of it drawn regardless of the work
+    static_w: tuple[float, ...]   # per tier of the scenario's chip
+    published_static_w: float     # the tiers of the chip whose TDP was published (inside that TDP)
+    swapped_full_w: float         # full-bandwidth power of the tiers a what-if added, less those it removed
 
 
 def _tier_energy(scenario: Any, p: EconomicsParams) -> _TierEnergy:
-    """Read and write energy per tier, and the power of tiers the chip did not ship with."""
-    chip = scenario.chip
-    tiers = chip.memory
-    read_j = tuple(_tier_read_j(t, p) for t in tiers)
+    """Access energy per bit read and written and static power per tier, and the same powers
+    for the chip whose TDP was published (its memory is inside that TDP)."""
+
+    def powers(tiers: tuple[MemoryTech, ...]) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+        read = tuple(_tier_read_j(t, p) for t in tiers)
+        static = tuple(_tier_static_w(t, r, p) for t, r in zip(tiers, read, strict=True))
+        full = tuple(st + r * BITS_PER_BYTE * t.bandwidth_bytes_per_s for t, r, st in zip(tiers, read, static, strict=True))
+        return read, static, full
+
+    tiers, published = scenario.chip.memory, _published_chip(scenario).memory
+    read_j, static_w, full_w = powers(tiers)
     write_j = tuple(t.write_energy_j_per_bit or r for t, r in zip(tiers, read_j, strict=True))
-    base = _base_chip(scenario)
-    base_ids = {t.id for t in base.memory} if base.id == chip.id else {t.id for t in tiers}
-    added = [i for i, t in enumerate(tiers) if t.id not in base_ids]
-    added_full_w = sum(tiers[i].bandwidth_bytes_per_s * 8 * read_j[i] for i in added)
-    added_static_w = sum(tiers[i].bandwidth_bytes_per_s * 8 * read_j[i] * p.memory_static_share.get(
-        tiers[i].memory_class, 0.0) for i in added)
-    return _TierEnergy(read_j, write_j, added_full_w, added_static_w)
+    _, pub_static, pub_full = powers(published)
+    # A tier of the published chip (by id) stays inside its TDP whatever a what-if changes in it.
+    ids, pub_ids = {t.id for t in tiers}, {t.id for t in published}
+    swapped = sum(w for t, w in zip(tiers, full_w, strict=True) if t.id not in pub_ids) \
+        - sum(w for t, w in zip(published, pub_full, strict=True) if t.id not in ids)
+    return _TierEnergy(read_j, write_j, static_w, sum(pub_static), swapped)
 
 
 def _near_memory_energy(chip: Any, read_j: tuple[float, ...], notes: list[str]) -> tuple[int | None, float]:
@@ -176,21 +214,40 @@ def _link(scenario: Any, p: EconomicsParams) -> tuple[float, str]:
 class _Power(NamedTuple):
     static_w: float
     idle_w: float
+    logic_static_w: float
     cap_w: float | None
     host_max_w: float
     host_avg_w: float
     provisioned_w: float
 
 
-def _power(p: EconomicsParams, tdp: float, tdp_estimated: bool, tiers: _TierEnergy, has_host: bool) -> _Power:
-    """Per chip: static and idle power, the power cap (none for an estimated TDP), the host's
-    maximum and average, and the provisioned IT power."""
+def _power(p: EconomicsParams, tdp: float, tdp_estimated: bool, tiers: _TierEnergy, has_host: bool,
+           package: PackagePower | None, notes: list[str]) -> _Power:
+    """Per chip: static and idle power (the logic's share of TDP less the published memory's
+    static power, at the clock the package allows, plus the scenario's tiers' static power), the
+    power cap, the host's maximum and average, and the provisioned IT power.
+
+    The cap: a chip with a 3D stack draws at most its power envelope (logic and memory, the
+    engine throttles to it); any other chip its TDP plus the full-bandwidth power of the tiers a
+    what-if added, less that of the tiers it removed (the chip's own tiers stay inside the TDP).
+    No cap for an estimated TDP (estimated from the logic's FLOP/s alone, so no memory comes off
+    it for the static power either)."""
+    pub_static = 0.0 if tdp_estimated else tiers.published_static_w
+    share = 1.0 if package is None else package.logic_power_fraction
+    logic_static = p.static_power_share_of_tdp * tdp - pub_static
+    logic_idle = p.idle_power_share_of_tdp * tdp - pub_static
+    if min(logic_static, logic_idle) < 0:
+        notes.append(f"the memory's static power ({pub_static:.0f} W) exceeds the static or idle share of the "
+                     f"{tdp:.0f} W TDP: the logic's is taken as 0")
+    mem_static = sum(tiers.static_w)
     host_max = p.host_power_share_of_tdp * tdp if has_host else 0.0
-    return _Power(static_w=p.static_power_share_of_tdp * tdp + tiers.added_static_w,
-                  idle_w=p.idle_power_share_of_tdp * tdp + tiers.added_static_w,
-                  cap_w=None if tdp_estimated else tdp + tiers.added_full_w,
+    peak = package.envelope_w if package is not None else tdp + tiers.swapped_full_w
+    return _Power(static_w=max(logic_static, 0.0) * share + mem_static,
+                  idle_w=max(logic_idle, 0.0) * share + mem_static,
+                  logic_static_w=max(logic_static, 0.0) * share,
+                  cap_w=None if tdp_estimated else peak,
                   host_max_w=host_max, host_avg_w=p.host_average_share * host_max,
-                  provisioned_w=tdp + tiers.added_full_w + host_max)
+                  provisioned_w=peak + host_max)
 
 
 # -- capital -----------------------------------------------------------------------------------
@@ -272,7 +329,8 @@ def constants_for(scenario: Any, params: EconomicsParams | None = None) -> Const
     tiers = _tier_energy(s, p)
     nm_tier, nm_j = _near_memory_energy(chip, tiers.read_j, notes)
     link_j, level = _link(s, p)
-    power = _power(p, tdp, tdp_est, tiers, has_host)
+    package = package_power(chip, _published_chip(s))
+    power = _power(p, tdp, tdp_est, tiers, has_host, package, notes)
     chip_usd = _chip_usd(s, flops, p, notes)
     host_usd = _host_usd(s, chip_usd, p, has_host)
     network_usd = p.network_capex_share * (chip_usd + host_usd) if system.scale_out_network is not None else 0.0
@@ -280,10 +338,11 @@ def constants_for(scenario: Any, params: EconomicsParams | None = None) -> Const
     node = _process_node(chip, p)
     tier_g, embodied = _embodied(chip, p, area, node, has_host)
     return Constants(
-        n_chips=s.n_chips, pp=s.parallelism.pp, tdp_w=tdp, tdp_estimated=tdp_est, j_per_flop=_j_per_flop(chip, flops, p),
-        read_j_per_bit=tiers.read_j, write_j_per_bit=tiers.write_j, near_memory_tier=nm_tier,
-        near_memory_j_per_bit=nm_j, link_j_per_bit=link_j, link_level=level, static_w=power.static_w,
-        idle_w=power.idle_w, power_cap_w=power.cap_w, host_max_w=power.host_max_w, host_avg_w=power.host_avg_w,
+        n_chips=s.n_chips, pp=s.parallelism.pp, tdp_w=tdp, tdp_estimated=tdp_est,
+        j_per_flop=_j_per_flop(chip, flops, p, package), read_j_per_bit=tiers.read_j, write_j_per_bit=tiers.write_j,
+        tier_static_w=tiers.static_w, near_memory_tier=nm_tier, near_memory_j_per_bit=nm_j, link_j_per_bit=link_j,
+        link_level=level, static_w=power.static_w, idle_w=power.idle_w, logic_static_w=power.logic_static_w,
+        power_cap_w=power.cap_w, host_max_w=power.host_max_w, host_avg_w=power.host_avg_w,
         provisioned_it_w=power.provisioned_w, chip_usd=chip_usd, host_usd=host_usd, network_usd=network_usd,
         facility_usd=p.facility_usd_per_w * power.provisioned_w, tier_usd=tuple(_tier_usd(t, p) for t in chip.memory),
         tier_g=tier_g, embodied_g=embodied, logic_area_mm2=area, process_node=node, params=p, notes=notes)

@@ -12,18 +12,19 @@ A :class:`StackedMemory` is one stack on the compute die:
 - bandwidth = connections x data fraction x bandwidth per connection, with connections =
   stack area / pitch^2 (a square grid of bond pads); the data fraction is the share of pads
   that carry data (the rest carry power, ground, clocks, commands or are dummies for bonding);
-- capacity = layers x capacity per layer;
-- a thermal limit: the power density (W/m^2) the logic under the memory may dissipate at its
-  sustained clock; :meth:`StackedMemory.thermal_clock_fraction` gives the clock (and so the FLOP/s)
-  fraction that respects it.
+- capacity = layers x capacity per layer; static (refresh, standby) power per device, a device
+  being the preset's stack (``device_capacity_bytes``), so a wider or taller stack holds more;
+- a thermal limit: the power density (W/m^2) the die under the memory may dissipate.
 
-Thermal model: dynamic power P = C V^2 f. By default the clock is cut at a fixed voltage, so
-P is proportional to f and the sustained clock fraction is min(1, allowed / needed) (a
-conservative bound; imec's 3D HBM-on-GPU study needed the GPU clock halved to approach 2.5D
-temperatures, and halving f at fixed V halves dynamic power). With voltage scaling (V
-proportional to f, DVFS above threshold) P ~ f^3 and the fraction is (allowed / needed)^(1/3);
-pass ``power_exponent=3`` for that optimistic bound. Leakage and the memory's own power are not
-modelled: add the memory's power to ``logic_power_w`` if it matters.
+Power envelope (``llmhw.hardware.package.package_power``): the logic and the stack on top of it
+shed their heat through the same footprint, so the thermal cap covers both, and the package's TDP
+covers the logic and every memory tier it carries; the logic's clock and the stack's data rate
+are throttled together to fit (docs/stacking.md). Dynamic power is C V^2 f: at a fixed voltage the
+logic's power goes as f (``clock_power_exponent`` 1, the default and conservative bound: imec's 3D
+HBM-on-GPU study needed the GPU clock halved to approach 2.5D temperatures); with voltage scaled
+along (DVFS above threshold) as f^3 (3, the optimistic bound).
+:meth:`StackedMemory.thermal_clock_fraction` is the one-constraint form for a logic power and a
+memory power given by hand.
 """
 
 from __future__ import annotations
@@ -53,10 +54,18 @@ class StackedMemory(Sourced):
     data_fraction: float = Field(gt=0, le=1, description="share of the connections that carry data")
     layers: int = Field(gt=0, description="memory dies in the stack")
     capacity_per_layer_bytes: float = Field(gt=0)
-    energy_j_per_bit: float | None = Field(None, gt=0, description="energy per bit read across the stack")
+    energy_j_per_bit: float | None = Field(None, gt=0, description="access energy per bit read across the stack")
+    static_power_w: float | None = Field(
+        None, ge=0, description="refresh and standby power of one device (the preset's stack) while powered")
+    device_capacity_bytes: float | None = Field(
+        None, gt=0, description="capacity of one device (the preset's stack); defaults to this stack's capacity")
     latency_s: float | None = Field(None, gt=0)
     max_logic_power_density_w_per_m2: float | None = Field(
-        None, gt=0, description="power density the logic under the memory may sustain; None = no thermal cap")
+        None, gt=0, description="power density the die under the memory may dissipate, logic and stack together; "
+        "None = no thermal cap (the package's TDP still covers both)")
+    clock_power_exponent: float = Field(
+        1.0, ge=1.0, le=3.0, description="how the logic's power falls with its clock under the cap: 1 = clock cut "
+        "at a fixed voltage (P ~ f), 3 = voltage scaled with it (P ~ f^3)")
     year: int | None = None
     note: str = ""
 
@@ -64,6 +73,8 @@ class StackedMemory(Sourced):
     def _check(self) -> StackedMemory:
         if self.connection_pitch_m ** 2 > self.stack_area_m2:
             raise ValueError("connection_pitch_m is larger than the stack: fewer than one connection")
+        if self.device_capacity_bytes is None:     # a stack from scratch is one device
+            object.__setattr__(self, "device_capacity_bytes", self.capacity_bytes)
         return self
 
     @classmethod
@@ -111,13 +122,14 @@ class StackedMemory(Sourced):
                                       "bandwidth_per_connection_bytes_per_s"),
                 note="stack_area / pitch^2 x data_fraction x bandwidth_per_connection"),
         }
-        for k in ("energy_j_per_bit", "latency_s"):
+        for k in ("energy_j_per_bit", "static_power_w", "latency_s"):
             if k in self.provenance:
                 prov[k] = self.provenance[k]
         return MemoryTech(
             id=self.id, name=self.name, memory_class=self.memory_class,
             capacity_bytes=self.capacity_bytes, bandwidth_bytes_per_s=self.bandwidth_bytes_per_s,
-            energy_j_per_bit=self.energy_j_per_bit, latency_s=self.latency_s, year=self.year,
+            energy_j_per_bit=self.energy_j_per_bit, static_power_w=self.static_power_w,
+            device_capacity_bytes=self.device_capacity_bytes, latency_s=self.latency_s, year=self.year,
             note=f"{STACK_NOTE} (stacking preset {self.id})", provenance=prov)
 
     def _sources(self, *fields: str) -> tuple[str, ...]:
@@ -131,26 +143,35 @@ class StackedMemory(Sourced):
 
     # -- thermal --------------------------------------------------------------------------------
 
-    def allowed_logic_power_w(self, logic_area_m2: float) -> float | None:
-        """Watts the logic under the stack may sustain (None without a thermal limit)."""
-        _positive(logic_area_m2, "logic_area_m2")
+    def allowed_power_w(self, die_area_m2: float) -> float | None:
+        """Watts the die under the stack may shed, logic and stack together (None without a cap)."""
+        _positive(die_area_m2, "die_area_m2")
         if self.max_logic_power_density_w_per_m2 is None:
             return None
-        return self.max_logic_power_density_w_per_m2 * logic_area_m2
+        return self.max_logic_power_density_w_per_m2 * die_area_m2
 
-    def thermal_clock_fraction(self, logic_power_w: float, logic_area_m2: float, *,
-                               power_exponent: float = 1.0) -> float:
-        """Share of the full clock (and of peak FLOP/s) the logic under the stack can sustain.
+    def thermal_clock_fraction(self, logic_power_w: float, logic_area_m2: float, *, memory_power_w: float = 0.0,
+                               power_exponent: float | None = None) -> float:
+        """Share of the full clock the logic can sustain under the thermal cap, given by hand the
+        logic's power at full clock and the memory's power on the same footprint (which does not
+        throttle here; ``llmhw.hardware.package.package_power`` throttles both).
 
-        ``logic_power_w``: the logic's power at full clock; ``logic_area_m2``: its area.
-        min(1, (allowed / needed) ** (1 / power_exponent)), allowed = limit x area; exponent 1:
-        clock scaling at fixed voltage (P ~ f, the default); 3: with voltage scaling (P ~ f^3)."""
+        min(1, ((allowed - memory) / logic) ** (1 / k)), allowed = cap x area; k the
+        ``power_exponent`` (default the stack's ``clock_power_exponent``): 1 at a fixed voltage,
+        3 with voltage scaling. A memory that alone exceeds the cap is an error."""
         _positive(logic_power_w, "logic_power_w")
-        _positive(power_exponent, "power_exponent")
-        allowed = self.allowed_logic_power_w(logic_area_m2)
-        if allowed is None or logic_power_w <= allowed:
+        _positive(logic_area_m2, "logic_area_m2")
+        k = self.clock_power_exponent if power_exponent is None else power_exponent
+        _positive(k, "power_exponent")
+        if isinstance(memory_power_w, bool) or not isinstance(memory_power_w, int | float) or memory_power_w < 0:
+            raise LlmhwError(f"must be a number >= 0, got {memory_power_w!r}", field="memory_power_w")
+        allowed = self.allowed_power_w(logic_area_m2)
+        if allowed is None or logic_power_w + memory_power_w <= allowed:
             return 1.0
-        return (allowed / logic_power_w) ** (1.0 / power_exponent)
+        if memory_power_w >= allowed:
+            raise LlmhwError(f"the memory's {memory_power_w:.0f} W alone exceed the {allowed:.0f} W the die may shed",
+                             field="memory_power_w")
+        return ((allowed - memory_power_w) / logic_power_w) ** (1.0 / k)
 
 
 def _positive(x: float, field: str) -> None:

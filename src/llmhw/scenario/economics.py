@@ -157,11 +157,11 @@ class EconomicsParams(_Quantified):
     idle_power_share_of_tdp: float = Field(
         description="share of TDP a chip draws with the model loaded and nothing to serve", **_SHARE)
     memory_energy_j_per_bit_fallback: dict[str, float] = Field(
-        json_schema_extra=_u("J/bit"), description="read energy by tier-id prefix, then memory class, for "
-        "tiers without energy_j_per_bit")
+        json_schema_extra=_u("J/bit"), description="access energy per bit read by tier-id prefix, then memory "
+        "class, for tiers without energy_j_per_bit")
     memory_static_share: dict[str, float] = Field(
-        description="standby power of a tier added by a what-if, as a share of its full-bandwidth read "
-        "power, by memory class (the chip's own tiers are inside its TDP)")
+        description="static power of a tier without static_power_w, as a share of the device's whole power at "
+        "full read bandwidth, by memory class: static = s / (1 - s) x access power")
     link_energy_j_per_bit_fallback: dict[str, float] = Field(
         json_schema_extra=_u("J/bit"), description="wire energy for links without energy_j_per_bit: "
         "scale_up, scale_out")
@@ -231,6 +231,9 @@ class EconomicsParams(_Quantified):
         for node in (self.default_process_node, self.process_node, *(c.process_node for c in self.chips.values())):
             if node is not None and node not in self.process_nodes:
                 raise ValueError(f"unknown process node '{node}' (accepted: {', '.join(self.process_nodes)})")
+        for k, x in self.memory_static_share.items():
+            if x >= 1.0:      # static = s / (1 - s) x access power
+                raise ValueError(f"memory_static_share.{k} must be below 1, got {x!r}")
         for key in ("scale_up", "scale_out"):
             if key not in self.link_energy_j_per_bit_fallback:
                 raise ValueError(f"link_energy_j_per_bit_fallback needs '{key}'")

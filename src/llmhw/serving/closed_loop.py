@@ -21,6 +21,7 @@ load exceeds a bare decode step.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -37,7 +38,7 @@ from llmhw.accounting.sharding import kv_elements_per_token_per_chip
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import SECONDS_PER_DAY, bytes_per_element
 from llmhw.cost.params import engine_profile, family_key, family_params
-from llmhw.cost.roofline import NearMemoryModel, StepCost, price_ops, tier_model
+from llmhw.cost.roofline import NearMemoryModel, StepCost, TierModel, price_ops, tier_model
 from llmhw.hardware.physics import chip_physics
 from llmhw.hardware.near_memory import (
     gemv_item,
@@ -46,6 +47,7 @@ from llmhw.hardware.near_memory import (
     shard_fit,
     tier_peak_flops,
 )
+from llmhw.hardware.package import PackagePower, package_power
 from llmhw.scenario import Scenario
 from llmhw.serving.metrics import MemoryUse, Metrics, Phase, TierUse, concatenate
 
@@ -73,7 +75,6 @@ class Engine:
         # The pure roofline: every memory streams at its peak, nothing waits for a launch.
         self.physics = chip_physics(chip, s.compute_unit, ideal=ideal)
         if ideal:
-            from dataclasses import replace
             self.physics = replace(self.physics, kernel_launch_s=0.0)
             self.params = replace(self.params, compute_eff_max=1.0, compute_m_half=0.0,
                                   compute_n_half=0.0, fp8_eff=1.0, fp4_eff=1.0, attention_eff=1.0,
@@ -88,27 +89,45 @@ class Engine:
             raise LlmhwError(f"{s.n_chips} chips of {chip.id} need an interconnect; the chip lists none",
                              field="hardware", accepted="a chip or system with scale_up or scale_out")
         self.notes: list[str] = []
-        self._thermal_cap(chip)
+        self.package = self._package_power(chip)
         self.ops = OperatorModel(s)
         self.memory = MemoryModel.of(s)
         self.placement = self.memory.placement
         kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.model, s.parallelism.tp) \
             * bytes_per_element(s.precision.kv_cache)
-        self.tiers = tier_model(chip, self.placement.where, kv_block, self.physics)
+        self.tiers = self._throttled(tier_model(chip, self.placement.where, kv_block, self.physics), chip)
         self.near = self._near_memory(chip)
         self.chunk = self.memory.chunk   # Scenario.prefill_chunk_tokens
 
-    def _thermal_cap(self, chip: Any) -> None:
-        """A memory stack on the compute die limits the power the logic under it may burn:
-        the clock, and so every peak FLOP/s, drops by the stack's thermal fraction."""
-        if chip.stacked is None or not chip.die_area_m2 or not chip.tdp_w:
-            return
-        frac = chip.stacked.thermal_clock_fraction(chip.tdp_w, chip.die_area_m2)
-        if frac < 1.0:
-            self.flops = {k: v * frac for k, v in self.flops.items()}
-            self.notes.append(f"3D stack {chip.stacked.id} caps the logic at "
-                              f"{chip.stacked.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm^2: compute runs at "
-                              f"{frac:.0%} of its clock ({chip.tdp_w:.0f} W over {chip.die_area_m2 * 1e6:.0f} mm^2)")
+    def _package_power(self, chip: Any) -> PackagePower | None:
+        """A chip with a 3D stack shares one power envelope between its logic and the stack (the
+        thermal cap under the stack and the package's TDP, memory included: hardware/package.py,
+        ``package_power``): the clock, and so every peak FLOP/s, drops by the envelope's fraction
+        here, the stack's data rate in :meth:`_throttled`."""
+        base = self.scenario.base_hardware
+        base = getattr(base, "chip", base)
+        pw = package_power(chip, base if base.id == chip.id else chip)
+        if pw is None or pw.fraction >= 1.0:
+            return pw
+        self.flops = {k: v * pw.fraction for k, v in self.flops.items()}
+        limit = (f"{chip.stacked.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm^2 x "
+                 f"{chip.die_area_m2 * 1e6:.0f} mm^2 = {pw.thermal_w:.0f} W" if pw.binding == "thermal"
+                 else f"the {pw.tdp_w:.0f} W TDP")
+        self.notes.append(f"3D stack {chip.stacked.id}: logic ({pw.logic_w:.0f} W at full clock) and stack "
+                          f"({pw.stack_access_w:.0f} W of reads at full bandwidth + {pw.stack_static_w:.0f} W static) "
+                          f"share {limit}: clock and stack data rate at {pw.fraction:.0%}")
+        return pw
+
+    def _throttled(self, tiers: TierModel, chip: Any) -> TierModel:
+        """The stack's tier at the data rate its share of the power envelope allows."""
+        pw = self.package
+        if pw is None or pw.fraction >= 1.0:
+            return tiers
+        i = next(j for j, t in enumerate(chip.memory) if t.id == chip.stacked.id)
+
+        def scale(bw: tuple[float, ...]) -> tuple[float, ...]:
+            return tuple(b * pw.fraction if j == i else b for j, b in enumerate(bw))
+        return replace(tiers, read_bw=scale(tiers.read_bw), write_bw=scale(tiers.write_bw))
 
     def _near_memory(self, chip: Any) -> NearMemoryModel | None:
         """Which operators the chip's near-memory compute may run, after the shard check."""

@@ -134,8 +134,9 @@ def c11_latency() -> list[Row]:
 def c12_hbf() -> list[Row]:
     hbf, hbm4 = lookup("hbf"), lookup("hbm4")
     bw6400 = 2048 * 6.4e9 / 8
-    p_hbf = hbf.energy_j_per_bit * hbf.bandwidth_bytes_per_s * 8
-    p_hbm = hbm4.energy_j_per_bit * bw6400 * 8
+    # Whole power of one stack streaming at its bandwidth: static + access energy x bandwidth.
+    p_hbf = (hbf.static_power_w or 0) + hbf.energy_j_per_bit * hbf.bandwidth_bytes_per_s * 8
+    p_hbm = (hbm4.static_power_w or 0) + hbm4.energy_j_per_bit * bw6400 * 8
     h200 = lookup("h200").memory[0].capacity_bytes
     return [
         row("S2-12", "HBF gives 10X memory capacity: one stack 512 GB vs 48 GB for one HBM4 stack",
@@ -154,10 +155,12 @@ def c12_hbf() -> list[Row]:
             note="the HBF preset cites the paper and the vendors' 1.6 TB/s gen-1 target"),
         row("S2-14", "HBF power under 80 W per stack vs 40 W for HBM4", "paper.md §2 #14, Table 3 [T-3]",
             Number.of((0, 80)), "<80 W vs 40 W",
-            f"{p_hbf:.0f} W ({hbf.energy_j_per_bit * 1e12:.1f} pJ/bit x {hbf.bandwidth_bytes_per_s / 1e9:.0f} GB/s) vs "
-            f"{p_hbm:.0f} W ({hbm4.energy_j_per_bit * 1e12:.2f} pJ/bit x 1638 GB/s)",
-            value=p_hbf, unit="W", echoes=(restates(hbf, "energy_j_per_bit"), restates(hbf, "bandwidth_bytes_per_s")),
-            note="power = pJ/bit x bandwidth"),
+            f"{p_hbf:.0f} W ({hbf.static_power_w or 0:.0f} W static + {hbf.energy_j_per_bit * 1e12:.1f} pJ/bit x "
+            f"{hbf.bandwidth_bytes_per_s / 1e9:.0f} GB/s) vs {p_hbm:.0f} W ({hbm4.static_power_w or 0:.0f} W + "
+            f"{hbm4.energy_j_per_bit * 1e12:.2f} pJ/bit x 1638 GB/s)",
+            value=p_hbf, unit="W", echoes=(restates(hbf, "energy_j_per_bit"), restates(hbf, "static_power_w"),
+                                           restates(hbf, "bandwidth_bytes_per_s")),
+            note="power = static + access energy x bandwidth"),
     ]
 
 

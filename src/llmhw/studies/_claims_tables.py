@@ -43,16 +43,17 @@ def table1() -> list[Row]:
 
 
 def _module(tech: str, bw: float | None = None) -> tuple[float, float, float]:
-    """(GB/s, W, GB/s per W) of one stack or module: power = pJ/bit x bandwidth."""
+    """(GB/s, W, GB/s per W) of one stack or module streaming at ``bw``: its whole power, static
+    plus access energy x bandwidth (the one energy definition, docs/economics.md)."""
     t = lookup(tech)
     b = bw or t.bandwidth_bytes_per_s
-    w = (t.energy_j_per_bit or 0) * b * 8
+    w = (t.static_power_w or 0) + (t.energy_j_per_bit or 0) * b * 8
     return b / 1e9, w, b / 1e9 / w if w else float("nan")
 
 
 def _power_inputs(tech: str) -> tuple[Input, Input]:
     t = lookup(tech)
-    return restates(t, "energy_j_per_bit"), restates(t, "bandwidth_bytes_per_s")
+    return restates(t, "energy_j_per_bit"), restates(t, "static_power_w"), restates(t, "bandwidth_bytes_per_s")
 
 
 def table3() -> list[Row]:
@@ -60,7 +61,8 @@ def table3() -> list[Row]:
     b, w, r = _module("hbm4", HBM4_6400)
     rows.append(row("T3-hbm4", "One HBM4-6400 stack: 1638 GB/s at 40 W = 41 GB/s per W", "paper.md Table 3 [T-3]",
                     Number.of(41), "41 GB/s per W", f"{b:,.0f} GB/s at {w:.0f} W = {r:.0f} GB/s per W",
-                    value=r, unit="GB/s per W", echoes=(restates(lookup("hbm4"), "energy_j_per_bit"),),
+                    value=r, unit="GB/s per W", echoes=(restates(lookup("hbm4"), "energy_j_per_bit"),
+                                                         restates(lookup("hbm4"), "static_power_w")),
                     note="at the 6.4 Gb/s bin of the paper's comparison point"))
     b, w, r = _module("hbf")
     cap = lookup("hbf").capacity_bytes / 1e9

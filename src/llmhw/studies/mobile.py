@@ -29,6 +29,7 @@ from llmhw import api  # noqa: E402
 from llmhw.api import sweep_economics as econ_sweep  # noqa: E402
 from llmhw.core.units import bytes_per_element  # noqa: E402
 from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.scenario.economics import EconomicsParams  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
 
@@ -63,6 +64,11 @@ _NAMES = {
     "apple-a18-pro": "Apple A18 Pro", "apple-a19-pro": "Apple A19 Pro", "google-tensor-g4": "Google Tensor G4",
 }
 
+
+
+def _ufs_j_per_bit() -> float:
+    """The access energy per bit llmhw.economics prices UFS reads at (its fallback for ``ufs``)."""
+    return EconomicsParams.default().memory_energy_j_per_bit_fallback["ufs"]
 
 def sig(v: float, n: int = 3) -> float:
     """``v`` rounded to ``n`` significant figures."""
@@ -335,7 +341,7 @@ def _fig_flash(rows: list[dict[str, Any]]) -> MplFigure:
     ax1.set_ylabel("decode speed (tokens/s)")
     ax2.set_ylabel("dynamic energy (J per token)")
     ax1.set_title("Speed: UFS 4.0 (4.2 GB/s) vs LPDDR5X", fontsize=10)
-    ax2.set_title("Energy: flash reads (160 pJ/bit) + DRAM + compute", fontsize=10)
+    ax2.set_title(f"Energy: flash reads ({_ufs_j_per_bit() * 1e12:.0f} pJ/bit) + DRAM + compute", fontsize=10)
     fig.legend(*ax1.get_legend_handles_labels(), fontsize=7.5, loc="outside lower center", ncol=2)
     return fig
 
@@ -415,11 +421,12 @@ def _fit_findings(fit: list[dict[str, Any]]) -> list[str]:
         f"({[r for r in fit if r['model'] == 'llama-3.1-8b' and r['weights'] == 'fp16'][0]['weights_gb']:.1f} GB) it fits none; "
         f"{n_fit} of {len(fit)} points fit in 90% of DRAM.")
     e8j = [r["dynamic_j_per_token"] for r in e8]
+    lpddr_j = lookup("lpddr5").energy_j_per_bit
     j_range = f"{min(e8j):.2f}" if f"{min(e8j):.2f}" == f"{max(e8j):.2f}" else f"{min(e8j):.2f}-{max(e8j):.2f}"
     findings.append(
         f"Dynamic energy of Llama 3.1 8B INT4 is {j_range} J/token on every phone, almost all LPDDR reads "
-        f"({e8[0]['weights_gb']:.2f} GB x 8 x 7.3 pJ/bit = {e8[0]['weights_gb'] * 8 * 7.3e-3:.2f} J; the catalog "
-        f"gives every LPDDR5/5X the same J/bit): at {POWER_BUDGET_W:g} W a phone sustains at most "
+        f"({e8[0]['weights_gb']:.2f} GB x 8 x {lpddr_j * 1e12:.2f} pJ/bit = {e8[0]['weights_gb'] * 8e9 * lpddr_j:.2f} J "
+        f"of access energy; the catalog gives every LPDDR5/5X the same J/bit): at {POWER_BUDGET_W:g} W a phone sustains at most "
         f"{POWER_BUDGET_W / max(e8j):.0f} tok/s of it, whatever its bandwidth.")
     return findings
 
@@ -485,7 +492,7 @@ def _tables(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[d
               note="Assumption: per token a fraction f of the weight bytes comes from flash (the rest is "
                    "cached in DRAM); flash-limited tok/s from the engine with the UFS tier at bandwidth / f; "
                    "tok/s = min(flash-limited, DRAM-resident). Energy = DRAM-resident dynamic energy + f x "
-                   "weight bytes x 8 x the UFS J/bit (economics fallback, 160 pJ/bit)."),
+                   f"weight bytes x 8 x the UFS access J/bit (economics fallback, {_ufs_j_per_bit() * 1e12:.1f} pJ/bit)."),
         Table("mobile_directions", f"The four directions on a phone ({phone_name(DIRECTIONS_PHONE)}, "
               f"{DIRECTIONS_MODEL}, batch 1)", dirs,
               note=f"tok_s_at_budget = min(decode_tok_s, {POWER_BUDGET_W:g} W / dynamic_j_per_token): "

@@ -9,7 +9,7 @@ inference better.
 The study puts the catalog's presets (docs/near_memory.md) on the HBM3 of an 8 x H100 HGX
 serving Llama 3.1 70B (TP 8, BF16): ``pim-hbm`` (Samsung HBM-PIM: 1.2 TFLOP/s fp16 per 307 GB/s
 device, 4x internal bandwidth, 1.1 pJ/bit, 25 % of capacity lost, 32 MB banks) and ``pnm-hbm``
-(compute on an HBM4 base die: 16 TFLOP/s bf16 per 2 TB/s device, 1x, 1.2 pJ/bit, 48 GB shards),
+(compute on an HBM4 base die: 16 TFLOP/s bf16 per 2 TB/s device, 1x, 0.98 pJ/bit, 48 GB shards),
 sweeps the internal bandwidth multiplier, and maps the tensors of several models onto their shards.
 """
 

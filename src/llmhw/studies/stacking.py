@@ -5,44 +5,66 @@ interface over its whole footprint instead of HBM's 2D shoreline, so more bandwi
 energy per bit; the catch is heat, which they would meet with a lower clock and voltage, arguing
 decode's low arithmetic intensity tolerates it (their question Q8).
 
-The study covers 400 mm2 of an H100/H200-class die (814 mm2, 700 W, the GH100) with the catalog's
+The study covers 400 mm2 of an H200's die (GH100: 814 mm2 in a 700 W package) with the catalog's
 DRAM stacks (docs/stacking.md): ``3d-dram-soic-gen1`` (9 um pitch, 96 GB over 400 mm2, 19.5 TB/s,
-2.34 pJ/bit) and ``3d-dram-hybrid-bond-gen2`` (3 um, 192 GB, 55.6 TB/s, 1.0 pJ/bit), both capped at
-0.43 W/mm2 of logic (the clock halves at fixed voltage), against the H200's six HBM3E stacks
-(141 GB, 4.8 TB/s, 3.9 pJ/bit). Every design has the same die and the same 700 W TDP (iso-power
-for the logic): the stack's thermal cap lowers the clock instead.
+2.34 pJ/bit of access energy) and ``3d-dram-hybrid-bond-gen2`` (3 um, 192 GB, 55.6 TB/s, 1.0
+pJ/bit), against the H200's six HBM3E stacks (141 GB, 4.8 TB/s, 3.9 pJ/bit). Every design is
+compared at the same power envelope with the memory inside it: the H200's 700 W cover the GH100
+and its HBM3E, so the logic at full clock is 700 W less the HBM3E at full bandwidth; a stacked
+design gives the same logic and the stack 700 W (the TDP) and, under the stack, the 0.43 W/mm2
+thermal cap over the die (350 W). The engine throttles the logic's clock and the stack's data
+rate together to fit (hardware/package.py). Verdicts are computed from the results.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import groupby
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 import llmhw
 from llmhw.api import family_params
+from llmhw.api import package_power as engine_package_power
+from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import lookup, memory_presets, stacked_from_dict, stacking_presets
+from llmhw.hardware.package import PackagePower, package_power
 from llmhw.studies.base import Figure, Study, Table
 
 DIE_M2 = 814e-6                  # GH100 (H100, H200)
 TDP_W = 700.0
 STACK_M2 = 400e-6                # the stack covers about half of the die
 PITCHES_M = np.logspace(np.log10(1e-6), np.log10(40e-6), 50)
-FRACTIONS = np.linspace(0.2, 1.0, 81)
+CAPS_W_PER_M2 = np.linspace(0.15e6, 1.2e6, 120)
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256])
 MODEL = "llama-3.1-70b"
 
-# (label, stack preset id or None, capacity per layer over STACK_M2, clock: "fixed-V" or "DVFS")
-DESIGNS: tuple[tuple[str, str | None, float, str], ...] = (
-    ("H200: 6 HBM3E on the shoreline (141 GB, 4.8 TB/s)", None, 0.0, ""),
-    ("3D gen-1, 9 um SoIC (96 GB, 19.5 TB/s), clock at fixed V", "3d-dram-soic-gen1", 12e9, "fixed-V"),
-    ("3D gen-2, 3 um hybrid bond (192 GB, 55.6 TB/s), clock at fixed V", "3d-dram-hybrid-bond-gen2", 16e9,
-     "fixed-V"),
-    ("3D gen-2, 3 um hybrid bond, clock and voltage scaled (DVFS)", "3d-dram-hybrid-bond-gen2", 16e9, "DVFS"),
+
+class Design(NamedTuple):
+    label: str
+    short: str
+    preset: str | None              # stacking preset; None = the H200 as shipped
+    capacity_per_layer: float       # over STACK_M2
+    power_exponent: float           # logic power ~ f^k: 1 fixed voltage, 3 voltage scaled (DVFS)
+    thermal_cap: bool               # the stack's 0.43 W/mm2 applies (else the 700 W TDP alone)
+    color: str
+
+
+DESIGNS: tuple[Design, ...] = (
+    Design("H200: 6 HBM3E on the shoreline (141 GB, 4.8 TB/s), 700 W with its memory", "H200 HBM3E", None, 0.0,
+           1.0, False, "0.3"),
+    Design("3D gen-1, 9 um SoIC (96 GB, 19.5 TB/s), thermal cap, fixed voltage", "3D gen-1", "3d-dram-soic-gen1",
+           12e9, 1.0, True, "C0"),
+    Design("3D gen-2, 3 um hybrid bond (192 GB, 55.6 TB/s), thermal cap, fixed voltage", "3D gen-2",
+           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, True, "C3"),
+    Design("3D gen-2, thermal cap, clock and voltage scaled (DVFS)", "3D gen-2 DVFS", "3d-dram-hybrid-bond-gen2",
+           16e9, 3.0, True, "C1"),
+    Design("3D gen-2 in the H200's 700 W, no thermal cap (iso-power, memory included)", "3D gen-2 700 W",
+           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, False, "C2"),
 )
-SHORT = ("H200 HBM3E", "3D gen-1", "3D gen-2", "3D gen-2 DVFS")
-COLORS = ("0.3", "C0", "C3", "C1")
+SHORT = tuple(d.short for d in DESIGNS)
+BASE = 0
 
 
 def stack(preset: str, capacity_per_layer: float) -> Any:
@@ -50,21 +72,14 @@ def stack(preset: str, capacity_per_layer: float) -> Any:
     return stacked_from_dict({"tech": preset, "stack_area_m2": STACK_M2, "capacity_per_layer_bytes": capacity_per_layer})
 
 
-def clock_fraction(preset: str, exponent: float = 1.0) -> float:
-    """Sustained clock of the GH100 die under the stack: (cap x area / TDP)^(1/exponent)."""
-    return stacking_presets()[preset].thermal_clock_fraction(TDP_W, DIE_M2, power_exponent=exponent)
-
-
 def overrides(i: int) -> dict[str, Any]:
-    _, preset, per_layer, clock = DESIGNS[i]
-    if preset is None:
+    d = DESIGNS[i]
+    if d.preset is None:
         return {}
-    spec: dict[str, Any] = {"tech": preset, "stack_area_m2": STACK_M2, "capacity_per_layer_bytes": per_layer}
-    if clock == "DVFS":
-        # The engine scales the clock at fixed voltage (power ~ f); with V ~ f (power ~ f^3) the same
-        # cap allows (allowed / TDP)^(1/3). Express it as the power density that gives that
-        # fraction at fixed voltage.
-        spec["max_logic_power_density_w_per_m2"] = clock_fraction(preset, 3.0) * TDP_W / DIE_M2
+    spec: dict[str, Any] = {"tech": d.preset, "stack_area_m2": STACK_M2, "capacity_per_layer_bytes": d.capacity_per_layer,
+                            "clock_power_exponent": d.power_exponent}
+    if not d.thermal_cap:
+        spec["max_logic_power_density_w_per_m2"] = None
     return {"chip.die_area_m2": DIE_M2, "chip.stacked": spec, "chip.memory": []}
 
 
@@ -73,6 +88,17 @@ def scenario(i: int, engine: str = "default", batch: int = 1) -> llmhw.Scenario:
         "model": MODEL, "hardware": "h200", "n_chips": 1, "engine": engine,
         "precision": {"weights": "fp8", "kv_cache": "fp8"},
         "workload": {"input_tokens": 2048, "output_tokens": 512, "batch": batch}, "overrides": overrides(i)})
+
+
+def envelope(i: int) -> PackagePower | None:
+    """The power envelope design ``i`` runs under (None for the H200, which carries no stack)."""
+    return engine_package_power(scenario(i))
+
+
+def h200_memory_w() -> tuple[float, float]:
+    """(static, access at full bandwidth) W of the H200's HBM3E tier: inside its 700 W."""
+    t = lookup("h200").memory[0]
+    return t.tier_static_power_w, t.access_power_w
 
 
 def _sweep(s: llmhw.Scenario, batch: Any) -> dict[str, np.ndarray]:
@@ -92,75 +118,142 @@ def ridge_batch(bandwidth: Any, clock: Any, peak: float, weight_bytes: float = 1
     return np.maximum(x * floor, x - m_half)
 
 
+def nb(ridge: float) -> int:
+    """A ridge batch as a whole number of requests (0: compute-bound at batch 1)."""
+    return max(0, int(np.floor(ridge)))
+
+
+def bound_text(ridge: float, name: str) -> str:
+    return f"compute-bound at every batch with {name}" if ridge < 1 else \
+        f"memory-bound up to batch {nb(ridge)} with {name}"
+
+
+def decode_bounds(a: dict[str, np.ndarray]) -> list[str]:
+    """Per batch, which side bounds the engine's decode step: 'compute' or 'memory'."""
+    return ["compute" if c > m else "memory" for c, m in zip(a["decode_compute_s"], a["decode_memory_s"], strict=True)]
+
+
+def bound_summary(bounds: list[str], batches: Any) -> str:
+    """Runs of the same bound over the batches, as a phrase ('memory-bound at every batch
+    (1-256)', 'memory-bound at batch 1-4, compute-bound at 8-256')."""
+    runs = []
+    k = 0
+    for b, grp in groupby(bounds):
+        n = len(list(grp))
+        runs.append((b, int(batches[k]), int(batches[k + n - 1])))
+        k += n
+    if not runs:
+        return "no batch fits"
+
+    def span(lo: int, hi: int) -> str:
+        return f"{lo}" if lo == hi else f"{lo}-{hi}"
+    if len(runs) == 1:
+        b, lo, hi = runs[0]
+        return f"{b}-bound at every batch that fits ({span(lo, hi)})"
+    return ", ".join(f"{b}-bound at {'batch ' if j == 0 else ''}{span(lo, hi)}" for j, (b, lo, hi) in enumerate(runs))
+
+
+class Verdict(NamedTuple):
+    """One stacked design against the H200, over the batches where both fit."""
+
+    batches: np.ndarray
+    bounds: list[str]           # the design's decode bound per batch
+    ratio: np.ndarray           # its output tokens/s over the H200's, per batch
+
+    @property
+    def text(self) -> str:
+        if not self.batches.size:
+            return "fits at no batch the H200 fits"
+        lo, hi = float(self.ratio.min()), float(self.ratio.max())
+        trend = (f"{self.ratio[0]:.2f}x the H200's tokens/s at batch {int(self.batches[0])}, "
+                 f"{self.ratio[-1]:.2f}x at batch {int(self.batches[-1])}")
+        side = "ahead of" if lo >= 1 else "behind" if hi <= 1 else "ahead of and behind"
+        return f"decode {bound_summary(self.bounds, self.batches)}; {trend} ({side} the H200 across the range)"
+
+
+def verdict(curves: dict[int, dict[str, np.ndarray]], i: int) -> Verdict:
+    both = curves[BASE]["fits"].astype(bool) & curves[i]["fits"].astype(bool)
+    a = {k: v[both] for k, v in curves[i].items()}
+    ratio = curves[i]["output_tok_s"][both] / curves[BASE]["output_tok_s"][both]
+    return Verdict(BATCHES[both], decode_bounds(a), ratio)
+
+
 # -- tables ----------------------------------------------------------------------------------
 
 
+def _tech_row(label: str, where: str, t: Any, s: Any = None) -> dict[str, Any]:
+    """One memory as a table row; ``t`` its MemoryTech (for a stack, as_memory_tech()), ``s`` the stack."""
+    return {"memory": label, "where": where, "bandwidth_tb_s": round(t.bandwidth_bytes_per_s / 1e12, 2),
+            "capacity_gb": round(t.capacity_bytes / 1e9, 3), "access_pj_per_bit": round(t.energy_j_per_bit * 1e12, 2),
+            "static_w": round(t.tier_static_power_w, 1),
+            "bond_pitch_um": None if s is None else round(s.connection_pitch_m * 1e6, 1),
+            "connections_k": None if s is None else round(s.connections / 1e3),
+            "footprint_mm2": None if s is None else round(s.stack_area_m2 * 1e6),
+            "full_bandwidth_power_w": round(t.full_power_w),
+            "full_bandwidth_w_per_mm2": None if s is None else round(t.full_power_w / (s.stack_area_m2 * 1e6), 2)}
+
+
 def _tech_table() -> Table:
-    rows = []
     mp = memory_presets()
-    for tid, label in (("hbm3", "HBM3 stack (H100: 5)"), ("hbm3e", "HBM3E stack (H200: 6)"),
-                       ("hbm4", "HBM4 stack (JEDEC, 2048 pins)")):
-        t = mp[tid]
-        rows.append({"memory": label, "where": "2.5D, shoreline", "bandwidth_tb_s": round(t.bandwidth_bytes_per_s / 1e12, 2),
-                     "capacity_gb": round(t.capacity_bytes / 1e9), "read_pj_per_bit": round(t.energy_j_per_bit * 1e12, 2),
-                     "bond_pitch_um": None, "connections_k": None, "footprint_mm2": None,
-                     "full_bandwidth_read_power_w": round(t.bandwidth_bytes_per_s * 8 * t.energy_j_per_bit)})
+    rows = [_tech_row(label, "2.5D, shoreline", mp[tid]) for tid, label in (
+        ("hbm3", "HBM3 stack (H100: 5)"), ("hbm3e", "HBM3E stack (H200: 6)"), ("hbm4", "HBM4 stack (JEDEC, 2048 pins)"))]
+    rows.append(_tech_row("H200's HBM3E tier (141 GB = 5.9 stacks)", "2.5D, shoreline", lookup("h200").memory[0]))
     for pid, s in stacking_presets().items():
-        rows.append({"memory": f"{pid} (preset, {s.stack_area_m2 * 1e6:.0f} mm2)", "where": "3D, on the die",
-                     "bandwidth_tb_s": round(s.bandwidth_bytes_per_s / 1e12, 2),
-                     "capacity_gb": round(s.capacity_bytes / 1e9, 3), "read_pj_per_bit": round(s.energy_j_per_bit * 1e12, 2),
-                     "bond_pitch_um": round(s.connection_pitch_m * 1e6, 1), "connections_k": round(s.connections / 1e3),
-                     "footprint_mm2": round(s.stack_area_m2 * 1e6),
-                     "full_bandwidth_read_power_w": round(s.bandwidth_bytes_per_s * 8 * s.energy_j_per_bit)})
-    for _, preset, per_layer, _clock in DESIGNS[1:3]:
-        s = stack(preset, per_layer)
-        rows.append({"memory": f"{preset} over 400 mm2 (this study)", "where": "3D, on the die",
-                     "bandwidth_tb_s": round(s.bandwidth_bytes_per_s / 1e12, 1), "capacity_gb": round(s.capacity_bytes / 1e9),
-                     "read_pj_per_bit": round(s.energy_j_per_bit * 1e12, 2),
-                     "bond_pitch_um": round(s.connection_pitch_m * 1e6, 1), "connections_k": round(s.connections / 1e3),
-                     "footprint_mm2": round(s.stack_area_m2 * 1e6),
-                     "full_bandwidth_read_power_w": round(s.bandwidth_bytes_per_s * 8 * s.energy_j_per_bit)})
+        rows.append(_tech_row(f"{pid} (preset, {s.stack_area_m2 * 1e6:.0f} mm2)", "3D, on the die", s.as_memory_tech(), s))
+    for d in DESIGNS[1:3]:
+        s = stack(d.preset, d.capacity_per_layer)
+        rows.append(_tech_row(f"{d.preset} over 400 mm2 (this study)", "3D, on the die", s.as_memory_tech(), s))
     note = ("3D bandwidth = footprint / pitch^2 x data share of the pads x rate per pad (docs/stacking.md). "
-            "full_bandwidth_read_power = bandwidth x 8 x pJ/bit: what the memory draws streaming at its peak, "
-            "outside the logic's thermal budget. HBM figures are per stack (catalog presets).")
-    return Table("stacking-technologies", "Memory technologies: bandwidth, capacity, energy per bit", rows, note)
+            "Energy, one definition for every memory: access energy per bit (dynamic) plus static power (refresh, "
+            "standby) per device; full_bandwidth_power = static + bandwidth x 8 x access energy, what the memory "
+            "draws streaming at its peak. HBM rows are per stack (catalog presets) except the H200's tier.")
+    return Table("stacking-technologies", "Memory technologies: bandwidth, capacity, access energy, static power",
+                 rows, note)
 
 
 def _thermal_table() -> tuple[Table, dict[str, Any]]:
-    p = stacking_presets()["3d-dram-soic-gen1"]
-    prov = p.provenance["max_logic_power_density_w_per_m2"]
     h200 = lookup("h200")
     peak = h200.peak_flops["fp8"]
     fp = family_params("nvidia-gpu")
+    hbm_static, hbm_access = h200_memory_w()
     rows = []
     out: dict[str, Any] = {}
-    for i, (label, preset, per_layer, clock) in enumerate(DESIGNS):
-        if preset is None:
-            bw, f = h200.memory[0].bandwidth_bytes_per_s, 1.0
+    for i, d in enumerate(DESIGNS):
+        pw = envelope(i)
+        if pw is None:
+            bw, f, env, binding = h200.memory[0].bandwidth_bytes_per_s, 1.0, TDP_W, "tdp"
+            logic, mem_access, mem_static = TDP_W - hbm_static - hbm_access, hbm_access, hbm_static
         else:
-            bw = stack(preset, per_layer).bandwidth_bytes_per_s
-            f = clock_fraction(preset, 3.0 if clock == "DVFS" else 1.0)
-        ideal = ridge_batch(bw, f, peak)
-        fitted = float(ridge_batch(bw, f, peak, eff_max=fp.compute_eff_max, m_half=fp.compute_m_half,
+            bw = stack(d.preset, d.capacity_per_layer).bandwidth_bytes_per_s
+            f, env, binding = pw.fraction, pw.envelope_w, pw.binding
+            logic, mem_access, mem_static = pw.logic_w, pw.stack_access_w, pw.stack_static_w
+        # The clock and the stack's data rate scale together, so the ridge batch does not move with f.
+        ideal = float(ridge_batch(bw * f, f, peak))
+        fitted = float(ridge_batch(bw * f, f, peak, eff_max=fp.compute_eff_max, m_half=fp.compute_m_half,
                                    mem_eff=fp.memory_eff_max, floor=fp.compute_eff_floor))
-        ideal = float(ideal)
-        out[SHORT[i]] = {"bw": bw, "clock": f, "ideal": ideal, "fitted": fitted}
-        rows.append({"design": label, "memory_tb_s": round(bw / 1e12, 1), "clock_fraction": round(f, 2),
-                     "fp8_peak_tflop_s": round(f * peak / 1e12),
-                     "logic_power_allowed_w": round(min(TDP_W, (p.max_logic_power_density_w_per_m2 * DIE_M2)))
-                     if preset else TDP_W,
+        out[d.short] = {"bw": bw, "clock": f, "ideal": ideal, "fitted": fitted, "envelope": pw}
+        rows.append({"design": d.label, "envelope_w": round(env), "binding_limit": binding,
+                     "logic_full_clock_w": round(logic), "memory_reads_full_bw_w": round(mem_access),
+                     "memory_static_w": round(mem_static, 1), "clock_and_data_rate_fraction": round(f, 3),
+                     "memory_tb_s": round(bw * f / 1e12, 1), "fp8_peak_tflop_s": round(f * peak / 1e12),
                      "memory_bound_up_to_batch_roofline": nb(ideal),
                      "memory_bound_up_to_batch_h100_kernels": nb(fitted)})
-    note = ("Decode of FP8 weights (1 byte per parameter, 2 FLOP per parameter per token): memory-bound while "
-            "2 B / (clock x peak x eff(B)) <= 1 / (bandwidth x memory eff), with the KV cache left out (it only "
-            "adds memory time). Roofline: eff = 1. H100 kernels: the engine's fitted NVIDIA curve, "
-            f"eff(B) = {fp.compute_eff_max:.3f} x max(B / (B + {fp.compute_m_half:.1f}), {fp.compute_eff_floor:.3f}), "
-            f"memory eff {fp.memory_eff_max:.2f} "
-            "(tile quantization: a GEMM with few rows wastes most of a tensor core). Thermal cap 0.43 W/mm2 "
-            f"(estimated, range {prov.low / 1e6:.2f}-{prov.high / 1e6:.2f}) x 814 mm2 = 350 W of logic under a 700 W "
-            "TDP: clock 0.50 at fixed voltage (power ~ f), 0.79 with voltage scaled too (power ~ f^3).")
-    return Table("stacking-thermal", "Thermal cap: clock, peak FLOP/s, and how far decode stays memory-bound",
-                 rows, note), out
+    g1 = stacking_presets()["3d-dram-soic-gen1"]
+    prov = g1.provenance["max_logic_power_density_w_per_m2"]
+    note = (f"One envelope for logic and memory. The H200's {TDP_W:.0f} W cover the GH100 at full clock and its "
+            f"HBM3E at full bandwidth ({hbm_access:.0f} W of reads + {hbm_static:.0f} W static), so the logic is "
+            f"{TDP_W - hbm_static - hbm_access:.0f} W. A stacked design keeps that logic and fits logic x f^k + stack "
+            f"reads x f + stack static into the {TDP_W:.0f} W TDP and, with the thermal cap, into "
+            f"{g1.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm2 x {DIE_M2 * 1e6:.0f} mm2 = "
+            f"{g1.max_logic_power_density_w_per_m2 * DIE_M2:.0f} W (estimated, range {prov.low / 1e6:.2f}-"
+            f"{prov.high / 1e6:.2f} W/mm2); f throttles the clock and the stack's data rate together, k = 1 at a "
+            "fixed voltage, 3 with DVFS. Decode of FP8 weights (1 byte and 2 FLOP per parameter per token) is "
+            "memory-bound while 2 B / (f x peak x eff(B)) <= 1 / (f x bandwidth x memory eff), the KV cache left out: "
+            "f cancels. Roofline: eff = 1. H100 kernels: the engine's fitted NVIDIA curve, eff(B) = "
+            f"{fp.compute_eff_max:.3f} x max(B / (B + {fp.compute_m_half:.1f}), {fp.compute_eff_floor:.3f}), "
+            f"memory eff {fp.memory_eff_max:.2f}.")
+    return Table("stacking-thermal", "Power envelope, memory included: clock, data rate, and how far decode stays "
+                 "memory-bound", rows, note), out
 
 
 def _designs_table(curves: dict[int, dict[str, np.ndarray]]) -> Table:
@@ -170,20 +263,27 @@ def _designs_table(curves: dict[int, dict[str, np.ndarray]]) -> Table:
             j = int(np.where(BATCHES == b)[0][0])
             if not a["fits"][j]:
                 continue
+            base_ok = bool(curves[BASE]["fits"][j])
             rows.append({"design": SHORT[i], "batch": b, "tpot_ms": round(float(a["tpot_s"][j]) * 1e3, 2),
                          "ttft_ms": round(float(a["ttft_s"][j]) * 1e3),
                          "output_tok_s": round(float(a["output_tok_s"][j])),
+                         "tok_s_vs_h200": round(float(a["output_tok_s"][j] / curves[BASE]["output_tok_s"][j]), 3)
+                         if base_ok else None,
                          "energy_j_per_token": round(float(a["energy_j_per_token"][j]), 3),
-                         "decode_memory_j_per_token": round(float(a["energy_j_per_token_decode"][j] * a[
-                             "decode_step_energy_j_memory"][j] / max(float(a["decode_step_energy_j"][j]), 1e-30)), 3),
-                         "decode_bound": "compute" if a["decode_compute_s"][j] > a["decode_memory_s"][j] else "memory",
+                         "decode_memory_access_j_per_token": round(float(
+                             a["decode_step_energy_j_memory"][j] / max(float(a["requests_per_replica"][j]), 1.0)), 3),
+                         "memory_static_j_per_token": round(float(a["energy_j_per_token_static_memory"][j]), 3),
+                         "decode_bound": decode_bounds({k: a[k][j:j + 1] for k in
+                                                        ("decode_compute_s", "decode_memory_s")})[0],
+                         "power_w_per_chip": round(float(a["power_w_per_chip_model"][j])),
                          "max_batch": int(a["max_batch"][j])})
     note = (f"{MODEL} in FP8 on one chip, 2048 in / 512 out, default engine (fitted NVIDIA kernels). Same die "
-            "(814 mm2) and TDP (700 W) for all; the 3D stacks replace the HBM and cap the logic's clock. "
-            "J/token from llmhw.economics: whole system; a memory tier added by a what-if adds its read power "
-            "(and 20 % of its full-bandwidth power as static power) on top of the chip's TDP, which the stacks' "
-            "J/token carries.")
-    return Table("stacking-designs", "TPOT, TTFT and J/token on a 700 W GH100-class die", rows, note)
+            f"(814 mm2) and the same envelope with the memory inside it: {TDP_W:.0f} W for the H200 and its HBM3E; "
+            "the stacked designs also under the thermal cap where marked. J/token from llmhw.economics, whole "
+            "system: memory energy is access energy x bytes (decode_memory_access, per request per step) plus "
+            "static power x time (memory_static). power_w_per_chip: the chip's average draw while serving.")
+    return Table("stacking-designs", "TPOT, throughput and J/token at the same power envelope, memory included",
+                 rows, note)
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -197,16 +297,17 @@ def _style(ax: Any) -> None:
 def _fig_bandwidth() -> MplFigure:
     fig = MplFigure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.add_subplot()
-    for (_, preset, _, _), color, short in zip(DESIGNS[1:3], ("C0", "C3"), ("gen-1 pads", "gen-2 pads"), strict=True):
-        p = stacking_presets()[preset]
+    for d, short in zip(DESIGNS[1:3], ("gen-1 pads", "gen-2 pads"), strict=True):
+        p = stacking_presets()[d.preset]
         bw = STACK_M2 / PITCHES_M ** 2 * p.data_fraction * p.bandwidth_per_connection_bytes_per_s
-        ax.plot(PITCHES_M * 1e6, bw / 1e12, color=color,
+        ax.plot(PITCHES_M * 1e6, bw / 1e12, color=d.color,
                 label=f"{short}: {p.data_fraction:.2%} data pads at {p.gbps_per_connection:.2f} Gb/s")
         at = STACK_M2 / p.connection_pitch_m ** 2 * p.data_fraction * p.bandwidth_per_connection_bytes_per_s
-        ax.plot(p.connection_pitch_m * 1e6, at / 1e12, "o", color=color, ms=7)
-        ax.annotate(f"{preset}\n{at / 1e12:.1f} TB/s", (p.connection_pitch_m * 1e6, at / 1e12),
-                    textcoords="offset points", xytext=(8, 4) if color == "C0" else (-8, -24), fontsize=7.5,
-                    color=color, ha="left" if color == "C0" else "right")
+        ax.plot(p.connection_pitch_m * 1e6, at / 1e12, "o", color=d.color, ms=7)
+        first = d.short == "3D gen-1"
+        ax.annotate(f"{d.preset}\n{at / 1e12:.1f} TB/s", (p.connection_pitch_m * 1e6, at / 1e12),
+                    textcoords="offset points", xytext=(8, 4) if first else (-8, -24), fontsize=7.5,
+                    color=d.color, ha="left" if first else "right")
     mp = memory_presets()
     refs = (("H100: 5 x HBM3", 3.35e12), ("H200: 6 x HBM3E", 4.8e12), ("B200: 8 x HBM3E", 8e12),
             ("8 x HBM4", 8 * mp["hbm4"].bandwidth_bytes_per_s))
@@ -223,62 +324,82 @@ def _fig_bandwidth() -> MplFigure:
     return fig
 
 
+def _fraction_vs_cap(i: int, caps: np.ndarray) -> np.ndarray:
+    """Design ``i``'s clock and data-rate fraction as the thermal cap varies (the TDP still applies)."""
+    chip = scenario(i).chip
+    h200 = lookup("h200")
+    out = []
+    for c in caps:
+        st = chip.stacked.model_copy(update={"max_logic_power_density_w_per_m2": float(c)})
+        try:
+            out.append(package_power(chip.model_copy(update={"stacked": st}), h200).fraction)
+        except LlmhwError:                # the stack's static power alone exceeds the cap
+            out.append(0.0)
+    return np.array(out)
+
+
 def _fig_thermal(th: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 4.2), layout="constrained")
+    fig = MplFigure(figsize=(10, 4.4), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    p = stacking_presets()["3d-dram-soic-gen1"]
-    prov = p.provenance["max_logic_power_density_w_per_m2"]
-    cap = np.linspace(0.15e6, 0.9e6, 100)
-    ax1.plot(cap / 1e6, np.minimum(1, cap * DIE_M2 / TDP_W), color="C0", label="clock cut at fixed voltage (P ~ f)")
-    ax1.plot(cap / 1e6, np.minimum(1, cap * DIE_M2 / TDP_W) ** (1 / 3), color="C1",
-             label="clock and voltage cut (P ~ f^3)")
+    g1 = stacking_presets()["3d-dram-soic-gen1"]
+    prov = g1.provenance["max_logic_power_density_w_per_m2"]
+    logic = th[SHORT[1]]["envelope"].logic_w
+    ax1.plot(CAPS_W_PER_M2 / 1e6, np.minimum(1, CAPS_W_PER_M2 * DIE_M2 / logic), color="0.5", ls="--",
+             label="logic alone, the memory's power left out")
+    for i in (1, 2, 3):
+        d = DESIGNS[i]
+        ax1.plot(CAPS_W_PER_M2 / 1e6, _fraction_vs_cap(i, CAPS_W_PER_M2), color=d.color, label=f"{d.short}, memory included")
     ax1.axvspan(prov.low / 1e6, prov.high / 1e6, color="0.92", lw=0, label="range of the estimate")
-    ax1.axvline(p.max_logic_power_density_w_per_m2 / 1e6, color="k", lw=1, ls="--", label="preset: 0.43 W/mm2")
-    ax1.set_xlabel("power density the logic under the stack may dissipate (W/mm2)")
-    ax1.set_ylabel("sustained clock / full clock")
-    ax1.set_title("(a) thermal cap on a 700 W, 814 mm2 die")
+    ax1.axvline(g1.max_logic_power_density_w_per_m2 / 1e6, color="k", lw=1, ls=":", label="preset: 0.43 W/mm2")
+    ax1.set_xlabel("power density the die under the stack may shed (W/mm2)")
+    ax1.set_ylabel("clock and stack data rate / full")
+    ax1.set_title(f"(a) throttle under the cap ({logic:.0f} W logic, 814 mm2)")
     ax1.set_ylim(0, 1.05)
-    ax1.legend(fontsize=7.5, loc="lower right")
-    peak = lookup("h200").peak_flops["fp8"]
-    fp = family_params("nvidia-gpu")
-    for short, color in zip(SHORT[:3], COLORS[:3], strict=True):
-        bw = th[short]["bw"]
-        ideal = ridge_batch(bw, FRACTIONS, peak)
-        fitted = ridge_batch(bw, FRACTIONS, peak, eff_max=fp.compute_eff_max, m_half=fp.compute_m_half,
-                             mem_eff=fp.memory_eff_max, floor=fp.compute_eff_floor)
-        ax2.plot(FRACTIONS, ideal, color=color, label=f"{short} ({bw / 1e12:.1f} TB/s), roofline")
-        ok = fitted >= 1
-        ax2.plot(FRACTIONS[ok], fitted[ok], color=color, ls="--", label=f"{short}, H100 kernels" if ok.any() else None)
-    for f, txt in ((0.5, "fixed V"), (th["3D gen-2 DVFS"]["clock"], "DVFS")):
-        ax2.axvline(f, color="0.5", lw=0.8, ls=":")
-        ax2.text(f, 1.15, txt, fontsize=7, rotation=90, ha="right", va="bottom", color="0.3")
-    ax2.set_yscale("log")
-    ax2.set_ylim(1, 1000)
-    ax2.set_xlabel("clock fraction")
-    ax2.set_ylabel("largest memory-bound decode batch (FP8)")
-    ax2.set_title("(b) memory-bound at the lower clock?")
-    never = [short for short in SHORT[1:3] if float(np.max(ridge_batch(
-        th[short]["bw"], FRACTIONS, peak, eff_max=fp.compute_eff_max, m_half=fp.compute_m_half,
-        mem_eff=fp.memory_eff_max, floor=fp.compute_eff_floor))) < 1]
-    if never:
-        ax2.text(0.98, 0.97, f"{' and '.join(never)} with H100 kernels:\ncompute-bound at every batch", fontsize=7,
-                 ha="right", va="top", transform=ax2.transAxes, color="0.2")
-    ax2.legend(fontsize=6.8, loc="upper left")
+    ax1.legend(fontsize=7, loc="lower right")
+    hbm_static, hbm_access = h200_memory_w()
+    parts = {"logic": [], "memory reads": [], "memory static": []}
+    for d in DESIGNS:
+        pw = th[d.short]["envelope"]
+        if pw is None:
+            parts["logic"].append(TDP_W - hbm_static - hbm_access)
+            parts["memory reads"].append(hbm_access)
+            parts["memory static"].append(hbm_static)
+        else:
+            parts["logic"].append(pw.logic_w * pw.logic_power_fraction)
+            parts["memory reads"].append(pw.stack_access_w * pw.fraction)
+            parts["memory static"].append(pw.stack_static_w + pw.other_memory_w)
+    x = np.arange(len(DESIGNS))
+    bottom = np.zeros(len(DESIGNS))
+    for (name, v), color in zip(parts.items(), ("0.55", "C0", "C9"), strict=True):
+        ax2.bar(x, v, bottom=bottom, color=color, label=name)
+        bottom += np.array(v)
+    for i, d in enumerate(DESIGNS):
+        pw = th[d.short]["envelope"]
+        f = 1.0 if pw is None else pw.fraction
+        ax2.text(i, bottom[i] + 8, f"f = {f:.2f}", ha="center", fontsize=7)
+    ax2.axhline(TDP_W, color="k", lw=0.8, ls="--")
+    ax2.axhline(g1.max_logic_power_density_w_per_m2 * DIE_M2, color="k", lw=0.8, ls=":")
+    ax2.text(len(DESIGNS) - 0.5, TDP_W + 8, "TDP", fontsize=7, ha="right")
+    ax2.text(len(DESIGNS) - 0.5, g1.max_logic_power_density_w_per_m2 * DIE_M2 + 8, "thermal cap", fontsize=7, ha="right")
+    ax2.set_xticks(x, [d.short.replace(" ", "\n", 1) for d in DESIGNS], fontsize=7)
+    ax2.set_ylabel("W at the operating point (full activity)")
+    ax2.set_title("(b) where the envelope goes")
+    ax2.legend(fontsize=7, loc="upper right")
     for ax in (ax1, ax2):
         _style(ax)
     return fig
 
 
 def _fig_designs(curves: dict[int, dict[str, np.ndarray]], ideal: dict[int, dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 5.0), layout="constrained")
+    fig = MplFigure(figsize=(10, 5.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     for i, a in curves.items():
+        d = DESIGNS[i]
         f = a["fits"].astype(bool)
         wide = {"lw": 4, "alpha": 0.45} if i == 1 else {"lw": 1.5}
-        ax1.plot(BATCHES[f], a["tpot_s"][f] * 1e3, marker="o", ms=3.5, color=COLORS[i], label=DESIGNS[i][0], **wide)
-        ax2.plot(BATCHES[f], a["energy_j_per_token"][f], marker="o", ms=3.5, color=COLORS[i], **wide)
-        g = ideal[i]
-        ax1.plot(BATCHES[f], g["tpot_s"][f] * 1e3, ls=":", color=COLORS[i], lw=1.2)
+        ax1.plot(BATCHES[f], a["tpot_s"][f] * 1e3, marker="o", ms=3.5, color=d.color, label=d.label, **wide)
+        ax2.plot(BATCHES[f], a["energy_j_per_token"][f], marker="o", ms=3.5, color=d.color, **wide)
+        ax1.plot(BATCHES[f], ideal[i]["tpot_s"][f] * 1e3, ls=":", color=d.color, lw=1.2)
     ax1.plot([], [], "k:", lw=1.2, label="dotted: the same on the ideal roofline (peak efficiencies, no overheads)")
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
@@ -286,21 +407,14 @@ def _fig_designs(curves: dict[int, dict[str, np.ndarray]], ideal: dict[int, dict
         ax.set_xlabel("concurrent requests (batch)")
         _style(ax)
     ax1.set_ylabel("TPOT (ms)")
-    ax1.set_title(f"(a) TPOT, {MODEL} FP8, one 700 W die")
+    ax1.set_title(f"(a) TPOT, {MODEL} FP8, one GH100-class die")
     ax2.set_ylabel("energy per output token, whole system (J)")
     ax2.set_title("(b) energy per token (llmhw.economics)")
     fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7.5)
     return fig
 
 
-def nb(ridge: float) -> int:
-    """A ridge batch as a whole number of requests (0: compute-bound at batch 1)."""
-    return max(0, int(np.floor(ridge)))
-
-
-def bound_text(ridge: float, name: str) -> str:
-    return f"compute-bound at every batch with {name}" if ridge < 1 else \
-        f"memory-bound up to batch {nb(ridge)} with {name}"
+# -- findings --------------------------------------------------------------------------------
 
 
 def _stacks() -> tuple[Any, Any, Any]:
@@ -308,110 +422,106 @@ def _stacks() -> tuple[Any, Any, Any]:
     return stack("3d-dram-soic-gen1", 12e9), stack("3d-dram-hybrid-bond-gen2", 16e9), lookup("h200").memory[0]
 
 
-def _crossing(curves: dict[int, dict[str, np.ndarray]]) -> tuple[str, str]:
-    """The first batch at which each stacked design's TPOT exceeds the H200's, as a sentence and as a
-    short clause for a caption."""
-    cross = {}
-    for i in range(1, len(DESIGNS)):
-        worse = np.where(curves[0]["fits"].astype(bool) & (curves[i]["tpot_s"] > curves[0]["tpot_s"]))[0]
-        cross[i] = int(BATCHES[worse[0]]) if worse.size else None
-    worse = {SHORT[i]: b for i, b in cross.items() if b is not None}
-    if not worse:
-        return "They stay ahead of the H200 at every batch that fits.", "yet"
-    return ("From batch " + ", ".join(f"{b} ({k})" for k, b in worse.items())
-            + " the lower clock makes them slower than the H200."), \
-        f"from batch {min(worse.values())}-{max(worse.values())} they lose to HBM:"
-
-
-def _ideal_gain(ideal: dict[int, dict[str, np.ndarray]]) -> dict[int, float]:
-    """Batch-1 TPOT of the H200 over each stacked design's, on the ideal roofline."""
-    return {i: float(ideal[0]["tpot_s"][0] / ideal[i]["tpot_s"][0]) for i in (1, 2)}
-
-
 def _memory_findings() -> list[str]:
-    """Bandwidth and energy per bit of the stacks."""
+    """Bandwidth, access energy and static power of the stacks."""
     g1, g2, h200 = _stacks()
+    t1, t2 = g1.as_memory_tech(), g2.as_memory_tech()
+    mp = memory_presets()
+    cap_w = g1.max_logic_power_density_w_per_m2 * DIE_M2
     return [
         f"Bandwidth: a 3D DRAM stack over 400 mm2 of the die gives {g1.bandwidth_bytes_per_s / 1e12:.1f} TB/s at "
-        f"SoIC's 9 um pitch ({g1.connections / 1e6:.1f} M pads, 1.6 % carrying data at 1.95 Gb/s) and "
-        f"{g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s at a 3 um hybrid-bond pitch: "
-        f"{g1.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.1f}x and "
+        f"SoIC's 9 um pitch ({g1.connections / 1e6:.1f} M pads, {g1.data_fraction:.1%} carrying data at "
+        f"{g1.gbps_per_connection:.2f} Gb/s) and {g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s at a 3 um hybrid-bond "
+        f"pitch: {g1.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.1f}x and "
         f"{g2.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.1f}x the H200's six HBM3E stacks, with "
         f"{g1.capacity_bytes / 1e9:.0f} and {g2.capacity_bytes / 1e9:.0f} GB. Bandwidth scales as 1/pitch^2.",
-        f"Energy per bit: 2.34 (gen-1) and 1.0 pJ/bit (gen-2) against HBM3E's 3.9 and HBM4's 3.05 (the paper's "
-        f"2-3x). But at 4-12x the bandwidth the stack draws more power when it streams: "
-        f"{g1.bandwidth_bytes_per_s * 8 * g1.energy_j_per_bit:.0f} and {g2.bandwidth_bytes_per_s * 8 * g2.energy_j_per_bit:.0f} W "
-        f"at full bandwidth against {h200.bandwidth_bytes_per_s * 8 * h200.energy_j_per_bit:.0f} W for the HBM3E, "
-        f"on top of a logic budget the stack itself caps.",
+        f"Energy: access energy {g1.energy_j_per_bit * 1e12:.2f} (gen-1) and {g2.energy_j_per_bit * 1e12:.2f} pJ/bit "
+        f"(gen-2) against HBM3E's {mp['hbm3e'].energy_j_per_bit * 1e12:.2f} and HBM4's "
+        f"{mp['hbm4'].energy_j_per_bit * 1e12:.2f} (the paper's 2-3x), plus {t1.tier_static_power_w:.0f} and "
+        f"{t2.tier_static_power_w:.0f} W of refresh and standby. At 4-12x the bandwidth the stack draws more when "
+        f"it streams: {t1.access_power_w:.0f} and {t2.access_power_w:.0f} W of reads at full bandwidth "
+        f"({t1.access_power_w / (STACK_M2 * 1e6):.2f} and {t2.access_power_w / (STACK_M2 * 1e6):.2f} W/mm2 over "
+        f"400 mm2) against {h200.access_power_w:.0f} W (+{h200.tier_static_power_w:.0f} W static) for the H200's "
+        f"HBM3E, while the die under the stack may shed {g1.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm2 "
+        f"({cap_w:.0f} W), logic and stack together.",
     ]
 
 
 def _design_findings(th: dict[str, Any], designs_t: Table, curves: dict[int, dict[str, np.ndarray]],
                      ideal: dict[int, dict[str, np.ndarray]]) -> list[str]:
-    """The thermal cap, Q8, TPOT and J/token of the designs."""
+    """The envelope, Q8, TPOT and tokens/s against the H200, and J/token, each from the results."""
     d = {(r["design"], r["batch"]): r for r in designs_t.rows}
-    base1, s1, s2, dv1 = (d[(k, 1)] for k in SHORT)
-    base64 = d[(SHORT[0], 64)]
-    s2_64 = d[(SHORT[2], 64)]
+    base1 = d[(SHORT[BASE], 1)]
     fp = family_params("nvidia-gpu")
-    ideal_gain = _ideal_gain(ideal)
-    cross_text, _ = _crossing(curves)
-    return [
-        f"Thermal cap: 0.43 W/mm2 (the estimate from imec's HBM-on-GPU study) allows 350 W of the die's 700 W, so "
-        f"the clock and every peak FLOP/s halve at fixed voltage (0.79 with voltage scaled too). TTFT, compute-bound, "
-        f"grows from {base1['ttft_ms']} to {s1['ttft_ms']} ms for {MODEL} (batch 1).",
-        f"Does decode stay memory-bound at the lower clock (Q8)? On the ideal roofline yes, but only for small "
-        f"batches: up to {nb(th['3D gen-1']['ideal'])} requests for gen-1 and {nb(th['3D gen-2']['ideal'])} for gen-2 "
-        f"at half clock (HBM3E at full clock: {nb(th['H200 HBM3E']['ideal'])}). With GPU kernels as the engine fits "
-        f"them (a GEMM with few rows wastes most of a tensor core: eff(B) = {fp.compute_eff_max:.2f} x "
-        f"max(B / (B + {fp.compute_m_half:.0f}), {fp.compute_eff_floor:.3f})), the half-clock die is "
-        + ("compute-bound at every batch with either stack"
-           if max(th['3D gen-1']['fitted'], th['3D gen-2']['fitted']) < 1 else
-           bound_text(th['3D gen-1']['fitted'], "gen-1") + " and " + bound_text(th['3D gen-2']['fitted'], "gen-2"))
-        + f" (HBM3E: memory-bound up to {nb(th['H200 HBM3E']['fitted'])}). The stack's bandwidth is "
-        "fully usable only by logic that keeps small-batch GEMV efficient at the lower clock.",
-        f"TPOT at iso-power (700 W): at batch 1 the stacks cut {MODEL}'s TPOT from {base1['tpot_ms']} to "
-        f"{s1['tpot_ms']} ms (gen-1) and {s2['tpot_ms']} ms (gen-2"
-        + (": 3x gen-1's bandwidth buys nothing, the half-clock logic binds" if s2['tpot_ms'] > 0.95 * s1['tpot_ms']
-           else "") +
-        f"), {dv1['tpot_ms']} ms with DVFS, against {ideal_gain[1]:.0f}x and {ideal_gain[2]:.0f}x on the ideal "
-        f"roofline. " + cross_text + f" At batch 64: {s2_64['tpot_ms']} ms (gen-2) and "
-        f"{d[(SHORT[3], 64)]['tpot_ms']} ms (DVFS) against {base64['tpot_ms']} ms on the H200; TTFT doubles at half "
-        "clock.",
-        f"J/token: at batch 1 the whole system spends {base1['energy_j_per_token']:.1f} J per token on HBM3E, "
-        f"{s1['energy_j_per_token']:.1f} J with gen-1, {s2['energy_j_per_token']:.1f} J with gen-2 and "
-        f"{dv1['energy_j_per_token']:.1f} J with DVFS (mostly static and host power over the step); the decode steps' "
-        f"memory reads fall from {base1['decode_memory_j_per_token']:.2f} to {s1['decode_memory_j_per_token']:.2f} "
-        f"and {s2['decode_memory_j_per_token']:.2f} J per token. At batch 64: {s2_64['energy_j_per_token']:.2f} J "
-        f"(gen-2) against {base64['energy_j_per_token']:.2f} J"
-        + (" (the slower half-clock steps cost more)" if s2_64['energy_j_per_token'] > base64['energy_j_per_token']
-           else "") + ". DVFS's lower energy per FLOP at the lower voltage is not modelled (J/FLOP stays the chip's).",
+    env = {s: th[s]["envelope"] for s in SHORT[1:]}
+    hbm_static, hbm_access = h200_memory_w()
+    peak = lookup("h200").peak_flops["fp8"]
+    out = [
+        f"Envelope, memory included: the H200's {TDP_W:.0f} W cover the GH100 ({env[SHORT[1]].logic_w:.0f} W at full "
+        f"clock) and its HBM3E ({hbm_access + hbm_static:.0f} W at full bandwidth). With the stack's thermal cap "
+        f"({env[SHORT[1]].thermal_w:.0f} W for logic and stack) the clock and the stack's data rate fall to "
+        f"{env[SHORT[1]].fraction:.0%} (gen-1) and {env[SHORT[2]].fraction:.0%} (gen-2) at a fixed voltage, "
+        f"{env[SHORT[3]].fraction:.0%} with voltage scaled too; in the H200's {TDP_W:.0f} W without the cap gen-2 runs "
+        f"at {env[SHORT[4]].fraction:.0%}. The stacks then deliver "
+        + ", ".join(f"{th[s]['bw'] * th[s]['clock'] / 1e12:.1f} TB/s ({s})" for s in SHORT[1:])
+        + f" and {min(th[s]['clock'] for s in SHORT[1:]) * peak / 1e12:.0f}-"
+        f"{max(th[s]['clock'] for s in SHORT[1:]) * peak / 1e12:.0f} FP8 TFLOP/s, "
+        f"against 4.8 TB/s and {peak / 1e12:.0f} for the H200. Leaving the memory out of the cap, as a logic-only "
+        f"cap does, would give gen-1 a clock of {min(1.0, env[SHORT[1]].thermal_w / env[SHORT[1]].logic_w):.0%}.",
+        f"Does decode stay memory-bound at the lower clock (Q8)? The clock and the stack's data rate fall together, "
+        f"so the ridge does not move with the throttle: on the ideal roofline decode is memory-bound up to batch "
+        f"{nb(th[SHORT[1]]['ideal'])} (gen-1) and {nb(th[SHORT[2]]['ideal'])} (gen-2), against "
+        f"{nb(th[SHORT[BASE]]['ideal'])} for the H200. With GPU kernels as the engine fits them (eff(B) = "
+        f"{fp.compute_eff_max:.2f} x max(B / (B + {fp.compute_m_half:.0f}), {fp.compute_eff_floor:.3f})): "
+        f"{bound_text(th[SHORT[1]]['fitted'], 'gen-1')}, {bound_text(th[SHORT[2]]['fitted'], 'gen-2')} "
+        f"({bound_text(th[SHORT[BASE]]['fitted'], 'HBM3E')}).",
     ]
+    gain = {i: float(ideal[BASE]["tpot_s"][0] / ideal[i]["tpot_s"][0]) for i in range(1, len(DESIGNS))}
+    for i in range(1, len(DESIGNS)):
+        s1 = d.get((SHORT[i], 1))
+        lead = (f"{SHORT[i]}: TPOT at batch 1 {s1['tpot_ms']} ms against the H200's {base1['tpot_ms']} ms "
+                f"({gain[i]:.1f}x faster on the ideal roofline); " if s1 else f"{SHORT[i]}: ")
+        out.append(lead + verdict(curves, i).text + ".")
+    e = {i: d.get((SHORT[i], 1)) for i in range(len(DESIGNS))}
+    out.append(
+        "J/token at batch 1 (whole system): " + ", ".join(
+            f"{e[i]['energy_j_per_token']:.1f} J ({SHORT[i]}; memory {e[i]['decode_memory_access_j_per_token']:.2f} J "
+            f"of access and {e[i]['memory_static_j_per_token']:.2f} J static)" for i in e if e[i] is not None)
+        + ". Static and host power over a longer step dominate at batch 1; at a fixed voltage J/FLOP stays the "
+        "chip's, with DVFS it falls as the square of the clock.")
+    capped = [i for i, dz in enumerate(DESIGNS) if dz.thermal_cap]
+    draws = [r["power_w_per_chip"] for r in designs_t.rows if r["design"] in {SHORT[i] for i in capped}]
+    g1 = stacking_presets()["3d-dram-soic-gen1"]
+    prov = g1.provenance["max_logic_power_density_w_per_m2"]
+    out.append(
+        f"Assumptions and doubts: the envelope holds the logic at full activity (its full-clock power x f^k) and "
+        f"the stack streaming at its throttled rate, while the engine's average draw under the thermal cap is "
+        f"{min(draws)}-{max(draws)} W against {env[SHORT[1]].thermal_w:.0f} W, so a power manager that throttles "
+        "on measured power would run faster; the clock and the stack's data rate throttle together (a split that "
+        "favours the stack would help decode and hurt prefill); the decode bound follows the engine's small-batch "
+        f"GEMM efficiency (floor {fp.compute_eff_floor:.3f} of peak), so kernels that keep a GEMV at a larger share "
+        "of peak move decode toward memory-bound and the ratios with it; the stacks' static power and the split "
+        f"of HBM power into access and static are assumed (none published); the cap, "
+        f"{g1.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm2, is an estimate in "
+        f"{prov.low / 1e6:.2f}-{prov.high / 1e6:.2f}.")
+    return out
 
 
 def _figures(th: dict[str, Any], designs_t: Table, curves: dict[int, dict[str, np.ndarray]],
              ideal: dict[int, dict[str, np.ndarray]]) -> list[Figure]:
     g1, g2, h200 = _stacks()
-    d = {(r["design"], r["batch"]): r for r in designs_t.rows}
-    base1, s1, s2 = (d[(k, 1)] for k in SHORT[:3])
-    ideal_gain = _ideal_gain(ideal)
-    _, cross_short = _crossing(curves)
+    env1, env2 = th[SHORT[1]]["envelope"], th[SHORT[2]]["envelope"]
+    v2 = verdict(curves, 2)
     return [
         Figure("stacking-bandwidth", f"Bandwidth grows as 1/pitch^2: over 400 mm2 a 9 um SoIC stack gives "
                f"{g1.bandwidth_bytes_per_s / 1e12:.1f} TB/s ({g1.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.0f}x an "
-               f"H200's HBM3E) and a 3 um hybrid bond "
-               f"{g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s, beyond eight HBM4 stacks.", _fig_bandwidth()),
-        Figure("stacking-thermal", f"A 0.43 W/mm2 cap halves the clock of a 700 W GH100-class die; decode then "
-               f"stays memory-bound only up to batch {nb(th['3D gen-1']['ideal'])} (gen-1) or "
-               f"{nb(th['3D gen-2']['ideal'])} (gen-2) on the ideal roofline, and "
-               + ("at no batch" if max(th['3D gen-1']['fitted'], th['3D gen-2']['fitted']) < 1 else
-                  f"to {nb(th['3D gen-1']['fitted'])} and {nb(th['3D gen-2']['fitted'])}")
-               + " with the engine's fitted small-batch GEMM efficiency.", _fig_thermal(th)),
-        Figure("stacking-tpot-energy", f"At the same 700 W, 3D stacks cut batch-1 TPOT "
-               f"{base1['tpot_ms'] / s1['tpot_ms']:.1f}x (gen-1) and {base1['tpot_ms'] / s2['tpot_ms']:.1f}x (gen-2) "
-               f"against {ideal_gain[1]:.0f}x and {ideal_gain[2]:.0f}x on the ideal roofline (dotted); "
-               + cross_short + " the lower-clocked logic, not the memory, bounds the step.",
-               _fig_designs(curves, ideal)),
+               f"H200's HBM3E) and a 3 um hybrid bond {g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s, beyond eight HBM4 "
+               "stacks.", _fig_bandwidth()),
+        Figure("stacking-thermal", f"With the stack's own power inside the {env1.thermal_w:.0f} W the die may shed, "
+               f"clock and data rate fall to {env1.fraction:.0%} (gen-1) and {env2.fraction:.0%} (gen-2), not the "
+               f"{min(1.0, env1.thermal_w / env1.logic_w):.0%} a logic-only cap gives.", _fig_thermal(th)),
+        Figure("stacking-tpot-energy", f"At the same envelope, memory included, gen-2 under the thermal cap: "
+               f"{v2.text}.", _fig_designs(curves, ideal)),
     ]
 
 
@@ -425,7 +535,8 @@ def run() -> Study:
     figures = _figures(th, designs_t, curves, ideal)
     return Study(
         name="stacking", title="RQ3b: 3D memory-on-logic stacking vs HBM",
-        question=("How much bandwidth and energy per bit does a memory stack on the compute die give over HBM's "
-                  "shoreline, what clock does its thermal cap leave, and does decode stay memory-bound at that "
-                  "clock (TPOT and J/token at iso-power)? (Ma & Patterson 2026, section 4.5; Q8)"),
+        question=("How much bandwidth, access energy and static power does a memory stack on the compute die give "
+                  "over HBM's shoreline, what clock and data rate do the thermal cap and the TDP leave once the "
+                  "stack's own power counts, and does decode stay memory-bound there (TPOT, tokens/s and J/token at "
+                  "the same power envelope, memory included)? (Ma & Patterson 2026, section 4.5; Q8)"),
         tables=[tech_t, thermal_t, designs_t], figures=figures, findings=findings)

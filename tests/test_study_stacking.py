@@ -95,9 +95,11 @@ def test_envelope_by_hand(study):
     assert th[d[0].label]["memory_bound_up_to_batch_roofline"] == int(1979e12 / (2 * 4.8e12))  # 206
     fp = family_params("nvidia-gpu")
 
+    # The H200's HBM3E streams at 90% of peak (BabelStream), the software reaches memory_eff of that;
+    # a GEMV padded to the 8-token tensor-core tile keeps 1/8.
     def fitted(bw):
-        x = 1979e12 * fp.compute_eff_max / (2 * bw * fp.memory_eff_max)
-        return max(0, int(np.floor(max(x * fp.compute_eff_floor, x - fp.compute_m_half))))
+        x = 1979e12 * fp.compute_eff_max / (2 * bw * 0.9 * fp.memory_eff)
+        return max(0, int(np.floor(max(x / 8, x - fp.compute_m_half))))
 
     assert gen1["memory_bound_up_to_batch_h100_kernels"] == fitted(GEN1_BW)
     assert th[d[0].label]["memory_bound_up_to_batch_h100_kernels"] == fitted(4.8e12)

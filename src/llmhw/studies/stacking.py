@@ -30,6 +30,7 @@ from llmhw.api import package_power as engine_package_power
 from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import lookup, memory_presets, stacked_from_dict, stacking_presets
 from llmhw.hardware.package import PackagePower, package_power
+from llmhw.hardware.physics import chip_physics
 from llmhw.studies.base import Figure, Study, Table
 
 DIE_M2 = 814e-6                  # GH100 (H100, H200)
@@ -215,6 +216,10 @@ def _thermal_table() -> tuple[Table, dict[str, Any]]:
     h200 = lookup("h200")
     peak = h200.peak_flops["fp8"]
     fp = family_params("nvidia-gpu")
+    phys = chip_physics(h200)
+    # The kernels' share of peak bandwidth: the memory's stream efficiency (hardware) x the NVIDIA
+    # software's share of it; the GEMV floor is the tensor core's padded tile (1 / 8).
+    mem_eff, floor = phys.stream_efficiency[0] * fp.memory_eff, phys.gemv_floor
     hbm_static, hbm_access = h200_memory_w()
     rows = []
     out: dict[str, Any] = {}
@@ -230,7 +235,7 @@ def _thermal_table() -> tuple[Table, dict[str, Any]]:
         # The clock and the stack's data rate scale together, so the ridge batch does not move with f.
         ideal = float(ridge_batch(bw * f, f, peak))
         fitted = float(ridge_batch(bw * f, f, peak, eff_max=fp.compute_eff_max, m_half=fp.compute_m_half,
-                                   mem_eff=fp.memory_eff_max, floor=fp.compute_eff_floor))
+                                   mem_eff=mem_eff, floor=floor))
         out[d.short] = {"bw": bw, "clock": f, "ideal": ideal, "fitted": fitted, "envelope": pw}
         rows.append({"design": d.label, "envelope_w": round(env), "binding_limit": binding,
                      "logic_full_clock_w": round(logic), "memory_reads_full_bw_w": round(mem_access),
@@ -250,8 +255,8 @@ def _thermal_table() -> tuple[Table, dict[str, Any]]:
             "fixed voltage, 3 with DVFS. Decode of FP8 weights (1 byte and 2 FLOP per parameter per token) is "
             "memory-bound while 2 B / (f x peak x eff(B)) <= 1 / (f x bandwidth x memory eff), the KV cache left out: "
             "f cancels. Roofline: eff = 1. H100 kernels: the engine's fitted NVIDIA curve, eff(B) = "
-            f"{fp.compute_eff_max:.3f} x max(B / (B + {fp.compute_m_half:.1f}), {fp.compute_eff_floor:.3f}), "
-            f"memory eff {fp.memory_eff_max:.2f}.")
+            f"{fp.compute_eff_max:.3f} x max(B / (B + {fp.compute_m_half:.1f}), {floor:.3f}) (the floor: a GEMV "
+            f"padded to the tensor core's 8-token tile), memory eff {mem_eff:.2f} (stream x software share).")
     return Table("stacking-thermal", "Power envelope, memory included: clock, data rate, and how far decode stays "
                  "memory-bound", rows, note), out
 
@@ -453,6 +458,7 @@ def _design_findings(th: dict[str, Any], designs_t: Table, curves: dict[int, dic
     d = {(r["design"], r["batch"]): r for r in designs_t.rows}
     base1 = d[(SHORT[BASE], 1)]
     fp = family_params("nvidia-gpu")
+    floor = chip_physics(lookup("h200")).gemv_floor
     env = {s: th[s]["envelope"] for s in SHORT[1:]}
     hbm_static, hbm_access = h200_memory_w()
     peak = lookup("h200").peak_flops["fp8"]
@@ -472,7 +478,7 @@ def _design_findings(th: dict[str, Any], designs_t: Table, curves: dict[int, dic
         f"so the ridge does not move with the throttle: on the ideal roofline decode is memory-bound up to batch "
         f"{nb(th[SHORT[1]]['ideal'])} (gen-1) and {nb(th[SHORT[2]]['ideal'])} (gen-2), against "
         f"{nb(th[SHORT[BASE]]['ideal'])} for the H200. With GPU kernels as the engine fits them (eff(B) = "
-        f"{fp.compute_eff_max:.2f} x max(B / (B + {fp.compute_m_half:.0f}), {fp.compute_eff_floor:.3f})): "
+        f"{fp.compute_eff_max:.2f} x max(B / (B + {fp.compute_m_half:.0f}), {floor:.3f})): "
         f"{bound_text(th[SHORT[1]]['fitted'], 'gen-1')}, {bound_text(th[SHORT[2]]['fitted'], 'gen-2')} "
         f"({bound_text(th[SHORT[BASE]]['fitted'], 'HBM3E')}).",
     ]
@@ -498,9 +504,9 @@ def _design_findings(th: dict[str, Any], designs_t: Table, curves: dict[int, dic
         f"the stack streaming at its throttled rate, while the engine's average draw under the thermal cap is "
         f"{min(draws)}-{max(draws)} W against {env[SHORT[1]].thermal_w:.0f} W, so a power manager that throttles "
         "on measured power would run faster; the clock and the stack's data rate throttle together (a split that "
-        "favours the stack would help decode and hurt prefill); the decode bound follows the engine's small-batch "
-        f"GEMM efficiency (floor {fp.compute_eff_floor:.3f} of peak), so kernels that keep a GEMV at a larger share "
-        "of peak move decode toward memory-bound and the ratios with it; the stacks' static power and the split "
+        "favours the stack would help decode and hurt prefill); the decode bound follows the small-batch GEMM "
+        f"efficiency, whose floor is hardware (a GEMV padded to the tensor core's tile: {floor:.3f} of the software's "
+        "large-GEMM share of peak) and whose curve above it is the NVIDIA software's fit; the stacks' static power and the split "
         f"of HBM power into access and static are assumed (none published); the cap, "
         f"{g1.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm2, is an estimate in "
         f"{prov.low / 1e6:.2f}-{prov.high / 1e6:.2f}.")

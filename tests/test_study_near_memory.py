@@ -195,16 +195,8 @@ def test_fair_table_ratios_and_verdict_follow_the_numbers(study):
                 assert r["tpot_ms"] <= target * 1e3
         gains[target] = by[o, nm.LABELS["pim-hbm"]]["gain_vs_hbm_x"]
     text = next(f for f in study.findings if f.startswith("Like with like"))
-    lat = gains[None]
     thr = [g for t, g in gains.items() if t is not None]
-    if lat > 1.05 and max(thr) < 1.02:
-        assert "PIM's advantage is a latency one" in text
-    elif lat > 1.05 and min(thr) > 1.02:
-        assert "PIM wins at every objective" in text
-    elif lat <= 1.05 and max(thr) <= 1.02:
-        assert "PIM gains nothing" in text
-    else:
-        assert "the ranking depends on the objective" in text
+    assert nm.verdict("PIM", gains[None], thr) in text
     # The numbers quoted are the table's.
     for r in fair:
         if r["feasible"] and r["tpot_target_ms"] is not None:
@@ -221,6 +213,16 @@ def test_same_batch_verdicts_follow_the_numbers(study):
     assert ("PNM on the base die at 1x is as fast as HBM" in text) == (abs(r - 1) <= 0.02)
     assert nm._compare(1.0) == "as fast as" and nm._compare(2.0) == "2.00x faster than"
     assert nm._compare(0.5) == "2.00x slower than"
+
+
+def test_verdict_rules():
+    assert nm.verdict("X", 1.8, [0.95, 0.97]).startswith("X's advantage is a latency one: 1.80x lower TPOT")
+    assert nm.verdict("X", 1.8, [1.0, 1.01]).startswith("X's advantage is a latency one")
+    assert nm.verdict("X", 1.8, [1.2, 1.3]).startswith("X wins at every objective")
+    assert nm.verdict("X", 1.0, [1.0, 0.99]).startswith("X matches HBM at every objective")
+    assert nm.verdict("X", 0.9, [0.9, 0.95]).startswith("X gains nothing")
+    assert nm.verdict("X", 0.9, [1.3, 1.2]).startswith("for X the ranking depends on the objective")
+    assert "cannot be ranked" in nm.verdict("X", None, [1.0])
 
 
 def test_saturation_multiplier():

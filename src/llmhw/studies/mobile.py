@@ -608,7 +608,8 @@ def _direction_findings(dirs: list[dict[str, Any]]) -> list[str]:
         if k == "baseline":
             continue
         g = [dd[k, w]["tok_s_at_budget"] / dd["baseline", w]["tok_s_at_budget"] for w in DIRECTION_PRECISIONS]
-        (helps if max(g) > 1.02 else hurts).append(f"{lab[k]} ({min(g):.2f}-{max(g):.2f}x)")
+        span = f"{min(g):.2f}x" if f"{min(g):.2f}" == f"{max(g):.2f}" else f"{min(g):.2f}-{max(g):.2f}x"
+        (helps if max(g) > 1.02 else hurts).append(f"{lab[k]} ({span})")
     findings.append(
         f"At equal precision within {POWER_BUDGET_W:g} W (memory standby included), the directions that give "
         f"more tok/s than the baseline at some precision: {', '.join(helps) or 'none'}; those that never do: "

@@ -605,6 +605,27 @@ def _design_findings(sw: dict[Any, dict[str, np.ndarray]], designs_t: Table) -> 
     ]
 
 
+def verdict(name: str, lat: float | None, thr: list[float], tol: float = 0.02) -> str:
+    """What a design's gains over HBM at its best mapping add up to: ``lat`` its gain at the lowest
+    TPOT (HBM's TPOT / its own), ``thr`` its throughput gains under the TPOT limits."""
+    if lat is None or not thr:
+        return f"{name} cannot be ranked (no feasible mapping for some objective)"
+    span = f"{min(thr):.2f}x" if f"{min(thr):.2f}" == f"{max(thr):.2f}" else f"{min(thr):.2f}-{max(thr):.2f}x"
+    fast, slow = lat > 1 + tol, lat < 1 - tol
+    more, less = min(thr) > 1 + tol, max(thr) < 1 - tol
+    even = all(abs(g - 1) <= tol for g in thr)
+    if fast and (less or even):
+        return (f"{name}'s advantage is a latency one: {lat:.2f}x lower TPOT, but {span} HBM's tokens/s per chip "
+                "under the TPOT limits")
+    if fast and more:
+        return f"{name} wins at every objective ({lat:.2f}x lower TPOT, {span} the throughput)"
+    if not fast and not slow and even:
+        return f"{name} matches HBM at every objective ({lat:.2f}x on TPOT, {span} on throughput)"
+    if not fast and (less or even):
+        return f"{name} gains nothing at any objective ({lat:.2f}x on TPOT, {span} on throughput)"
+    return f"for {name} the ranking depends on the objective ({lat:.2f}x on TPOT, {span} on throughput)"
+
+
 def _fair_findings(rows: list[dict[str, Any]], sw: dict[Any, dict[str, np.ndarray]],
                    cands: dict[Any, Candidates]) -> list[str]:
     """Each design at its best mapping, same interface, same envelope; and the comparison basis."""
@@ -622,16 +643,10 @@ def _fair_findings(rows: list[dict[str, Any]], sw: dict[Any, dict[str, np.ndarra
                     + (f", {g:.2f}x HBM" if g is not None and name != "HBM" else "") + ")")
         return f"{o}: " + "; ".join(one(r, name) for r, name in ((h, "HBM"), (p, "PIM"), (n, "PNM")))
 
-    gains = {t: by[objective_label(t), LABELS["pim-hbm"]].get("gain_vs_hbm_x") for t in TPOT_TARGETS_S}
-    lat, thr = gains[None], [g for t, g in gains.items() if t is not None and g is not None]
-    span = f"{min(thr):.2f}-{max(thr):.2f}x" if thr else "none"
-    verdict = (f"PIM's advantage is a latency one: {lat:.2f}x lower TPOT, but {span} HBM's tokens/s per chip under "
-               "the TPOT limits" if lat and lat > 1.05 and thr and max(thr) < 1.02 else
-               f"PIM wins at every objective ({lat:.2f}x lower TPOT, {span} the throughput)"
-               if lat and lat > 1.05 and thr and min(thr) > 1.02 else
-               f"PIM gains nothing at any objective ({lat:.2f}x on TPOT, {span} on throughput)"
-               if lat and lat <= 1.05 and thr and max(thr) <= 1.02 else
-               f"the ranking depends on the objective ({lat}x on TPOT, {span} on throughput)")
+    verdicts = []
+    for tech, name in (("pim-hbm", "PIM"), ("pnm-hbm", "PNM")):
+        gains = {t: by[objective_label(t), LABELS[tech]].get("gain_vs_hbm_x") for t in TPOT_TARGETS_S}
+        verdicts.append(verdict(name, gains[None], [g for t, g in gains.items() if t is not None and g is not None]))
     # Why, under the loosest TPOT limit: what bounds each design's best step, and whether PIM's
     # batch stops at its memory (its logic takes 25 % of the HBM).
     loose = objective_label(TPOT_TARGETS_S[-1])
@@ -641,22 +656,31 @@ def _fair_findings(rows: list[dict[str, Any]], sw: dict[Any, dict[str, np.ndarra
         why = (f" Under the {TPOT_TARGETS_S[-1] * 1e3:.0f} ms limit HBM's best step is {h_l['decode_bound']} bound "
                f"(batch {h_l['batch']}) and PIM's {p_l['decode_bound']} bound (batch {p_l['batch']}"
                + (", its memory's limit" if p_l["batch"] >= p_l["max_batch_at_mapping"] else "") + ").")
-    pw = {t: float(np.nanmax(np.where(feasible(c), c.a["power_w_per_chip_model"], np.nan))) for t, c in cands.items()}
-    sweep_w = max(float(np.max(sw[t]["power_w_per_chip_model"])) for t in sw)
     cap = cands[None].power_cap_w
+    cap_text = "no power cap (estimated TDP)" if cap is None else f"{cap:.0f} W per chip"
+    over = 0 if cap is None else sum(int(np.sum(c.a["fits"].astype(bool) & (c.a["power_w_per_chip_model"] > cap)))
+                                     for c in cands.values())
+    draw = max(float(np.max(np.where(feasible(c), c.a["power_w_per_chip_model"], 0.0))) for c in cands.values())
+    sweep_w = max(float(np.max(sw[t]["power_w_per_chip_model"])) for t in sw)
     bws = {c.interface_bandwidth for c in cands.values()}
+    # At the same batch, where does PIM (at its preset) gain most over HBM?
+    g = sw[None]["tpot_s"][0] / sw["pim-hbm"]["tpot_s"][_at_preset("pim-hbm")]
+    j_flop = api.economics_constants(scenario("pim-hbm")).j_per_flop["near_memory"]
     return [
         f"Like with like (near-memory-fair): each design at its best mapping, same {bws.pop() / 1e12:.2f} TB/s "
-        f"HBM3 interface and {cap:.0f} W per chip. {line(None)}. {line(TPOT_TARGETS_S[1])}. "
-        f"{line(TPOT_TARGETS_S[2])}. So {verdict}.{why}",
+        f"HBM3 interface and {cap_text}. {line(None)}. {line(TPOT_TARGETS_S[1])}. "
+        f"{line(TPOT_TARGETS_S[2])}. So {verdicts[0]}; {verdicts[1]}.{why}",
         f"Assumptions and doubts: same interface (all three keep the H100's HBM3 tier; the presets' device FLOP/s "
-        f"scale with it) and same power envelope ({cap:.0f} W TDP holding GPU, HBM and near-memory logic; the "
-        f"feasible points draw at most {max(pw.values()):.0f} W, the multiplier sweep {sweep_w:.0f} W, so the "
-        "envelope never binds here). The near-memory logic costs only its reads (preset pJ/bit) and 1 pJ per FLOP, "
-        "no standby power of its own; PIM's 4x, PNM's FLOP/s and all their energies are vendor figures or "
-        "estimates (docs/near_memory.md). The fixed-batch table and the multiplier figure compare at one batch "
-        "for all (batch 1 is PIM's best case); the TPOT limits are MLPerf Inference v5.0's for Llama 2 70B. "
-        "Results follow llmhw's roofline, whose fitted efficiencies are being refit.",
+        f"scale with it) and same power envelope ({cap_text}, the TDP holding GPU, HBM and near-memory logic; the "
+        f"feasible points draw at most {draw:.0f} W, the multiplier sweep {sweep_w:.0f} W"
+        + (", so the envelope never binds here" if over == 0 and (cap is None or sweep_w <= cap) else
+           f"; the envelope rules out {over} points that fit in memory") + "). "
+        f"The near-memory logic costs only its reads (preset pJ/bit) and {j_flop * 1e12:.1f} pJ per FLOP, no standby "
+        "power of its own; PIM's 4x, PNM's FLOP/s and all their energies are vendor figures or estimates "
+        "(docs/near_memory.md). The fixed-batch table and the multiplier figure compare at one batch for all "
+        f"(PIM gains most at batch {int(BATCHES[int(np.argmax(g))])}, {float(np.max(g)):.2f}x); the TPOT limits are "
+        "MLPerf Inference v5.0's for Llama 2 70B. Results follow llmhw's roofline, whose fitted efficiencies are "
+        "being refit.",
     ]
 
 

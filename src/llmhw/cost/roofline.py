@@ -286,17 +286,17 @@ def _compute_time(op: Op, flops: dict[str, float], activations: str, fp: FamilyP
 
 def _near_memory_time(op: Op, tm: TierModel, near: NearMemoryModel, activations: str, fp: FamilyParams,
                       profile: EngineProfile) -> tuple[str, Array, Array]:
-    """Near memory: the operator's bytes on that tier at the internal bandwidth, its FLOPs at the
-    near-memory units' peak (same datatype rules as the host). Returns the datatype asked of the
-    units, the time and the bytes read inside the memory."""
+    """Near memory: the operator's bytes on that tier at the internal bandwidth times the memory's
+    stream efficiency (the host software's fitted shares and read overheads do not apply to logic
+    in the memory), its FLOPs at the near-memory units' peak (same datatype rules as the host).
+    Returns the datatype asked of the units, the time and the bytes read inside the memory."""
     on_tier = (op.weight_bytes if tm.weights == near.tier else 0.0) \
         + (op.kv_read_bytes if tm.kv == near.tier else 0.0)
     dtype = activations if op.kind == "attention" else gemm_dtype(op.weight_precision, activations,
                                                                   near.flops, profile)
     nm_peak = compute_dtype(near.flops, dtype)[1]
     t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
-                        _read_time(np.asarray(on_tier, dtype=float), near.bandwidth, tm.stream[near.tier], fp)) \
-        + near.latency
+                        np.asarray(on_tier, dtype=float) / (near.bandwidth * tm.stream[near.tier])) + near.latency
     return dtype, t_near, on_tier
 
 

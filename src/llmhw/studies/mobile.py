@@ -9,6 +9,15 @@ Everything is computed with ``llmhw.api.sweep_economics`` (the engine plus the e
 have no TDP in the catalog, so the economics' static power would rest on a fallback TDP; this
 study reports the *dynamic* energy per token (FLOPs x J/FLOP + bits moved x J/bit, from the
 engine's accounting), which does not depend on it.
+
+Comparison basis for the directions (like with like): one user (batch 1) is the phone's workload,
+not a mapping choice. Each direction is shown at the phone's own interface and, where its
+preset brings another (the 3D DRAM stack's 4.9 TB/s), also at the LPDDR's bandwidth, labelled. The
+power envelope is one assumed budget (``POWER_BUDGET_W``) for compute and memory, shown two ways:
+dynamic power only (as before), and with the memories' standby power (refresh, PHY: the static
+power llmhw.economics counts for every tier) taken out of it first.
+PIM runs an operator only where that is faster (the engine's per-operator choice); each direction
+is shown at every weight precision and, labelled, at the precision that suits it best.
 """
 
 from __future__ import annotations
@@ -22,13 +31,15 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullLocator  # noqa: E402
 
 import llmhw  # noqa: E402
 from llmhw import api  # noqa: E402
 from llmhw.api import sweep_economics as econ_sweep  # noqa: E402
 from llmhw.core.units import bytes_per_element  # noqa: E402
-from llmhw.hardware.catalog import lookup  # noqa: E402
+from llmhw.hardware.catalog import lookup, stacking_presets  # noqa: E402
 from llmhw.scenario.economics import EconomicsParams  # noqa: E402
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table  # noqa: E402
@@ -54,6 +65,8 @@ FLASH_CASES: tuple[tuple[str, str, str], ...] = (
 )
 DIRECTIONS_PHONE = "snapdragon-8-elite"
 DIRECTIONS_MODEL = "llama-3.2-3b"
+DIRECTION_PRECISIONS: tuple[str, ...] = ("fp16", "int8", "int4")
+STACK = "3d-dram-soic-gen1"
 
 _PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
 _PLAIN_MINOR = FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.1e}"[0] in "235" else "")
@@ -147,6 +160,12 @@ def fit_table() -> list[dict[str, Any]]:
                     "share_of_bound": round(a["tok_s_per_user"] / bound, 2),
                     "ttft_s": sig(a["ttft_s"]),
                     "dynamic_j_per_token": sig(dynamic_j_per_token(a)),
+                    "overhead_share_of_step": round(a["decode_overhead_s"] / a["decode_step_s"], 3),
+                    "memory_share_of_dynamic": round(
+                        a["energy_j_per_token_decode"] * a["decode_step_energy_j_memory"]
+                        / max(a["decode_step_energy_j"], 1e-30) / dynamic_j_per_token(a), 3),
+                    "lpddr_pj_per_bit": round(api.economics_constants(scenario(ph, model, prec)).read_j_per_bit[0]
+                                              * 1e12, 2),
                 })
     return rows
 
@@ -220,51 +239,121 @@ def flash_fraction_for(rows: list[dict[str, Any]], share: float) -> float | None
 
 
 # ------------------------------------------------------------------ the four directions on a phone
+def stack_at_bandwidth(bandwidth: float) -> dict[str, Any]:
+    """The 3D DRAM stack preset with its data pads cut so that it reads at ``bandwidth`` (B/s): the
+    same stack (capacity, J/bit, footprint) behind the interface of the memory it is compared with."""
+    st = stacking_presets()[STACK]
+    return {"tech": STACK, "data_fraction": st.data_fraction * bandwidth / st.bandwidth_bytes_per_s}
+
+
+def stack_same_interface(phone: str) -> dict[str, Any]:
+    """Overrides putting the stack on ``phone`` behind the interface of its LPDDR: the same peak
+    bandwidth and the same stream efficiency (the catalog has none for the hypothetical stack, which
+    would otherwise stream at 100% against the LPDDR's measured share). The stack is the chip's
+    first tier (docs/stacking.md)."""
+    lp = lookup(phone).memory[0]
+    o: dict[str, Any] = {"chip.stacked": stack_at_bandwidth(lp.bandwidth_bytes_per_s)}
+    if lp.stream_efficiency is not None:
+        o["chip.memory[0].stream_efficiency"] = lp.stream_efficiency
+    return o
+
+
 def direction_variants() -> list[tuple[str, str, dict[str, Any] | None, str]]:
     """(key, label, extra scenario keys or None when not applicable, what it is)."""
+    lp = lookup(DIRECTIONS_PHONE).memory[0]
+    st = stacking_presets()[STACK]
     return [
         ("baseline", "LPDDR5X (today)", {}, "the phone as catalogued"),
         ("pim", "PIM in LPDDR (pim-lpddr5)", {"overrides": {"chip.near_memory": "pim-lpddr5"}},
-         "Samsung LPDDR5-PIM preset on the phone's LPDDR5X tier (GEMV offload where faster)"),
-        ("stack3d", "3D DRAM on the SoC (3d-dram-soic-gen1)", {"overrides": {"chip.stacked": "3d-dram-soic-gen1"}},
-         "a 24 GB, 4.9 TB/s DRAM stack on the SoC die (100 mm2 preset); the catalog has no phone die area "
-         "or TDP, so no thermal cap is applied"),
+         "Samsung LPDDR5-PIM preset on the phone's LPDDR5X tier, same interface (GEMV offload where faster)"),
+        ("stack3d", f"3D DRAM on the SoC ({STACK}), its own {st.bandwidth_bytes_per_s / 1e12:.1f} TB/s",
+         {"overrides": {"chip.stacked": STACK}},
+         f"a {st.capacity_bytes / 1e9:.0f} GB, {st.bandwidth_bytes_per_s / 1e12:.1f} TB/s DRAM stack on the SoC die "
+         "(100 mm2 preset): a wider interface than the LPDDR's; the catalog has no phone die area or TDP, so no "
+         "thermal cap is applied"),
+        ("stack3d_same_bw", f"3D DRAM on the SoC at the LPDDR's {lp.bandwidth_bytes_per_s / 1e9:.1f} GB/s",
+         {"overrides": stack_same_interface(DIRECTIONS_PHONE)},
+         "the same stack with its data pads cut to the LPDDR5X's bandwidth and the LPDDR's stream efficiency: "
+         "same interface, only its energy per bit and capacity differ"),
         ("flash", "Weights in UFS 4.0 flash", {"overrides": {"chip.memory[1]": "ufs4"}, "placement": {"weights": "ufs4"}},
          "the capacity direction on a phone (HBM and HBF are infeasible there): every weight read from "
-         "UFS 4.0 each token"),
+         "UFS 4.0 each token, through the flash's own interface"),
         ("pnm", "PNM (none for phones)", None, "no phone PNM device in the catalog"),
         ("interconnect", "Low-latency interconnect", None, "one chip: a phone's decode step has no collectives"),
     ]
 
 
+def memory_standby_w(s: dict[str, Any]) -> float:
+    """Standby power of a design's memories (refresh, PHY), W: every tier's static power as
+    llmhw.economics counts it (static_power_w x devices, else the class's static share of the
+    device's full-bandwidth power; docs/economics.md)."""
+    return float(sum(api.economics_constants(llmhw.Scenario.from_dict(s)).tier_static_w))
+
+
+def weights_interface(s: dict[str, Any], a: dict[str, float]) -> float:
+    """External bandwidth (B/s) of the tier the decode step reads most bytes from: the weights'."""
+    tiers = llmhw.Scenario.from_dict(s).chip.memory
+    reads = [a.get(f"decode_tier{i}_read_bytes", 0.0) for i in range(len(tiers))]
+    return tiers[int(np.argmax(reads))].bandwidth_bytes_per_s
+
+
+def tok_s_within(tok_s: float, j_per_token: float, budget_w: float, standby_w: float = 0.0) -> float:
+    """Decode speed a power budget allows: what is left after the standby power, over the dynamic
+    energy per token, and never more than the unconstrained speed."""
+    return min(tok_s, max(budget_w - standby_w, 0.0) / j_per_token)
+
+
+def best_precision(rows: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+    """The direction's row at the precision with the most tok/s within the budget (standby
+    included); None when the budget allows it none."""
+    rs = [r for r in rows if r["direction"] == key and r["applicable"]]
+    best = max(rs, key=lambda r: r["tok_s_at_budget"], default=None)
+    return best if best is not None and best["tok_s_at_budget"] > 0 else None
+
+
+_SAME_AS_BASE = ("decode_tok_s", "dynamic_j_per_token", "dynamic_power_w", "interface_bandwidth_gb_s",
+                 "memory_standby_w", "tok_s_at_budget_dynamic_only", "tok_s_at_budget", "near_memory_share")
+
+
 def direction_rows() -> list[dict[str, Any]]:
     rows = []
-    for prec in ("fp16", "int4"):
+    for prec in DIRECTION_PRECISIONS:
         base = None
         for key, label, extra, what in direction_variants():
             row: dict[str, Any] = {"direction": key, "label": label, "phone": phone_name(DIRECTIONS_PHONE),
                                    "model": DIRECTIONS_MODEL, "weights": prec, "what": what}
             if extra is None:
                 ref = base or {}
-                row.update({k: ref.get(k) for k in ("decode_tok_s", "dynamic_j_per_token", "dynamic_power_w",
-                                                     "tok_s_at_budget", "near_memory_share")})
+                row.update({k: ref.get(k) for k in _SAME_AS_BASE})
                 row["applicable"] = False
                 rows.append(row)
                 continue
-            a = _one(scenario(DIRECTIONS_PHONE, DIRECTIONS_MODEL, prec, **extra))
+            s = scenario(DIRECTIONS_PHONE, DIRECTIONS_MODEL, prec, **extra)
+            a = _one(s)
             tok_s = a["tok_s_per_user"]
             j = dynamic_j_per_token(a)
+            standby = memory_standby_w(s)
             row.update({
                 "applicable": True,
+                "interface_bandwidth_gb_s": sig(weights_interface(s, a) / 1e9),
                 "decode_tok_s": sig(tok_s),
                 "dynamic_j_per_token": sig(j),
                 "dynamic_power_w": sig(j * tok_s),
-                "tok_s_at_budget": sig(min(tok_s, POWER_BUDGET_W / j)),
+                "memory_standby_w": sig(standby),
+                "tok_s_at_budget_dynamic_only": sig(tok_s_within(tok_s, j, POWER_BUDGET_W)),
+                "tok_s_at_budget": sig(tok_s_within(tok_s, j, POWER_BUDGET_W, standby)),
                 "near_memory_share": round(a["decode_near_memory_s"] / a["tpot_s"], 2),
             })
             if key == "baseline":
                 base = row
             rows.append(row)
+    for key, _, extra, _ in direction_variants():
+        if extra is None:
+            continue
+        best = best_precision(rows, key)
+        for r in rows:
+            if r["direction"] == key:
+                r["best_precision_for_direction"] = r is best
     return rows
 
 
@@ -347,32 +436,50 @@ def _fig_flash(rows: list[dict[str, Any]]) -> MplFigure:
 
 
 def _fig_directions(rows: list[dict[str, Any]]) -> MplFigure:
-    fig = MplFigure(figsize=(11, 4.4), layout="constrained")
+    fig = MplFigure(figsize=(12, 4.8), layout="constrained")
     axes = fig.subplots(1, 3)
     keys = [k for k, _, extra, _ in direction_variants() if extra is not None]
-    labels = {"baseline": "LPDDR5X\n(today)", "pim": "LPDDR5\n-PIM", "stack3d": "3D DRAM\nstack",
-              "flash": "weights\nin UFS 4.0"}
-    width = 0.38
+    st_bw = stacking_presets()[STACK].bandwidth_bytes_per_s
+    labels = {"baseline": "LPDDR5X\n(today)", "pim": "LPDDR5\n-PIM", "stack3d": f"3D DRAM\n{st_bw / 1e12:.1f} TB/s",
+              "stack3d_same_bw": "3D DRAM\nat LPDDR\nbandwidth", "flash": "weights\nin UFS 4.0"}
+    colors = {"fp16": "#4c72b0", "int8": "#55a868", "int4": "#dd8452"}
+    width = 0.8 / len(DIRECTION_PRECISIONS)
     xs = np.arange(len(keys))
     metrics = (("decode_tok_s", "decode speed, no power limit (tokens/s)"),
                ("dynamic_j_per_token", "dynamic energy (J per token)"),
-               ("tok_s_at_budget", f"decode speed at a {POWER_BUDGET_W:g} W budget (tokens/s)"))
+               ("tok_s_at_budget", f"decode speed within {POWER_BUDGET_W:g} W (tokens/s)"))
     for ax, (m, ylab) in zip(axes, metrics, strict=True):
-        for i, (prec, col) in enumerate((("fp16", "#4c72b0"), ("int4", "#dd8452"))):
-            vals = [next(r[m] for r in rows if r["direction"] == k and r["weights"] == prec) for k in keys]
-            bars = ax.bar(xs + (i - 0.5) * width, vals, width, color=col, label=f"{DIRECTIONS_MODEL} {prec.upper()}")
+        positive = [r[m] for r in rows if r["applicable"] and r[m] > 0]
+        for i, prec in enumerate(DIRECTION_PRECISIONS):
+            rs = [next(r for r in rows if r["direction"] == k and r["weights"] == prec) for k in keys]
+            x = xs + (i - (len(DIRECTION_PRECISIONS) - 1) / 2) * width
+            vals = [r[m] for r in rs]
+            bars = ax.bar(x, vals, width, color=colors[prec], label=f"{DIRECTIONS_MODEL} {prec.upper()}",
+                          hatch=["//" if r["best_precision_for_direction"] and m == "tok_s_at_budget" else ""
+                                 for r in rs])
             for b, v in zip(bars, vals, strict=True):
-                ax.text(b.get_x() + b.get_width() / 2, v * 1.08, f"{v:.3g}", ha="center", va="bottom", fontsize=6.5)
+                if v > 0:
+                    ax.text(b.get_x() + b.get_width() / 2, v * 1.08, f"{v:.3g}", ha="center", va="bottom",
+                            fontsize=5.5, rotation=90)
+                else:
+                    ax.text(b.get_x() + b.get_width() / 2, 0.02, "0", ha="center", va="bottom", fontsize=6,
+                            transform=ax.get_xaxis_transform())
+            if m == "tok_s_at_budget":
+                # The same budget for dynamic power only (memory standby left out): a tick.
+                ax.plot(x, [r["tok_s_at_budget_dynamic_only"] for r in rs], "_", color="k", ms=7, mew=1.2)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(_PLAIN)
-        ax.set_xticks(xs, [labels[k] for k in keys], fontsize=7.5)
+        ax.set_xticks(xs, [labels[k] for k in keys], fontsize=7)
         ax.set_ylabel(ylab, fontsize=8.5)
         ax.grid(True, axis="y", which="both", alpha=0.25)
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(lo, hi * 3)
+        ax.set_ylim(min(positive) / 2, max(positive) * 4)
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Four directions on a phone ({phone_name(DIRECTIONS_PHONE)}, NPU, one user); "
-                 "PNM and interconnect: not applicable", fontsize=10)
+    handles = [Line2D([], [], ls="none", marker="_", color="k", ms=7, mew=1.2, label="dynamic power only"),
+               Patch(facecolor="w", edgecolor="0.3", hatch="//", label="best precision of the direction")]
+    axes[2].legend(handles=handles, fontsize=6.5, loc="upper right")
+    fig.suptitle(f"Directions on a phone ({phone_name(DIRECTIONS_PHONE)}, NPU, one user); bars within "
+                 f"{POWER_BUDGET_W:g} W count the memories' standby power. PNM and interconnect: not applicable",
+                 fontsize=9.5)
     return fig
 
 
@@ -409,25 +516,35 @@ def _fit_findings(fit: list[dict[str, Any]]) -> list[str]:
     findings: list[str] = []
     n_fit = sum(r["fits"] for r in fit)
     shares = [r["share_of_bound"] for r in fit]
+    over = {w: float(np.median([r["overhead_share_of_step"] for r in fit if r["weights"] == w])) for w in PRECISIONS}
     findings.append(
-        f"Decode on a phone is bounded by LPDDR bandwidth / active weight bytes: across {len(fit)} (phone, model, "
-        f"precision) points the engine's single-user tok/s is {min(shares):.2f}-{max(shares):.2f} (median "
-        f"{np.median(shares):.2f}) of that bound; the rest is per-step overhead (most of the gap for the small "
-        "INT4 models) and small-read efficiency.")
+        f"Decode on a phone is {'bounded by' if max(shares) <= 1.0 else 'mostly below'} LPDDR bandwidth / active "
+        f"weight bytes: across {len(fit)} (phone, model, precision) points the engine's single-user tok/s is "
+        f"{min(shares):.2f}-{max(shares):.2f} (median {np.median(shares):.2f}) of that bound. The per-step overhead "
+        f"is a median {over['int4']:.0%} of the step at INT4 and {over['fp16']:.0%} at FP16; the rest of the gap is "
+        "the share of its peak bandwidth the LPDDR reaches.")
+    n_ph = len(PHONES)
     e8 = [r for r in fit if r["model"] == "llama-3.1-8b" and r["weights"] == "int4"]
+    f8 = [r for r in fit if r["model"] == "llama-3.1-8b" and r["weights"] == "fp16"]
     findings.append(
-        f"Llama 3.1 8B at INT4 ({e8[0]['weights_gb']:.2f} GB) fits every phone studied and decodes at "
-        f"{min(r['decode_tok_s'] for r in e8):.1f}-{max(r['decode_tok_s'] for r in e8):.1f} tok/s; at FP16 "
-        f"({[r for r in fit if r['model'] == 'llama-3.1-8b' and r['weights'] == 'fp16'][0]['weights_gb']:.1f} GB) it fits none; "
+        f"Llama 3.1 8B at INT4 ({e8[0]['weights_gb']:.2f} GB) fits {sum(r['fits'] for r in e8)} of {n_ph} phones and "
+        f"decodes at {min(r['decode_tok_s'] for r in e8):.1f}-{max(r['decode_tok_s'] for r in e8):.1f} tok/s; at "
+        f"FP16 ({f8[0]['weights_gb']:.1f} GB) it fits {sum(r['fits'] for r in f8)} of {n_ph}; "
         f"{n_fit} of {len(fit)} points fit in 90% of DRAM.")
     e8j = [r["dynamic_j_per_token"] for r in e8]
-    lpddr_j = lookup("lpddr5").energy_j_per_bit
     j_range = f"{min(e8j):.2f}" if f"{min(e8j):.2f}" == f"{max(e8j):.2f}" else f"{min(e8j):.2f}-{max(e8j):.2f}"
+    pj = sorted({r["lpddr_pj_per_bit"] for r in fit})
+    pj_text = (f"the catalog gives every phone's LPDDR {pj[0]} pJ/bit" if len(pj) == 1 else
+               f"the phones' LPDDR costs {pj[0]}-{pj[-1]} pJ/bit")
+    mem = [r["memory_share_of_dynamic"] for r in e8]
+    mem_text = f"{min(mem):.0%}" if f"{min(mem):.0%}" == f"{max(mem):.0%}" else f"{min(mem):.0%}-{max(mem):.0%}"
+    tok = [POWER_BUDGET_W / j for j in e8j]
     findings.append(
-        f"Dynamic energy of Llama 3.1 8B INT4 is {j_range} J/token on every phone, almost all LPDDR reads "
-        f"({e8[0]['weights_gb']:.2f} GB x 8 x {lpddr_j * 1e12:.2f} pJ/bit = {e8[0]['weights_gb'] * 8e9 * lpddr_j:.2f} J "
-        f"of access energy; the catalog gives every LPDDR5/5X the same J/bit): at {POWER_BUDGET_W:g} W a phone sustains at most "
-        f"{POWER_BUDGET_W / max(e8j):.0f} tok/s of it, whatever its bandwidth.")
+        f"Dynamic energy of Llama 3.1 8B INT4 is {j_range} J/token across the phones, {mem_text} "
+        f"of it LPDDR reads ({e8[0]['weights_gb']:.2f} GB x 8 x {pj[0]} pJ/bit = "
+        f"{e8[0]['weights_gb'] * 8 * pj[0] * 1e-3:.2f} J; {pj_text}): {POWER_BUDGET_W:g} W of dynamic power sustains "
+        + (f"at most {max(tok):.0f} tok/s of it on any phone, whatever its bandwidth." if max(tok) < 1.05 * min(tok)
+           else f"{min(tok):.0f}-{max(tok):.0f} tok/s of it."))
     return findings
 
 
@@ -441,40 +558,84 @@ def _flash_findings(flash: list[dict[str, Any]]) -> list[str]:
             f"LLM-in-a-flash, {phone_name(ph)} with {model} {prec.upper()} ({full['weights_gb']:.1f} GB > "
             f"{full['dram_usable_gb']:g} GB usable): reading every weight from UFS 4.0 gives {full['tok_s']:.2f} tok/s "
             f"at {full['dynamic_j_per_token']:.1f} J/token; 90% of the DRAM-resident {full['dram_resident_tok_s']:.1f} "
-            f"tok/s needs at most {100 * f90:.1f}% of the weights read from flash per token" if f90 else
+            f"tok/s needs at most {100 * f90:.1f}% of the weights read from flash per token." if f90 else
             f"LLM-in-a-flash, {phone_name(ph)} with {model}: no fraction in the sweep reaches 90% of DRAM speed.")
     return findings
 
 
+def _ratio_text(r: float, tol: float = 0.02) -> str:
+    return "the same as" if abs(r - 1) <= tol else f"{r:.2f}x"
+
+
 def _direction_findings(dirs: list[dict[str, Any]]) -> list[str]:
+    """Per precision, then each direction at its best precision, then the comparison basis."""
     findings: list[str] = []
-    for prec in ("fp16", "int4"):
-        d = {r["direction"]: r for r in dirs if r["weights"] == prec}
-        b, p, s3, fl = d["baseline"], d["pim"], d["stack3d"], d["flash"]
-        findings.append(
-            f"Directions on a {phone_name(DIRECTIONS_PHONE)}, {DIRECTIONS_MODEL} {prec.upper()}: baseline "
-            f"{b['decode_tok_s']} tok/s at {b['dynamic_j_per_token']} J/token; PIM (LPDDR5-PIM) "
-            f"{p['decode_tok_s']} tok/s ({p['decode_tok_s'] / b['decode_tok_s']:.2f}x, {p['near_memory_share']:.0%} of "
-            f"the step in PIM), {p['dynamic_j_per_token']} J/token; 3D DRAM stack {s3['decode_tok_s']} tok/s but "
-            f"{s3['dynamic_power_w']} W, so {s3['tok_s_at_budget']} tok/s at {POWER_BUDGET_W:g} W "
-            f"({s3['tok_s_at_budget'] / b['tok_s_at_budget']:.1f}x the baseline's {b['tok_s_at_budget']}); "
-            f"weights in UFS flash {fl['decode_tok_s']} tok/s at {fl['dynamic_j_per_token']} J/token.")
     dd = {(r["direction"], r["weights"]): r for r in dirs}
-    pim16 = dd["pim", "fp16"]["decode_tok_s"] / dd["baseline", "fp16"]["decode_tok_s"]
-    pim4 = dd["pim", "int4"]["decode_tok_s"] / dd["baseline", "int4"]["decode_tok_s"]
+    for prec in DIRECTION_PRECISIONS:
+        b, p, s3, sb, fl = (dd[k, prec] for k in ("baseline", "pim", "stack3d", "stack3d_same_bw", "flash"))
+        findings.append(
+            f"Directions on a {phone_name(DIRECTIONS_PHONE)}, {DIRECTIONS_MODEL} {prec.upper()} (within "
+            f"{POWER_BUDGET_W:g} W, memory standby included): baseline {b['decode_tok_s']} tok/s at "
+            f"{b['dynamic_j_per_token']} J/token, {b['tok_s_at_budget']} within the budget; PIM on the same LPDDR "
+            f"interface {p['decode_tok_s']} tok/s ({_ratio_text(p['decode_tok_s'] / b['decode_tok_s'])} the baseline, "
+            f"{p['near_memory_share']:.0%} of the step in PIM), {p['tok_s_at_budget']} within the budget; the 3D DRAM "
+            f"stack on its own {s3['interface_bandwidth_gb_s'] / 1e3:.1f} TB/s {s3['decode_tok_s']} tok/s at "
+            f"{s3['dynamic_power_w']} W dynamic plus {s3['memory_standby_w']} W standby, so "
+            f"{s3['tok_s_at_budget_dynamic_only']} tok/s within the budget counting dynamic power only and "
+            f"{s3['tok_s_at_budget']} counting standby; the same stack on the LPDDR's interface "
+            f"{sb['decode_tok_s']} tok/s, {sb['tok_s_at_budget']} within the budget "
+            f"({_ratio_text(sb['tok_s_at_budget'] / b['tok_s_at_budget'])} the baseline); weights in UFS flash "
+            f"{fl['decode_tok_s']} tok/s at {fl['dynamic_j_per_token']} J/token.")
+    # Each direction at the precision that suits it (more tokens within the budget), labelled: a
+    # different precision is a different model quality.
+    keys = [k for k, _, extra, _ in direction_variants() if extra is not None]
+    best = {k: best_precision(dirs, k) for k in keys}
+    ref = best["baseline"]
+    ranked = sorted((k for k in keys if best[k] is not None), key=lambda k: -best[k]["tok_s_at_budget"])
+    lab = {k: lbl for k, lbl, _, _ in direction_variants()}
+
+    def at_best(k: str) -> str:
+        r = best[k]
+        return (f"{lab[k]}: nothing within the budget" if r is None else
+                f"{lab[k]} {r['tok_s_at_budget']} tok/s at {r['weights'].upper()}"
+                + ("" if k == "baseline" or ref is None else
+                   f" ({_ratio_text(r['tok_s_at_budget'] / ref['tok_s_at_budget'])} the baseline)"))
     findings.append(
-        "Which directions help a phone: 3D stacking (its lower J/bit gives the most tok/s within the power "
-        f"budget, its bandwidth cannot be used at {POWER_BUDGET_W:g} W); PIM where its weak logic keeps up "
-        f"({pim16:.2f}x at FP16, {pim4:.2f}x at INT4: the LPDDR5-PIM preset's 0.1 TFLOP/s per device does "
-        "~1 FLOP per byte it reads, INT4 weights need ~4); flash gives capacity, not speed; PNM has no phone "
-        "device in the catalog and a single-chip phone has no interconnect to speed up.")
+        f"Each at its best precision (the most tok/s within {POWER_BUDGET_W:g} W, memory standby included; "
+        "precisions differ in model quality): " + "; ".join(at_best(k) for k in keys) + ". "
+        + (f"Ranked: {', '.join(lab[k] for k in ranked)}." if ranked else ""))
+    # What helps, computed at equal precision against the baseline within the budget (standby in).
+    helps, hurts = [], []
+    for k in keys:
+        if k == "baseline":
+            continue
+        g = [dd[k, w]["tok_s_at_budget"] / dd["baseline", w]["tok_s_at_budget"] for w in DIRECTION_PRECISIONS]
+        span = f"{min(g):.2f}x" if f"{min(g):.2f}" == f"{max(g):.2f}" else f"{min(g):.2f}-{max(g):.2f}x"
+        (helps if max(g) > 1.02 else hurts).append(f"{lab[k]} ({span})")
+    findings.append(
+        f"At equal precision within {POWER_BUDGET_W:g} W (memory standby included), the directions that give "
+        f"more tok/s than the baseline at some precision: {', '.join(helps) or 'none'}; those that never do: "
+        f"{', '.join(hurts) or 'none'}. PNM has no phone device in the catalog and a single-chip phone has no "
+        "collectives for an interconnect to speed up.")
+    b16 = dd["baseline", DIRECTION_PRECISIONS[0]]
+    s3 = dd["stack3d", DIRECTION_PRECISIONS[0]]
+    findings.append(
+        f"Assumptions and doubts: one user (batch 1) is the workload, not a mapping. PIM and the baseline share "
+        f"the LPDDR5X interface ({b16['interface_bandwidth_gb_s']} GB/s); the 3D stack is shown on its own "
+        f"{s3['interface_bandwidth_gb_s']:.0f} GB/s (with the catalog's 100% stream efficiency for it, as it gives "
+        "none) and, labelled, behind the LPDDR's bandwidth and stream efficiency; flash is the capacity direction "
+        f"on its own interface. The {POWER_BUDGET_W:g} W budget is this study's assumption; memory standby is "
+        f"each tier's static power in llmhw.economics (estimated, no published split: {b16['memory_standby_w']} W for the "
+        f"LPDDR5X, {s3['memory_standby_w']} W with the full-bandwidth stack), which decides whether the wide stack "
+        "fits the budget at all; the dynamic-only figures are kept beside it. PIM logic has no standby power in "
+        "the model; the phone has no die area or TDP in the catalog, so the stack has no thermal cap.")
     return findings
 
 
-def _pim_gains(dirs: list[dict[str, Any]]) -> tuple[float, float]:
-    """Decode speed-up of PIM over the baseline at FP16 and at INT4."""
+def _pim_gains(dirs: list[dict[str, Any]]) -> dict[str, float]:
+    """Decode speed-up of PIM over the baseline at each precision."""
     dd = {(r["direction"], r["weights"]): r for r in dirs}
-    return tuple(dd["pim", w]["decode_tok_s"] / dd["baseline", w]["decode_tok_s"] for w in ("fp16", "int4"))
+    return {w: dd["pim", w]["decode_tok_s"] / dd["baseline", w]["decode_tok_s"] for w in DIRECTION_PRECISIONS}
 
 
 def _tables(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[dict[str, Any]]) -> list[Table]:
@@ -485,38 +646,68 @@ def _tables(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[d
               note="usable = 90% of DRAM (llmhw's memory_utilization default; a phone OS may leave less). "
                    "bandwidth_bound = LPDDR peak / (active params x bytes per weight). dynamic_j_per_token: "
                    "FLOPs x J/FLOP + bits x J/bit from the engine's accounting (static power excluded: phones "
-                   "have no TDP in the catalog)."),
+                   "have no TDP in the catalog). overhead_share_of_step: the engine's per-step overhead / the "
+                   "decode step; memory_share_of_dynamic: the decode steps' memory reads / dynamic energy."),
         Table("mobile_summary", "Per phone: the largest model that fits and the largest at "
               f">= {TARGET_TOK_S:g} tok/s", summary),
         Table("mobile_flash", "LLM-in-a-flash: weights in UFS 4.0, a fraction read per token", flash,
               note="Assumption: per token a fraction f of the weight bytes comes from flash (the rest is "
                    "cached in DRAM); flash-limited tok/s from the engine with the UFS tier at bandwidth / f; "
                    "tok/s = min(flash-limited, DRAM-resident). Energy = DRAM-resident dynamic energy + f x "
-                   f"weight bytes x 8 x the UFS access J/bit (economics fallback, {_ufs_j_per_bit() * 1e12:.1f} pJ/bit)."),
-        Table("mobile_directions", f"The four directions on a phone ({phone_name(DIRECTIONS_PHONE)}, "
-              f"{DIRECTIONS_MODEL}, batch 1)", dirs,
-              note=f"tok_s_at_budget = min(decode_tok_s, {POWER_BUDGET_W:g} W / dynamic_j_per_token): "
-                   f"{POWER_BUDGET_W:g} W is an assumed sustained budget for the LLM's dynamic power."),
+                   f"weight bytes x 8 x the UFS access J/bit (economics fallback, {_ufs_j_per_bit() * 1e12:.1f} pJ/bit). "
+                   "The DRAM-resident "
+                   "reference is the same phone and LPDDR interface with DRAM enough to hold the model; no "
+                   "power budget is applied here."),
+        Table("mobile_directions", f"The directions on a phone ({phone_name(DIRECTIONS_PHONE)}, "
+              f"{DIRECTIONS_MODEL}, batch 1), like with like", dirs,
+              note=f"One power envelope, {POWER_BUDGET_W:g} W (an assumed sustained budget for the LLM's compute "
+                   "and memory), two ways: tok_s_at_budget_dynamic_only = min(decode_tok_s, budget / "
+                   "dynamic_j_per_token); tok_s_at_budget = min(decode_tok_s, (budget - memory_standby_w) / "
+                   "dynamic_j_per_token), 0 when standby alone exceeds it. memory_standby_w: every memory tier's "
+                   "full-bandwidth read power x llmhw.economics' static share for its class. "
+                   "interface_bandwidth_gb_s: the external bandwidth of the tier the weights are read from; the "
+                   "3D stack is given both on its own interface and on the LPDDR's (same peak bandwidth and stream "
+                   "efficiency). best_precision_for_direction: the precision with the most tok/s within the "
+                   "budget for that direction (precisions differ in model quality)."),
     ]
 
 
 def _figures(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[dict[str, Any]]) -> list[Figure]:
     e8 = [r for r in fit if r["model"] == "llama-3.1-8b" and r["weights"] == "int4"]
-    pim16, pim4 = _pim_gains(dirs)
+    big16 = [r for r in fit if r["weights"] == "fp16" and r["params_b"] >= 7]
     e_lo, e_hi = min(r["decode_tok_s"] for r in e8), max(r["decode_tok_s"] for r in e8)
+    shares = [r["share_of_bound"] for r in fit]
+    full = [r for r in flash if r["flash_fraction_per_token"] == 1.0]
+    f90 = [f for f in (flash_fraction_for([r for r in flash if (r["chip_id"], r["model"], r["weights"]) == c], 0.9)
+                       for c in FLASH_CASES) if f is not None]
+    pim = _pim_gains(dirs)
+    dd = {(r["direction"], r["weights"]): r for r in dirs}
+    keys = [k for k, _, extra, _ in direction_variants() if extra is not None]
+    lab = {k: lbl for k, lbl, _, _ in direction_variants()}
+    best = {k: best_precision(dirs, k) for k in keys}
+    top = max((k for k in keys if best[k] is not None), key=lambda k: best[k]["tok_s_at_budget"])
+    same = [dd["stack3d_same_bw", w]["tok_s_at_budget"] / dd["baseline", w]["tok_s_at_budget"]
+            for w in DIRECTION_PRECISIONS]
+    wide = [dd["stack3d", w] for w in DIRECTION_PRECISIONS]
     return [
         Figure("mobile_fit_speed",
-               "Phones decode at LPDDR bandwidth / weight bytes: 4-bit 7-8 B models fit every phone and run at "
-               f"{e_lo:.0f}-{e_hi:.0f} tok/s; FP16 7-8 B models fit none (hollow markers).", _fig_fit(fit)),
+               f"Phones decode at {min(shares):.0%}-{max(shares):.0%} of LPDDR bandwidth / weight bytes: Llama 3.1 8B "
+               f"INT4 fits {sum(r['fits'] for r in e8)} of {len(e8)} phones and runs at {e_lo:.0f}-{e_hi:.0f} tok/s; "
+               f"7-8 B models at FP16 fit {sum(r['fits'] for r in big16)} of {len(big16)} (phone, model) points "
+               "(hollow markers: do not fit).", _fig_fit(fit)),
         Figure("mobile_flash",
-               "Streaming weights from UFS 4.0 flash runs under 1 tok/s and costs several J/token when every "
-               "weight is read; it approaches DRAM speed only when a few percent of the weights come from "
-               "flash per token.", _fig_flash(flash)),
+               f"Reading every weight from UFS 4.0 flash gives {min(r['tok_s'] for r in full):.2f}-"
+               f"{max(r['tok_s'] for r in full):.2f} tok/s at {min(r['dynamic_j_per_token'] for r in full):.0f}-"
+               f"{max(r['dynamic_j_per_token'] for r in full):.0f} J/token; 90% of DRAM speed needs at most "
+               + (f"{100 * min(f90):.0f}-{100 * max(f90):.0f}% of the weights from flash per token."
+                  if f90 else "a fraction below the sweep's smallest."), _fig_flash(flash)),
         Figure("mobile_directions",
-               "On a phone energy per bit, not bandwidth, is the limit: a 3D DRAM stack's bandwidth is unusable "
-               f"at a {POWER_BUDGET_W:g} W budget but its lower J/bit still buys the most tok/s; PIM helps "
-               f"FP16 weights ({pim16:.1f}x) more than INT4 ({pim4:.1f}x); flash trades speed for capacity.",
-               _fig_directions(dirs)),
+               f"Within {POWER_BUDGET_W:g} W with memory standby counted, each at its best precision, "
+               f"{lab[top]} gives the most tok/s ({best[top]['tok_s_at_budget']} at {best[top]['weights'].upper()}); "
+               f"the 3D stack on the LPDDR's interface gives {min(same):.2f}-{max(same):.2f}x the baseline, on its "
+               f"own {wide[0]['interface_bandwidth_gb_s'] / 1e3:.1f} TB/s {max(r['tok_s_at_budget'] for r in wide):.3g} "
+               f"tok/s (its standby: {wide[0]['memory_standby_w']} W); PIM on the same interface gains "
+               + ", ".join(f"{g:.2f}x at {w.upper()}" for w, g in pim.items()) + ".", _fig_directions(dirs)),
     ]
 
 

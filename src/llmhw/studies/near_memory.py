@@ -11,10 +11,21 @@ serving Llama 3.1 70B (TP 8, BF16): ``pim-hbm`` (Samsung HBM-PIM: 1.2 TFLOP/s fp
 device, 4x internal bandwidth, 1.1 pJ/bit, 25 % of capacity lost, 32 MB banks) and ``pnm-hbm``
 (compute on an HBM4 base die: 16 TFLOP/s bf16 per 2 TB/s device, 1x, 0.98 pJ/bit, 48 GB shards),
 sweeps the internal bandwidth multiplier, and maps the tensors of several models onto their shards.
+
+Comparison basis (like with like): all three designs keep the H100's HBM3 tier, so the external
+interface is the same 3.35 TB/s per chip (the presets' device FLOP/s are scaled by that bandwidth,
+keeping their FLOP per byte); and the same power envelope, the H100's 700 W TDP, which holds the
+GPU, its HBM and here the near-memory logic (llmhw.economics prices near-memory reads at the
+preset's pJ/bit and its FLOPs at ``near_memory_energy_j_per_flop``). The fixed-batch table and the
+multiplier figure put every design at the same batch (batch 1 favours near-memory compute, large
+batches the GPU), and say so; the fair comparison (``near-memory-fair``, ``near-memory-frontier``)
+puts each design at its own best mapping, searched over tensor x data parallelism and batch
+through the public API, under the same TPOT limits and within the envelope.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +36,7 @@ import llmhw
 from llmhw import api
 from llmhw.core.units import bytes_per_element
 from llmhw.hardware.catalog import near_memory_presets
-from llmhw.hardware.near_memory import gemv_item, shard_fit
+from llmhw.hardware.near_memory import gemv_item, shard_fit, tier_peak_flops
 from llmhw.studies.base import Figure, Study, Table
 
 MULTIPLIERS = np.array([1, 2, 4, 8, 16, 32])
@@ -42,6 +53,18 @@ BASE: dict[str, Any] = {
     "precision": {"weights": "bf16", "kv_cache": "bf16"},
     "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 1},
 }
+
+# The fair comparison's search space: the ways 8 H100s can hold Llama 3.1 70B (tensor x data
+# parallel; tp 2 leaves a BF16 70B no room on PIM's 60 GB, which the search finds by itself) and
+# batches 1..1024 in quarter-octave steps (so no design gains or loses by where a coarse grid
+# happens to fall against a TPOT limit) plus the largest that fits (-1).
+MAPPINGS: tuple[dict[str, int], ...] = ({"tp": 8}, {"tp": 4, "dp": 2}, {"tp": 2, "dp": 4})
+SEARCH_BATCHES = np.array([*np.unique(np.round(2 ** np.arange(0, 10.001, 0.25))), -1])
+# TPOT limits of MLPerf Inference v5.0 for Llama 2 70B (99th percentile): 40 ms in the interactive
+# scenario, 200 ms in the server scenario (mlcommons.org/2025/04/llm-inference-v5). None: the
+# lowest TPOT a design reaches at any mapping (the latency objective).
+TPOT_TARGETS_S: tuple[float | None, ...] = (None, 0.040, 0.200)
+INTERACTIVE_S = 0.040
 
 # Models for the shard map: (catalog id, parallelism, weights precision).
 SHARD_MODELS: tuple[tuple[str, dict[str, int]], ...] = (
@@ -174,15 +197,159 @@ def _per_token_parts(a: dict[str, np.ndarray], n_chips: int) -> dict[str, np.nda
             "prefill and network": other}
 
 
+# ------------------------------------------------------------------ the fair comparison
+@dataclass
+class Candidates:
+    """Every (mapping, batch) one design was priced at: the sweep's arrays flattened over the
+    mappings, the mapping of each point, and the design's interface and power envelope."""
+
+    tech: str | None
+    mapping: list[str]
+    a: dict[str, np.ndarray]
+    interface_bandwidth: float       # B/s per chip across its memory tiers (the external interface)
+    power_cap_w: float | None        # per chip: logic + memory (+ near-memory logic); None: no cap
+
+
+def mapping_label(par: dict[str, int]) -> str:
+    return " ".join(f"{k}{v}" for k, v in par.items())
+
+
+def candidates(tech: str | None, mappings: tuple[dict[str, int], ...] = MAPPINGS,
+               batches: np.ndarray = SEARCH_BATCHES) -> Candidates:
+    """Price design ``tech`` at every mapping x batch through the public API."""
+    parts: list[dict[str, np.ndarray]] = []
+    labels: list[str] = []
+    bws, caps = set(), set()
+    for par in mappings:
+        s = scenario(tech, parallelism=par)
+        a = _sweep(s, batches)
+        parts.append({k: np.asarray(v) for k, v in a.items() if np.shape(v) == batches.shape})
+        labels += [mapping_label(par)] * len(batches)
+        bws.add(sum(t.bandwidth_bytes_per_s for t in s.chip.memory))
+        caps.add(api.economics_constants(s).power_cap_w)
+    # The mapping changes how the model is split, never the chip: one interface, one envelope.
+    assert len(bws) == 1 and len(caps) == 1, (bws, caps)
+    keys = set.intersection(*(set(p) for p in parts))
+    return Candidates(tech, labels, {k: np.concatenate([p[k] for p in parts]) for k in sorted(keys)},
+                      bws.pop(), caps.pop())
+
+
+def feasible(c: Candidates) -> np.ndarray:
+    """Points that fit in memory with at least one request and stay within the power envelope
+    (the engine's modelled power, before any cap)."""
+    ok = c.a["fits"].astype(bool) & (c.a["batch"] >= 1)
+    if c.power_cap_w is not None:
+        ok &= c.a["power_w_per_chip_model"] <= c.power_cap_w
+    return ok
+
+
+def best_index(c: Candidates, tpot_target_s: float | None) -> int | None:
+    """The design's best mapping: the feasible point with the most output tokens/s per chip at
+    TPOT <= ``tpot_target_s``; with no target, the feasible point with the lowest TPOT. None when
+    no point qualifies."""
+    ok = feasible(c)
+    if tpot_target_s is None:
+        return int(np.argmin(np.where(ok, c.a["tpot_s"], np.inf))) if ok.any() else None
+    ok &= c.a["tpot_s"] <= tpot_target_s
+    return int(np.argmax(np.where(ok, c.a["output_tok_s_per_chip"], -np.inf))) if ok.any() else None
+
+
+def frontier(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """(TPOT, tokens/s per chip) of the feasible points no faster point beats in throughput."""
+    ok = feasible(c)
+    t, y = c.a["tpot_s"][ok], c.a["output_tok_s_per_chip"][ok]
+    order = np.argsort(t, kind="stable")
+    t, y = t[order], y[order]
+    keep = y >= np.maximum.accumulate(y)
+    return t[keep], y[keep]
+
+
+DECODE_PARTS = {"compute": "decode_compute_s", "HBM reads": "decode_memory_s",
+                "near-memory units": "decode_near_memory_s", "collectives": "decode_comm_s",
+                "overheads": "decode_overhead_s"}
+
+
+def decode_bound(a: dict[str, np.ndarray], i: int) -> str:
+    """The largest part of the decode step at point ``i``: what bounds it."""
+    return max(DECODE_PARTS, key=lambda k: float(a[DECODE_PARTS[k]][i]))
+
+
+def objective_label(target: float | None) -> str:
+    return "lowest TPOT" if target is None else f"TPOT <= {target * 1e3:.0f} ms, most tokens/s per chip"
+
+
+def _fair_search() -> dict[Any, Candidates]:
+    return {tech: candidates(tech) for tech in (None, *TECHS)}
+
+
+def _fair_rows(cands: dict[Any, Candidates]) -> list[dict[str, Any]]:
+    rows = []
+    for target in TPOT_TARGETS_S:
+        ref = cands[None]
+        j = best_index(ref, target)
+        for tech in (None, *TECHS):
+            c = cands[tech]
+            i = best_index(c, target)
+            row: dict[str, Any] = {
+                "design": LABELS[tech], "objective": objective_label(target),
+                "tpot_target_ms": None if target is None else target * 1e3,
+                "interface_bandwidth_tb_s_per_chip": round(c.interface_bandwidth / 1e12, 3),
+                "power_envelope_w_per_chip": c.power_cap_w, "feasible": i is not None}
+            if i is not None:
+                a = c.a
+                row.update({
+                    "mapping": c.mapping[i], "batch": int(a["batch"][i]),
+                    "tpot_ms": round(float(a["tpot_s"][i]) * 1e3, 2),
+                    "tok_s_per_chip": round(float(a["output_tok_s_per_chip"][i]), 1),
+                    "power_w_per_chip": round(float(a["power_w_per_chip_model"][i]), 0),
+                    "energy_j_per_token": round(float(a["energy_j_per_token"][i]), 2),
+                    "decode_bound": decode_bound(a, i),
+                    "max_batch_at_mapping": int(a["max_batch"][i]),
+                })
+                if j is not None:
+                    # Latency objective: HBM's TPOT / the design's; a TPOT limit: tokens/s per chip / HBM's.
+                    row["gain_vs_hbm_x"] = round(
+                        float(ref.a["tpot_s"][j] / a["tpot_s"][i]) if target is None
+                        else float(a["output_tok_s_per_chip"][i] / ref.a["output_tok_s_per_chip"][j]), 3)
+            rows.append(row)
+    return rows
+
+
+def _fair_table(rows: list[dict[str, Any]]) -> Table:
+    note = ("Like with like: every design keeps the H100's HBM3 tier (the same external interface, "
+            "interface_bandwidth_tb_s_per_chip) and the same per-chip power envelope, the H100's TDP, which here "
+            "holds the GPU, its HBM and the near-memory logic; a point counts only if its modelled power "
+            "(llmhw.economics, before any cap) stays within it and it fits in memory. Each design at its own best "
+            f"mapping: searched over {', '.join(mapping_label(p) for p in MAPPINGS)} on 8 chips and batches "
+            f"{int(SEARCH_BATCHES[0])}-{int(SEARCH_BATCHES[-2])} in quarter-octave steps plus the largest that fits. Objectives: the lowest "
+            "TPOT at any mapping, and the most output tokens/s per chip within MLPerf Inference v5.0's Llama 2 70B "
+            "TPOT limits (40 ms interactive, 200 ms server). gain_vs_hbm_x: HBM's TPOT / the design's for the "
+            "lowest TPOT, the design's tokens/s per chip / HBM's under a TPOT limit. decode_bound: the largest part "
+            "of the decode step (llmhw's breakdown). Llama 3.1 70B BF16, 1024 in / 1024 out.")
+    return Table("near-memory-fair", "Each design at its best mapping, same interface and power envelope", rows, note)
+
+
+def _at_preset(tech: str | None) -> int:
+    """Index of a design's own internal bandwidth multiplier in MULTIPLIERS (0 for plain HBM)."""
+    if tech is None:
+        return 0
+    return int(np.where(MULTIPLIERS == near_memory_presets()[tech].internal_bandwidth_multiplier)[0][0])
+
+
+def _envelope_w() -> float | None:
+    """The per-chip power envelope every design shares: the H100's TDP (logic + HBM)."""
+    return api.economics_constants(scenario(None)).power_cap_w
+
+
 def _designs_table(sw: dict[Any, dict[str, np.ndarray]]) -> Table:
     presets = near_memory_presets()
     rows = []
     for tech in (None, *TECHS):
-        a = sw[tech]
-        i = 0 if tech is None else int(np.where(MULTIPLIERS == presets[tech].internal_bandwidth_multiplier)[0][0])
-        g = {k: np.asarray(v)[i] for k, v in a.items()}
+        g = {k: np.asarray(v)[_at_preset(tech)] for k, v in sw[tech].items()}
         nm = presets.get(tech) if tech else None
         row = {"design": LABELS[tech], "internal_bandwidth_x": nm.internal_bandwidth_multiplier if nm else 1,
+               "interface_bandwidth_tb_s_per_chip": round(sum(
+                   t.bandwidth_bytes_per_s for t in scenario(tech).chip.memory) / 1e12, 3),
                "read_pj_per_bit": round((nm.energy_j_per_bit if nm else 3.9e-12) * 1e12, 2),
                "max_batch": int(g["max_batch"][0])}
         for j, b in enumerate(BATCHES):
@@ -192,13 +359,19 @@ def _designs_table(sw: dict[Any, dict[str, np.ndarray]]) -> Table:
                 row[f"energy_b{b}_j_per_token"] = round(float(g["energy_j_per_token"][j]), 2)
                 row[f"decode_memory_b{b}_j_per_token"] = round(float(
                     _per_token_parts({k: np.asarray(v)[j] for k, v in g.items()}, 8)["memory reads (decode)"]), 3)
+                row[f"power_b{b}_w_per_chip"] = round(float(g["power_w_per_chip_model"][j]), 0)
         rows.append(row)
-    note = ("Llama 3.1 70B, BF16, 8 x H100 (HGX), TP 8, 1024 in / 1024 out, presets at their own internal "
+    note = ("Same batch for every design (batch 1 favours near-memory compute, large batches the GPU; each "
+            "design at its own best mapping is the near-memory-fair table). Same interface: every design keeps "
+            "the H100's HBM3 tier (interface_bandwidth_tb_s_per_chip); same envelope: power_b*_w_per_chip is the "
+            f"modelled per-chip power (GPU + HBM + near-memory logic) against the H100's {_envelope_w():.0f} W TDP. "
+            "Llama 3.1 70B, BF16, 8 x H100 (HGX), TP 8, 1024 in / 1024 out, presets at their own internal "
             "bandwidth multiplier. J/token from llmhw.economics (whole system, chips + host); "
             "decode_memory_j_per_token: energy of the decode steps' memory reads per output token (HBM reads "
             "at 3.9 pJ/bit, reads inside the memory at the preset's pJ/bit). PIM gives up 25 % of the HBM to "
             "its logic, hence the smaller max batch.")
-    return Table("near-memory-designs", "PIM vs PNM vs plain HBM, Llama 3.1 70B decode on 8 x H100", rows, note)
+    return Table("near-memory-designs", "PIM vs PNM vs plain HBM at the same batch, Llama 3.1 70B decode on 8 x H100",
+                 rows, note)
 
 
 def _style(ax: Any) -> None:
@@ -207,9 +380,9 @@ def _style(ax: Any) -> None:
 
 
 def _fig_tpot(sw: dict[Any, dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(11, 3.9), layout="constrained")
+    fig = MplFigure(figsize=(11, 4.6), layout="constrained")
     axes = fig.subplots(1, len(PLOT_BATCHES), sharey=False)
-    presets = near_memory_presets()
+    cap = _envelope_w()
     for ax, b in zip(axes, PLOT_BATCHES, strict=True):
         j = int(np.where(BATCHES == b)[0][0])
         plain = sw[None]
@@ -218,23 +391,29 @@ def _fig_tpot(sw: dict[Any, dict[str, np.ndarray]]) -> MplFigure:
         ax.axhline(floor * 1e3, color="0.5", ls=":", lw=1, label="collectives + overheads of a step")
         for tech in TECHS:
             a = sw[tech]
-            ax.plot(MULTIPLIERS, a["tpot_s"][:, j] * 1e3, marker="o", ms=4, color=COLORS[tech], label=LABELS[tech])
-            k = int(np.where(MULTIPLIERS == presets[tech].internal_bandwidth_multiplier)[0][0])
-            ax.plot(MULTIPLIERS[k], a["tpot_s"][k, j] * 1e3, marker="*", ms=12, color=COLORS[tech], ls="none")
+            t = a["tpot_s"][:, j] * 1e3
+            ax.plot(MULTIPLIERS, t, color=COLORS[tech], label=LABELS[tech])
+            # Filled: within the H100's power envelope; hollow: the design would draw more than its TDP.
+            inside = np.ones_like(t, dtype=bool) if cap is None else a["power_w_per_chip_model"][:, j] <= cap
+            ax.plot(MULTIPLIERS[inside], t[inside], "o", ms=4, color=COLORS[tech])
+            ax.plot(MULTIPLIERS[~inside], t[~inside], "o", ms=4, mfc="none", color=COLORS[tech])
+            k = _at_preset(tech)
+            ax.plot(MULTIPLIERS[k], t[k], marker="*", ms=12, color=COLORS[tech], ls="none")
         ax.set_xscale("log", base=2)
         ax.set_xticks(MULTIPLIERS, labels=[str(x) for x in MULTIPLIERS])
         ax.set_xlabel("internal / external bandwidth (x)")
-        ax.set_title(f"batch {b}")
+        ax.set_title(f"batch {b} (every design)")
         ax.set_ylim(bottom=0)
         _style(ax)
     axes[0].set_ylabel("TPOT (ms)")
-    axes[0].legend(fontsize=7, loc="lower left", title="Llama 3.1 70B BF16, 8 x H100, TP 8 (star: preset)",
-                   title_fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncol=4,
+               title="Llama 3.1 70B BF16, 8 x H100, TP 8, same HBM3 interface (star: preset; filled: within the "
+               "H100's TDP, hollow: above it)", title_fontsize=7)
     return fig
 
 
-def _fig_energy(sw: dict[Any, dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 4.0), layout="constrained")
+def _fig_energy(sw: dict[Any, dict[str, np.ndarray]], cands: dict[Any, Candidates]) -> MplFigure:
+    fig = MplFigure(figsize=(10.5, 4.0), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     for b, ls in ((1, "-"), (16, "--")):
         j = int(np.where(BATCHES == b)[0][0])
@@ -246,32 +425,73 @@ def _fig_energy(sw: dict[Any, dict[str, np.ndarray]]) -> MplFigure:
     ax1.legend(handles=handles, fontsize=7, loc="center right")
     ax1.set_xscale("log", base=2)
     ax1.set_yscale("log")
-    ax1.set_yticks([3, 5, 10, 20, 30, 50], labels=["3", "5", "10", "20", "30", "50"])
+    ax1.set_yticks([1, 3, 5, 10, 20, 30, 50], labels=["1", "3", "5", "10", "20", "30", "50"])
     ax1.yaxis.set_minor_formatter(NullFormatter())
     ax1.set_xticks(MULTIPLIERS, labels=[str(x) for x in MULTIPLIERS])
     ax1.set_xlabel("internal / external bandwidth (x)")
     ax1.set_ylabel("energy per output token, whole system (J)")
-    ax1.set_title("(a) J/token vs bandwidth multiplier")
-    # (b) where the joules go at batch 1, presets at their own multiplier
-    presets = near_memory_presets()
-    j = int(np.where(BATCHES == 1)[0][0])
-    names = []
-    stacks = []
+    ax1.set_title("(a) J/token vs bandwidth multiplier, same batch")
+    # (b) where the joules go: at batch 1 (every design) and at each design's best mapping within
+    # the interactive TPOT limit (presets at their own multiplier).
+    j1 = int(np.where(BATCHES == 1)[0][0])
+    short = {None: "HBM3", "pim-hbm": "PIM", "pnm-hbm": "PNM"}
+    names, stacks = [], []
     for tech in (None, *TECHS):
-        i = 0 if tech is None else int(np.where(MULTIPLIERS == presets[tech].internal_bandwidth_multiplier)[0][0])
-        g = {k: np.asarray(v)[i, j] for k, v in sw[tech].items()}
+        g = {k: np.asarray(v)[_at_preset(tech), j1] for k, v in sw[tech].items()}
         stacks.append(_per_token_parts(g, 8))
-        names.append({None: "HBM3", "pim-hbm": "PIM", "pnm-hbm": "PNM"}[tech])
+        names.append(f"{short[tech]}\nbatch 1")
+    for tech in (None, *TECHS):
+        c = cands[tech]
+        i = best_index(c, INTERACTIVE_S)
+        if i is None:
+            continue
+        stacks.append(_per_token_parts({k: v[i] for k, v in c.a.items()}, 8))
+        names.append(f"{short[tech]}\nbest, {INTERACTIVE_S * 1e3:.0f} ms\n({c.mapping[i]}, b{int(c.a['batch'][i])})")
+    # Shares of each bar's J/token (totals differ 50x between the groups), the total written on top.
+    total = np.array([sum(float(v) for v in st.values()) for st in stacks])
     bottom = np.zeros(len(names))
     for k, color in zip(stacks[0], ("C2", "C1", "0.7", "C4"), strict=True):
-        v = np.array([st[k] for st in stacks])
+        v = 100 * np.array([float(st[k]) for st in stacks]) / total
         ax2.bar(names, v, bottom=bottom, color=color, label=k, width=0.55)
         bottom += v
-    ax2.set_ylabel("energy per output token (J)")
-    ax2.set_title("(b) where the energy goes, batch 1 (presets)")
-    ax2.legend(fontsize=7.5)
+    for x, e in enumerate(total):
+        ax2.text(x, 101, f"{e:.3g} J", ha="center", va="bottom", fontsize=7)
+    ax2.set_ylim(0, 112)
+    ax2.tick_params(axis="x", labelsize=6.5)
+    ax2.set_ylabel("share of the energy per output token (%)")
+    ax2.set_title("(b) where the energy goes: batch 1 vs each at its best mapping", fontsize=9)
+    ax2.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     for ax in (ax1, ax2):
         _style(ax)
+    return fig
+
+
+def _fig_frontier(cands: dict[Any, Candidates]) -> MplFigure:
+    fig = MplFigure(figsize=(7.8, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    for tech in (None, *TECHS):
+        t, y = frontier(cands[tech])
+        ax.plot(t * 1e3, y, "-", color=COLORS[tech], lw=1.8, label=LABELS[tech])
+        for target, m in zip(TPOT_TARGETS_S, ("o", "s", "D"), strict=True):
+            i = best_index(cands[tech], target)
+            if i is not None:
+                ax.plot(cands[tech].a["tpot_s"][i] * 1e3, cands[tech].a["output_tok_s_per_chip"][i], m,
+                        color=COLORS[tech], ms=6, mfc="none", mew=1.5)
+    for target in TPOT_TARGETS_S:
+        if target is not None:
+            ax.axvline(target * 1e3, color="0.5", ls=":", lw=1)
+            ax.text(target * 1e3 * 1.03, 0.05, f"TPOT {target * 1e3:.0f} ms", fontsize=7, color="0.35", rotation=90,
+                    transform=ax.get_xaxis_transform())
+    marks = [ax.plot([], [], m, color="0.3", mfc="none", label=objective_label(t))[0]
+             for t, m in zip(TPOT_TARGETS_S, ("o", "s", "D"), strict=True)]
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0][:3], *marks], fontsize=7, loc="lower right")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("TPOT (ms)")
+    ax.set_ylabel("output tokens/s per chip")
+    ax.set_title(f"Each design at its best mapping ({', '.join(mapping_label(p) for p in MAPPINGS)}; any batch), "
+                 f"same HBM3 interface, within {cands[None].power_cap_w:.0f} W", fontsize=8.5)
+    _style(ax)
     return fig
 
 
@@ -280,13 +500,8 @@ def _fig_shards(rows: list[dict[str, Any]]) -> MplFigure:
     ax = fig.add_subplot()
     seen: dict[float, str] = {}
     for mid, _ in SHARD_MODELS:
-        m = llmhw.load_model(mid)
-        per = kv_bytes_per_head_token(m)
-        key = per
-        if key in seen:
-            seen[key] += f", {mid}"
-            continue
-        seen[key] = mid
+        per = kv_bytes_per_head_token(llmhw.load_model(mid))
+        seen[per] = f"{seen[per]}, {mid}" if per in seen else mid
     for j, (per, names) in enumerate(sorted(seen.items())):
         ax.plot(CONTEXTS, CONTEXTS * per, color=f"C{j}", lw=2,
                 label=f"{names} ({per:.0f} B per token)")
@@ -307,6 +522,168 @@ def _fig_shards(rows: list[dict[str, Any]]) -> MplFigure:
     return fig
 
 
+# ------------------------------------------------------------------ verdicts, computed
+def _gain(t_ref: float, t: float) -> float:
+    """Speed-up of ``t`` over ``t_ref`` (both times): > 1 is faster."""
+    return float(t_ref / t)
+
+
+def _compare(ratio: float, tol: float = 0.02) -> str:
+    """'as fast as' (within ``tol``) / 'N.NNx faster than' / 'N.NNx slower than' from a speed ratio."""
+    if abs(ratio - 1.0) <= tol:
+        return "as fast as"
+    return f"{ratio:.2f}x faster than" if ratio > 1 else f"{1 / ratio:.2f}x slower than"
+
+
+def saturation_multiplier(tpot: np.ndarray, tol: float = 0.02) -> float | None:
+    """The smallest multiplier beyond which doubling the internal bandwidth changes TPOT by at most
+    ``tol`` at every further step (the near-memory compute, not bandwidth, then binds); None if
+    TPOT still falls at the end of the sweep."""
+    steps = tpot[1:] / tpot[:-1]
+    for k in range(len(steps)):
+        if np.all(steps[k:] >= 1 - tol):
+            return float(MULTIPLIERS[k])
+    return None
+
+
+def _peak_tflops(tech: str) -> float:
+    """The near-memory units' peak BF16/FP16 FLOP/s on one H100's HBM3 tier, TFLOP/s."""
+    chip = scenario(tech).chip
+    peaks = tier_peak_flops(chip.near_memory, chip.near_memory_tier)
+    return max(peaks.get(d, 0.0) for d in ("bf16", "fp16")) / 1e12
+
+
+def _design_findings(sw: dict[Any, dict[str, np.ndarray]], designs_t: Table) -> list[str]:
+    """TPOT, energy and capacity of the designs, at the same batch."""
+    d = {r["design"]: r for r in designs_t.rows}
+    hbm, pim, pnm = d[LABELS[None]], d[LABELS["pim-hbm"]], d[LABELS["pnm-hbm"]]
+    j = {int(b): i for i, b in enumerate(BATCHES)}
+    k4 = int(np.where(MULTIPLIERS == 4)[0][0])
+    t = {tech: sw[tech]["tpot_s"] * 1e3 for tech in TECHS}
+    floor1 = float(sw[None]["decode_comm_s"][0, j[1]] + sw[None]["decode_overhead_s"][0, j[1]]) * 1e3
+    gain16 = _best_gain_at_large_batch(sw)
+    sat = {tech: {b: saturation_multiplier(t[tech][:, j[b]]) for b in (1, 4)} for tech in TECHS}
+
+    def sat_text(tech: str, b: int) -> str:
+        m = sat[tech][b]
+        return (f"TPOT still falls at {MULTIPLIERS[-1]}x" if m is None else
+                f"beyond {m:g}x more internal bandwidth changes TPOT by under 2% ({t[tech][:, j[b]].min():.2f} ms: "
+                f"bandwidth no longer binds; the units' {_peak_tflops(tech):.0f} TFLOP/s per chip and the rest of "
+                "the step remain)")
+    # Energy at batch 1: how much of HBM's J/token is static + host power (time), and how much of
+    # PIM's saving comes from time rather than cheaper bits.
+    g1 = {tech: {k: np.asarray(v)[_at_preset(tech), j[1]] for k, v in sw[tech].items()} for tech in (None, *TECHS)}
+    parts = {tech: _per_token_parts(g1[tech], 8) for tech in g1}
+    static_share = float(parts[None]["static + host"] / g1[None]["energy_j_per_token"])
+    saved = float(g1[None]["energy_j_per_token"] - g1["pim-hbm"]["energy_j_per_token"])
+    saved_time = float(parts[None]["static + host"] - parts["pim-hbm"]["static + host"])
+    e16 = [r["energy_b16_j_per_token"] for r in (hbm, pim, pnm)]
+    return [
+        f"Same batch, batch 1: HBM-PIM at its 4x internal bandwidth is "
+        f"{_compare(_gain(hbm['tpot_b1_ms'], pim['tpot_b1_ms']))} HBM for Llama 3.1 70B on 8 H100s "
+        f"({hbm['tpot_b1_ms']} -> {pim['tpot_b1_ms']} ms); PNM on the base die at 1x is "
+        f"{_compare(_gain(hbm['tpot_b1_ms'], pnm['tpot_b1_ms']))} HBM ({pnm['tpot_b1_ms']} ms; same bandwidth, "
+        f"cheaper bits), and at 4x {_compare(_gain(t['pim-hbm'][k4, j[1]], t['pnm-hbm'][k4, j[1]]))} PIM at 4x "
+        f"({t['pnm-hbm'][k4, j[1]]:.2f} ms). PIM: {sat_text('pim-hbm', 1)}; PNM: {sat_text('pnm-hbm', 1)}; the "
+        f"floor of collectives and overheads is {floor1:.1f} ms per step.",
+        f"Same batch, batch 4: PIM {sat_text('pim-hbm', 4)}, against {hbm['tpot_b4_ms']} ms on HBM; PNM reaches "
+        f"{t['pnm-hbm'][:, j[4]].min():.2f} ms. At batch 16 and 64 "
+        + (f"neither has the FLOP/s to beat the GPU: TPOT stays within {gain16:.0%} of HBM's ({hbm['tpot_b16_ms']} "
+           f"and {hbm['tpot_b64_ms']} ms)." if gain16 < 0.05 else
+           f"the best multiplier still gains {gain16:.0%} over HBM's {hbm['tpot_b16_ms']} ms (batch 16)."),
+        f"Energy: reading inside the memory costs {pim['read_pj_per_bit']} (PIM) and {pnm['read_pj_per_bit']} (PNM) "
+        f"pJ/bit against HBM3's {hbm['read_pj_per_bit']}, so the decode steps' memory reads per output token fall "
+        f"from {hbm['decode_memory_b1_j_per_token']:.2f} J to {pim['decode_memory_b1_j_per_token']:.2f} J (PIM) and "
+        f"{pnm['decode_memory_b1_j_per_token']:.2f} J (PNM) at batch 1. The whole system spends "
+        f"{hbm['energy_b1_j_per_token']} J (HBM), {pim['energy_b1_j_per_token']} J (PIM) and "
+        f"{pnm['energy_b1_j_per_token']} J (PNM) per token; static and host power times TPOT are "
+        f"{static_share:.0%} of HBM's, and {saved_time / saved:.0%} of PIM's {saved:.1f} J saving is that time "
+        f"({'mainly time, not cheaper bits' if saved_time > 0.5 * saved else 'mainly cheaper bits'}). At batch 16 "
+        f"the three spend {min(e16)}-{max(e16)} J.",
+        f"Capacity: PIM gives 25 % of the HBM to its logic; the largest batch falls from {hbm['max_batch']} to "
+        f"{pim['max_batch']} requests; PNM's is {pnm['max_batch']}.",
+    ]
+
+
+def verdict(name: str, lat: float | None, thr: list[float], tol: float = 0.02) -> str:
+    """What a design's gains over HBM at its best mapping add up to: ``lat`` its gain at the lowest
+    TPOT (HBM's TPOT / its own), ``thr`` its throughput gains under the TPOT limits."""
+    if lat is None or not thr:
+        return f"{name} cannot be ranked (no feasible mapping for some objective)"
+    span = f"{min(thr):.2f}x" if f"{min(thr):.2f}" == f"{max(thr):.2f}" else f"{min(thr):.2f}-{max(thr):.2f}x"
+    fast, slow = lat > 1 + tol, lat < 1 - tol
+    more, less = min(thr) > 1 + tol, max(thr) < 1 - tol
+    even = all(abs(g - 1) <= tol for g in thr)
+    if fast and (less or even):
+        return (f"{name}'s advantage is a latency one: {lat:.2f}x lower TPOT, but {span} HBM's tokens/s per chip "
+                "under the TPOT limits")
+    if fast and more:
+        return f"{name} wins at every objective ({lat:.2f}x lower TPOT, {span} the throughput)"
+    if not fast and not slow and even:
+        return f"{name} matches HBM at every objective ({lat:.2f}x on TPOT, {span} on throughput)"
+    if not fast and (less or even):
+        return f"{name} gains nothing at any objective ({lat:.2f}x on TPOT, {span} on throughput)"
+    return f"for {name} the ranking depends on the objective ({lat:.2f}x on TPOT, {span} on throughput)"
+
+
+def _fair_findings(rows: list[dict[str, Any]], sw: dict[Any, dict[str, np.ndarray]],
+                   cands: dict[Any, Candidates]) -> list[str]:
+    """Each design at its best mapping, same interface, same envelope; and the comparison basis."""
+    by = {(r["objective"], r["design"]): r for r in rows}
+
+    def line(target: float | None) -> str:
+        o = objective_label(target)
+        h, p, n = (by[o, LABELS[t]] for t in (None, *TECHS))
+        def one(r: dict[str, Any], name: str) -> str:
+            if not r["feasible"]:
+                return f"{name} cannot meet it"
+            v = f"{r['tpot_ms']} ms" if target is None else f"{r['tok_s_per_chip']:.0f} tokens/s per chip"
+            g = r.get("gain_vs_hbm_x")
+            return (f"{name} {v} ({r['mapping']}, batch {r['batch']}, {r['decode_bound']} bound"
+                    + (f", {g:.2f}x HBM" if g is not None and name != "HBM" else "") + ")")
+        return f"{o}: " + "; ".join(one(r, name) for r, name in ((h, "HBM"), (p, "PIM"), (n, "PNM")))
+
+    verdicts = []
+    for tech, name in (("pim-hbm", "PIM"), ("pnm-hbm", "PNM")):
+        gains = {t: by[objective_label(t), LABELS[tech]].get("gain_vs_hbm_x") for t in TPOT_TARGETS_S}
+        verdicts.append(verdict(name, gains[None], [g for t, g in gains.items() if t is not None and g is not None]))
+    # Why, under the loosest TPOT limit: what bounds each design's best step, and whether PIM's
+    # batch stops at its memory (its logic takes 25 % of the HBM).
+    loose = objective_label(TPOT_TARGETS_S[-1])
+    h_l, p_l = by[loose, LABELS[None]], by[loose, LABELS["pim-hbm"]]
+    why = ""
+    if h_l["feasible"] and p_l["feasible"]:
+        why = (f" Under the {TPOT_TARGETS_S[-1] * 1e3:.0f} ms limit HBM's best step is {h_l['decode_bound']} bound "
+               f"(batch {h_l['batch']}) and PIM's {p_l['decode_bound']} bound (batch {p_l['batch']}"
+               + (", its memory's limit" if p_l["batch"] >= p_l["max_batch_at_mapping"] else "") + ").")
+    cap = cands[None].power_cap_w
+    cap_text = "no power cap (estimated TDP)" if cap is None else f"{cap:.0f} W per chip"
+    over = 0 if cap is None else sum(int(np.sum(c.a["fits"].astype(bool) & (c.a["power_w_per_chip_model"] > cap)))
+                                     for c in cands.values())
+    draw = max(float(np.max(np.where(feasible(c), c.a["power_w_per_chip_model"], 0.0))) for c in cands.values())
+    sweep_w = max(float(np.max(sw[t]["power_w_per_chip_model"])) for t in sw)
+    bws = {c.interface_bandwidth for c in cands.values()}
+    # At the same batch, where does PIM (at its preset) gain most over HBM?
+    g = sw[None]["tpot_s"][0] / sw["pim-hbm"]["tpot_s"][_at_preset("pim-hbm")]
+    j_flop = api.economics_constants(scenario("pim-hbm")).j_per_flop["near_memory"]
+    return [
+        f"Like with like (near-memory-fair): each design at its best mapping, same {bws.pop() / 1e12:.2f} TB/s "
+        f"HBM3 interface and {cap_text}. {line(None)}. {line(TPOT_TARGETS_S[1])}. "
+        f"{line(TPOT_TARGETS_S[2])}. So {verdicts[0]}; {verdicts[1]}.{why}",
+        f"Assumptions and doubts: same interface (all three keep the H100's HBM3 tier; the presets' device FLOP/s "
+        f"scale with it) and same power envelope ({cap_text}, the TDP holding GPU, HBM and near-memory logic; the "
+        f"feasible points draw at most {draw:.0f} W, the multiplier sweep {sweep_w:.0f} W"
+        + (", so the envelope never binds here" if over == 0 and (cap is None or sweep_w <= cap) else
+           f"; the envelope rules out {over} points that fit in memory") + "). "
+        f"The near-memory logic costs only its reads (preset pJ/bit) and {j_flop * 1e12:.1f} pJ per FLOP, no standby "
+        "power of its own; PIM's 4x, PNM's FLOP/s and all their energies are vendor figures or estimates "
+        "(docs/near_memory.md). The fixed-batch table and the multiplier figure compare at one batch for all "
+        f"(PIM gains most at batch {int(BATCHES[int(np.argmax(g))])}, {float(np.max(g)):.2f}x); the TPOT limits are "
+        "MLPerf Inference v5.0's for Llama 2 70B. Results follow llmhw's roofline, whose fitted efficiencies are "
+        "being refit.",
+    ]
+
+
 def _best_gain_at_large_batch(sw: dict[Any, dict[str, np.ndarray]]) -> float:
     """The largest TPOT saving over HBM any design and multiplier gives at batch 16 or 64."""
     j = {int(b): i for i, b in enumerate(BATCHES)}
@@ -316,59 +693,31 @@ def _best_gain_at_large_batch(sw: dict[Any, dict[str, np.ndarray]]) -> float:
                for tech in TECHS)
 
 
-def _design_findings(sw: dict[Any, dict[str, np.ndarray]], designs_t: Table) -> list[str]:
-    """TPOT, energy and capacity of the designs."""
-    d = {r["design"]: r for r in designs_t.rows}
-    hbm, pim, pnm = d[LABELS[None]], d[LABELS["pim-hbm"]], d[LABELS["pnm-hbm"]]
-    j = {int(b): i for i, b in enumerate(BATCHES)}
-    k4 = int(np.where(MULTIPLIERS == 4)[0][0])
-    t = {tech: sw[tech]["tpot_s"] * 1e3 for tech in TECHS}
-    floor1 = float(sw[None]["decode_comm_s"][0, j[1]] + sw[None]["decode_overhead_s"][0, j[1]]) * 1e3
-    gain16 = _best_gain_at_large_batch(sw)
-    return [
-        f"Batch 1: HBM-PIM at its 4x internal bandwidth cuts Llama 3.1 70B's TPOT on 8 H100s from "
-        f"{hbm['tpot_b1_ms']} to {pim['tpot_b1_ms']} ms ({hbm['tpot_b1_ms'] / pim['tpot_b1_ms']:.1f}x). PNM on the "
-        f"base die at 1x is no faster than HBM ({pnm['tpot_b1_ms']} ms): same bandwidth, only cheaper bits; at 4x it "
-        f"matches PIM ({t['pnm-hbm'][k4, j[1]]:.2f} ms). Beyond 8x neither gains: PIM stops at "
-        f"{t['pim-hbm'][:, j[1]].min():.2f} ms (its 13 TFLOP/s per chip), PNM at {t['pnm-hbm'][:, j[1]].min():.2f} ms "
-        f"(26 TFLOP/s), over a floor of {floor1:.1f} ms of collectives and overheads per step.",
-        f"Batch 4: PIM's DRAM-process compute already binds: {t['pim-hbm'][:, j[4]].min():.2f} ms at any multiplier "
-        f"above 2x against {hbm['tpot_b4_ms']} ms on HBM, while PNM's logic-process compute reaches "
-        f"{t['pnm-hbm'][:, j[4]].min():.2f} ms. At batch 16 and 64 "
-        + (f"neither has the FLOP/s to beat the GPU: TPOT stays within {gain16:.0%} of HBM's ({hbm['tpot_b16_ms']} "
-           f"and {hbm['tpot_b64_ms']} ms), so near-memory compute pays only at the small batches of latency-bound "
-           "decode." if gain16 < 0.05 else
-           f"the best multiplier still gains {gain16:.0%} over HBM's {hbm['tpot_b16_ms']} ms (batch 16)."),
-        f"Energy: reading inside the memory costs 1.1 (PIM) and 1.2 (PNM) pJ/bit against HBM3's 3.9, so the decode "
-        f"steps' memory reads per output token fall from {hbm['decode_memory_b1_j_per_token']:.2f} J to "
-        f"{pim['decode_memory_b1_j_per_token']:.2f} J (PIM) and {pnm['decode_memory_b1_j_per_token']:.2f} J (PNM) at "
-        f"batch 1 (8 chips each reading 17.6 GB per token). The whole system spends {hbm['energy_b1_j_per_token']} J (HBM), "
-        f"{pim['energy_b1_j_per_token']} J (PIM) and {pnm['energy_b1_j_per_token']} J (PNM) per token: static and host power "
-        f"times TPOT dominate at batch 1, so near-memory compute saves energy mainly by saving time. At batch 16 "
-        f"all three spend about {hbm['energy_b16_j_per_token']} J.",
-        f"Capacity: PIM gives 25 % of the HBM to its logic; the largest batch falls from {hbm['max_batch']} to "
-        f"{pim['max_batch']} requests. PNM leaves the capacity alone.",
-    ]
-
-
 def _shard_findings(shard_rows: list[dict[str, Any]]) -> list[str]:
     """How weights and attention map onto PIM banks and PNM devices."""
     by = {r["model"]: r for r in shard_rows}
     gqa = by["llama-3.1-70b"]
+    n = len(shard_rows)
+    rows_split = sum(r["weights_map_to_pim_rows_split"] for r in shard_rows)
+    pnm_whole = sum(r["weights_map_to_pnm_whole"] for r in shard_rows)
+    att8 = sum(r["engine_pim_attention_8k"] for r in shard_rows)
+    att128 = sum(r["engine_pim_attention_128k"] for r in shard_rows)
+    pnm_min = min(r["max_context_in_48gb_pnm_tokens"] for r in shard_rows)
     return [
-        f"Sharding the weights: every weight matrix of every model maps to 32 MB PIM banks when split by output rows "
-        f"(a row is at most {max(r['largest_row_kb'] for r in shard_rows):.0f} KB); Llama 3.1 70B at TP 8 fills "
-        f"{gqa['pim_banks_for_weights']} of an H100's 1875 banks. Kept whole, only "
+        f"Sharding the weights: the weight matrices of {rows_split} of {n} models map to 32 MB PIM banks when split "
+        f"by output rows (a row is at most {max(r['largest_row_kb'] for r in shard_rows):.0f} KB); Llama 3.1 70B at "
+        f"TP 8 fills {gqa['pim_banks_for_weights']} of an H100's 1875 banks. Kept whole, only "
         f"{gqa['matrix_types_fitting_one_pim_bank_whole']} of its matrix types fit a bank (the LM head slice is "
         f"{gqa['largest_matrix_mb']:.0f} MB), {by['llama-3.1-8b']['matrix_types_fitting_one_pim_bank_whole']} for "
-        f"Llama 3.1 8B at TP 1. Every matrix fits one PNM device whole.",
-        f"Sharding attention is the binding constraint: one request's KV head cannot be split, and it outgrows a "
-        f"32 MB bank beyond {gqa['max_context_in_32mb_bank_tokens']:,} tokens for 128-wide GQA heads (Llama, Qwen3, "
-        f"Mixtral), {by['deepseek-v3']['max_context_in_32mb_bank_tokens']:,} for DeepSeek-V3's 576-wide MLA latent "
-        f"and {by['gpt-oss-120b']['max_context_in_32mb_bank_tokens']:,} for gpt-oss's 64-wide heads (twice that in "
-        f"64 MB banks); the engine keeps attention off PIM at 128k tokens for every model. A 48 GB PNM device holds "
-        f"{gqa['max_context_in_48gb_pnm_tokens'] / 1e6:.0f} M tokens of a head. Long-context attention needs PNM "
-        f"(or partial softmaxes merged outside the memory), as the paper argues; short-context phone workloads fit PIM.",
+        f"Llama 3.1 8B at TP 1. Every matrix fits one PNM device whole for {pnm_whole} of {n} models.",
+        f"Sharding attention: one request's KV head cannot be split, and it outgrows a 32 MB bank beyond "
+        f"{gqa['max_context_in_32mb_bank_tokens']:,} tokens for 128-wide GQA heads (Llama, Qwen3, Mixtral), "
+        f"{by['deepseek-v3']['max_context_in_32mb_bank_tokens']:,} for DeepSeek-V3's 576-wide MLA latent and "
+        f"{by['gpt-oss-120b']['max_context_in_32mb_bank_tokens']:,} for gpt-oss's 64-wide heads (twice that in "
+        f"64 MB banks); the engine lets PIM run attention for {att8} of {n} models at 8k tokens and {att128} of {n} "
+        f"at 128k. A 48 GB PNM device holds at least {pnm_min / 1e6:.0f} M tokens of a head"
+        + (". Long-context attention needs PNM (or partial softmaxes merged outside the memory), as the paper "
+           "argues." if att128 < att8 else "."),
     ]
 
 
@@ -376,23 +725,40 @@ def run() -> Study:
     sw = _multiplier_sweep()
     designs_t = _designs_table(sw)
     shard_t, shard_rows = _shard_table()
+    cands = _fair_search()
+    fair_rows = _fair_rows(cands)
     d = {r["design"]: r for r in designs_t.rows}
     hbm, pim = d[LABELS[None]], d[LABELS["pim-hbm"]]
-    gain16 = _best_gain_at_large_batch(sw)
-    findings = [*_design_findings(sw, designs_t), *_shard_findings(shard_rows)]
+    j = {int(b): i for i, b in enumerate(BATCHES)}
+    pim_gain = {b: _gain(float(sw[None]["tpot_s"][0, j[b]]), float(sw["pim-hbm"]["tpot_s"][_at_preset("pim-hbm"), j[b]]))
+                for b in PLOT_BATCHES}
+    mem_cut = [hbm["decode_memory_b1_j_per_token"] / d[LABELS[t]]["decode_memory_b1_j_per_token"] for t in TECHS]
+    fair = {(r["objective"], r["design"]): r for r in fair_rows}
+    fg = [fair[objective_label(t), LABELS["pim-hbm"]].get("gain_vs_hbm_x") for t in TPOT_TARGETS_S]
+    e40 = [fair[objective_label(INTERACTIVE_S), LABELS[t]].get("energy_j_per_token", np.nan) for t in (None, *TECHS)]
+    ctx32 = [r["max_context_in_32mb_bank_tokens"] for r in shard_rows]
+    ctx64 = [r["max_context_in_64mb_bank_tokens"] for r in shard_rows]
+    ctx_pnm = [r["max_context_in_48gb_pnm_tokens"] for r in shard_rows]
+    pnm_best = _gain(float(sw[None]["tpot_s"][0, j[1]]), float(sw["pnm-hbm"]["tpot_s"][:, j[1]].min()))
+    findings = [*_design_findings(sw, designs_t), *_fair_findings(fair_rows, sw, cands), *_shard_findings(shard_rows)]
     figures = [
-        Figure("near-memory-tpot", f"PIM's 4x internal bandwidth cuts batch-1 TPOT {hbm['tpot_b1_ms'] / pim['tpot_b1_ms']:.1f}x "
-               f"({hbm['tpot_b1_ms']} -> {pim['tpot_b1_ms']} ms) but its DRAM-process compute caps the gain by "
-               "batch 4; PNM needs internal bandwidth above 1x to gain anything"
-               + (", and neither helps at batch 16." if gain16 < 0.05 else "."),
-               _fig_tpot(sw)),
-        Figure("near-memory-energy", "Near-memory reads cut the decode memory energy per token 3-3.5x, but the "
-               "whole system's J/token follows TPOT: static and host power dominate decode energy, so PIM's "
-               "batch-1 speed-up, not its cheaper bits, halves J/token.",
-               _fig_energy(sw)),
-        Figure("near-memory-shards", "One request's KV head outgrows a 32-64 MB PIM bank at 28k-250k tokens "
-               "depending on the head width; PNM's 16-32 GB shards hold it to tens of millions of tokens.",
-               _fig_shards(shard_rows)),
+        Figure("near-memory-tpot", "At the same batch, PIM's 4x internal bandwidth cuts TPOT "
+               + ", ".join(f"{g:.2f}x at batch {b}" for b, g in pim_gain.items())
+               + f" ({hbm['tpot_b1_ms']} -> {pim['tpot_b1_ms']} ms at batch 1); PNM at its 1x is "
+               f"{_compare(_gain(hbm['tpot_b1_ms'], d[LABELS['pnm-hbm']]['tpot_b1_ms']))} HBM at batch 1"
+               + (f" and {_compare(pnm_best)} HBM at its best multiplier." if pnm_best > 1.02 else "."), _fig_tpot(sw)),
+        Figure("near-memory-frontier", "Each design at its best mapping, same HBM3 interface and power envelope: "
+               "PIM is " + ", ".join(
+                   f"{g:.2f}x HBM at {objective_label(t).split(',')[0]}" for t, g in zip(TPOT_TARGETS_S, fg, strict=True)
+                   if g is not None) + ".", _fig_frontier(cands)),
+        Figure("near-memory-energy", f"Near-memory reads cut the decode memory energy per token "
+               f"{min(mem_cut):.1f}-{max(mem_cut):.1f}x, but the whole system's J/token follows TPOT: batch 1 "
+               f"costs {hbm['energy_b1_j_per_token']} J on HBM and {pim['energy_b1_j_per_token']} J with PIM; each "
+               f"design at its best mapping under a {INTERACTIVE_S * 1e3:.0f} ms TPOT spends "
+               f"{min(e40):.2f}-{max(e40):.2f} J.", _fig_energy(sw, cands)),
+        Figure("near-memory-shards", f"One request's KV head outgrows a 32-64 MB PIM bank at "
+               f"{min(ctx32) / 1e3:.0f}k-{max(ctx64) / 1e3:.0f}k tokens depending on the head width; a 48 GB PNM "
+               f"device holds {min(ctx_pnm) / 1e6:.0f}-{max(ctx_pnm) / 1e6:.0f} M tokens of it.", _fig_shards(shard_rows)),
     ]
     return Study(
         name="near_memory", title="RQ3a: processing in memory (PIM) vs near memory (PNM) for decode",
@@ -400,4 +766,4 @@ def run() -> Study:
                   "process logic; PNM has less but shards 1000x larger: which suits LLM decode better, in TPOT "
                   "and J/token, and which models map onto PIM banks? (Ma & Patterson 2026, section 4.4, "
                   "Table 4; Q7)"),
-        tables=[designs_t, shard_t], figures=figures, findings=findings)
+        tables=[designs_t, _fair_table(fair_rows), shard_t], figures=figures, findings=findings)

@@ -265,11 +265,15 @@ def test_hbf_more_tokens_per_chip_lower_cost():
 def test_kv_cache_in_flash_wears_out_and_pays_for_replacements():
     base = {"model": "llama-3.1-70b", "hardware": "h200", "n_chips": 1, "engine": "vllm",
             "precision": {"weights": "fp8", "kv_cache": "fp8"},
-            "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 64},
+            "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 256},
             "placement": {"weights": "hbm3e", "kv_cache": "hbf"}}
     p = _whatif(base, {"chip.memory": [{"tech": "hbm3e", "capacity_bytes": 141e9,
                                         "bandwidth_bytes_per_s": 4.8e12}, "hbf"]})
     life = p.values["tier1_lifetime_days"]
+    # Lifetime = the tier's bytes x endurance / the bytes written per second (every token's KV).
+    hbf = lookup("hbf")
+    written = p.values["tier1_write_bytes_per_s"]
+    assert life == pytest.approx(hbf.capacity_bytes * hbf.write_endurance_cycles / written / 86400, rel=0.05)
     assert life < 4 * 365.25
     a = economics_arrays(p.metrics, p.scenario)
     hbf_usd = 512e9 * 0.75e-9

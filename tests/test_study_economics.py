@@ -105,7 +105,8 @@ def test_directions_move_the_fronts_as_expected() -> None:
     assert max(r["concurrency"] for r in hbf if r["tp"] == 1) > 2 * max(r["concurrency"] for r in base if r["tp"] == 1)
     # low-latency interconnect: the batch-1 TP-8 step loses all-reduce latency
     ll = ec.points("LL", ec.SYSTEMS[ec.BASE], dirs["Low-latency interconnect"][1], econ=False)
-    assert max(r["tok_s_per_user"] for r in ll) > 1.1 * max(r["tok_s_per_user"] for r in base)
+    # (how much depends on the fitted base latency per collective, 2.5 us on NVIDIA after the refit)
+    assert max(r["tok_s_per_user"] for r in ll) > 1.02 * max(r["tok_s_per_user"] for r in base)
     # PNM leaves every step time unchanged (pnm-hbm's internal bandwidth is the HBM's own)
     pnm = ec.points("PNM", ec.SYSTEMS[ec.BASE], dirs["PNM"][1], econ=False)
     assert max(r["tok_s_per_gpu"] for r in pnm) == pytest.approx(max(r["tok_s_per_gpu"] for r in base), rel=0.01)

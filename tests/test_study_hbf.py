@@ -97,11 +97,20 @@ def test_design_tiers_are_iso_shoreline_and_iso_bandwidth():
 
 def test_memory_power_by_hand(study):
     rows = {r["design"]: r for r in table(study, "hbf-sites")}
-    # Full-bandwidth read power: stacks x site bandwidth x 8 bits x pJ/bit (HBM3E 3.9, HBF 6.1, HBM4 3.05).
-    assert rows["8 HBM3E"]["memory_power_full_bw_w"] == round(8 * 1e12 * 8 * 3.9e-12)                  # 250
-    assert rows["4 HBM3E + 4 HBF"]["memory_power_full_bw_w"] == round(4 * 1e12 * 8 * (3.9e-12 + 6.1e-12))  # 320
-    hbm4_w = 8 * 1.638e12 * 8 * 40 / (1638.4e9 * 8)          # Table 3: 40 W per HBM4 stack at 1638 GB/s
-    assert rows["8 HBM4"]["memory_power_full_bw_w"] == pytest.approx(hbm4_w, abs=1)
+    # Full-bandwidth power of a stack: its static power + site bandwidth x 8 bits x access pJ/bit
+    # (one energy definition, docs/economics.md).
+    from llmhw.hardware.catalog import memory_presets
+    mp = memory_presets()
+
+    def full(tech, bw):
+        return mp[tech].static_power_w + bw * 8 * mp[tech].energy_j_per_bit
+
+    assert rows["8 HBM3E"]["memory_power_full_bw_w"] == pytest.approx(8 * full("hbm3e", 1e12), abs=1)
+    assert rows["4 HBM3E + 4 HBF"]["memory_power_full_bw_w"] == pytest.approx(
+        4 * full("hbm3e", 1e12) + 4 * full("hbf", 1e12), abs=1)
+    # Table 3: 40 W per HBM4 stack streaming at 1638 GB/s, static and access together.
+    assert rows["8 HBM4"]["memory_power_full_bw_w"] == pytest.approx(8 * full("hbm4", 1.638e12), abs=1)
+    assert full("hbm4", 1.6384e12) == pytest.approx(40, rel=0.02)
     assert rows["4 HBM3E + 4 HBF"]["hbf_bytes_in_flight_mb"] == 4 * 40
 
 

@@ -55,7 +55,8 @@ def test_every_case_builds_a_scenario(loaded):
 
 def test_trtllm_max_throughput_row(loaded):
     c = loaded[0][255]  # H200, Llama-3.1-8B FP8, trtllm-bench 128/128, total tok/s
-    assert c.scenario["workload"] == {"input_tokens": 128, "output_tokens": 128, "batch": "max"}
+    assert c.scenario["workload"] == {"input_tokens": 128, "output_tokens": 128, "batch": "max",
+                                      "harness": "offline"}
     assert c.scenario["engine"] == "trtllm" and c.scenario["hardware"] == "h200"
     assert c.scenario["parallelism"] == {"tp": 1, "pp": 1, "ep": 1, "dp": 1}
     assert c.scenario["precision"]["weights"] == "fp8" and c.scenario["precision"]["kv_cache"] == "fp8"
@@ -72,7 +73,8 @@ def test_mlperf_rows_are_skipped_as_the_readme_says(loaded):
 
 def test_inferencemax_concurrency_row(loaded):
     c = loaded[0][289]  # B200, gpt-oss-120b MXFP4, vLLM TP1, concurrency 4
-    assert c.scenario["workload"] == {"input_tokens": 1024, "output_tokens": 1024, "batch": 4, "length_ratio": 0.8}
+    assert c.scenario["workload"] == {"input_tokens": 1024, "output_tokens": 1024, "batch": 4, "length_ratio": 0.8,
+                                      "harness": "served"}    # InferenceMAX: an HTTP client
     assert c.scenario["engine"] == "vllm" and c.scenario["n_chips"] == 1
     assert c.scenario["parallelism"] == {"tp": 1, "pp": 1, "ep": 1, "dp": 1}
     assert c.scenario["precision"] == {"weights": "fp4", "kv_cache": "fp8", "activations": "bf16"}
@@ -94,7 +96,7 @@ def test_dep_and_attention_dp_rows(loaded):
 
 def test_single_stream_without_lengths_and_npu(loaded):
     c = loaded[0][534]  # Snapdragon 8 Elite, Llama-2-7B w4a16, QNN on Hexagon, decode tok/s
-    assert c.scenario["workload"] == {"input_tokens": 128, "output_tokens": 128, "batch": 1}
+    assert c.scenario["workload"] == {"input_tokens": 128, "output_tokens": 128, "batch": 1, "harness": "offline"}
     assert c.scenario["compute_unit"] == "npu" and c.scenario["engine"] == "qnn"
     assert c.scenario["precision"]["weights"] == "int4" and c.scenario["precision"]["kv_cache"] == "bf16"
     assert (c.metric, c.family, c.hardware) == ("tok_s_per_user", "phone-soc", "snapdragon-8-elite")
@@ -104,7 +106,7 @@ def test_cpu_rows(loaded):
     cases, skips = loaded
     c = cases[670]  # OnePlus 12 "Arm CPU", ExecuTorch, Llama-3.2-1B BF16, prompt 64
     assert c.scenario["compute_unit"] == "cpu" and c.scenario["engine"] == "executorch"
-    assert c.scenario["workload"] == {"input_tokens": 64, "output_tokens": 128, "batch": 1}
+    assert c.scenario["workload"] == {"input_tokens": 64, "output_tokens": 128, "batch": 1, "harness": "offline"}
     assert cases[673].scenario["precision"]["activations"] == "int8"    # INT8 dynamic activations
     assert cases[679].scenario["compute_unit"] == "cpu"                 # "(Arm CPU)" in the framework
     assert skips[666].category == "unsupported architecture"            # Gemma 4 on the Oryon CPU

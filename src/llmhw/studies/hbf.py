@@ -21,8 +21,9 @@ Weights go to HBF, the KV cache and activations to HBM (``placement``); HBF weig
 latent, 64 heads, vocabulary 163,840), 1.03 T parameters in total, 32 B active, served as
 DeepSeek and Kimi are: attention data parallel, experts spread over all chips (tp 1, dp = ep = n).
 
-Power: energy per token counts each bit read at its memory's energy (HBF 6.1 pJ/bit, an upper
-bound from Table 3's "under 80 W"; HBM3E 3.9; HBM4 3.05), which is fair at any bandwidth. The
+Power: energy per token counts each bit read at its memory's access energy plus each stack's
+static power (one definition for every memory, docs/economics.md: HBF 5.49 pJ/bit + 8 W, an upper
+bound from Table 3's "under 80 W"; HBM3E 3.9 pJ/bit + 9.4 W; HBM4 2.44 + 8 W). The
 package's power envelope is not held equal: llmhw's economics adds a swapped-in tier's
 full-bandwidth read power to the B200's 1000 W TDP, which still includes the HBM3E stacks it
 replaced (the ``hbf-sites`` table gives each design's memory power at full bandwidth).
@@ -122,12 +123,16 @@ def _chips_table() -> tuple[Table, dict[tuple[str, str, int, str], tuple[int, in
 
 
 def memory_power_w(kind: str, n_hbf: int) -> tuple[float, float]:
-    """(DRAM, HBF) read power at full bandwidth of a package's memories, W: stacks x site bandwidth
-    x bits x energy per bit (the catalog's, HBF's an upper bound)."""
+    """(DRAM, HBF) power at full bandwidth of a package's memories, W: per stack its static power
+    plus site bandwidth x bits x access energy per bit (one energy definition, docs/economics.md;
+    the catalog's, HBF's an upper bound)."""
     dram, _, bw = site(kind)
     presets = memory_presets()
-    e_dram, e_hbf = presets[dram].energy_j_per_bit, presets["hbf"].energy_j_per_bit
-    return (SITES - n_hbf) * bw * 8 * e_dram, n_hbf * bw * 8 * e_hbf
+
+    def stack_w(tech: str) -> float:
+        t = presets[tech]
+        return (t.static_power_w or 0.0) + bw * 8 * t.energy_j_per_bit
+    return (SITES - n_hbf) * stack_w(dram), n_hbf * stack_w("hbf")
 
 
 def _sites_table() -> Table:
@@ -147,8 +152,9 @@ def _sites_table() -> Table:
     note = ("Iso-shoreline and iso-bandwidth: every stack, DRAM or HBF, reads at its site's interface bandwidth. "
             "An HBF stack on a B200 HBM3E site (1.0 TB/s: 8 TB/s over 8 stacks) is held to that, not to the "
             "1.638 TB/s the paper quotes for it next to HBM4-6400. HBF write bandwidth scales with the read (1/4). "
-            "Memory power at full bandwidth = stacks x site bandwidth x 8 x pJ/bit (HBM3E 3.9, HBM4 3.05, "
-            "HBF 6.1: Table 3's under-80 W, an upper bound); the power envelope is not held equal (see the "
+            "Memory power at full bandwidth = stacks x (static W + site bandwidth x 8 x access pJ/bit): HBM3E "
+            "9.4 W + 3.9, HBM4 8 W + 2.44, HBF 8 W + 5.49 (Table 3's under-80 W, an upper bound); the power "
+            "envelope is not held equal (see the "
             "findings). Bytes in flight: 40 MB per HBF stack (estimated), read ahead at min(site bandwidth, "
             "40 MB / latency).")
     return Table("hbf-sites", "The designs: memory sites, capacity, bandwidth and power per package", rows, note)

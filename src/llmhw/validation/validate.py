@@ -186,6 +186,16 @@ def parameters_markdown() -> str:
         bounds = "fixed" if name not in cal.FIT_FAMILY else f"[{lo:.3g}, {hi:.3g}]"
         vals = " | ".join(f"{getattr(family_params(f), name):.3g}" for f in fams)
         lines.append(f"| `{name}` | {kind} | {meaning} | {bounds} | {vals} |")
+    from llmhw.cost.params import profiles
+    engines = sorted(n for n in profiles() if n not in ("default", "ideal"))
+    lines += ["", "Fitted per engine on the same measurements (software: the serving stack's host time, "
+              "queueing and its kernels against its family's best); `default` and `ideal` are not fitted.", "",
+              "| engine parameter | bounds | " + " | ".join(engines) + " |",
+              "|---|---|" + "---:|" * len(engines)]
+    for name in cal.FIT_ENGINE:
+        lo, hi = cal.ENGINE_BOUNDS[name]
+        vals = " | ".join(f"{getattr(profiles()[e], name):.3g}" for e in engines)
+        lines.append(f"| `{name}` | [{lo:.3g}, {hi:.3g}] | {vals} |")
     lines += ["", "| hardware physics | family | value | status | source |", "|---|---|---:|---|---|"]
     for fid, fam in sorted(family_physics().items()):
         for name in ("matrix_tile_tokens", "kernel_launch_s"):

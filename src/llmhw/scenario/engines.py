@@ -24,6 +24,7 @@ class EngineProfile:
     token_overhead_s: float
     request_overhead_s: float
     api_overhead_s: float
+    api_queue_s: float
     kernel_eff: float
     native_fp4: bool
     native_fp8: bool

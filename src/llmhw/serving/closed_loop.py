@@ -268,7 +268,11 @@ class Engine:
     def _closed_loop(self, B: Array, r: Array, isl_m: Array, osl_m: Array, t_dec: Array, t_pf: Array) -> _Loop:
         """TTFT, end-to-end time and TPOT of a request in the closed loop (docs/engine.md)."""
         s, profile = self.scenario, self.profile
-        req = profile.request_overhead_s + (profile.api_overhead_s if s.workload.harness == "served" else 0.0)
+        served = s.workload.harness == "served"
+        req = profile.request_overhead_s + (profile.api_overhead_s if served else 0.0)
+        # Served: the front end streams every request in flight on one loop; a new request's first
+        # token waits behind that work (time to the first token only, not the engine's steps).
+        api_wait = profile.api_queue_s * np.maximum(B, 1.0) if served else 0.0
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
         coupled = s.parallelism.dp > 1 and s.model.is_moe
@@ -285,7 +289,7 @@ class Engine:
         queued = profile.queue_factor * (Q - 1) / 2 * S / (S + W + 1e-12)
         others = (r - 1) / r
         admission = profile.dp_admission_wait_steps * t_dec if coupled else 0.0
-        ttft = t_pf + queued * t_q + others * t_dec / 2 + admission + req
+        ttft = t_pf + queued * t_q + others * t_dec / 2 + admission + req + api_wait
         work = Q * t_q + osl_m * t_dec + req
         e2e = np.maximum(work, ttft + (osl_m - 1) * t_dec)
         tpot = np.where(osl_m > 1, (e2e - ttft) / np.maximum(osl_m - 1, 1), t_dec)

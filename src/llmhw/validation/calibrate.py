@@ -29,17 +29,19 @@ from llmhw.serving.closed_loop import Engine
 # the data to fit without overfitting).
 FIT_FAMILY = ("compute_eff_max", "compute_m_half", "compute_n_half", "fp8_eff", "fp4_eff",
               "attention_eff", "memory_eff", "read_overhead_s", "kernel_overhead_s", "comm_latency_s")
-FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "api_overhead_s", "queue_factor",
-              "dp_admission_wait_steps", "kernel_eff")
+FIT_ENGINE = ("step_overhead_s", "token_overhead_s", "request_overhead_s", "api_overhead_s", "api_queue_s",
+              "queue_factor", "dp_admission_wait_steps", "kernel_eff")
 ENGINE_BOUNDS = {"step_overhead_s": (0.0, 0.05), "token_overhead_s": (0.0, 1e-4), "request_overhead_s": (0.0, 1.0),
                  "api_overhead_s": (0.0, 0.2),
+                 # A front end's streaming work per request in flight: tens of us per request at most.
+                 "api_queue_s": (0.0, 1e-3),
                  # An engine's kernels against its family's best: a stack years behind (unfused,
                  # untuned kernels) loses up to 3x. This is where a software gap belongs, so that it
                  # travels with the engine and not with the chip.
                  "kernel_eff": (0.3, 1.0),
                  "queue_factor": (0.0, 2.0), "dp_admission_wait_steps": (0.0, 100.0)}
 LOG_PARAMS = {"compute_m_half", "compute_n_half", "read_overhead_s", "kernel_overhead_s", "comm_latency_s", "step_overhead_s",
-              "token_overhead_s", "request_overhead_s", "api_overhead_s"}
+              "token_overhead_s", "request_overhead_s", "api_overhead_s", "api_queue_s"}
 
 
 @dataclass

@@ -39,7 +39,6 @@ from llmhw.core.errors import LlmhwError
 from llmhw.core.units import SECONDS_PER_DAY, bytes_per_element
 from llmhw.cost.params import engine_profile, family_key, family_params
 from llmhw.cost.roofline import NearMemoryModel, StepCost, TierModel, price_ops, tier_model
-from llmhw.hardware.physics import chip_physics
 from llmhw.hardware.near_memory import (
     gemv_item,
     internal_bandwidth,
@@ -48,6 +47,7 @@ from llmhw.hardware.near_memory import (
     tier_peak_flops,
 )
 from llmhw.hardware.package import PackagePower, package_power
+from llmhw.hardware.physics import chip_physics
 from llmhw.scenario import Scenario
 from llmhw.serving.metrics import MemoryUse, Metrics, Phase, TierUse, concatenate
 

@@ -64,6 +64,24 @@ def predict_wall(repeats: int = 5) -> float:
     return statistics.median(times)
 
 
+def search_rate(repeats: int = 3) -> dict[str, float]:
+    """`llmhw.search` over every mapping and batch: Llama 3.1 70B on 8 H100s (dense) and
+    Qwen3-235B on 8 H100s (MoE), TPOT under 50 ms. Returns configurations and seconds."""
+    out = {}
+    for name, model in (("llama-3.1-70b", "llama-3.1-70b"), ("qwen3-235b-a22b", "qwen3-235b-a22b")):
+        sc = {"model": model, "hardware": "h100-sxm", "n_chips": 8, "engine": "vllm",
+              "precision": {"weights": "fp8", "kv_cache": "fp8"},
+              "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 1}}
+        times, n = [], 0
+        for _ in range(repeats):
+            t = time.perf_counter()
+            r = llmhw.api.search(sc, ["tpot_s<=0.05"], "output_tok_s_per_chip")
+            times.append(time.perf_counter() - t)
+            n = r.evaluated
+        out[name] = {"configurations": n, "seconds": statistics.median(times)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -74,6 +92,9 @@ def main() -> None:
         rate = sweep_rate(sc, a.points)
         res["sweep_points_per_s"][name] = rate
         print(f"{name:34s} {rate / 1e6:6.2f} M design points/s")
+    res["search"] = search_rate()
+    for name, v in res["search"].items():
+        print(f"search {name:27s} {v['configurations']:,} configurations in {v['seconds']:.2f} s")
     res["predict_process_wall_s"] = predict_wall()
     print(f"one `llmhw predict` process: {res['predict_process_wall_s']:.2f} s wall")
     if a.out:

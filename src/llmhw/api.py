@@ -19,6 +19,8 @@ from llmhw.cost.params import FamilyParams
 from llmhw.cost.params import family_params as _family_params
 from llmhw.cost.roofline import StepCost, tier_model
 from llmhw.economics.report import Constants, constants_for, economics_json
+from llmhw.explore.search import SearchResult, scenario_of
+from llmhw.explore.search import search as _search
 from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.package import PackagePower
@@ -150,6 +152,20 @@ def whatif(scenario: Scenario | dict[str, Any], path: str, values: Sequence[Any]
     scenario's own overrides."""
     s = as_scenario(scenario)
     return [predict(s.replace(overrides={**s.overrides, path: v})) for v in values]
+
+
+def search(scenario: Scenario | dict[str, Any], slo: Sequence[str] = (), objective: str = "output_tok_s_per_chip",
+           vary: dict[str, Sequence[Any]] | None = None, top: int = 5, **kw: Any) -> SearchResult:
+    """The best configuration under the SLOs, exhaustively: every valid mapping of the model on
+    its chips, every combination of ``vary`` (path -> values), every batch up to the memory limit
+    (docs/search.md). The best point (or, when none meets the SLOs, the closest) comes back as a
+    full prediction: every ``predict`` key plus its parallelism, batch and varied values."""
+    res = _search(scenario, slo, objective, vary, top, **kw)
+    for name in ("best", "closest"):
+        p = getattr(res, name)
+        if p is not None and res.base is not None:
+            setattr(res, name, {**predict(scenario_of(res.base, p)).to_dict(), **p})
+    return res
 
 
 def fit(scenario: Scenario | dict[str, Any]) -> FitResult:

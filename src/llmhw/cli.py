@@ -181,41 +181,6 @@ def _predict_batch(path: str) -> None:
         sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
 
 
-def _vary(spec: str) -> tuple[str, list[Any]]:
-    """``PATH=V1,V2,...`` -> (path, values). Values are YAML scalars (numbers, names; ``5e-8``
-    is a number). Alternatives are separated by ``,``, or by ``;`` when the text has one; for a
-    path that holds a list (``chip.memory``) each alternative is ``+``-joined items:
-    ``chip.memory=hbm3e;hbm3e+hbf``."""
-    import yaml
-
-    from llmhw.hardware.whatif import is_list_path, number_string
-
-    path, eq, text = (spec or "").partition("=")
-    path = path.strip()
-    if not eq or not path or not text.strip():
-        raise LlmhwError(f"expected PATH=V1,V2,..., got {spec!r}", field="--vary",
-                         accepted="e.g. interconnect.hop_latency_s=5e-8,1e-7 or chip.memory=hbm3e;hbm3e+hbf")
-
-    def scalar(item: str) -> Any:
-        item = item.strip()
-        if not item:
-            raise LlmhwError(f"empty value in {spec!r}", field="--vary")
-        try:
-            v = yaml.safe_load(item)
-        except yaml.YAMLError:
-            v = item
-        if isinstance(v, list | dict):
-            v = item
-        return number_string(v)
-
-    alts = text.split(";") if ";" in text else text.split(",")
-    if is_list_path(path):
-        values: list[Any] = [[scalar(x) for x in alt.split("+")] for alt in alts]
-    else:
-        values = [scalar(a) for a in alts]
-    return path, values
-
-
 @app.command()
 def whatif(
     scenario: str = typer.Argument(..., help="Scenario YAML file"),
@@ -228,7 +193,9 @@ def whatif(
     from llmhw.scenario import Scenario
 
     base = Scenario.from_yaml(scenario)
-    path, values = _vary(vary)
+    from llmhw.explore.vary import parse_vary
+
+    path, values = parse_vary(vary)
     rows = []
     for v, p in zip(values, vary_path(base, path, values), strict=True):
         d = p.to_dict()
@@ -238,6 +205,38 @@ def whatif(
         _emit_json(rows)
         return
     tables.print_whatif(base, path, rows)
+
+
+@app.command()
+def search(
+    scenario: str = typer.Argument(..., help="Scenario YAML file (its parallelism and batch are searched)"),
+    slo: list[str] = typer.Option([], "--slo", help="a constraint KEY<=VALUE (or <, >=, >), e.g. tpot_s<=0.05; "
+                                  "repeat for several"),
+    objective: str = typer.Option("output_tok_s_per_chip", "--objective",
+                                  help="a prediction key to maximise or minimise (by its meaning, or max:/min:), "
+                                  "or a varied path (inverse design: min:chip.memory[0].bandwidth_bytes_per_s)"),
+    vary: list[str] = typer.Option([], "--vary", help="PATH=V1,V2,... or PATH=LO..HI:log:N; repeat for several"),
+    top: int = typer.Option(5, "--top", min=1, help="how many of the best configurations to list"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """The best configuration under service-level objectives: every mapping, batch and varied value
+    (docs/search.md)."""
+    from rich.progress import Progress
+
+    from llmhw.api import search as run_search
+    from llmhw.explore.vary import parse_vary
+    from llmhw.scenario import Scenario
+
+    base = Scenario.from_yaml(scenario)
+    varied = dict(parse_vary(v) for v in vary)
+    with Progress(console=tables.err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("searching", total=None)
+        res = run_search(base, slo, objective, varied, top,
+                         progress=lambda i, n: bar.update(task, completed=i, total=n))
+    if as_json:
+        _emit_json(res.to_dict())
+        return
+    tables.print_search(base, res)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -219,6 +220,44 @@ def print_whatif(base: Any, path: str, rows: list[dict[str, Any]]) -> None:
                   f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
                   "yes" if d["fits"] else "[red]no[/red]", d["breakdown"]["decode"]["bound"])
     out.print(t)
+
+
+def _config(p: dict[str, Any]) -> str:
+    par = p["parallelism"]
+    text = f"tp{par['tp']} pp{par['pp']} ep{par['ep']} dp{par['dp']}, batch {p['batch']}"
+    return text + "".join(f", {k}={_shown(v)}" for k, v in (p.get("varied") or {}).items())
+
+
+def print_search(base: Any, res: Any) -> None:
+    """``llmhw search``: the best configuration, the runners-up, the Pareto front, what was rejected."""
+    out.print(f"[bold]{base.model.name}[/bold] on {base.n_chips} x {base.chip.label} ({base.engine} engine), "
+              f"{base.workload.input_tokens:,} in / {base.workload.output_tokens:,} out: {res.objective}"
+              + (f" subject to {', '.join(str(c) for c in res.constraints)}" if res.constraints else ""),
+              highlight=False)
+    rej = ", ".join(f"{k}: {v:,}" for k, v in res.rejected.items() if v)
+    out.print(f"{res.evaluated:,} configurations priced" + (f"; rejected by {rej}" if rej else ""), highlight=False)
+    for n in res.notes:
+        out.print(f"note: {n}", highlight=False)
+    if res.best is None:
+        out.print("[red]no configuration meets the constraints[/red]" + (
+            f"; the closest: {_config(res.closest)} (TPOT {res.closest['tpot_s'] * 1e3:.1f} ms, TTFT "
+            f"{res.closest['ttft_s'] * 1e3:.0f} ms)" if res.closest else ""), highlight=False)
+        return
+    t = Table(title="best configurations")
+    for col in ("configuration", "objective", "TTFT", "TPOT", "tok/s per chip", "tok/s per user"):
+        t.add_column(col, justify="left" if col == "configuration" else "right")
+    for p in res.top:
+        t.add_row(_config(p), f"{p['objective']:,.4g}", si(p["ttft_s"], "ms", 1e-3, 0), si(p["tpot_s"], "ms", 1e-3, 1),
+                  f"{p['output_tok_s_per_chip']:,.1f}", f"{p['tok_s_per_user']:,.1f}")
+    out.print(t)
+    front = res.pareto
+    shown = front if len(front) <= 12 else [front[i] for i in np.unique(np.linspace(0, len(front) - 1, 12).astype(int))]
+    f = Table(title=f"Pareto front: {res.objective.key} against tok/s per user ({len(front)} points, {len(shown)} shown)")
+    for col in ("configuration", "objective", "tok/s per user"):
+        f.add_column(col, justify="left" if col == "configuration" else "right")
+    for p in shown:
+        f.add_row(_config(p), f"{p['objective']:,.4g}", f"{p['tok_s_per_user']:,.1f}")
+    out.print(f)
 
 
 def print_validation(res: Any) -> None:

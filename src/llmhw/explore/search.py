@@ -1,0 +1,279 @@
+"""Search: the best configuration under service-level objectives, exhaustively.
+
+The space is every valid mapping (tp, pp, ep, dp) of the scenario's model on its chips, times
+every combination of the varied paths, times a batch grid from 1 to the memory limit. Each
+(mapping, varied values) pair is one vectorized sweep over the batch grid, so a search of
+thousands of configurations takes about as long as a few hundred engine builds. Constraints
+(``tpot_s<=0.05``) and the memory fit filter the points; the objective ranks the survivors;
+the Pareto front is the objective against tokens/s per user.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from llmhw.core.errors import LlmhwError
+from llmhw.explore.sweep import as_scenario, sweep, sweep_economics
+from llmhw.explore.vary import apply
+from llmhw.scenario import Scenario
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
+_SLO = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
+
+# Objectives that are better smaller (latencies, costs, energy, carbon, power); every other
+# numeric key is better larger (throughput, tokens per MW).
+_SMALLER = ("_s", "_usd_per_mtok", "_j_per_token", "_per_mtok", "_w_per_chip", "_w_system", "_bytes")
+
+# The economics keys: a search that asks for one prices the economics too.
+_ECONOMICS = ("cost_", "co2e_", "energy_", "tokens_per_mw", "power_", "embodied_", "wear_", "memory_static")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    key: str
+    op: str
+    value: float
+
+    def holds(self, x: np.ndarray) -> np.ndarray:
+        return _OPS[self.op](x, self.value)
+
+    def __str__(self) -> str:
+        return f"{self.key}{self.op}{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Objective:
+    key: str
+    maximise: bool
+    path: bool = False        # the objective is a varied path (inverse design), not a metric
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.maximise else a < b
+
+    def __str__(self) -> str:
+        return f"{'max' if self.maximise else 'min'}:{self.key}"
+
+
+def parse_slo(text: str) -> Constraint:
+    m = _SLO.match(text or "")
+    if not m:
+        raise LlmhwError(f"expected KEY<=VALUE (or <, >=, >), got {text!r}", field="--slo",
+                         accepted="e.g. tpot_s<=0.05, ttft_s<=2, tok_s_per_user>=20")
+    return Constraint(m.group(1), m.group(2), float(m.group(3)))
+
+
+def parse_objective(text: str, varied: Sequence[str] = ()) -> Objective:
+    """``max:KEY`` / ``min:KEY``, or a bare KEY whose direction follows its meaning (latencies,
+    costs and energy smaller; throughput larger). A varied path is an inverse-design objective."""
+    t = (text or "").strip()
+    explicit = None
+    if t.startswith(("max:", "min:")):
+        explicit, t = t[:3] == "max", t[4:].strip()
+    if not t:
+        raise LlmhwError(f"empty objective {text!r}", field="--objective",
+                         accepted="a prediction key (output_tok_s_per_chip, cost_usd_per_mtok, ...) or a varied path")
+    is_path = t in varied
+    maximise = explicit if explicit is not None else (not t.endswith(_SMALLER) and not is_path)
+    return Objective(t, maximise, is_path)
+
+
+def mappings(s: Scenario) -> list[dict[str, int]]:
+    """Every (tp, pp, ep, dp) with tp x pp x dp = n_chips that the scenario's model accepts; MoE
+    models also get attention data parallelism with experts over all chips (tp 1, dp = ep)."""
+    n = s.n_chips
+    out = []
+    for tp in _divisors(n):
+        for pp in _divisors(n // tp):
+            dp = n // (tp * pp)
+            eps = _divisors(tp * dp) if s.model.is_moe else [1]
+            for ep in eps:
+                par = {"tp": tp, "pp": pp, "ep": ep, "dp": dp}
+                try:
+                    s.replace(parallelism=par)
+                except LlmhwError:
+                    continue
+                out.append(par)
+    return out
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def batch_grid(max_batch: float, dense_up_to: int = 64, step: float = 1.12) -> np.ndarray:
+    """Every batch up to ``dense_up_to``, then about 12% apart, always ending at ``max_batch``."""
+    top = int(max(1, np.floor(max_batch)))
+    dense = np.arange(1, min(top, dense_up_to) + 1)
+    if top <= dense_up_to:
+        return dense.astype(float)
+    k = int(np.ceil(np.log(top / dense_up_to) / np.log(step)))
+    sparse = np.unique(np.round(dense_up_to * step ** np.arange(1, k + 1)).clip(max=top))
+    return np.unique(np.concatenate([dense, sparse, [top]])).astype(float)
+
+
+@dataclass
+class SearchResult:
+    objective: Objective
+    constraints: list[Constraint]
+    evaluated: int                               # configurations priced (mapping x varied x batch)
+    rejected: dict[str, int]                     # how many each constraint (and the fit) rejected
+    best: dict[str, Any] | None                  # the best feasible point: its configuration and metrics
+    closest: dict[str, Any] | None = None        # no point feasible: the one nearest the constraints
+    pareto: list[dict[str, Any]] = field(default_factory=list)
+    top: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    base: Scenario | None = None                 # the searched scenario (before mapping and batch)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"objective": str(self.objective), "slo": [str(c) for c in self.constraints],
+                "evaluated": self.evaluated, "rejected": self.rejected, "best": self.best,
+                "closest": self.closest, "pareto": self.pareto, "top": self.top, "notes": self.notes}
+
+
+@dataclass
+class _Points:
+    """Every priced point, flattened: configuration columns and metric columns."""
+
+    config: list[dict[str, Any]] = field(default_factory=list)    # one per (mapping, varied) block
+    block: list[np.ndarray] = field(default_factory=list)          # block index per point
+    metrics: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def add(self, cfg: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        n = np.asarray(arrays["batch"]).size
+        self.block.append(np.full(n, len(self.config)))
+        self.config.append(cfg)
+        for k, v in arrays.items():
+            a = np.asarray(v, dtype=float) if np.asarray(v).dtype != object else None
+            if a is None or a.shape not in ((n,), ()):
+                continue
+            self.metrics.setdefault(k, []).append(np.broadcast_to(a, (n,)).astype(float))
+
+    def columns(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        keys = [k for k, v in self.metrics.items() if len(v) == len(self.config)]
+        return np.concatenate(self.block), {k: np.concatenate(self.metrics[k]) for k in keys}
+
+
+def _needs_economics(keys: Sequence[str]) -> bool:
+    return any(k.startswith(_ECONOMICS) for k in keys)
+
+
+def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] = (),
+           objective: str | Objective = "output_tok_s_per_chip", vary: dict[str, Sequence[Any]] | None = None,
+           top: int = 5, budget: int = 2_000_000, mappings_: Sequence[dict[str, int]] | None = None,
+           progress: Callable[[int, int], None] | None = None) -> SearchResult:
+    """Exhaustive search (see the module docstring). ``vary`` maps paths to the values to try;
+    ``mappings_`` restricts the parallel mappings (default: every valid one)."""
+    if isinstance(scenario, dict) and "parallelism" not in scenario:
+        # The search chooses the mapping: a scenario without one starts from plain replicas.
+        scenario = {**scenario, "parallelism": {"dp": int(scenario.get("n_chips", 1))}}
+    s0 = as_scenario(scenario)
+    vary = dict(vary or {})
+    cons = [c if isinstance(c, Constraint) else parse_slo(c) for c in slo]
+    obj = objective if isinstance(objective, Objective) else parse_objective(objective, list(vary))
+    econ = _needs_economics([obj.key, *(c.key for c in cons)])
+    combos = [dict(zip(vary, vals, strict=True)) for vals in itertools.product(*vary.values())] or [{}]
+    pts = _Points()
+    notes: list[str] = []
+    invalid = 0
+    total = len(combos)
+    for i, assignment in enumerate(combos):
+        try:
+            base = apply(s0, assignment) if assignment else s0
+        except LlmhwError as exc:
+            invalid += 1
+            notes.append(f"{assignment}: {exc}")
+            continue
+        for par in (mappings_ or mappings(base)):
+            try:
+                s = base.replace(parallelism=par)
+            except LlmhwError:
+                invalid += 1
+                continue
+            cap = sweep(s, batch=np.array([-1.0]))
+            grid = batch_grid(float(cap["max_batch"][0]))
+            if budget and len(grid) * total * 8 > budget:
+                grid = grid[np.unique(np.geomspace(1, len(grid), 24).astype(int) - 1)]
+                if not any("batch grid thinned" in n for n in notes):
+                    notes.append(f"search space over the budget of {budget:,} points: batch grid thinned to 24 per mapping")
+            arrays = sweep_economics(s, batch=grid) if econ else sweep(s, batch=grid)
+            pts.add({"parallelism": par, "varied": assignment}, arrays)
+        if progress:
+            progress(i + 1, total)
+    if not pts.config:
+        raise LlmhwError("no valid configuration in the search space", field="search",
+                         accepted="a scenario whose model maps onto its chips")
+    block, cols = pts.columns()
+    for c in [*cons, *([] if obj.path else [obj])]:
+        if c.key not in cols:
+            raise LlmhwError(f"unknown prediction key '{c.key}'", field="--slo" if isinstance(c, Constraint)
+                             else "--objective", accepted=", ".join(sorted(cols)))
+    value = np.array([float(pts.config[b]["varied"][obj.key]) for b in block]) if obj.path else cols[obj.key]
+    ok = cols["fits"] > 0
+    rejected = {"fits": int((~ok).sum())}
+    feasible = ok.copy()
+    for c in cons:
+        held = c.holds(cols[c.key])
+        rejected[c.key] = int((ok & ~held).sum())
+        feasible &= held
+    res = SearchResult(obj, cons, int(block.size), rejected, None, notes=notes[:10], base=s0)
+    if invalid:
+        res.rejected["invalid"] = invalid
+    score = np.where(feasible, value if obj.maximise else -value, -np.inf)
+    order = np.argsort(-score, kind="stable")
+    if feasible.any():
+        res.top = [_point(pts, block, cols, j, obj, value) for j in order[:max(1, top)] if feasible[j]]
+        res.best = dict(res.top[0])
+        res.pareto = _pareto(pts, block, cols, np.flatnonzero(feasible), obj, value)
+    else:
+        j = _closest(cols, ok, cons)
+        if j is not None:
+            res.closest = _point(pts, block, cols, j, obj, value)
+    return res
+
+
+def _point(pts: _Points, block: np.ndarray, cols: dict[str, np.ndarray], j: int, obj: Objective,
+           value: np.ndarray) -> dict[str, Any]:
+    cfg = pts.config[int(block[j])]
+    keys = ("batch", "tpot_s", "ttft_s", "tok_s_per_user", "output_tok_s", "output_tok_s_per_chip")
+    return {**cfg, "batch": int(cols["batch"][j]), "objective": float(value[j]),
+            **{k: float(cols[k][j]) for k in keys if k in cols and k != "batch"}}
+
+
+def scenario_of(s0: Scenario, p: dict[str, Any]) -> Scenario:
+    """The scenario of one searched point: its varied values, mapping and batch."""
+    s = apply(s0, p["varied"]) if p["varied"] else s0
+    return s.replace(parallelism=p["parallelism"], workload={"batch": int(p["batch"])})
+
+
+def _pareto(pts: _Points, block: np.ndarray, cols: dict[str, np.ndarray], idx: np.ndarray, obj: Objective,
+            value: np.ndarray) -> list[dict[str, Any]]:
+    """Points no other beats on both the objective and tokens/s per user."""
+    speed = cols["tok_s_per_user"][idx]
+    v = value[idx] if obj.maximise else -value[idx]
+    order = np.lexsort((-v, -speed))          # fastest per user first, then best objective
+    front, best = [], -np.inf
+    for k in order:
+        if v[k] > best:
+            front.append(int(idx[k]))
+            best = v[k]
+    return [_point(pts, block, cols, j, obj, value) for j in front]
+
+
+def _closest(cols: dict[str, np.ndarray], ok: np.ndarray, cons: list[Constraint]) -> int | None:
+    """Among the points that fit, the one whose worst constraint is the least violated (relative)."""
+    if not ok.any():
+        return None
+    worst = np.zeros(ok.size)
+    for c in cons:
+        x = cols[c.key]
+        ratio = x / c.value if c.op in ("<=", "<") else c.value / np.maximum(x, 1e-30)
+        worst = np.maximum(worst, ratio)
+    worst = np.where(ok, worst, np.inf)
+    return int(np.argmin(worst))

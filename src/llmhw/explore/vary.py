@@ -1,0 +1,77 @@
+"""Varied paths: ``PATH=V1,V2,...`` lists and ``PATH=LO..HI[:log|lin][:N]`` ranges, parsed once for
+``whatif`` and ``search``, and applied to a scenario (an override path, or a scenario field such
+as ``engine``, ``n_chips``, ``hardware`` or ``precision.weights``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from llmhw.core.errors import LlmhwError
+from llmhw.hardware.whatif import is_list_path, number_string
+from llmhw.scenario import Scenario
+
+# Scenario fields a search may vary directly (the rest are override paths: chip.*, interconnect.*).
+SCENARIO_PATHS = ("engine", "n_chips", "hardware", "model", "compute_unit")
+BLOCK_PATHS = ("precision", "workload")
+
+_RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*\.\.\s*([-+0-9.eE]+)\s*(?::\s*(log|lin))?\s*(?::\s*(\d+))?\s*$")
+
+
+def _scalar(item: str, spec: str) -> Any:
+    import yaml
+
+    item = item.strip()
+    if not item:
+        raise LlmhwError(f"empty value in {spec!r}", field="--vary")
+    try:
+        v = yaml.safe_load(item)
+    except yaml.YAMLError:
+        v = item
+    if isinstance(v, list | dict):
+        v = item
+    return number_string(v)
+
+
+def parse_vary(spec: str) -> tuple[str, list[Any]]:
+    """``PATH=V1,V2,...`` -> (path, values). Values are YAML scalars (numbers, names). Alternatives
+    are separated by ``,``, or by ``;`` when the text has one; for a path that holds a list
+    (``chip.memory``) each alternative is ``+``-joined items: ``chip.memory=hbm3e;hbm3e+hbf``.
+    ``LO..HI[:log|lin][:N]`` is N values from LO to HI (default: log-spaced, 10)."""
+    path, eq, text = (spec or "").partition("=")
+    path = path.strip()
+    if not eq or not path or not text.strip():
+        raise LlmhwError(f"expected PATH=V1,V2,... or PATH=LO..HI:log:N, got {spec!r}", field="--vary",
+                         accepted="e.g. interconnect.hop_latency_s=5e-8,1e-7 or "
+                                  "chip.memory[0].bandwidth_bytes_per_s=1e12..2e13:log:20")
+    m = _RANGE.match(text)
+    if m:
+        lo, hi = float(m.group(1)), float(m.group(2))
+        kind, n = m.group(3) or "log", int(m.group(4) or 10)
+        if n < 1 or (kind == "log" and (lo <= 0 or hi <= 0)) or hi < lo:
+            raise LlmhwError(f"bad range {text!r}: need LO <= HI, N >= 1, and LO > 0 for log", field="--vary")
+        vals = np.geomspace(lo, hi, n) if kind == "log" else np.linspace(lo, hi, n)
+        return path, [float(v) for v in vals]
+    alts = text.split(";") if ";" in text else text.split(",")
+    if is_list_path(path):
+        return path, [[_scalar(x, spec) for x in alt.split("+")] for alt in alts]
+    return path, [_scalar(a, spec) for a in alts]
+
+
+def apply(s: Scenario, assignment: dict[str, Any]) -> Scenario:
+    """The scenario with each varied path set: scenario fields and blocks directly, every other
+    path as an override on top of the scenario's own."""
+    fields: dict[str, Any] = {}
+    blocks: dict[str, dict[str, Any]] = {}
+    overrides = dict(s.overrides)
+    for path, v in assignment.items():
+        head, _, rest = path.partition(".")
+        if path in SCENARIO_PATHS:
+            fields[path] = v
+        elif head in BLOCK_PATHS and rest:
+            blocks.setdefault(head, {})[rest] = v
+        else:
+            overrides[path] = v
+    return s.replace(**fields, **blocks, overrides=overrides)

@@ -128,3 +128,13 @@ def test_cli_search_json_and_bad_slo(run_cli, write_yaml):
     assert d["best"]["tpot_s"] <= 0.012 and d["evaluated"] > 100
     bad = run_cli("search", str(p), "--slo", "tpot_s is small")
     assert bad.returncode == 2 and "--slo" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_varying_the_chip_count_remaps_and_prices_economics():
+    res = search({**SMALL, "n_chips": 1}, ["tpot_s<=0.02"], "cost_usd_per_mtok", {"n_chips": [1, 2]})
+    b = res.best
+    par = b["parallelism"]
+    assert par["tp"] * par["pp"] * par["dp"] == b["varied"]["n_chips"] == b["n_chips"]
+    # Minimised: no feasible point of the space is cheaper.
+    assert all(p["objective"] >= b["cost_usd_per_mtok"] * (1 - 1e-9) for p in res.top)
+    assert "invalid" not in res.rejected

@@ -74,4 +74,7 @@ def apply(s: Scenario, assignment: dict[str, Any]) -> Scenario:
             blocks.setdefault(head, {})[rest] = v
         else:
             overrides[path] = v
+    if "n_chips" in fields:
+        # A new chip count invalidates the mapping: start from plain replicas (search remaps).
+        fields["parallelism"] = {"tp": 1, "pp": 1, "ep": 1, "dp": int(fields["n_chips"])}
     return s.replace(**fields, **blocks, overrides=overrides)

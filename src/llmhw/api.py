@@ -25,8 +25,11 @@ from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.package import PackagePower
 from llmhw.scenario import Scenario
+from llmhw.scenario.disaggregated import Disaggregated
 from llmhw.scenario.economics import EconomicsParams, params_for
 from llmhw.serving.closed_loop import Engine
+from llmhw.serving.disaggregated import DisaggregatedMetrics
+from llmhw.serving.disaggregated import evaluate as evaluate_disaggregated
 from llmhw.serving.metrics import METRICS, Metrics
 
 __all__ = ["Metrics", "Prediction", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
@@ -109,8 +112,44 @@ class Prediction:
         }
 
 
+@dataclass
+class DisaggregatedPrediction:
+    """A prefill/decode-disaggregated deployment's metrics (docs/search.md)."""
+
+    scenario: Disaggregated
+    metrics: DisaggregatedMetrics
+
+    def to_dict(self) -> dict[str, Any]:
+        m = {k: v.item() if hasattr(v, "item") else v for k, v in self.metrics.as_dict().items()}
+        pools = {name: {"n_chips": p.n_chips, "parallelism": p.parallelism.model_dump(), "hardware": p.chip.id,
+                        "engine": p.engine}
+                 for name, p in (("prefill", self.scenario.prefill), ("decode", self.scenario.decode))}
+        return {
+            "model": self.scenario.decode.model.id, "n_chips": self.scenario.n_chips,
+            **{k: m[k] for k in ("batch", *METRICS)}, "fits": bool(m["fits"]),
+            "fits_prefill": bool(m["fits_prefill"]), "fits_decode": bool(m["fits_decode"]),
+            "limiting_pool": "prefill" if m["prefill_limited"] else "decode",
+            "prefill_capacity_req_s": m["prefill_capacity_req_s"], "kv_bytes_per_request": m["kv_bytes"],
+            "breakdown": {"kv_transfer_s": m["kv_transfer_s"], "prefill_s": m["prefill_s"],
+                          "prefill_wait_s": m["prefill_wait_s"], "decode_step_s": m["decode_step_s"]},
+            "pools": pools,
+        }
+
+
+def predict_disaggregated(scenario: Disaggregated | dict[str, Any]) -> DisaggregatedPrediction:
+    """A scenario with a ``disaggregation:`` block: a prefill pool and a decode pool."""
+    dis = scenario if isinstance(scenario, Disaggregated) else Disaggregated.from_dict(scenario)
+    w = dis.decode.workload
+    batch = -1 if w.batch == "max" else int(w.batch)
+    return DisaggregatedPrediction(dis, evaluate_disaggregated(dis, batch, w.input_tokens, w.output_tokens))
+
+
 def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
-    """Metrics of one scenario (a Scenario, or the same mapping as the YAML file)."""
+    """Metrics of one scenario (a Scenario, or the same mapping as the YAML file; a mapping with
+    a ``disaggregation:`` block goes to :func:`predict_disaggregated`)."""
+    if isinstance(scenario, dict | Disaggregated) and (isinstance(scenario, Disaggregated)
+                                                        or "disaggregation" in scenario):
+        return predict_disaggregated(scenario)  # type: ignore[return-value]
     s = as_scenario(scenario)
     w = s.workload
     batch = -1 if w.batch == "max" else int(w.batch)

@@ -151,6 +151,19 @@ def predict_cmd(
         return
     if not scenario:
         raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
+    from pathlib import Path
+
+    from llmhw.core.io import read_yaml
+    from llmhw.scenario.disaggregated import Disaggregated
+
+    raw = read_yaml(Path(scenario)) if Path(scenario).is_file() else None
+    if isinstance(raw, dict) and "disaggregation" in raw:
+        d = predict(Disaggregated.from_yaml(scenario)).to_dict()
+        if as_json:
+            _emit_json(d)
+        else:
+            tables.print_disaggregated(d)
+        return
     d = predict(Scenario.from_yaml(scenario)).to_dict()
     if as_json:
         _emit_json(d)

@@ -260,6 +260,23 @@ def print_search(base: Any, res: Any) -> None:
     out.print(f)
 
 
+def print_disaggregated(d: dict[str, Any]) -> None:
+    """``llmhw predict`` of a disaggregated scenario: the headline metrics and each pool."""
+    pools = d["pools"]
+    desc = "; ".join(f"{k}: {p['n_chips']} x {p['hardware']} "
+                     f"(tp{p['parallelism']['tp']} pp{p['parallelism']['pp']} dp{p['parallelism']['dp']})"
+                     for k, p in pools.items())
+    out.print(f"[bold]{d['model']}[/bold], disaggregated: {desc}; batch {d['batch']:.0f}", highlight=False)
+    t = Table()
+    for col in ("TTFT", "TPOT", "tok/s", "tok/s per chip", "tok/s per user", "KV transfer", "limiting pool", "fits"):
+        t.add_column(col, justify="right")
+    b = d["breakdown"]
+    t.add_row(si(d["ttft_s"], "ms", 1e-3, 0), si(d["tpot_s"], "ms", 1e-3, 1), f"{d['output_tok_s']:,.0f}",
+              f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}", si(b["kv_transfer_s"], "ms", 1e-3, 2),
+              d["limiting_pool"], "yes" if d["fits"] else "[red]no[/red]")
+    out.print(t)
+
+
 def print_validation(res: Any) -> None:
     """``llmhw validate``: the error per family and metric."""
     t = Table(title="absolute percentage error, in-sample")

@@ -138,3 +138,30 @@ def test_varying_the_chip_count_remaps_and_prices_economics():
     # Minimised: no feasible point of the space is cheaper.
     assert all(p["objective"] >= b["cost_usd_per_mtok"] * (1 - 1e-9) for p in res.top)
     assert "invalid" not in res.rejected
+
+
+def test_disaggregated_search_equals_brute_force_over_splits():
+    from llmhw.explore.search import batch_grid as grid_of
+    from llmhw.scenario.disaggregated import Disaggregated
+    from llmhw.serving.disaggregated import evaluate
+
+    sc = {**SMALL, "n_chips": 3, "workload": {"input_tokens": 2048, "output_tokens": 128, "batch": 1}}
+    res = search(sc, ["tpot_s<=0.02"], "output_tok_s_per_chip", disaggregate=True)
+    s0 = llmhw.Scenario.from_dict({**sc, "parallelism": {"dp": 3}})
+    best, count = None, 0
+    for n_p in (1, 2):
+        for mp in mappings(s0.replace(n_chips=n_p, parallelism={"tp": 1, "pp": 1, "ep": 1, "dp": n_p})):
+            for md in mappings(s0.replace(n_chips=3 - n_p, parallelism={"tp": 1, "pp": 1, "ep": 1, "dp": 3 - n_p})):
+                dis = Disaggregated(s0.replace(n_chips=n_p, parallelism=mp), s0.replace(n_chips=3 - n_p, parallelism=md))
+                g = grid_of(float(evaluate(dis, -1.0, 2048, 128).batch))
+                m = evaluate(dis, g, 2048, 128)
+                count += g.size
+                ok = m.fits & (m.tpot_s <= 0.02)
+                if ok.any():
+                    j = int(np.argmax(np.where(ok, m.output_tok_s_per_chip, -1)))
+                    if best is None or m.output_tok_s_per_chip[j] > best[0]:
+                        best = (float(m.output_tok_s_per_chip[j]), n_p)
+    assert res.evaluated == count
+    assert res.best["output_tok_s_per_chip"] == pytest.approx(best[0], rel=1e-9)
+    assert res.best["pools"]["prefill"]["n_chips"] == best[1]
+    assert res.best["limiting_pool"] in ("prefill", "decode")       # a full disaggregated prediction

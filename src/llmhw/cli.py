@@ -230,6 +230,8 @@ def search(
                                   "or a varied path (inverse design: min:chip.memory[0].bandwidth_bytes_per_s)"),
     vary: list[str] = typer.Option([], "--vary", help="PATH=V1,V2,... or PATH=LO..HI:log:N; repeat for several"),
     top: int = typer.Option(5, "--top", min=1, help="how many of the best configurations to list"),
+    disaggregate: bool = typer.Option(False, "--disaggregate", help="search prefill/decode pools: every split "
+                                      "of the chips and every mapping of each pool"),
     as_json: bool = JSON_OPT,
 ) -> None:
     """The best configuration under service-level objectives: every mapping, batch and varied value
@@ -244,7 +246,7 @@ def search(
     varied = dict(parse_vary(v) for v in vary)
     with Progress(console=tables.err, transient=True, disable=as_json) as bar:
         task = bar.add_task("searching", total=None)
-        res = run_search(base, slo, objective, varied, top,
+        res = run_search(base, slo, objective, varied, top, disaggregate=disaggregate,
                          progress=lambda i, n: bar.update(task, completed=i, total=n))
     if as_json:
         _emit_json(res.to_dict())

@@ -223,8 +223,14 @@ def print_whatif(base: Any, path: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _config(p: dict[str, Any]) -> str:
-    par = p["parallelism"]
-    text = f"tp{par['tp']} pp{par['pp']} ep{par['ep']} dp{par['dp']}, batch {p['batch']}"
+    def mapping(par: dict[str, int]) -> str:
+        return f"tp{par['tp']} pp{par['pp']} ep{par['ep']} dp{par['dp']}"
+    if "pools" in p:
+        pools = p["pools"]
+        text = (f"prefill {pools['prefill']['n_chips']} ({mapping(pools['prefill']['parallelism'])}) + decode "
+                f"{pools['decode']['n_chips']} ({mapping(pools['decode']['parallelism'])}), batch {p['batch']}")
+    else:
+        text = f"{mapping(p['parallelism'])}, batch {p['batch']}"
     return text + "".join(f", {k}={_shown(v)}" for k, v in (p.get("varied") or {}).items())
 
 

@@ -167,9 +167,11 @@ def _needs_economics(keys: Sequence[str]) -> bool:
 def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] = (),
            objective: str | Objective = "output_tok_s_per_chip", vary: dict[str, Sequence[Any]] | None = None,
            top: int = 5, budget: int = 2_000_000, mappings_: Sequence[dict[str, int]] | None = None,
-           progress: Callable[[int, int], None] | None = None) -> SearchResult:
+           progress: Callable[[int, int], None] | None = None, disaggregate: bool = False) -> SearchResult:
     """Exhaustive search (see the module docstring). ``vary`` maps paths to the values to try;
-    ``mappings_`` restricts the parallel mappings (default: every valid one)."""
+    ``mappings_`` restricts the parallel mappings (default: every valid one). ``disaggregate``
+    searches prefill/decode pools instead: every split of the chips between the two and every
+    mapping of each."""
     if isinstance(scenario, dict) and "parallelism" not in scenario:
         # The search chooses the mapping: a scenario without one starts from plain replicas.
         scenario = {**scenario, "parallelism": {"dp": int(scenario.get("n_chips", 1))}}
@@ -189,6 +191,15 @@ def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] 
         except LlmhwError as exc:
             invalid += 1
             notes.append(f"{assignment}: {exc}")
+            continue
+        if disaggregate:
+            if econ:
+                raise LlmhwError("a disaggregated search prices performance only", field="--objective",
+                                 accepted="a performance key: output_tok_s_per_chip, tpot_s, ttft_s, ...")
+            for cfg, arrays in _disaggregated_blocks(base):
+                pts.add({**cfg, "varied": assignment}, arrays)
+            if progress:
+                progress(i + 1, total)
             continue
         for par in (mappings_ or mappings(base)):
             try:
@@ -238,6 +249,32 @@ def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] 
     return res
 
 
+def _disaggregated_blocks(base: Scenario) -> Any:
+    """Every split of ``base.n_chips`` into a prefill and a decode pool, every mapping of each,
+    as (configuration, metric arrays over the decode pool's batch grid)."""
+    from llmhw.scenario.disaggregated import Disaggregated
+    from llmhw.serving.disaggregated import evaluate as evaluate_disaggregated
+
+    w = base.workload
+    n = base.n_chips
+
+    def pool_maps(k: int) -> list[dict[str, int]]:
+        try:
+            return mappings(base.replace(n_chips=k, parallelism={"tp": 1, "pp": 1, "ep": 1, "dp": k}))
+        except LlmhwError:
+            return []
+    for n_p in range(1, n):
+        for mp in pool_maps(n_p):
+            for md in pool_maps(n - n_p):
+                dis = Disaggregated(base.replace(n_chips=n_p, parallelism=mp),
+                                    base.replace(n_chips=n - n_p, parallelism=md))
+                cap = evaluate_disaggregated(dis, -1.0, w.input_tokens, w.output_tokens)
+                grid = batch_grid(float(cap.batch))
+                arrays = evaluate_disaggregated(dis, grid, w.input_tokens, w.output_tokens).as_dict()
+                yield {"pools": {"prefill": {"n_chips": n_p, "parallelism": mp},
+                                 "decode": {"n_chips": n - n_p, "parallelism": md}}}, arrays
+
+
 def _point(pts: _Points, block: np.ndarray, cols: dict[str, np.ndarray], j: int, obj: Objective,
            value: np.ndarray) -> dict[str, Any]:
     cfg = pts.config[int(block[j])]
@@ -246,10 +283,17 @@ def _point(pts: _Points, block: np.ndarray, cols: dict[str, np.ndarray], j: int,
             **{k: float(cols[k][j]) for k in keys if k in cols and k != "batch"}}
 
 
-def scenario_of(s0: Scenario, p: dict[str, Any]) -> Scenario:
-    """The scenario of one searched point: its varied values, mapping and batch."""
+def scenario_of(s0: Scenario, p: dict[str, Any]) -> Any:
+    """The scenario of one searched point: its varied values, mapping (or pools) and batch."""
     s = apply(s0, p["varied"]) if p["varied"] else s0
-    return s.replace(parallelism=p["parallelism"], workload={"batch": int(p["batch"])})
+    s = s.replace(workload={"batch": int(p["batch"])})
+    if "pools" in p:
+        from llmhw.scenario.disaggregated import Disaggregated
+
+        pools = p["pools"]
+        return Disaggregated(*(s.replace(n_chips=pools[k]["n_chips"], parallelism=pools[k]["parallelism"])
+                               for k in ("prefill", "decode")))
+    return s.replace(parallelism=p["parallelism"])
 
 
 def _pareto(pts: _Points, block: np.ndarray, cols: dict[str, np.ndarray], idx: np.ndarray, obj: Objective,

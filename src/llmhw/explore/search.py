@@ -218,6 +218,8 @@ def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] 
         if progress:
             progress(i + 1, total)
     if not pts.config:
+        if notes:      # every varied value failed: say why (the first failure names its field)
+            raise LlmhwError(f"no valid configuration; {notes[0]}", field="--vary")
         raise LlmhwError("no valid configuration in the search space", field="search",
                          accepted="a scenario whose model maps onto its chips")
     block, cols = pts.columns()

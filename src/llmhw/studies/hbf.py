@@ -61,7 +61,7 @@ from llmhw.workload.model import ModelSpec
 
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 SERVE_REQUESTS = 256              # "weights + KV of a serving load": this many requests in flight
-TPOT_SLO_S = 0.050                # interactive operating point: best throughput with TPOT <= 50 ms
+TPOT_SLO_S = 0.050                # one SLO for every design: 20 tok/s per user, an interactive reader's pace (moe-1t, 8k context)
 LATENCIES_S = np.array([1e-6, 2e-6, 5e-6, 10e-6, 25e-6, 50e-6])
 PAGES_B = np.array([4096, 8192, 16384, 32768, 65536])
 PE_CYCLES = np.array([1e3, 3e3, 1e4, 3e4, 1e5, 3e5])
@@ -70,6 +70,7 @@ HBM4_DESIGNS = (0, 4)             # HBF stacks out of the 8 sites of the HBM4-cl
 SITE_DESIGNS = {"hbm3e": DESIGNS, "hbm4": HBM4_DESIGNS}
 SITE_NAMES = {"hbm3e": "HBM3E site, 1.0 TB/s", "hbm4": "HBM4-6400 site, 1.64 TB/s"}
 PAGE_BATCH = 32
+PACKAGES = {"hbm3e": "the B200 (HBM3E sites, 1.0 TB/s)", "hbm4": "the HBM4-class package (sites at 1.64 TB/s)"}
 
 
 def service_life_years() -> float:
@@ -198,6 +199,61 @@ def _operating_points(curves: dict[Key, dict[str, np.ndarray]]) -> Table:
             "read power added to the chip's power cap.")
     return Table("hbf-operating-points", "TPOT, throughput, energy and cost per token at three operating points",
                  rows, note)
+
+
+def mapping_text(par: dict[str, int]) -> str:
+    """A mapping as 'tp4 ep2 dp2' (factors of 1 left out; 'tp1' when every factor is 1)."""
+    return " ".join(f"{k}{v}" for k, v in par.items() if v > 1) or "tp1"
+
+
+def search_design(kind: str, k: int, n: int, objective: str = "output_tok_s_per_chip") -> Any:
+    """llmhw.search over every mapping of the design's ``n`` chips and every batch up to its memory
+    limit, under TPOT <= TPOT_SLO_S: the design at its best, not at the study's fixed mapping."""
+    with np.errstate(all="ignore"):
+        return api.search(scenario(k, n, kind=kind), [f"tpot_s<={TPOT_SLO_S}"], objective)
+
+
+def _baseline(kind: str, keys: list[Key]) -> Key:
+    """The DRAM-only design of a package (the first of its keys with no HBF stack)."""
+    return next(key for key in keys if key[0] == kind and key[1] == 0)
+
+
+def _best_table(keys: list[Key]) -> tuple[Table, dict[Key, dict[str, Any]]]:
+    """Each design at its own best mapping and batch under the same TPOT SLO, against the DRAM-only
+    design of its package."""
+    best: dict[Key, dict[str, Any]] = {}
+    for key in keys:
+        b = search_design(*key).best
+        c = search_design(*key, objective="cost_usd_per_mtok").best
+        best[key] = {"best": b, "cheapest": c}
+    rows = []
+    for key in keys:
+        kind, k, n = key
+        b, c = best[key]["best"], best[key]["cheapest"]
+        base = best[_baseline(kind, keys)]["best"]
+        row: dict[str, Any] = {"memory_site": SITE_NAMES[kind], "design": design_short(k, kind), "chips": n}
+        if b is None:
+            row.update({"best_mapping": None, "batch": None, "tpot_ms": None, "ttft_s": None,
+                        "output_tok_s_per_chip": None, "ratio_vs_dram_only": None,
+                        "cost_usd_per_mtok": None, "min_cost_usd_per_mtok": None})
+        else:
+            row.update({"best_mapping": mapping_text(b["parallelism"]), "batch": int(b["batch"]),
+                        "tpot_ms": round(b["tpot_s"] * 1e3, 1), "ttft_s": round(b["ttft_s"], 2),
+                        "output_tok_s_per_chip": round(b["output_tok_s_per_chip"], 1),
+                        "ratio_vs_dram_only": None if base is None else
+                        round(b["output_tok_s_per_chip"] / base["output_tok_s_per_chip"], 2),
+                        "cost_usd_per_mtok": round(b["cost_usd_per_mtok"], 2),
+                        "min_cost_usd_per_mtok": None if c is None else round(c["cost_usd_per_mtok"], 2)})
+        rows.append(row)
+    note = (f"Each design at its best mapping under the same SLO, TPOT <= {TPOT_SLO_S * 1e3:.0f} ms: llmhw.search "
+            "over every valid mapping (tp, pp, ep, dp) of its chips and every batch up to its memory limit, for the "
+            "most output tokens/s per chip; moe-1t, FP8 weights and KV, 8192 in / 1024 out, default engine. "
+            "cost_usd_per_mtok is at that point; min_cost_usd_per_mtok is a second search for the least cost under "
+            "the same SLO. ratio_vs_dram_only: tokens/s per chip over the DRAM-only design of the same package, "
+            "also at its best. The hbf-operating-points table holds every design to one mapping (attention data "
+            "parallel, experts over all chips) and power-of-two batches: a different question.")
+    return Table("hbf-best-under-slo", f"Each at its best mapping under the same SLO (TPOT <= "
+                 f"{TPOT_SLO_S * 1e3:.0f} ms): tokens/s per chip", rows, note), best
 
 
 def read_ahead_bw(kind: str, latency_s: Any) -> Any:
@@ -465,6 +521,8 @@ class Results:
     page: dict[str, Any]
     end_t: Table
     end: dict[str, Any]
+    best_t: Table
+    best: dict[Key, dict[str, Any]]
 
     def chips_for(self, weights: str, n_hbf: int, kind: str = "hbm3e") -> int:
         """Chips moe-1t needs with ``n_hbf`` HBF stacks per chip on ``kind`` sites (weights alone)."""
@@ -474,6 +532,13 @@ class Results:
         """The operating-points row of ``k`` HBF stacks on ``n`` chips whose point starts with ``what``."""
         return next(r for r in self.ops_t.rows if r["design"] == design_short(k, kind) and r["chips"] == n
                     and r["operating_point"].startswith(what))
+
+    def point_or_none(self, kind: str, design: str, n: int) -> float | None:
+        """Tokens/s per chip of the operating-points row 'best with TPOT <= SLO' of a design (by its short
+        name) on ``n`` chips, None when no batch met the SLO at the fixed mapping."""
+        r = next((r for r in self.ops_t.rows if r["memory_site"] == SITE_NAMES[kind] and r["design"] == design
+                  and r["chips"] == n and r["operating_point"].startswith("best")), None)
+        return None if r is None else float(r["output_tok_s_per_chip"])
 
     def step_ms(self, kind: str, latency_s: float, batch_index: int = 0) -> float:
         """The latency table's decode step (ms) at the swept latency nearest ``latency_s``."""
@@ -498,7 +563,7 @@ def results() -> Results:
     curves = _curves([("hbm3e", 0, n_hbm), ("hbm3e", 2, n_2), ("hbm3e", 4, n_4), ("hbm3e", 4, n_hbm),
                       ("hbm4", 0, n4_hbm), ("hbm4", 4, n4_4)])
     return Results(chips_t, chips, _sites_table(), curves, _operating_points(curves), *_latency_table(),
-                   *_page_table(), *_endurance_table())
+                   *_page_table(), *_endurance_table(), *_best_table(list(curves)))
 
 
 def _system_findings(res: Results) -> list[str]:
@@ -558,6 +623,56 @@ def _system_findings(res: Results) -> list[str]:
         "of its full power). HBF latency (5 us), bytes in flight (40 MB per stack), "
         "write bandwidth and endurance are estimates; the HBM4 package is hypothetical (B200 compute).",
     ]
+
+
+def best_verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The winner of some designs' rows (most tokens/s per chip) and its margin over the runner-up;
+    rows without a feasible point are left out."""
+    ok = sorted((r for r in rows if r.get("output_tok_s_per_chip") is not None),
+                key=lambda r: -r["output_tok_s_per_chip"])
+    if not ok:
+        return {"winner": None, "runner_up": None, "margin": None}
+    second = ok[1] if len(ok) > 1 else None
+    margin = None if second is None else ok[0]["output_tok_s_per_chip"] / second["output_tok_s_per_chip"]
+    return {"winner": ok[0], "runner_up": second, "margin": margin}
+
+
+def _label(r: dict[str, Any]) -> str:
+    return f"{r['design']} on {r['chips']} chip{'s' if r['chips'] > 1 else ''}"
+
+
+def best_finding(res: Results) -> str:
+    """Which design wins at its best under the SLO, by how much, and whether the study's fixed-mapping
+    comparison (hbf-operating-points) says the same: every number from the two tables."""
+    parts = []
+    for kind in SITE_DESIGNS:
+        rows = [r for r in res.best_t.rows if r["memory_site"] == SITE_NAMES[kind]]
+        v = best_verdict(rows)
+        if v["winner"] is None:
+            parts.append(f"on {PACKAGES[kind]} no design meets the SLO")
+            continue
+        listed = "; ".join(
+            f"{_label(r)}: no point meets it" if r["output_tok_s_per_chip"] is None else
+            f"{_label(r)} {r['output_tok_s_per_chip']:.1f} ({r['ratio_vs_dram_only']:.2f}x, {r['best_mapping']}, "
+            f"batch {r['batch']}; least cost {r['min_cost_usd_per_mtok']} USD/Mtok)" for r in rows)
+        fixed = [{**r, "output_tok_s_per_chip": res.point_or_none(kind, r["design"], r["chips"])} for r in rows]
+        fv = best_verdict(fixed)
+        text = f"on {PACKAGES[kind]}, {listed}. {_label(v['winner'])} wins"
+        if v["margin"] is not None:
+            text += f", {v['margin']:.2f}x the runner-up ({_label(v['runner_up'])})"
+        if fv["winner"] is None:
+            text += "; at the study's fixed mapping no design meets the SLO"
+        else:
+            same = _label(fv["winner"]) == _label(v["winner"])
+            text += (f". At the study's fixed mapping (attention data parallel, experts over all chips, "
+                     f"power-of-two batches) {_label(fv['winner'])} wins"
+                     + (f", {fv['margin']:.2f}x the runner-up ({_label(fv['runner_up'])})" if fv["margin"] is not None
+                        else "")
+                     + (": the same verdict" if same else ": the verdict differs"))
+        parts.append(text)
+    return (f"Each at its best mapping under the same SLO (TPOT <= {TPOT_SLO_S * 1e3:.0f} ms; llmhw.search over "
+            "every mapping of the design's chips and every batch to its memory limit), tokens/s per chip against "
+            "the DRAM-only design of the same package: " + ". Then, ".join(parts) + ".")
 
 
 def _flash_findings(res: Results) -> list[str]:
@@ -630,12 +745,12 @@ def _figures(res: Results) -> list[Figure]:
 
 def run() -> Study:
     res = results()
-    findings = [*_system_findings(res), *_flash_findings(res)]
+    findings = [*_system_findings(res), best_finding(res), *_flash_findings(res)]
     figures = _figures(res)
     return Study(
         name="hbf", title="RQ2: High Bandwidth Flash for weights, HBM for the KV cache",
         question=("Does HBF's 10x capacity per node (512 GB per stack, read at its memory site's bandwidth) shrink "
                   "the system a 1T-parameter model needs, and what do its microsecond page reads and limited write "
                   "endurance cost in TPOT, throughput, energy and $/token? (Ma & Patterson 2026, section 4.3; Q4-Q6)"),
-        tables=[res.chips_t, res.sites_t, res.ops_t, res.lat_t, res.page_t, res.end_t], figures=figures,
+        tables=[res.chips_t, res.sites_t, res.ops_t, res.best_t, res.lat_t, res.page_t, res.end_t], figures=figures,
         findings=findings)

@@ -97,6 +97,50 @@ def test_targets_table(study: Study) -> None:
         assert vals == sorted(vals, reverse=True)
 
 
+def test_targets_are_the_search_best_under_the_slo(study: Study) -> None:
+    t = next(t for t in study.tables if t.name == "economics_targets")
+    assert "at its own best mapping and batch under the same SLO" in t.note
+    for r in t.rows:
+        if r["tok_s_per_gpu"] is None:
+            continue
+        # the SLO holds (TPOT is the inverse of tok/s per user) and the mapping uses the row's GPUs
+        assert r["tpot_ms"] == pytest.approx(1e3 / r["tok_s_per_user"], rel=3e-3)   # tok/s per user to 0.1
+        assert r["tp"] * r["pp"] * r["dp"] == r["gpus"] and r["gpus"] in ec.TPS
+        assert r["batch"] >= r["dp"]
+    # The H200 row at 50 tok/s per user is llmhw.api.search's best, rebuilt here by hand.
+    s = {"model": "llama-3.3-70b", "hardware": "hgx-h200-8", "n_chips": 8,
+         "precision": {"weights": "fp8", "kv_cache": "fp8"}, "engine": "default",
+         "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 1}}
+    h200 = next(r for r in t.rows if r["system"] == ec.system_label("H200") and r["min_tok_s_per_user"] == 50)
+    best = llmhw.api.search(s, slo=["tok_s_per_user>=50"], vary={"n_chips": [1, 2, 4, 8]}).best
+    assert h200["tok_s_per_gpu"] == round(best["output_tok_s_per_chip"])
+    assert h200["batch"] == best["batch"] and h200["tp"] == best["parallelism"]["tp"]
+    cheap = llmhw.api.search(s, slo=["tok_s_per_user>=50"], objective="cost_usd_per_mtok",
+                             vary={"n_chips": [1, 2, 4, 8]}).best
+    assert h200["usd_per_mtok"] == pytest.approx(cheap["cost_usd_per_mtok"], rel=2e-3)
+    assert cheap["tok_s_per_user"] >= 50
+    # The search covers the fronts' TP 1-8 mappings, so no drawn point under the floor beats the row by
+    # more than the search's batch spacing (every batch to 64, then 12% apart).
+    pts = ec.points("H200", "hgx-h200-8", [ec.Config()], econ=False)
+    assert h200["tok_s_per_gpu"] >= 0.98 * ec.best_at(pts, 50, "tok_s_per_gpu")["tok_s_per_gpu"]
+
+
+def test_direction_findings_follow_the_table(study: Study) -> None:
+    import re
+    rows = {(r["system"], r["min_tok_s_per_user"]): r for r in _table(study, "economics_targets")}
+    base = ec.system_label(ec.BASE)
+    for n in ec.directions():
+        f = next(x for x in study.findings if x.startswith(f"{ec.BASE} + {n} vs {ec.BASE}, each at its best"))
+        lab = next(s for s, _ in rows if s.startswith(f"{ec.BASE} + ") and
+                   s == f"{ec.BASE} + {ec._direction_label(n)}")
+        for t in ec.TARGETS_TOK_S_PER_USER:
+            r0, r1 = rows[(base, t)], rows[(lab, t)]
+            if r0["tok_s_per_gpu"] is None or r1["tok_s_per_gpu"] is None:
+                continue
+            m = re.search(rf"([+-]\d+)% at {t:g}\b", f)
+            assert m and abs(int(m.group(1)) - (r1["tok_s_per_gpu"] / r0["tok_s_per_gpu"] - 1) * 100) <= 1
+
+
 def test_directions_move_the_fronts_as_expected() -> None:
     dirs = ec.directions()
     base = ec.points(ec.BASE, ec.SYSTEMS[ec.BASE], [ec.Config()], econ=False)

@@ -180,6 +180,51 @@ def points(name: str, hw: str, configs: list[Config], econ: bool) -> list[dict[s
     return out
 
 
+# The interactivity floor as an SLO, and each table metric as a search objective.
+SEARCH_OBJECTIVES = {"tok_s_per_gpu": "output_tok_s_per_chip", "usd_per_mtok": "cost_usd_per_mtok",
+                     "tok_s_per_mw": "tokens_per_mw", "gco2e_per_mtok": "co2e_g_per_mtok"}
+
+
+def slo(target: float) -> str:
+    """The interactivity floor as a search SLO."""
+    return f"tok_s_per_user>={target:g}"
+
+
+def search_scenario(hw: str, cfg: Config) -> dict[str, Any]:
+    """One whole node of ``hw`` with the configuration's what-ifs, no mapping: the search maps it."""
+    s = _scenario(hw, lookup(hw).n_chips, cfg)
+    del s["parallelism"]
+    if cfg.comm_latency_factor != 1.0:
+        fam = lookup(hw).chip.family
+        s["overrides"] = {**s.get("overrides", {}), "interconnect.software_latency_s":
+                          api.family_params(fam).comm_latency_s * cfg.comm_latency_factor}
+    return s
+
+
+def best_under_slo(hw: str, configs: list[Config], target: float, y: str = "tok_s_per_gpu") -> dict[str, Any] | None:
+    """The best point for metric ``y`` with tok/s per user >= ``target``: llmhw.api.search over 1, 2, 4
+    and 8 GPUs of the node, every mapping (tp, pp, ep, dp) of each and every batch up to the memory
+    limit, for each of the
+    configurations software may choose from (a placement, a collective stack); None when none meets it."""
+    best: dict[str, Any] | None = None
+    for ci, cfg in enumerate(configs):
+        # Every GPU count the fronts use, each mapped every way: the engine's batch cap (1024 requests)
+        # binds a whole scenario, so a one-GPU replica is its own scenario, as on the fronts.
+        r = api.search(search_scenario(hw, cfg), slo=[slo(target)], objective=SEARCH_OBJECTIVES[y],
+                       vary={"n_chips": list(TPS)})
+        if r.best is None:
+            continue
+        if best is None or r.objective.better(r.best["objective"], best["objective"]):
+            best = {**r.best, "config": ci, "placement": "auto" if cfg.placement is None else
+                    ", ".join(f"{k}: {v}" for k, v in cfg.placement.items())}
+    return best
+
+
+def mapping_label(par: dict[str, int]) -> str:
+    """'TP 4 x DP 2': the parallel degrees above 1."""
+    return " x ".join(f"{k.upper()} {v}" for k, v in par.items() if v > 1) or "one GPU"
+
+
 def pareto(rows: list[dict[str, Any]], y: str, maximize: bool = True, x: str = "tok_s_per_user") -> list[dict[str, Any]]:
     """The non-dominated rows: no other row has at least the same x and a better-or-equal y (one
     strictly better). Sorted by x ascending."""
@@ -288,6 +333,7 @@ class Points:
     all: dict[str, list[dict[str, Any]]]
     dirs: list[str]
     labels: dict[str, str]
+    best: dict[tuple[str, float, str], dict[str, Any] | None] = field(default_factory=dict)
 
     @property
     def sys_names(self) -> list[str]:
@@ -306,9 +352,14 @@ class Points:
         return {n: pareto(self.all[n], "tok_s_per_gpu") for n in self.all}
 
     def at(self, n: str, t: float, y: str = "tok_s_per_gpu", mx: bool = True) -> float:
-        """The best ``y`` among ``n``'s points of at least ``t`` tok/s per user (NaN when none)."""
+        """The best ``y`` among ``n``'s drawn points of at least ``t`` tok/s per user (NaN when none)."""
         b = best_at(self.all[n], t, y, mx)
         return b[y] if b else float("nan")
+
+    def slo_best(self, n: str, t: float, y: str = "tok_s_per_gpu") -> float:
+        """``n``'s best ``y`` under tok/s per user >= ``t``, at its best mapping and batch (NaN when none)."""
+        b = self.best.get((n, t, y))
+        return float(b["objective"]) if b else float("nan")     # the searched metric
 
 
 def gather() -> Points:
@@ -322,30 +373,38 @@ def gather() -> Points:
         all_points[name] = points(name, SYSTEMS[BASE], cfgs, econ)
     labels = {n: system_label(n) for n in SYSTEMS}
     labels.update({n: f"{BASE} + {_direction_label(n)}" for n in dirs})
-    return Points(econ, all_points, list(dirs), labels)
+    # The tables' question, the best of a metric under an interactivity floor, is a search.
+    best: dict[tuple[str, float, str], dict[str, Any] | None] = {}
+    keys = list(SEARCH_OBJECTIVES) if econ else ["tok_s_per_gpu"]
+    designs = {**{n: (hw, [Config()]) for n, hw in SYSTEMS.items()},
+               **{n: (SYSTEMS[BASE], cfgs) for n, (_, cfgs) in dirs.items()}}
+    for n, (hw, cfgs) in designs.items():
+        for t in TARGETS_TOK_S_PER_USER:
+            for y in keys:
+                best[(n, t, y)] = best_under_slo(hw, cfgs, t, y)
+    return Points(econ, all_points, list(dirs), labels, best)
 
 
 def _target_rows(p: Points) -> list[dict[str, Any]]:
-    """The fronts at the interactivity targets."""
-    econ, all_points, labels, dirs, sys_names = p.econ, p.all, p.labels, p.dirs, p.sys_names
+    """Each system and direction at its best mapping and batch under each interactivity floor."""
     target_rows = []
-    for n in [*sys_names, *dirs]:
+    for n in [*p.sys_names, *p.dirs]:
         chip = lookup(SYSTEMS[n] if n in SYSTEMS else SYSTEMS[BASE]).chip
         for t in TARGETS_TOK_S_PER_USER:
-            b = best_at(all_points[n], t, "tok_s_per_gpu")
-            row: dict[str, Any] = {"system": labels[n], "min_tok_s_per_user": t}
+            b = p.best[(n, t, "tok_s_per_gpu")]
+            row: dict[str, Any] = {"system": p.labels[n], "min_tok_s_per_user": t}
             if b is None:
-                row.update({"tok_s_per_gpu": None, "tp": None, "concurrency": None})
+                row.update({"tok_s_per_gpu": None, "mapping": None, "batch": None})
                 target_rows.append(row)
                 continue
-            row.update({"tok_s_per_gpu": round(b["tok_s_per_gpu"]), "tp": b["tp"], "concurrency": b["concurrency"],
-                        "placement": b["placement"], "tok_s_per_user": round(b["tok_s_per_user"], 1)})
-            if econ:
-                c = best_at(all_points[n], t, "usd_per_mtok", maximize=False)
-                m = best_at(all_points[n], t, "tok_s_per_mw")
-                g = best_at(all_points[n], t, "gco2e_per_mtok", maximize=False)
-                row.update({"usd_per_mtok": _fmt(c["usd_per_mtok"]), "tok_s_per_mw": round(m["tok_s_per_mw"], -3),
-                            "gco2e_per_mtok": _fmt(g["gco2e_per_mtok"]), "j_per_token": _fmt(b["j_per_token"]),
+            row.update({"tok_s_per_gpu": round(b["output_tok_s_per_chip"]), "gpus": b["varied"]["n_chips"],
+                        "mapping": mapping_label(b["parallelism"]), **b["parallelism"], "batch": b["batch"], "placement": b["placement"],
+                        "tok_s_per_user": round(b["tok_s_per_user"], 1), "tpot_ms": round(b["tpot_s"] * 1e3, 2)})
+            if p.econ:
+                row.update({"usd_per_mtok": _fmt(p.slo_best(n, t, "usd_per_mtok")),
+                            "tok_s_per_mw": round(p.slo_best(n, t, "tok_s_per_mw"), -3),
+                            "gco2e_per_mtok": _fmt(p.slo_best(n, t, "gco2e_per_mtok")),
+                            "j_per_token": _fmt(b["energy_j_per_token"]),
                             "chip_price": "catalog" if chip.price_usd else "estimated by llmhw.economics"})
             target_rows.append(row)
     return target_rows
@@ -366,12 +425,12 @@ def _system_findings(p: Points) -> list[str]:
     if not p.econ:
         findings.append("Economics not available: llmhw.economics (cost_usd_per_mtok, tokens_per_mw, "
                         "co2e_g_per_mtok) is missing from predictions, so only throughput fronts are drawn.")
-    at, all_points, sys_names = p.at, p.all, p.sys_names
+    at, all_points, sys_names = p.slo_best, p.all, p.sys_names
     t_mid = TARGETS_TOK_S_PER_USER[1]
     h100 = at("H100", t_mid)
     parts = [f"{n} {at(n, t_mid):,.0f} ({at(n, t_mid) / h100:.1f}x)" for n in sys_names]
-    findings.append(f"{MODEL} FP8, 1k/1k, at >= {t_mid:g} tok/s per user: tok/s per GPU on the front " + ", ".join(parts)
-                    + " (x H100).")
+    findings.append(f"{MODEL} FP8, 1k/1k, at >= {t_mid:g} tok/s per user, each system at its best mapping and "
+                    "batch on 1-8 GPUs: tok/s per GPU " + ", ".join(parts) + " (x H100).")
     maxes = {n: max(r["tok_s_per_gpu"] for r in all_points[n]) for n in sys_names}
     inter = {n: max(r["tok_s_per_user"] for r in all_points[n]) for n in sys_names}
     findings.append("Front ends: peak throughput " + ", ".join(f"{n} {maxes[n]:,.0f}" for n in sys_names)
@@ -381,23 +440,24 @@ def _system_findings(p: Points) -> list[str]:
 
 
 def _direction_findings(p: Points) -> list[str]:
-    at, all_points, econ, dirs = p.at, p.all, p.econ, p.dirs
+    all_points, econ, dirs = p.all, p.econ, p.dirs
     t_mid = TARGETS_TOK_S_PER_USER[1]
     findings: list[str] = []
     for n in dirs:
         gains = []
         for t in TARGETS_TOK_S_PER_USER:
-            b0, b1 = at(BASE, t), at(n, t)
+            b0, b1 = p.slo_best(BASE, t), p.slo_best(n, t)
             gains.append(f"{(b1 / b0 - 1) * 100:+.0f}% at {t:g}" if np.isfinite(b0) and np.isfinite(b1) else f"n/a at {t:g}")
         m0 = max(r["tok_s_per_gpu"] for r in all_points[BASE])
         m1 = max(r["tok_s_per_gpu"] for r in all_points[n])
         i0 = max(r["tok_s_per_user"] for r in all_points[BASE])
         i1 = max(r["tok_s_per_user"] for r in all_points[n])
-        s = (f"{BASE} + {n}: tok/s per GPU {', '.join(gains)} tok/s/user; peak throughput {(m1 / m0 - 1) * 100:+.0f}%, "
+        s = (f"{BASE} + {n} vs {BASE}, each at its best mapping and batch: tok/s per GPU {', '.join(gains)} "
+             f"tok/s/user; peak throughput {(m1 / m0 - 1) * 100:+.0f}%, "
              f"peak interactivity {(i1 / i0 - 1) * 100:+.0f}%")
         if econ:
-            c0, c1 = at(BASE, t_mid, "usd_per_mtok", False), at(n, t_mid, "usd_per_mtok", False)
-            g0, g1 = at(BASE, t_mid, "gco2e_per_mtok", False), at(n, t_mid, "gco2e_per_mtok", False)
+            c0, c1 = p.slo_best(BASE, t_mid, "usd_per_mtok"), p.slo_best(n, t_mid, "usd_per_mtok")
+            g0, g1 = p.slo_best(BASE, t_mid, "gco2e_per_mtok"), p.slo_best(n, t_mid, "gco2e_per_mtok")
             s += (f"; at {t_mid:g} tok/s/user {c1:.3g} vs {c0:.3g} USD/Mtok ({(c1 / c0 - 1) * 100:+.0f}%), "
                   f"{g1:.3g} vs {g0:.3g} gCO2e/Mtok")
         findings.append(s + ".")
@@ -405,12 +465,12 @@ def _direction_findings(p: Points) -> list[str]:
 
 
 def _economics_findings(p: Points) -> list[str]:
-    at, sys_names = p.at, p.sys_names
+    sys_names = p.sys_names
     t_mid = TARGETS_TOK_S_PER_USER[1]
     findings: list[str] = []
-    costs = {n: at(n, t_mid, "usd_per_mtok", False) for n in sys_names}
-    mw = {n: at(n, t_mid, "tok_s_per_mw") for n in sys_names}
-    g = {n: at(n, t_mid, "gco2e_per_mtok", False) for n in sys_names}
+    costs = {n: p.slo_best(n, t_mid, "usd_per_mtok") for n in sys_names}
+    mw = {n: p.slo_best(n, t_mid, "tok_s_per_mw") for n in sys_names}
+    g = {n: p.slo_best(n, t_mid, "gco2e_per_mtok") for n in sys_names}
     findings.append(f"At >= {t_mid:g} tok/s per user: " + ", ".join(
         f"{n} {costs[n]:.3g} USD/Mtok, {mw[n] / 1e3:,.0f}k tok/s per MW, {g[n]:.3g} gCO2e/Mtok" for n in sys_names)
         + ". MI355X has no catalog price: llmhw.economics estimates it from its peak FLOP/s, so its USD/Mtok "
@@ -427,11 +487,15 @@ def _tables(p: Points) -> list[Table]:
     target_rows, front_rows = _target_rows(p), _front_rows(p)
     return [
         Table("economics_targets", f"Best configuration at an interactivity floor ({MODEL} FP8, 1k/1k, engine "
-              f"'{ENGINE}', TP {'/'.join(map(str, TPS))}, concurrency 1-1024)", target_rows,
-              note="tok_s_per_gpu, tp, concurrency, placement, tok_s_per_user, j_per_token: the highest-throughput "
-                   "point with tok_s_per_user >= the floor. usd_per_mtok, tok_s_per_mw, gco2e_per_mtok: the best "
-                   "of each metric among those points (llmhw.economics defaults: 60% utilization, 4-year life, "
-                   "US grid)."),
+              f"'{ENGINE}', 1-8 GPUs, every mapping and batch)", target_rows,
+              note="Each system, and the base system with each direction, at its own best mapping and batch under "
+                   "the same SLO, tok_s_per_user >= the floor: llmhw.api.search over 1, 2, 4 and 8 GPUs of the node, "
+                   "every valid (tp, pp, ep, dp) of each, every batch (requests in flight on those GPUs) up to the "
+                   "memory limit and the engine's cap, and each direction's configurations (a placement, a "
+                   "collective stack). tok_s_per_gpu, gpus, mapping, batch, placement, tok_s_per_user, tpot_ms, j_per_token: the highest-throughput point. "
+                   "usd_per_mtok, tok_s_per_mw, gco2e_per_mtok: each its own search for that metric under the same "
+                   "SLO (llmhw.economics defaults: 60% utilization, 4-year life, US grid). The Pareto fronts (table "
+                   "economics_pareto and the figures) keep the InferenceMAX grid: TP 1-8, concurrency 1-1024."),
         Table("economics_pareto", "Throughput Pareto fronts (output tokens/s per GPU vs tokens/s per user)",
               front_rows),
     ]

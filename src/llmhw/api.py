@@ -278,3 +278,43 @@ def collective_cost(kind: str, size: Any, group: int, scale_up: Interconnect | N
 def economics_constants(scenario: Scenario | dict[str, Any], params: EconomicsParams | None = None) -> Constants:
     """Every economics constant the scenario resolves to (power, J per bit and FLOP, prices)."""
     return constants_for(as_scenario(scenario), params)
+
+
+def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
+    """The per-request time a scenario's engine adds to TTFT and end-to-end time outside the
+    engine's steps (its request overhead, and the front end's when served)."""
+    s = as_scenario(scenario)
+    p = Engine(s).profile
+    return p.request_overhead_s + (p.api_overhead_s if s.workload.harness == "served" else 0.0)
+
+
+def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float, requests: int = 2000,
+             seed: int = 0) -> dict[str, Any]:
+    """Open-loop serving (a first version, serving/simulate.py): Poisson arrivals at ``rate_per_s``
+    over the whole deployment, the workload's lengths (uniform in [ratio x L, L] per request),
+    continuous batching with chunked prefill on each replica. Percentiles of TTFT, TPOT,
+    end-to-end and queueing time, throughput, and whether the load saturates the system."""
+    import numpy as np
+
+    from llmhw.serving.simulate import poisson_arrivals, run, summarize
+
+    s = as_scenario(scenario)
+    if isinstance(rate_per_s, bool) or not isinstance(rate_per_s, int | float) or not rate_per_s > 0:
+        raise LlmhwError(f"must be a positive rate, got {rate_per_s!r}", field="rate_per_s")
+    if requests < 10:
+        raise LlmhwError(f"simulate at least 10 requests, got {requests!r}", field="requests")
+    eng = Engine(s)
+    dp = s.parallelism.dp
+    n = max(10, requests // dp)
+    rng = np.random.default_rng(seed + 1)
+    w = s.workload
+    arrival = poisson_arrivals(rate_per_s / dp, n, seed)
+    lo = w.length_ratio
+    isl = np.maximum(np.round(w.input_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
+    osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
+    m = eng.evaluate(-1, w.input_tokens, w.output_tokens).point()
+    slots = int(max(1, m.max_batch_memory // dp))
+    req = run(eng, arrival, isl, osl, slots, s.prefill_chunk_tokens, eng.profile.max_batch)
+    out = summarize(req, dp, s.n_chips)
+    out["rate_per_s"] = rate_per_s
+    return out

@@ -255,6 +255,26 @@ def search(
 
 
 @app.command()
+def simulate(
+    scenario: str = typer.Argument(..., help="Scenario YAML file"),
+    rate: float = typer.Option(..., "--rate", help="Poisson arrivals per second over the whole deployment"),
+    requests: int = typer.Option(2000, "--requests", help="requests to simulate"),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Open-loop serving (first version): Poisson arrivals, continuous batching with chunked
+    prefill; TTFT, TPOT, end-to-end and queueing percentiles, throughput, saturation."""
+    from llmhw.api import simulate as run_simulation
+    from llmhw.scenario import Scenario
+
+    d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed)
+    if as_json:
+        _emit_json(d)
+        return
+    tables.print_simulation(d)
+
+
+@app.command()
 def validate(
     fit: bool = typer.Option(False, "--fit", help="Refit the efficiency parameters on the measurements first."),
     write: bool = typer.Option(False, "--write", help="With --fit: save the fitted values to calibration.yaml."),

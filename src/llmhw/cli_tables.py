@@ -283,6 +283,22 @@ def print_disaggregated(d: dict[str, Any]) -> None:
     out.print(t)
 
 
+def print_simulation(d: dict[str, Any]) -> None:
+    """``llmhw simulate``: percentiles per latency, throughput and saturation."""
+    out.print(f"{d['completed']:,} of {d['requests']:,} requests at {d['rate_per_s']:g}/s: "
+              f"{d['output_tok_s']:,.0f} output tok/s ({d['output_tok_s_per_chip']:,.1f} per chip), "
+              f"{d['mean_in_flight']:,.1f} in flight on average"
+              + (" - [red]saturated: arrivals exceed what the system serves[/red]" if d["saturated"] else ""),
+              highlight=False)
+    t = Table()
+    for col in ("", "mean", "p50", "p90", "p99"):
+        t.add_column(col, justify="left" if not col else "right")
+    for k, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("e2e_s", "end to end"), ("queue_s", "queue")):
+        v = d[k]
+        t.add_row(label, *(si(v[q], "ms", 1e-3, 1) for q in ("mean", "p50", "p90", "p99")))
+    out.print(t)
+
+
 def print_validation(res: Any) -> None:
     """``llmhw validate``: the error per family and metric."""
     t = Table(title="absolute percentage error, in-sample")

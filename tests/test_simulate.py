@@ -1,0 +1,62 @@
+"""Open-loop simulation (first version): queueing invariants and agreement with the closed form."""
+
+import json
+
+import pytest
+
+import llmhw
+from llmhw.api import simulate
+from llmhw.core.errors import LlmhwError
+
+S = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "n_chips": 1, "engine": "vllm",
+     "precision": {"weights": "bf16", "kv_cache": "bf16"},
+     "workload": {"input_tokens": 512, "output_tokens": 64, "batch": 1, "harness": "offline"}}
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {r: simulate(S, r, 1500, seed=3) for r in (1.0, 20.0, 60.0)}
+
+
+def test_littles_law(runs):
+    r = runs[20.0]
+    # Time-averaged requests in the system (counted from the event timeline) = arrival rate x
+    # mean time in the system (without the per-request overhead, which is not spent in it).
+    in_system = r["e2e_s"]["mean"] - llmhw.api.engine_profile_overhead(S)
+    assert r["mean_in_flight"] == pytest.approx(r["arrival_rate_per_s"] * in_system, rel=0.05)
+
+
+def test_throughput_is_the_offered_load_below_saturation(runs):
+    for rate in (1.0, 20.0):
+        r = runs[rate]
+        assert not r["saturated"]
+        assert r["output_tok_s"] == pytest.approx(r["arrival_rate_per_s"] * 64, rel=0.05)
+
+
+def test_light_load_ttft_is_the_batch1_prefill(runs):
+    p = llmhw.predict(S)
+    assert runs[1.0]["ttft_s"]["mean"] == pytest.approx(p.ttft_s, rel=0.10)
+    assert runs[1.0]["tpot_s"]["mean"] == pytest.approx(p.tpot_s, rel=0.10)
+
+
+def test_tail_latency_grows_with_load(runs):
+    p99 = [runs[r]["ttft_s"]["p99"] for r in (1.0, 20.0, 60.0)]
+    assert p99 == sorted(p99)
+
+
+def test_overload_is_reported_as_saturated():
+    r = simulate(S, 2000.0, 600, seed=1)
+    assert r["saturated"] and r["completion_rate_per_s"] < r["arrival_rate_per_s"]
+
+
+def test_bad_rate_names_the_field():
+    with pytest.raises(LlmhwError) as e:
+        simulate(S, -1.0)
+    assert e.value.field == "rate_per_s"
+
+
+def test_cli_simulate(run_cli, write_yaml):
+    r = run_cli("simulate", str(write_yaml(S)), "--rate", "5", "--requests", "300", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert {"p50", "p90", "p99", "mean"} <= set(d["ttft_s"]) and d["completed"] > 0

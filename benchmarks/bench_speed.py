@@ -82,6 +82,17 @@ def search_rate(repeats: int = 3) -> dict[str, float]:
     return out
 
 
+def simulate_rate(n: int = 20000) -> float:
+    """Simulated requests per minute: Llama 3.1 70B on 8 H100s, Poisson at 10/s, 1,024 in / 256 out
+    (engine build and step tables included)."""
+    sc = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "n_chips": 8, "parallelism": {"tp": 8},
+          "precision": {"weights": "fp8", "kv_cache": "fp8"},
+          "workload": {"input_tokens": 1024, "output_tokens": 256, "batch": 1}}
+    t = time.perf_counter()
+    llmhw.api.simulate(sc, 10.0, n)
+    return n / (time.perf_counter() - t) * 60
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -95,6 +106,8 @@ def main() -> None:
     res["search"] = search_rate()
     for name, v in res["search"].items():
         print(f"search {name:27s} {v['configurations']:,} configurations in {v['seconds']:.2f} s")
+    res["simulated_requests_per_min"] = simulate_rate()
+    print(f"simulate: {res['simulated_requests_per_min']:,.0f} requests per minute")
     res["predict_process_wall_s"] = predict_wall()
     print(f"one `llmhw predict` process: {res['predict_process_wall_s']:.2f} s wall")
     if a.out:

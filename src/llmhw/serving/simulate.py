@@ -21,6 +21,7 @@ served front end's, ``workload.harness``).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,10 +78,13 @@ class StepTables:
         per_chunk = np.maximum(np.floor(chunk / self.prompt), 1.0)
         self.per_token = engine.prefill_cost(self.prompt, per_chunk).total_s / (self.prompt * per_chunk)
         self.step_overhead = engine.profile.step_overhead_s
+        # Python copies for the event loop's scalar lookups (numpy scalar indexing is slow there).
+        self._ctx = self.ctx.tolist()
+        self._decode = self.decode.tolist()
 
     def decode_s(self, n: int, ctx: float) -> float:
-        j = min(int(np.searchsorted(self.ctx, ctx)), self.ctx.size - 1)
-        return float(self.decode[n - 1, j])
+        j = min(bisect_left(self._ctx, ctx), len(self._ctx) - 1)
+        return self._decode[n - 1][j]
 
     def prefill_per_token(self, prompt: Array) -> Array:
         j = np.minimum(np.searchsorted(self.prompt, prompt), self.prompt.size - 1)
@@ -101,6 +105,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
     admitted = np.full(n, np.inf)
     first = np.full(n, np.inf)
     finish = np.full(n, np.inf)
+    arr, inp, outp = arrival.tolist(), input_tokens.tolist(), output_tokens.tolist()
     # Running requests, in admission order: request id, prompt tokens left, tokens generated.
     rid: list[int] = []
     left: list[int] = []
@@ -108,17 +113,17 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
     t, nxt = 0.0, 0
     waiting: list[int] = []
     while nxt < n or waiting or rid:
-        while nxt < n and arrival[nxt] <= t:
+        while nxt < n and arr[nxt] <= t:
             waiting.append(nxt)
             nxt += 1
         while waiting and len(rid) < slots:
             j = waiting.pop(0)
             admitted[j] = t
             rid.append(j)
-            left.append(int(input_tokens[j]))
+            left.append(int(inp[j]))
             gen.append(0)
         if not rid:
-            t = float(arrival[nxt])
+            t = float(arr[nxt])
             continue
         dec = [i for i in range(len(rid)) if left[i] == 0]
         budget = max(chunk - len(dec), 0)
@@ -134,11 +139,11 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
         if dec and not pre and (not waiting or len(rid) >= slots):
             # Only decodes until the next arrival or completion: take those iterations in one
             # jump, at the step time of their mean context.
-            ctx = float(np.mean([input_tokens[rid[i]] + gen[i] for i in dec]))
+            ctx = sum(inp[rid[i]] + gen[i] for i in dec) / len(dec)
             step = tables.decode_s(len(dec), ctx)
-            k = min(int(output_tokens[rid[i]]) - gen[i] for i in dec)
+            k = min(int(outp[rid[i]]) - gen[i] for i in dec)
             if nxt < n and not waiting:
-                k = min(k, max(1, int(np.ceil((arrival[nxt] - t) / step))))
+                k = min(k, max(1, int(np.ceil((arr[nxt] - t) / step))))
             if k > 1:
                 step = tables.decode_s(len(dec), ctx + (k - 1) / 2)
             t += k * step
@@ -146,18 +151,18 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
                 gen[i] += k
             keep = []
             for i in range(len(rid)):
-                if left[i] == 0 and gen[i] >= output_tokens[rid[i]]:
+                if left[i] == 0 and gen[i] >= outp[rid[i]]:
                     finish[rid[i]] = t
                 else:
                     keep.append(i)
             rid, left, gen = [rid[i] for i in keep], [left[i] for i in keep], [gen[i] for i in keep]
             continue
         if dec:
-            ctx = float(np.mean([input_tokens[rid[i]] + gen[i] for i in dec]))
+            ctx = sum(inp[rid[i]] + gen[i] for i in dec) / len(dec)
             dt += tables.decode_s(len(dec), ctx)
         if pre:
             ks = np.array([k for _, k in pre], dtype=float)
-            lens = np.array([input_tokens[rid[i]] for i, _ in pre], dtype=float)
+            lens = np.array([inp[rid[i]] for i, _ in pre], dtype=float)
             dt += float(np.sum(ks * tables.prefill_per_token(lens)))
             if not dec:
                 dt += tables.step_overhead
@@ -171,7 +176,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
                 first[rid[i]] = t
         keep = []
         for i in range(len(rid)):
-            if left[i] == 0 and gen[i] >= output_tokens[rid[i]]:
+            if left[i] == 0 and gen[i] >= outp[rid[i]]:
                 finish[rid[i]] = t
             else:
                 keep.append(i)

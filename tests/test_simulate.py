@@ -60,3 +60,18 @@ def test_cli_simulate(run_cli, write_yaml):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert {"p50", "p90", "p99", "mean"} <= set(d["ttft_s"]) and d["completed"] > 0
+
+
+def test_find_rate_is_the_edge_of_the_slo():
+    from llmhw.api import find_rate
+
+    slo = ["ttft_s.p99<=0.2", "tpot_s.p99<=0.015"]
+    r = find_rate(S, slo, requests=600, seed=2)
+    rate = r["rate_per_s"]
+    assert rate > 0 and r["ttft_s"]["p99"] <= 0.2 and r["tpot_s"]["p99"] <= 0.015 and not r["saturated"]
+    # 10% more load breaks an SLO or saturates (bisection to 5%).
+    above = simulate(S, rate * 1.1, 600, seed=2)
+    assert above["saturated"] or above["ttft_s"]["p99"] > 0.2 or above["tpot_s"]["p99"] > 0.015
+    with pytest.raises(LlmhwError) as e:
+        find_rate(S, ["ttft fast"])
+    assert e.value.field == "--slo"

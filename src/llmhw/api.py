@@ -318,3 +318,44 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float, requests: i
     out = summarize(req, dp, s.n_chips)
     out["rate_per_s"] = rate_per_s
     return out
+
+
+def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests: int = 2000, seed: int = 0,
+              lo: float = 0.01, hi: float = 1.0e5, tolerance: float = 0.05) -> dict[str, Any]:
+    """The highest Poisson rate whose simulation meets every SLO (``ttft_s.p99<=2``,
+    ``tpot_s.mean<=0.05``, ``e2e_s.p90<=30``; a bare key means its mean) and does not saturate:
+    bisection on a log scale to ``tolerance``. Returns that run's results and ``rate_per_s``;
+    ``rate_per_s`` is 0 when even ``lo`` fails."""
+    import math
+    import re
+
+    rules = []
+    for text in slo:
+        m = re.match(r"^\s*([a-z_]+)(?:\.(mean|p50|p90|p99))?\s*(<=|<)\s*([-+0-9.eE]+)\s*$", text or "")
+        if not m:
+            raise LlmhwError(f"expected KEY[.mean|.p50|.p90|.p99]<=VALUE, got {text!r}", field="--slo",
+                             accepted="e.g. ttft_s.p99<=2, tpot_s.mean<=0.05")
+        rules.append((m.group(1), m.group(2) or "mean", float(m.group(4))))
+    if not rules:
+        raise LlmhwError("give at least one SLO", field="--slo", accepted="e.g. ttft_s.p99<=2")
+
+    def meets(rate: float) -> tuple[bool, dict[str, Any]]:
+        r = simulate(scenario, rate, requests, seed)
+        for key, _, _ in rules:
+            if key not in r or not isinstance(r[key], dict):
+                raise LlmhwError(f"unknown latency '{key}'", field="--slo", accepted="ttft_s, tpot_s, e2e_s, queue_s")
+        return (not r["saturated"] and all(r[k][q] <= v for k, q, v in rules)), r
+
+    ok, res = meets(lo)
+    if not ok:
+        return {**res, "rate_per_s": 0.0, "slo": list(slo)}
+    good, bad = lo, hi
+    best = res
+    while bad / good > 1 + tolerance:
+        mid = math.sqrt(good * bad)
+        ok, r = meets(mid)
+        if ok:
+            good, best = mid, r
+        else:
+            bad = mid
+    return {**best, "rate_per_s": good, "slo": list(slo)}

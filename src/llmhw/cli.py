@@ -257,9 +257,12 @@ def search(
 @app.command()
 def simulate(
     scenario: str = typer.Argument(..., help="Scenario YAML file"),
-    rate: float = typer.Option(..., "--rate", help="Poisson arrivals per second over the whole deployment"),
+    rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
     requests: int = typer.Option(2000, "--requests", help="requests to simulate"),
     seed: int = typer.Option(0, "--seed"),
+    find_rate: bool = typer.Option(False, "--find-rate", help="find the highest rate that meets every --slo"),
+    slo: list[str] = typer.Option([], "--slo", help="with --find-rate: KEY[.mean|.p50|.p90|.p99]<=VALUE, "
+                                  "e.g. ttft_s.p99<=2; repeat for several"),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Open-loop serving (first version): Poisson arrivals, continuous batching with chunked
@@ -267,7 +270,14 @@ def simulate(
     from llmhw.api import simulate as run_simulation
     from llmhw.scenario import Scenario
 
-    d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed)
+    if find_rate:
+        from llmhw.api import find_rate as search_rate
+
+        d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed)
+    elif rate is None:
+        raise LlmhwError("give --rate, or --find-rate with --slo", field="--rate")
+    else:
+        d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed)
     if as_json:
         _emit_json(d)
         return

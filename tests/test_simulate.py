@@ -75,3 +75,11 @@ def test_find_rate_is_the_edge_of_the_slo():
     with pytest.raises(LlmhwError) as e:
         find_rate(S, ["ttft fast"])
     assert e.value.field == "--slo"
+
+
+@pytest.mark.parametrize("concurrency", [1, 16])
+def test_closed_process_agrees_with_predict_on_throughput(concurrency):
+    s = {**S, "workload": {**S["workload"], "batch": concurrency}}
+    r = simulate(s, None, 800, seed=4, concurrency=concurrency)
+    assert r["mean_in_flight"] == pytest.approx(concurrency, rel=0.05)
+    assert r["output_tok_s"] == pytest.approx(llmhw.predict(s).values["output_tok_s"], rel=0.10)

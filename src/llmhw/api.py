@@ -288,18 +288,23 @@ def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
     return p.request_overhead_s + (p.api_overhead_s if s.workload.harness == "served" else 0.0)
 
 
-def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float, requests: int = 2000,
-             seed: int = 0) -> dict[str, Any]:
+def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None, requests: int = 2000,
+             seed: int = 0, concurrency: int | None = None) -> dict[str, Any]:
     """Open-loop serving (a first version, serving/simulate.py): Poisson arrivals at ``rate_per_s``
     over the whole deployment, the workload's lengths (uniform in [ratio x L, L] per request),
     continuous batching with chunked prefill on each replica. Percentiles of TTFT, TPOT,
-    end-to-end and queueing time, throughput, and whether the load saturates the system."""
+    end-to-end and queueing time, throughput, and whether the load saturates the system.
+    ``concurrency`` instead of a rate: a closed loop with that many requests in flight."""
     import numpy as np
 
     from llmhw.serving.simulate import poisson_arrivals, run, summarize
 
     s = as_scenario(scenario)
-    if isinstance(rate_per_s, bool) or not isinstance(rate_per_s, int | float) or not rate_per_s > 0:
+    if concurrency is not None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise LlmhwError(f"must be a positive integer, got {concurrency!r}", field="concurrency")
+        rate_per_s = 1.0                      # unused: arrivals follow completions
+    elif isinstance(rate_per_s, bool) or not isinstance(rate_per_s, int | float) or not rate_per_s > 0:
         raise LlmhwError(f"must be a positive rate, got {rate_per_s!r}", field="rate_per_s")
     if requests < 10:
         raise LlmhwError(f"simulate at least 10 requests, got {requests!r}", field="requests")
@@ -314,9 +319,12 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float, requests: i
     osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
     m = eng.evaluate(-1, w.input_tokens, w.output_tokens).point()
     slots = int(max(1, m.max_batch_memory // dp))
-    req = run(eng, arrival, isl, osl, slots, s.prefill_chunk_tokens, eng.profile.max_batch)
+    closed = max(1, -(-concurrency // dp)) if concurrency is not None else 0
+    req = run(eng, arrival, isl, osl, slots, s.prefill_chunk_tokens, eng.profile.max_batch, closed)
     out = summarize(req, dp, s.n_chips)
-    out["rate_per_s"] = rate_per_s
+    out["rate_per_s"] = out["arrival_rate_per_s"] if concurrency is not None else rate_per_s
+    if concurrency is not None:
+        out["concurrency"] = concurrency
     return out
 
 

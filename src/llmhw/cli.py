@@ -260,6 +260,8 @@ def simulate(
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
     requests: int = typer.Option(2000, "--requests", help="requests to simulate"),
     seed: int = typer.Option(0, "--seed"),
+    concurrency: int = typer.Option(None, "--concurrency", help="a closed loop instead: this many requests in "
+                                    "flight, each finished one replaced at once"),
     find_rate: bool = typer.Option(False, "--find-rate", help="find the highest rate that meets every --slo"),
     slo: list[str] = typer.Option([], "--slo", help="with --find-rate: KEY[.mean|.p50|.p90|.p99]<=VALUE, "
                                   "e.g. ttft_s.p99<=2; repeat for several"),
@@ -274,8 +276,10 @@ def simulate(
         from llmhw.api import find_rate as search_rate
 
         d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed)
+    elif concurrency is not None:
+        d = run_simulation(Scenario.from_yaml(scenario), None, requests, seed, concurrency=concurrency)
     elif rate is None:
-        raise LlmhwError("give --rate, or --find-rate with --slo", field="--rate")
+        raise LlmhwError("give --rate, --concurrency, or --find-rate with --slo", field="--rate")
     else:
         d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed)
     if as_json:

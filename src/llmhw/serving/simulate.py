@@ -97,15 +97,20 @@ def poisson_arrivals(rate_per_s: float, n: int, seed: int = 0) -> Array:
 
 
 def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Array, slots: int,
-        chunk: int, max_seqs: int) -> Requests:
-    """The event loop of one replica over the given requests (sorted by arrival)."""
+        chunk: int, max_seqs: int, closed: int = 0) -> Requests:
+    """The event loop of one replica over the given requests (sorted by arrival). ``closed`` > 0:
+    a closed loop instead, that many requests in flight, each finished one replaced at once
+    (``arrival`` is then ignored)."""
     n = arrival.size
+    if closed:
+        arrival = np.where(np.arange(n) < closed, 0.0, np.inf)
     slots = int(max(1, min(slots, max_seqs)))
     tables = StepTables(engine, slots, float((input_tokens + output_tokens).max()), float(input_tokens.max()), chunk)
     admitted = np.full(n, np.inf)
     first = np.full(n, np.inf)
     finish = np.full(n, np.inf)
     arr, inp, outp = arrival.tolist(), input_tokens.tolist(), output_tokens.tolist()
+    scheduled = min(closed, n) if closed else n          # requests whose arrival time is known
     # Running requests, in admission order: request id, prompt tokens left, tokens generated.
     rid: list[int] = []
     left: list[int] = []
@@ -123,6 +128,8 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             left.append(int(inp[j]))
             gen.append(0)
         if not rid:
+            if nxt >= n or arr[nxt] == float("inf"):
+                break
             t = float(arr[nxt])
             continue
         dec = [i for i in range(len(rid)) if left[i] == 0]
@@ -142,7 +149,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             ctx = sum(inp[rid[i]] + gen[i] for i in dec) / len(dec)
             step = tables.decode_s(len(dec), ctx)
             k = min(int(outp[rid[i]]) - gen[i] for i in dec)
-            if nxt < n and not waiting:
+            if nxt < n and not waiting and arr[nxt] < float("inf"):
                 k = min(k, max(1, int(np.ceil((arr[nxt] - t) / step))))
             if k > 1:
                 step = tables.decode_s(len(dec), ctx + (k - 1) / 2)
@@ -153,6 +160,9 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             for i in range(len(rid)):
                 if left[i] == 0 and gen[i] >= outp[rid[i]]:
                     finish[rid[i]] = t
+                    if closed and scheduled < n:
+                        arr[scheduled] = t
+                        scheduled += 1
                 else:
                     keep.append(i)
             rid, left, gen = [rid[i] for i in keep], [left[i] for i in keep], [gen[i] for i in keep]
@@ -178,12 +188,15 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
         for i in range(len(rid)):
             if left[i] == 0 and gen[i] >= outp[rid[i]]:
                 finish[rid[i]] = t
+                if closed and scheduled < n:
+                    arr[scheduled] = t
+                    scheduled += 1
             else:
                 keep.append(i)
         rid, left, gen = [rid[i] for i in keep], [left[i] for i in keep], [gen[i] for i in keep]
     prof, s = engine.profile, engine.scenario
     over = prof.request_overhead_s + (prof.api_overhead_s if s.workload.harness == "served" else 0.0)
-    return Requests(arrival, input_tokens, output_tokens, admitted, first, finish, over, slots)
+    return Requests(np.asarray(arr, dtype=float), input_tokens, output_tokens, admitted, first, finish, over, slots)
 
 
 def _pct(x: Array) -> dict[str, float]:

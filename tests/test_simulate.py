@@ -83,3 +83,19 @@ def test_closed_process_agrees_with_predict_on_throughput(concurrency):
     r = simulate(s, None, 800, seed=4, concurrency=concurrency)
     assert r["mean_in_flight"] == pytest.approx(concurrency, rel=0.05)
     assert r["output_tok_s"] == pytest.approx(llmhw.predict(s).values["output_tok_s"], rel=0.10)
+
+
+def test_arrival_from_the_scenario_and_bursts_raise_the_tail():
+    poisson = {**S, "workload": {**S["workload"], "arrival": {"process": "poisson", "rate_per_s": 30.0}}}
+    bursty = {**S, "workload": {**S["workload"], "arrival": {"process": "gamma", "rate_per_s": 30.0, "cv": 4.0}}}
+    a, b = simulate(poisson, requests=1500, seed=5), simulate(bursty, requests=1500, seed=5)
+    assert a["arrival_rate_per_s"] == pytest.approx(30.0, rel=0.1)
+    assert b["arrival_rate_per_s"] == pytest.approx(30.0, rel=0.3)
+    # Same mean load, burstier gaps: a longer queue tail.
+    assert b["queue_s"]["p99"] > a["queue_s"]["p99"]
+    with pytest.raises(LlmhwError) as e:
+        simulate(S)
+    assert e.value.field == "rate_per_s"
+    with pytest.raises(LlmhwError) as e:
+        llmhw.Scenario.from_dict({**S, "workload": {**S["workload"], "arrival": {"process": "closed"}}})
+    assert e.value.field == "workload.arrival"

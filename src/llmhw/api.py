@@ -288,18 +288,29 @@ def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
     return p.request_overhead_s + (p.api_overhead_s if s.workload.harness == "served" else 0.0)
 
 
-def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None, requests: int = 2000,
+def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = None, requests: int = 2000,
              seed: int = 0, concurrency: int | None = None) -> dict[str, Any]:
     """Open-loop serving (a first version, serving/simulate.py): Poisson arrivals at ``rate_per_s``
     over the whole deployment, the workload's lengths (uniform in [ratio x L, L] per request),
     continuous batching with chunked prefill on each replica. Percentiles of TTFT, TPOT,
     end-to-end and queueing time, throughput, and whether the load saturates the system.
-    ``concurrency`` instead of a rate: a closed loop with that many requests in flight."""
+    ``concurrency`` instead of a rate: a closed loop with that many requests in flight. With
+    neither, the scenario's ``workload.arrival`` (poisson, gamma or closed)."""
     import numpy as np
 
-    from llmhw.serving.simulate import poisson_arrivals, run, summarize
+    from llmhw.serving.simulate import gamma_arrivals, poisson_arrivals, run, summarize
 
     s = as_scenario(scenario)
+    cv = 1.0
+    arr_spec = s.workload.arrival
+    if rate_per_s is None and concurrency is None:
+        if arr_spec is None:
+            raise LlmhwError("give a rate, a concurrency, or workload.arrival in the scenario", field="rate_per_s",
+                             accepted="--rate R, --concurrency N, or workload: {arrival: {process: poisson, rate_per_s: R}}")
+        if arr_spec.process == "closed":
+            concurrency = arr_spec.concurrency
+        else:
+            rate_per_s, cv = arr_spec.rate_per_s, arr_spec.cv if arr_spec.process == "gamma" else 1.0
     if concurrency is not None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise LlmhwError(f"must be a positive integer, got {concurrency!r}", field="concurrency")
@@ -313,7 +324,7 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None, requ
     n = max(10, requests // dp)
     rng = np.random.default_rng(seed + 1)
     w = s.workload
-    arrival = poisson_arrivals(rate_per_s / dp, n, seed)
+    arrival = poisson_arrivals(rate_per_s / dp, n, seed) if cv == 1.0 else gamma_arrivals(rate_per_s / dp, cv, n, seed)
     lo = w.length_ratio
     isl = np.maximum(np.round(w.input_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
     osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)

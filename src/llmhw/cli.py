@@ -278,9 +278,7 @@ def simulate(
         d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed)
     elif concurrency is not None:
         d = run_simulation(Scenario.from_yaml(scenario), None, requests, seed, concurrency=concurrency)
-    elif rate is None:
-        raise LlmhwError("give --rate, --concurrency, or --find-rate with --slo", field="--rate")
-    else:
+    else:      # --rate, else the scenario's workload.arrival
         d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed)
     if as_json:
         _emit_json(d)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from llmhw.core.units import PRECISIONS
 
@@ -46,6 +46,25 @@ class PrecisionSpec(Block):
         return self.embeddings or self.weights
 
 
+class Arrival(Block):
+    """How requests arrive, for the open-loop simulator (``llmhw simulate``): a Poisson stream, a
+    bursty gamma stream (coefficient of variation ``cv`` of the gaps; 1 is Poisson), or a closed
+    loop of ``concurrency`` requests."""
+
+    process: Literal["poisson", "gamma", "closed"]
+    rate_per_s: float | None = Field(None, gt=0, description="requests per second (poisson, gamma)")
+    cv: float = Field(1.0, gt=0, description="gamma: coefficient of variation of the inter-arrival gaps")
+    concurrency: int | None = Field(None, ge=1, description="closed: requests in flight")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Arrival:
+        if self.process == "closed" and self.concurrency is None:
+            raise ValueError("a closed process needs concurrency")
+        if self.process != "closed" and self.rate_per_s is None:
+            raise ValueError(f"a {self.process} process needs rate_per_s")
+        return self
+
+
 class Workload(Block):
     input_tokens: int = Field(ge=1, description="prompt tokens per request")
     output_tokens: int = Field(ge=1, description="generated tokens per request")
@@ -58,6 +77,7 @@ class Workload(Block):
         1.0, gt=0, le=1, description="lengths drawn uniformly from [ratio x L, L] per request, as the "
         "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
     )
+    arrival: Arrival | None = Field(None, description="open loop (llmhw simulate): how requests arrive")
     harness: Literal["served", "offline"] = Field(
         "served", description="'served': requests reach the engine through its HTTP server from a client "
         "(vLLM/SGLang bench serve, InferenceMAX, a deployed service), so TTFT includes the server's and "

@@ -96,6 +96,14 @@ def poisson_arrivals(rate_per_s: float, n: int, seed: int = 0) -> Array:
     return np.cumsum(rng.exponential(1.0 / rate_per_s, n))
 
 
+def gamma_arrivals(rate_per_s: float, cv: float, n: int, seed: int = 0) -> Array:
+    """Bursty arrivals: gamma-distributed gaps of mean 1 / rate and coefficient of variation cv
+    (shape 1 / cv^2; cv = 1 is Poisson, larger is burstier)."""
+    rng = np.random.default_rng(seed)
+    k = 1.0 / (cv * cv)
+    return np.cumsum(rng.gamma(k, 1.0 / (rate_per_s * k), n))
+
+
 def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Array, slots: int,
         chunk: int, max_seqs: int, closed: int = 0) -> Requests:
     """The event loop of one replica over the given requests (sorted by arrival). ``closed`` > 0:

@@ -99,3 +99,16 @@ def test_arrival_from_the_scenario_and_bursts_raise_the_tail():
     with pytest.raises(LlmhwError) as e:
         llmhw.Scenario.from_dict({**S, "workload": {**S["workload"], "arrival": {"process": "closed"}}})
     assert e.value.field == "workload.arrival"
+
+
+def test_cli_simulate_batch_keeps_going_past_a_bad_line(run_cli, tmp_path):
+    good = {**S, "workload": {**S["workload"], "arrival": {"process": "poisson", "rate_per_s": 5.0}}}
+    f = tmp_path / "runs.jsonl"
+    f.write_text(json.dumps(good) + "\n" + "{not json\n" + json.dumps(S) + "\n")
+    r = run_cli("simulate", "--batch", str(f), "--requests", "200")
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["completed"] > 0
+    assert out[1]["error"]["field"] == "line 2"
+    assert out[2]["error"]["field"] == "rate_per_s"         # no arrival given in that scenario

@@ -256,7 +256,9 @@ def search(
 
 @app.command()
 def simulate(
-    scenario: str = typer.Argument(..., help="Scenario YAML file"),
+    scenario: str = typer.Argument(None, help="Scenario YAML file"),
+    batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line (its "
+                                   "workload.arrival gives the load); one JSON object per line out"),
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
     requests: int = typer.Option(2000, "--requests", help="requests to simulate"),
     seed: int = typer.Option(0, "--seed"),
@@ -272,6 +274,11 @@ def simulate(
     from llmhw.api import simulate as run_simulation
     from llmhw.scenario import Scenario
 
+    if batch_file:
+        _simulate_batch(batch_file, requests, seed)
+        return
+    if not scenario:
+        raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
     if find_rate:
         from llmhw.api import find_rate as search_rate
 
@@ -284,6 +291,29 @@ def simulate(
         _emit_json(d)
         return
     tables.print_simulation(d)
+
+
+def _simulate_batch(path: str, requests: int, seed: int) -> None:
+    """One JSON object per input line, in order; a bad line gets an error object, the rest run."""
+    from pathlib import Path
+
+    from llmhw.api import simulate as run_simulation
+
+    p = Path(path)
+    if not p.is_file():
+        raise LlmhwError(f"no such file '{path}'", field="--batch")
+    for n, line in enumerate(p.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LlmhwError(f"malformed JSON: {exc.msg}", field=f"line {n}") from None
+            res: dict[str, Any] = run_simulation(d, None, requests, seed)
+        except LlmhwError as exc:
+            res = {"error": {"line": n, "field": exc.field, "message": str(exc)}}
+        sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
 
 
 @app.command()

@@ -82,7 +82,7 @@ def search_rate(repeats: int = 3) -> dict[str, float]:
     return out
 
 
-def simulate_rate(n: int = 20000) -> float:
+def simulate_rate(n: int = 100_000) -> float:
     """Simulated requests per minute: Llama 3.1 70B on 8 H100s, Poisson at 10/s, 1,024 in / 256 out
     (engine build and step tables included)."""
     sc = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "n_chips": 8, "parallelism": {"tp": 8},

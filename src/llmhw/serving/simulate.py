@@ -22,6 +22,7 @@ served front end's, ``workload.harness``).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,8 @@ class StepTables:
         # Python copies for the event loop's scalar lookups (numpy scalar indexing is slow there).
         self._ctx = self.ctx.tolist()
         self._decode = self.decode.tolist()
+        self._prompt = self.prompt.tolist()
+        self._per_token = self.per_token.tolist()
 
     def decode_s(self, n: int, ctx: float) -> float:
         j = min(bisect_left(self._ctx, ctx), len(self._ctx) - 1)
@@ -89,6 +92,10 @@ class StepTables:
     def prefill_per_token(self, prompt: Array) -> Array:
         j = np.minimum(np.searchsorted(self.prompt, prompt), self.prompt.size - 1)
         return self.per_token[j]
+
+    def prefill_token_s(self, prompt: float) -> float:
+        """The per-token prefill cost of one prompt length (scalar, for the event loop)."""
+        return self._per_token[min(bisect_left(self._prompt, prompt), len(self._prompt) - 1)]
 
 
 def poisson_arrivals(rate_per_s: float, n: int, seed: int = 0) -> Array:
@@ -124,13 +131,26 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
     left: list[int] = []
     gen: list[int] = []
     t, nxt = 0.0, 0
-    waiting: list[int] = []
+    waiting: deque[int] = deque()
+
+    def retire(done: list[int]) -> None:
+        """Finish the running requests at positions ``done`` (closed loop: each is replaced)."""
+        nonlocal rid, left, gen, scheduled
+        for i in done:
+            finish[rid[i]] = t
+            if closed and scheduled < n:
+                arr[scheduled] = t
+                scheduled += 1
+        gone = set(done)
+        keep = [i for i in range(len(rid)) if i not in gone]
+        rid, left, gen = [rid[i] for i in keep], [left[i] for i in keep], [gen[i] for i in keep]
+
     while nxt < n or waiting or rid:
         while nxt < n and arr[nxt] <= t:
             waiting.append(nxt)
             nxt += 1
         while waiting and len(rid) < slots:
-            j = waiting.pop(0)
+            j = waiting.popleft()
             admitted[j] = t
             rid.append(j)
             left.append(int(inp[j]))
@@ -164,24 +184,13 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             t += k * step
             for i in dec:
                 gen[i] += k
-            keep = []
-            for i in range(len(rid)):
-                if left[i] == 0 and gen[i] >= outp[rid[i]]:
-                    finish[rid[i]] = t
-                    if closed and scheduled < n:
-                        arr[scheduled] = t
-                        scheduled += 1
-                else:
-                    keep.append(i)
-            rid, left, gen = [rid[i] for i in keep], [left[i] for i in keep], [gen[i] for i in keep]
+            retire([i for i in dec if gen[i] >= outp[rid[i]]])
             continue
         if dec:
             ctx = sum(inp[rid[i]] + gen[i] for i in dec) / len(dec)
             dt += tables.decode_s(len(dec), ctx)
         if pre:
-            ks = np.array([k for _, k in pre], dtype=float)
-            lens = np.array([inp[rid[i]] for i, _ in pre], dtype=float)
-            dt += float(np.sum(ks * tables.prefill_per_token(lens)))
+            dt += sum(k * tables.prefill_token_s(inp[rid[i]]) for i, k in pre)
             if not dec:
                 dt += tables.step_overhead
         t += dt
@@ -192,16 +201,10 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             if left[i] == 0:
                 gen[i] = 1                       # the iteration that ends a prefill emits a token
                 first[rid[i]] = t
-        keep = []
-        for i in range(len(rid)):
-            if left[i] == 0 and gen[i] >= outp[rid[i]]:
-                finish[rid[i]] = t
-                if closed and scheduled < n:
-                    arr[scheduled] = t
-                    scheduled += 1
-            else:
-                keep.append(i)
-        rid, left, gen = [rid[i] for i in keep], [left[i] for i in keep], [gen[i] for i in keep]
+        done = [i for i in dec if gen[i] >= outp[rid[i]]] + \
+            [i for i, _ in pre if left[i] == 0 and gen[i] >= outp[rid[i]]]
+        if done:
+            retire(done)
     prof, s = engine.profile, engine.scenario
     over = prof.request_overhead_s + (prof.api_overhead_s if s.workload.harness == "served" else 0.0)
     return Requests(np.asarray(arr, dtype=float), input_tokens, output_tokens, admitted, first, finish, over, slots)

@@ -78,6 +78,9 @@ class Workload(Block):
         "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
     )
     arrival: Arrival | None = Field(None, description="open loop (llmhw simulate): how requests arrive")
+    prefix_cached_tokens: int = Field(
+        0, ge=0, description="open loop (llmhw simulate): tokens at the start of every prompt already in the "
+        "prefix cache (a shared system prompt); they skip prefill but stay in the KV cache")
     harness: Literal["served", "offline"] = Field(
         "served", description="'served': requests reach the engine through its HTTP server from a client "
         "(vLLM/SGLang bench serve, InferenceMAX, a deployed service), so TTFT includes the server's and "

@@ -112,10 +112,11 @@ def gamma_arrivals(rate_per_s: float, cv: float, n: int, seed: int = 0) -> Array
 
 
 def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Array, slots: int,
-        chunk: int, max_seqs: int, closed: int = 0) -> Requests:
+        chunk: int, max_seqs: int, closed: int = 0, cached: int = 0) -> Requests:
     """The event loop of one replica over the given requests (sorted by arrival). ``closed`` > 0:
     a closed loop instead, that many requests in flight, each finished one replaced at once
-    (``arrival`` is then ignored)."""
+    (``arrival`` is then ignored). ``cached``: prompt tokens already in the prefix cache, which
+    skip prefill (at least one token of each prompt is computed)."""
     n = arrival.size
     if closed:
         arrival = np.where(np.arange(n) < closed, 0.0, np.inf)
@@ -153,7 +154,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             j = waiting.popleft()
             admitted[j] = t
             rid.append(j)
-            left.append(int(inp[j]))
+            left.append(max(int(inp[j]) - cached, 1))
             gen.append(0)
         if not rid:
             if nxt >= n or arr[nxt] == float("inf"):

@@ -331,8 +331,9 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = Non
     m = eng.evaluate(-1, w.input_tokens, w.output_tokens).point()
     slots = int(max(1, m.max_batch_memory // dp))
     closed = max(1, -(-concurrency // dp)) if concurrency is not None else 0
+    spec = w.speculative
     req = run(eng, arrival, isl, osl, slots, s.prefill_chunk_tokens, eng.profile.max_batch, closed,
-              w.prefix_cached_tokens)
+              w.prefix_cached_tokens, spec.draft_tokens if spec else 0, spec.tokens_per_step if spec else 1.0)
     out = summarize(req, dp, s.n_chips)
     out["rate_per_s"] = out["arrival_rate_per_s"] if concurrency is not None else rate_per_s
     if concurrency is not None:

@@ -65,6 +65,21 @@ class Arrival(Block):
         return self
 
 
+class Speculative(Block):
+    """Speculative decoding or multi-token prediction: each decode step verifies ``draft_tokens``
+    proposed tokens, each accepted with probability ``acceptance`` (given the previous ones)."""
+
+    draft_tokens: int = Field(ge=1, le=16, description="tokens proposed per step")
+    acceptance: float = Field(ge=0, lt=1, description="probability each proposed token is accepted")
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Expected tokens a step emits: the accepted run plus the verifier's own token,
+        (1 - a^(k+1)) / (1 - a)."""
+        a, k = self.acceptance, self.draft_tokens
+        return (1.0 - a ** (k + 1)) / (1.0 - a)
+
+
 class Workload(Block):
     input_tokens: int = Field(ge=1, description="prompt tokens per request")
     output_tokens: int = Field(ge=1, description="generated tokens per request")
@@ -78,6 +93,9 @@ class Workload(Block):
         "vLLM/InferenceMAX benchmark's --random-range-ratio; 1 = every request exactly L"
     )
     arrival: Arrival | None = Field(None, description="open loop (llmhw simulate): how requests arrive")
+    speculative: Speculative | None = Field(
+        None, description="open loop (llmhw simulate): speculative decoding / MTP; the draft's own cost is "
+        "left out (MTP heads and small drafts)")
     prefix_cached_tokens: int = Field(
         0, ge=0, description="open loop (llmhw simulate): tokens at the start of every prompt already in the "
         "prefix cache (a shared system prompt); they skip prefill but stay in the KV cache")

@@ -71,10 +71,12 @@ class Requests:
 class StepTables:
     """The engine's iteration costs on grids, for lookups in the event loop."""
 
-    def __init__(self, engine: Engine, max_seqs: int, max_context: float, max_prompt: float, chunk: int):
+    def __init__(self, engine: Engine, max_seqs: int, max_context: float, max_prompt: float, chunk: int,
+                 positions: int = 1):
         self.r = np.arange(1, max_seqs + 1, dtype=float)
         self.ctx = np.unique(np.geomspace(1, max(max_context, 2.0), 48))
-        self.decode = engine.decode_cost(self.r[:, None], self.ctx[None, :]).total_s     # (r, ctx)
+        # A step verifies ``positions`` tokens per request (1 without speculative decoding).
+        self.decode = engine.decode_cost(self.r[:, None], self.ctx[None, :], positions).total_s   # (r, ctx)
         self.prompt = np.unique(np.geomspace(1, max(max_prompt, 2.0), 48))
         per_chunk = np.maximum(np.floor(chunk / self.prompt), 1.0)
         self.per_token = engine.prefill_cost(self.prompt, per_chunk).total_s / (self.prompt * per_chunk)
@@ -112,16 +114,21 @@ def gamma_arrivals(rate_per_s: float, cv: float, n: int, seed: int = 0) -> Array
 
 
 def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Array, slots: int,
-        chunk: int, max_seqs: int, closed: int = 0, cached: int = 0) -> Requests:
+        chunk: int, max_seqs: int, closed: int = 0, cached: int = 0, draft: int = 0,
+        tokens_per_step: float = 1.0) -> Requests:
     """The event loop of one replica over the given requests (sorted by arrival). ``closed`` > 0:
     a closed loop instead, that many requests in flight, each finished one replaced at once
     (``arrival`` is then ignored). ``cached``: prompt tokens already in the prefix cache, which
-    skip prefill (at least one token of each prompt is computed)."""
+    skip prefill (at least one token of each prompt is computed). ``draft`` > 0: speculative
+    decoding, each step verifying ``draft`` + 1 positions and emitting ``tokens_per_step`` tokens
+    per request on average."""
     n = arrival.size
     if closed:
         arrival = np.where(np.arange(n) < closed, 0.0, np.inf)
     slots = int(max(1, min(slots, max_seqs)))
-    tables = StepTables(engine, slots, float((input_tokens + output_tokens).max()), float(input_tokens.max()), chunk)
+    tables = StepTables(engine, slots, float((input_tokens + output_tokens).max()), float(input_tokens.max()), chunk,
+                        draft + 1)
+    tps = tokens_per_step
     admitted = np.full(n, np.inf)
     first = np.full(n, np.inf)
     finish = np.full(n, np.inf)
@@ -130,7 +137,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
     # Running requests, in admission order: request id, prompt tokens left, tokens generated.
     rid: list[int] = []
     left: list[int] = []
-    gen: list[int] = []
+    gen: list[float] = []
     t, nxt = 0.0, 0
     waiting: deque[int] = deque()
 
@@ -177,14 +184,14 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             # jump, at the step time of their mean context.
             ctx = sum(inp[rid[i]] + gen[i] for i in dec) / len(dec)
             step = tables.decode_s(len(dec), ctx)
-            k = min(int(outp[rid[i]]) - gen[i] for i in dec)
+            k = max(1, int(np.ceil(min(outp[rid[i]] - gen[i] for i in dec) / tps)))
             if nxt < n and not waiting and arr[nxt] < float("inf"):
                 k = min(k, max(1, int(np.ceil((arr[nxt] - t) / step))))
             if k > 1:
                 step = tables.decode_s(len(dec), ctx + (k - 1) / 2)
             t += k * step
             for i in dec:
-                gen[i] += k
+                gen[i] += k * tps
             retire([i for i in dec if gen[i] >= outp[rid[i]]])
             continue
         if dec:
@@ -196,7 +203,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
                 dt += tables.step_overhead
         t += dt
         for i in dec:
-            gen[i] += 1
+            gen[i] += tps
         for i, k in pre:
             left[i] -= k
             if left[i] == 0:

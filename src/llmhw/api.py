@@ -283,9 +283,7 @@ def economics_constants(scenario: Scenario | dict[str, Any], params: EconomicsPa
 def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
     """The per-request time a scenario's engine adds to TTFT and end-to-end time outside the
     engine's steps (its request overhead, and the front end's when served)."""
-    s = as_scenario(scenario)
-    p = Engine(s).profile
-    return p.request_overhead_s + (p.api_overhead_s if s.workload.harness == "served" else 0.0)
+    return float(Engine(as_scenario(scenario)).request_overhead_s(0.0))
 
 
 def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = None, requests: int = 2000,

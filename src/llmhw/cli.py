@@ -171,11 +171,10 @@ def predict_cmd(
     tables.print_prediction(d)
 
 
-def _predict_batch(path: str) -> None:
-    """One JSON object per input line, in order; a bad line gets an error object."""
+def _jsonl(path: str, run: Any) -> None:
+    """``--batch FILE.jsonl``: ``run(mapping)`` on each line, one JSON object per line out, in
+    order; a bad line gets an error object and the others still run."""
     from pathlib import Path
-
-    from llmhw.api import predict
 
     p = Path(path)
     if not p.is_file():
@@ -188,10 +187,16 @@ def _predict_batch(path: str) -> None:
                 d = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise LlmhwError(f"malformed JSON: {exc.msg}", field=f"line {n}") from None
-            res: dict[str, Any] = predict(d).to_dict()
+            res: dict[str, Any] = run(d)
         except LlmhwError as exc:
             res = {"error": {"line": n, "field": exc.field, "message": str(exc)}}
         sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
+
+
+def _predict_batch(path: str) -> None:
+    from llmhw.api import predict
+
+    _jsonl(path, lambda d: predict(d).to_dict())
 
 
 @app.command()
@@ -294,26 +299,9 @@ def simulate(
 
 
 def _simulate_batch(path: str, requests: int, seed: int) -> None:
-    """One JSON object per input line, in order; a bad line gets an error object, the rest run."""
-    from pathlib import Path
-
     from llmhw.api import simulate as run_simulation
 
-    p = Path(path)
-    if not p.is_file():
-        raise LlmhwError(f"no such file '{path}'", field="--batch")
-    for n, line in enumerate(p.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LlmhwError(f"malformed JSON: {exc.msg}", field=f"line {n}") from None
-            res: dict[str, Any] = run_simulation(d, None, requests, seed)
-        except LlmhwError as exc:
-            res = {"error": {"line": n, "field": exc.field, "message": str(exc)}}
-        sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
+    _jsonl(path, lambda d: run_simulation(d, None, requests, seed))
 
 
 @app.command()

@@ -170,6 +170,15 @@ class Engine:
         return NearMemoryModel(tier=index, flops=tier_peak_flops(nm, tier), bandwidth=internal_bandwidth(nm, tier),
                                latency=tier.latency_s or 0.0, ops=frozenset(names), phases=frozenset(phases))
 
+    def request_overhead_s(self, in_flight: Any = 0.0) -> Any:
+        """Time a request spends outside the engine's steps: the engine's per-request overhead and,
+        when served, the front end's fixed time and its wait behind the ``in_flight`` requests it
+        streams (docs/engine.md section 3)."""
+        p = self.profile
+        if self.scenario.workload.harness != "served":
+            return p.request_overhead_s
+        return p.request_overhead_s + p.api_overhead_s + p.api_queue_s * np.asarray(in_flight, dtype=float)
+
     def price(self, step: Step) -> StepCost:
         """One step's operators on this scenario's chip (one pipeline stage)."""
         s = self.scenario
@@ -268,11 +277,8 @@ class Engine:
     def _closed_loop(self, B: Array, r: Array, isl_m: Array, osl_m: Array, t_dec: Array, t_pf: Array) -> _Loop:
         """TTFT, end-to-end time and TPOT of a request in the closed loop (docs/engine.md)."""
         s, profile = self.scenario, self.profile
-        served = s.workload.harness == "served"
-        req = profile.request_overhead_s + (profile.api_overhead_s if served else 0.0)
-        # Served: the front end streams every request in flight on one loop; a new request's first
-        # token waits behind that work (time to the first token only, not the engine's steps).
-        api_wait = profile.api_queue_s * np.maximum(B, 1.0) if served else 0.0
+        req = self.request_overhead_s(0.0)      # the front end's queue part is TTFT's alone
+        api_wait = self.request_overhead_s(np.maximum(B, 1.0)) - req
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
         coupled = s.parallelism.dp > 1 and s.model.is_moe

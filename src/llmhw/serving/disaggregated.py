@@ -95,9 +95,7 @@ def evaluate(dis: Disaggregated, batch: Any, input_tokens: Any, output_tokens: A
     up, out = _transfer_network(dis)
     lat, bw = collective_split("send", kv / senders, 2, up, out, ed.params)
     t_kv = np.asarray(lat + bw, dtype=float) + 0 * B
-    prof = ed.profile
-    served = dis.decode.workload.harness == "served"
-    over = prof.request_overhead_s + ((prof.api_overhead_s + prof.api_queue_s * np.maximum(B, 1.0)) if served else 0.0)
+    over = ed.request_overhead_s(np.maximum(B, 1.0))
     base_ttft = t_pf + t_kv + t_dec / 2 + over
     # Offered load at the prefill pool, then its M/D/1 wait (one pass; a prefill-limited pool
     # is handled by Little's law below).

@@ -91,10 +91,6 @@ class StepTables:
         j = min(bisect_left(self._ctx, ctx), len(self._ctx) - 1)
         return self._decode[n - 1][j]
 
-    def prefill_per_token(self, prompt: Array) -> Array:
-        j = np.minimum(np.searchsorted(self.prompt, prompt), self.prompt.size - 1)
-        return self.per_token[j]
-
     def prefill_token_s(self, prompt: float) -> float:
         """The per-token prefill cost of one prompt length (scalar, for the event loop)."""
         return self._per_token[min(bisect_left(self._prompt, prompt), len(self._prompt) - 1)]
@@ -213,8 +209,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
             [i for i, _ in pre if left[i] == 0 and gen[i] >= outp[rid[i]]]
         if done:
             retire(done)
-    prof, s = engine.profile, engine.scenario
-    over = prof.request_overhead_s + (prof.api_overhead_s if s.workload.harness == "served" else 0.0)
+    over = engine.request_overhead_s(0.0)
     return Requests(np.asarray(arr, dtype=float), input_tokens, output_tokens, admitted, first, finish, over, slots)
 
 

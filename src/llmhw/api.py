@@ -346,24 +346,16 @@ def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests:
     bisection on a log scale to ``tolerance``. Returns that run's results and ``rate_per_s``;
     ``rate_per_s`` is 0 when even ``lo`` fails."""
     import math
-    import re
 
-    rules = []
-    for text in slo:
-        m = re.match(r"^\s*([a-z_]+)(?:\.(mean|p50|p90|p99))?\s*(<=|<)\s*([-+0-9.eE]+)\s*$", text or "")
-        if not m:
-            raise LlmhwError(f"expected KEY[.mean|.p50|.p90|.p99]<=VALUE, got {text!r}", field="--slo",
-                             accepted="e.g. ttft_s.p99<=2, tpot_s.mean<=0.05")
-        rules.append((m.group(1), m.group(2) or "mean", float(m.group(4))))
+    from llmhw.serving import slo as slo_
+
+    rules = slo_.parse(slo)
     if not rules:
         raise LlmhwError("give at least one SLO", field="--slo", accepted="e.g. ttft_s.p99<=2")
 
     def meets(rate: float) -> tuple[bool, dict[str, Any]]:
         r = simulate(scenario, rate, requests, seed)
-        for key, _, _ in rules:
-            if key not in r or not isinstance(r[key], dict):
-                raise LlmhwError(f"unknown latency '{key}'", field="--slo", accepted="ttft_s, tpot_s, e2e_s, queue_s")
-        return (not r["saturated"] and all(r[k][q] <= v for k, q, v in rules)), r
+        return (not r["saturated"] and slo_.met(r, rules)), r
 
     ok, res = meets(lo)
     if not ok:
@@ -378,3 +370,47 @@ def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests:
         else:
             bad = mid
     return {**best, "rate_per_s": good, "slo": list(slo)}
+
+
+def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequence[str], requests: int = 2000,
+               seed: int = 0, max_chips: int = 1024, tries_per_size: int = 6) -> dict[str, Any]:
+    """Capacity planning: the fewest chips, and their mapping, that serve ``rate_per_s`` Poisson
+    arrivals within every SLO without saturating. Chip counts 1, 2, 4, 8, then multiples of 8, up
+    to ``max_chips``; at each count, the mappings (issue 9's search space) ranked by their
+    closed-loop capacity, of which the ``tries_per_size`` largest that can carry the load are
+    simulated. Returns the winning run's results with ``n_chips`` and ``parallelism``; ``n_chips``
+    is None (and ``tried`` says what) when no count up to ``max_chips`` does."""
+    from llmhw.explore.search import mappings
+    from llmhw.serving import slo as slo_
+
+    s = as_scenario(scenario)
+    rules = slo_.parse(slo)
+    if not rules:
+        raise LlmhwError("give at least one SLO", field="--slo", accepted="e.g. ttft_s.p99<=2")
+    if isinstance(rate_per_s, bool) or not isinstance(rate_per_s, int | float) or not rate_per_s > 0:
+        raise LlmhwError(f"must be a positive rate, got {rate_per_s!r}", field="rate_per_s")
+    w = s.workload
+    # Output tokens a second the load asks for: the closed loop's capacity must exceed it.
+    demand = rate_per_s * w.output_tokens * w.mean_factor
+    sizes = sorted({1, 2, 4, 8} | set(range(8, max_chips + 1, 8)))
+    tried: list[dict[str, Any]] = []
+    for n in (k for k in sizes if k <= max_chips):
+        try:
+            sn = s.replace(n_chips=n, parallelism={"tp": 1, "pp": 1, "ep": 1, "dp": n})
+        except LlmhwError:
+            continue
+        ranked = []
+        for par in mappings(sn):
+            sc = sn.replace(parallelism=par)
+            m = Engine(sc).evaluate(-1, w.input_tokens, w.output_tokens).point()
+            if m.fits and m.output_tok_s >= demand:
+                ranked.append((m.output_tok_s, par, sc))
+        ranked.sort(key=lambda x: -x[0])
+        for _, par, sc in ranked[:tries_per_size]:
+            r = simulate(sc, rate_per_s, requests, seed)
+            tried.append({"n_chips": n, "parallelism": par, "saturated": r["saturated"],
+                          **{str(x): r[x.key][x.stat] for x in rules}})
+            if not r["saturated"] and slo_.met(r, rules):
+                return {**r, "n_chips": n, "parallelism": par, "slo": [str(x) for x in rules], "tried": tried}
+    return {"n_chips": None, "parallelism": None, "rate_per_s": rate_per_s, "slo": [str(x) for x in rules],
+            "tried": tried}

@@ -270,8 +270,12 @@ def simulate(
     concurrency: int = typer.Option(None, "--concurrency", help="a closed loop instead: this many requests in "
                                     "flight, each finished one replaced at once"),
     find_rate: bool = typer.Option(False, "--find-rate", help="find the highest rate that meets every --slo"),
-    slo: list[str] = typer.Option([], "--slo", help="with --find-rate: KEY[.mean|.p50|.p90|.p99]<=VALUE, "
-                                  "e.g. ttft_s.p99<=2; repeat for several"),
+    find_chips: bool = typer.Option(False, "--find-chips", help="capacity planning: the fewest chips (and their "
+                                    "mapping) that serve --rate within every --slo"),
+    max_chips: int = typer.Option(1024, "--max-chips", help="with --find-chips: the most chips to try"),
+    slo: list[str] = typer.Option([], "--slo", help="KEY[.mean|.p50|.p90|.p99]<=SECONDS, e.g. ttft_s.p99<=2; "
+                                  "repeat for several. With a rate: goodput (requests meeting all); with "
+                                  "--find-rate / --find-chips: the target"),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Open-loop serving (first version): Poisson arrivals, continuous batching with chunked
@@ -284,7 +288,20 @@ def simulate(
         return
     if not scenario:
         raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
-    if find_rate:
+    if find_chips:
+        from llmhw.api import find_chips as search_chips
+
+        if rate is None:
+            raise LlmhwError("--find-chips needs the load to serve", field="--rate", accepted="--rate R (requests/s)")
+        d = search_chips(Scenario.from_yaml(scenario), rate, slo, requests, seed, max_chips=max_chips)
+        if d["n_chips"] is None:
+            if as_json:
+                _emit_json(d)
+            else:
+                out.print(f"no deployment of up to {max_chips} chips serves {rate:g} requests/s within "
+                          f"{', '.join(d['slo'])} ({len(d['tried'])} mappings simulated)", highlight=False, markup=False)
+            return
+    elif find_rate:
         from llmhw.api import find_rate as search_rate
 
         d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed)

@@ -285,6 +285,11 @@ def print_disaggregated(d: dict[str, Any]) -> None:
 
 def print_simulation(d: dict[str, Any]) -> None:
     """``llmhw simulate``: percentiles per latency, throughput and saturation."""
+    if d.get("tried"):
+        par = d["parallelism"]
+        out.print(f"fewest chips: {d['n_chips']} (tp {par['tp']}, pp {par['pp']}, ep {par['ep']}, dp {par['dp']}) "
+                  f"serve {d['rate_per_s']:g} requests/s within {', '.join(d['slo'])}; "
+                  f"{len(d['tried'])} mappings simulated", highlight=False, markup=False)
     out.print(f"{d['completed']:,} of {d['requests']:,} requests at {d['rate_per_s']:g}/s: "
               f"{d['output_tok_s']:,.0f} output tok/s ({d['output_tok_s_per_chip']:,.1f} per chip), "
               f"{d['mean_in_flight']:,.1f} in flight on average"
@@ -307,7 +312,16 @@ def print_validation(res: Any) -> None:
     for (f, m), v in sorted(res.summary.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
         t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
     out.print(t)
-    out.print(f"{len(res.rows)} points predicted, {len(res.skipped)} rows not mapped")
+    if res.open_loop:
+        from llmhw.validation.calibrate import summarize
+
+        t = Table(title="open-loop rows (llmhw simulate), as fitted")
+        for col in ("family", "metric", "n", "median", "worst (row)"):
+            t.add_column(col, justify="right" if col in ("n", "median", "worst (row)") else "left")
+        for (f, m), v in sorted(summarize(res.open_loop).items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
+            t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
+        out.print(t)
+    out.print(f"{len(res.rows)} points predicted, {len(res.open_loop)} simulated, {len(res.skipped)} rows not mapped")
 
 
 def print_study(names: list[str], res: Any) -> None:

@@ -232,11 +232,14 @@ def summarize(rows: list[Row]) -> dict[tuple[str, str], dict[str, float]]:
 
 
 def cross_validate(points: list[Point], fitted: dict[str, Any], how: str = "chip", folds: int = 5,
-                   log: Callable[[str], None] = lambda s: None) -> list[Row]:
+                   log: Callable[[str], None] = lambda s: None,
+                   held_params: dict[tuple[str, str], FamilyParams] | None = None) -> list[Row]:
     """Held-out rows: refit the family without them, then score them.
 
     ``how="chip"`` holds out every row of one chip at a time (within families of 2+ chips);
-    ``how="kfold"`` holds out every ``folds``-th row of each family in turn.
+    ``how="kfold"`` holds out every ``folds``-th row of each family in turn. ``held_params``, when
+    given, receives each held-out chip's refitted parameters, keyed by (family key, chip), so
+    that other rows of that chip (the open-loop ones) can be scored with them too.
     """
     by_family: dict[str, list[Point]] = defaultdict(list)
     for p in points:
@@ -255,6 +258,8 @@ def cross_validate(points: list[Point], fitted: dict[str, Any], how: str = "chip
                 continue
             # Refit from the full-data values: a warm start, so fewer evaluations suffice.
             fp = fit_family(train, start, max_nfev=25)
+            if held_params is not None and how == "chip":
+                held_params[(k, test[0].chip)] = fp
             _set_family(test, fp)
             held.extend(score(test))
             log(f"cross-validation ({how}) {k}: held out {len(test)}")

@@ -24,6 +24,8 @@ class ValidationResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)
     fitted: dict[str, Any] | None = None
     transfers: dict[str, list[cal.Row]] = field(default_factory=dict)   # fit on some families, score others
+    open_loop: list[cal.Row] = field(default_factory=list)        # simulated rows (validation/open_loop.py)
+    open_loop_cv: list[cal.Row] = field(default_factory=list)     # the same, each chip's family refit without it
 
     def to_dict(self) -> dict[str, Any]:
         def rows(rs: list[cal.Row]) -> list[dict[str, Any]]:
@@ -37,6 +39,12 @@ class ValidationResult:
                 **{name: [{"family": f, "metric": m, **v} for (f, m), v in sorted(cal.summarize(rows).items())]
                    for name, rows in self.transfers.items()},
             },
+            "open_loop": {
+                "summary": [{"family": f, "metric": m, **v} for (f, m), v in sorted(cal.summarize(self.open_loop).items())],
+                "chip_held_out": [{"family": f, "metric": m, **v}
+                                  for (f, m), v in sorted(cal.summarize(self.open_loop_cv).items())],
+                "points": rows(self.open_loop),
+            },
             "points": rows(self.rows),
             "flagged": [{**r.__dict__, "reason": why} for r, why in self.flagged],
             "skipped": [{"row": r, "reason": why} for r, why in self.skipped],
@@ -44,10 +52,15 @@ class ValidationResult:
 
 
 def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: bool = False,
-        log: Callable[[str], None] = lambda s: None) -> ValidationResult:
+        open_loop: bool = True, log: Callable[[str], None] = lambda s: None) -> ValidationResult:
+    from llmhw.validation import open_loop as ol
     from llmhw.validation.cases import flagged, load_cases
 
     cases, skips = load_cases()
+    ol_cases, ol_skips = ol.load_open_loop_cases()
+    # The open-loop rows are scored by simulation below; those it cannot map say why.
+    open_rows = {c.row for c in ol_cases} | {s.row for s in ol_skips}
+    skips = [s for s in skips if s.row not in open_rows] + ol_skips
     flags = flagged()
     points, failed = cal.prepare([c for c in cases if c.row not in flags])
     flagged_points, _ = cal.prepare([c for c in cases if c.row in flags])
@@ -60,6 +73,9 @@ def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: b
     rows = cal.score(points)
     res = ValidationResult(rows, cal.summarize(rows), skipped=sorted(skipped), fitted=fitted,
                            flagged=[(r, flags[r.row]) for r in cal.score(flagged_points)])
+    if open_loop:
+        res.open_loop, ol_failed = ol.score(ol_cases, log=log)
+        res.skipped = sorted(res.skipped + ol_failed)
     if cross_validate:
         current = fitted or {"families": {}, "engines": {}}
         res.cv_chip = cal.cross_validate(points, current, how="chip", log=log)
@@ -112,6 +128,34 @@ def _transfer_lines(res: ValidationResult) -> list[str]:
     return lines
 
 
+def _open_loop_lines(res: ValidationResult) -> list[str]:
+    """Open-loop serving: MLPerf Server / Interactive at their target QPS, JetStream on ShareGPT."""
+    if not res.open_loop:
+        return []
+    s = cal.summarize(res.open_loop)
+    cv = cal.summarize(res.open_loop_cv) if res.open_loop_cv else {}
+    lines = ["", "## Open-loop serving (`llmhw simulate`)", "",
+             "MLPerf Server and Interactive runs (Poisson arrivals at the submitter's target QPS over the "
+             "benchmark's dataset; MLPerf's TTFT and TPOT are means) and JetStream's closed-concurrency runs on "
+             "ShareGPT, each simulated (`validation/open_loop.py`, 2,000 requests, the first tenth left out). "
+             "No open-loop row is fitted on: *as fitted* scores them with the calibration fitted on the "
+             "closed-loop rows; *chip held out* with the chip's family refitted without any row of that chip. "
+             "Where a row quotes its run's mean output tokens, the dataset's outputs are scaled to it; an "
+             "MLPerf result without a target QPS is the highest rate llmhw finds within the benchmark's p99 "
+             "TTFT and TPOT limits.", "",
+             "| family | metric | n | median (as fitted) | worst (row) | median (chip held out) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for (f, m), v in sorted(s.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
+        c = cv.get((f, m))
+        lines.append(f"| {f} | {m} | {v['n']} | {_pct(v['median'])} | {_pct(v['worst'])} ({v['worst_row']}) | "
+                     f"{_pct(c['median']) if c else '-'} |")
+    lines += ["", "| row | family | chip | metric | measured | simulated | error |", "|---:|---|---|---|---:|---:|---:|"]
+    for r in sorted(res.open_loop, key=lambda r: r.row):
+        lines.append(f"| {r.row} | {r.family} | {r.chip} | {r.metric} | {r.measured:.4g} | {r.predicted:.4g} | "
+                     f"{_pct(r.ape)} |")
+    return lines
+
+
 def markdown(res: ValidationResult) -> str:
     """docs/validation.md: per family and metric, in-sample and cross-validated, then every point."""
     s = res.summary
@@ -137,6 +181,7 @@ def markdown(res: ValidationResult) -> str:
         lines.append(f"| {f} | {m} | {v['n']} | {_pct(v['median'])} | {_pct(v['worst'])} ({v['worst_row']}) | "
                      f"{_pct(k['median']) if k else '-'} | {_pct(c['median']) if c else '-'} |")
     lines += _transfer_lines(res)
+    lines += _open_loop_lines(res)
     lines += ["", f"Rows not mapped to a scenario: {len(res.skipped)} (reasons at the end).", "",
               "## Rows no plausible model reaches", "",
               "Predicted and listed here, but left out of the fit and of the table above "

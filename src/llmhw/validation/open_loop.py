@@ -1,0 +1,239 @@
+"""The open-loop rows of ``measurements.csv``: MLPerf Server and Interactive runs at a target QPS
+over their datasets, and JetStream's closed-concurrency runs on ShareGPT, scored with the
+simulator (``llmhw simulate``) rather than the closed-loop formula.
+
+The mapping follows the data's README: ``Poisson arrivals, target_qps X`` is ``arrival:
+{process: poisson, rate_per_s: X}``; the dataset named in the notes gives the lengths; a JetStream
+row's number is ``arrival: {process: closed, concurrency: N}``; MLPerf's TTFT and TPOT are means.
+Beyond those rules (each stated in the case's note):
+
+- where a row quotes its run's mean output tokens per sample (MLPerf's accuracy run or
+  TOKENS_PER_SAMPLE), the dataset's output lengths are scaled to that mean: the output length is
+  the model's, not the dataset's, and the row says what it was;
+- an MLPerf result without its target QPS (the v6.1 summary rows) is the highest Poisson rate that
+  meets the benchmark's p99 TTFT and TPOT limits, which is what a submitter tunes the target QPS
+  to; the predicted value is the simulated throughput at the rate llmhw finds;
+- MLPerf Interactive runs through the same LoadGen harness as Server, so both are ``served``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmhw.core.errors import LlmhwError
+from llmhw.scenario import Scenario
+from llmhw.validation import cases as rows_
+
+# Metrics an open-loop row measures: the CSV's metric -> (simulate output key, statistic).
+_METRICS: dict[str, tuple[str, str | None]] = {
+    "ttft_ms": ("ttft_s", "mean"),
+    "tpot_ms": ("tpot_s", "mean"),
+    "output_tok_s_total": ("output_tok_s", None),
+    "e2e_latency_s": ("e2e_s", "mean"),
+}
+
+# The dataset a row's notes name -> the shipped dataset id (README's rule); first match wins.
+_DATASETS: tuple[tuple[str, str], ...] = (
+    (r"openorca\+gsm8k\+mbxp", "mlperf-mixtral-8x7b"),
+    (r"openorca", "mlperf-openorca"),
+    (r"cnn-dailymail", "mlperf-cnndm"),
+    (r"llama-3\.1-405b long-context", "mlperf-llama3.1-405b"),
+    (r"deepseek-r1 reasoning", "mlperf-deepseek-r1"),
+    (r"sharegpt", "sharegpt"),
+)
+# MLPerf rows whose notes do not name the dataset: the benchmark is the model's.
+_BENCHMARK_DATASET: dict[str, str] = {
+    "llama-2-70b": "mlperf-openorca",
+    "deepseek-r1": "mlperf-deepseek-r1",
+    "llama-3.1-405b": "mlperf-llama3.1-405b",
+    "mixtral-8x7b": "mlperf-mixtral-8x7b",
+    "llama-3.1-8b": "mlperf-cnndm",
+}
+
+# MLPerf Inference latency limits (p99 TTFT s, p99 TPOT s) per (catalog model, scenario), as the
+# other rows of the same benchmarks quote them (MLPerf Inference rules, "LLM latency
+# constraints": https://github.com/mlcommons/inference_policies/blob/master/inference_rules.adoc).
+_MLPERF_SLO: dict[tuple[str, str], tuple[float, float]] = {
+    ("llama-2-70b", "server"): (2.0, 0.200),
+    ("llama-2-70b", "interactive"): (0.450, 0.040),
+    ("deepseek-r1", "server"): (2.0, 0.080),
+    ("llama-3.1-405b", "server"): (6.0, 0.175),
+    ("llama-3.1-405b", "interactive"): (4.5, 0.080),
+    ("mixtral-8x7b", "server"): (2.0, 0.200),
+    ("llama-3.1-8b", "server"): (2.0, 0.100),
+    ("llama-3.1-8b", "interactive"): (0.5, 0.030),
+}
+
+# JetStream's benchmark_serving on ShareGPT keeps prompts and outputs of at most 1,024 tokens
+# (the rows' notes: "max input 1024, max output 1024").
+_JETSTREAM_MAX_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class OpenLoopCase:
+    """One open-loop measurement: a scenario with its arrivals and lengths, what it measures."""
+
+    row: int
+    scenario: dict[str, Any] = field(hash=False)
+    metric: str                  # simulate output key: ttft_s, tpot_s, e2e_s, output_tok_s
+    stat: str | None             # mean (latencies) or None (a rate)
+    measured: float              # SI
+    family: str                  # family key (family or family:unit), as the closed-loop rows
+    hardware: str
+    source: str
+    note: str
+    slo: tuple[str, ...] = ()    # non-empty: the rate is the highest that meets these
+
+
+def is_open_loop(r: dict[str, str]) -> bool:
+    t = r["batch_or_concurrency"].lower()
+    return "poisson" in t or "server scenario" in t or "interactive scenario" in t or \
+        ("sharegpt" in r["isl"].lower() and rows_._int_or_none(r["batch_or_concurrency"]) is not None)
+
+
+def _dataset(r: dict[str, str], model: str) -> str:
+    text = f"{r['notes']} {r['isl']}".lower()
+    for pattern, ds in _DATASETS:
+        if re.search(pattern, text):
+            return ds
+    if "mlperf" in f"{r['source_desc']} {r['notes']}".lower() and model in _BENCHMARK_DATASET:
+        return _BENCHMARK_DATASET[model]
+    raise rows_._SkipRow("dataset not known", f"no shipped dataset for {r['model']!r} ({r['notes'][:60]!r})")
+
+
+def _output_mean(notes: str) -> float | None:
+    m = re.search(r"mean output tok/sample[^;\d]*([\d.]+)|TOKENS_PER_SAMPLE ([\d.]+)", notes)
+    return float(m.group(1) or m.group(2)) if m else None
+
+
+def _scenario_kind(r: dict[str, str]) -> str:
+    text = f"{r['batch_or_concurrency']} {r['notes']}".lower()
+    return "interactive" if "interactive" in text else "server"
+
+
+def _slo(r: dict[str, str], model: str) -> tuple[str, ...]:
+    m = re.search(r"SLO TTFT<=([\d.]+)ms p99, TPOT<=([\d.]+)ms p99", r["notes"])
+    if m:
+        ttft, tpot = float(m.group(1)) / 1e3, float(m.group(2)) / 1e3
+    elif (model, _scenario_kind(r)) in _MLPERF_SLO:
+        ttft, tpot = _MLPERF_SLO[(model, _scenario_kind(r))]
+    else:
+        raise rows_._SkipRow("latency limits not known",
+                             f"MLPerf {_scenario_kind(r)} run of {r['model']!r} without a target QPS or known SLO")
+    return (f"ttft_s.p99<={ttft:g}", f"tpot_s.p99<={tpot:g}")
+
+
+def _lengths(dataset: str, out_mean: float | None, max_tokens: int | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"dataset": dataset}
+    if out_mean is not None:
+        spec["output_mean"] = out_mean
+    if max_tokens is not None:
+        spec["max_input"] = spec["max_output"] = max_tokens
+    return spec
+
+
+def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
+    notes: list[str] = []
+    n_chips = rows_._int_or_none(r["n_chips"])
+    if n_chips is None:
+        raise rows_._SkipRow("chip count not disclosed", f"{r['hardware']!r}")
+    cid, chip = rows_._row_chip(r, notes)
+    mid, mnote = rows_._model_id(r["model"])
+    if mnote:
+        notes.append(mnote)
+    metric_col = r["metric"].strip()
+    if metric_col not in _METRICS:
+        raise rows_._SkipRow("unknown metric", f"{metric_col!r} for an open-loop row")
+    _, measured = rows_._row_metric(r)
+    metric, stat = _METRICS[metric_col]
+    precision = rows_._row_precision(r, chip, cid, notes)
+    dataset = _dataset(r, mid)
+    text = r["batch_or_concurrency"]
+    slo: tuple[str, ...] = ()
+    concurrency = rows_._int_or_none(text)
+    if concurrency is not None:
+        arrival: dict[str, Any] = {"process": "closed", "concurrency": concurrency}
+        max_tokens = _JETSTREAM_MAX_TOKENS if "jetstream" in r["framework"].lower() else None
+    else:
+        max_tokens = None
+        m = re.search(r"target_qps ([\d.]+)", text)
+        if m:
+            arrival = {"process": "poisson", "rate_per_s": float(m.group(1))}
+        else:
+            slo = _slo(r, mid)
+            arrival = {"process": "poisson", "rate_per_s": 1.0}     # replaced by the rate found
+            notes.append(f"no target QPS: the highest rate meeting {', '.join(slo)}")
+    out_mean = _output_mean(r["notes"])
+    if out_mean is not None:
+        notes.append(f"output lengths scaled to the run's mean of {out_mean:g} tokens")
+    scenario: dict[str, Any] = {
+        "model": mid, "hardware": cid, "n_chips": n_chips,
+        "parallelism": rows_._parallelism(r, n_chips, notes),
+        "precision": precision,
+        "engine": rows_._engine(r["framework"]),
+        "compute_unit": rows_._compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
+        # Nominal lengths (the memory model's peak context); each request draws its own.
+        "workload": {"input_tokens": 1, "output_tokens": 1, "batch": 1, "harness": "served",
+                     "arrival": arrival, "lengths": _lengths(dataset, out_mean, max_tokens)},
+    }
+    try:
+        s = Scenario.from_dict(scenario)
+    except LlmhwError as exc:
+        raise rows_._SkipRow("invalid scenario", str(exc)) from None
+    unit = s.compute_unit or s.chip.default_compute_unit
+    from llmhw.cost.params import family_key
+
+    notes += rows_._source_notes(r)
+    return OpenLoopCase(row=i, scenario=scenario, metric=metric, stat=stat, measured=measured,
+                        family=family_key(chip.family, unit if chip.compute_units else None), hardware=cid,
+                        source=r["source_url"], note="; ".join(notes), slo=slo)
+
+
+def load_open_loop_cases() -> tuple[list[OpenLoopCase], list[rows_.Skip]]:
+    """The open-loop rows of the shipped measurements as cases or skips, in row order."""
+    cases: list[OpenLoopCase] = []
+    skips: list[rows_.Skip] = []
+    for i, r in enumerate(rows_._rows()):
+        if not is_open_loop(r):
+            continue
+        try:
+            cases.append(_row_to_case(i, r))
+        except rows_._SkipRow as s:
+            skips.append(rows_.Skip(row=i, reason=str(s)))
+    return cases, skips
+
+
+# Requests per simulated row: enough that a mean settles within about a percent (the first tenth
+# is left out as the empty system's transient) while 80 rows score in under a minute.
+REQUESTS = 2000
+
+
+def predict(case: OpenLoopCase, requests: int = REQUESTS, seed: int = 0) -> float:
+    """The simulated value of a case's metric."""
+    from llmhw import api
+
+    if case.slo:
+        out = api.find_rate(case.scenario, list(case.slo), requests, seed)
+    else:
+        out = api.simulate(case.scenario, requests=requests, seed=seed)
+    v = out[case.metric]
+    return float(v[case.stat] if case.stat else v)
+
+
+def score(cases: list[OpenLoopCase], requests: int = REQUESTS,
+          log: Any = lambda s: None) -> tuple[list[Any], list[tuple[int, str]]]:
+    """Rows (as the closed-loop validation's) for every case, and the cases the simulator refused."""
+    from llmhw.validation.calibrate import Row
+
+    rows, failed = [], []
+    for c in cases:
+        try:
+            p = predict(c, requests)
+        except LlmhwError as exc:
+            failed.append((c.row, f"simulation failed: {exc}"))
+            continue
+        rows.append(Row(c.row, c.family, c.hardware, c.metric, c.measured, p, abs(p - c.measured) / c.measured))
+        log(f"open loop: row {c.row}")
+    return rows, failed

@@ -286,27 +286,39 @@ def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
     return float(Engine(as_scenario(scenario)).request_overhead_s(0.0))
 
 
-def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = None, requests: int = 2000,
-             seed: int = 0, concurrency: int | None = None) -> dict[str, Any]:
+def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = None, requests: int | None = None,
+             seed: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
     """Open-loop serving (a first version, serving/simulate.py): Poisson arrivals at ``rate_per_s``
     over the whole deployment, the workload's lengths (uniform in [ratio x L, L] per request),
     continuous batching with chunked prefill on each replica. Percentiles of TTFT, TPOT,
     end-to-end and queueing time, throughput, and whether the load saturates the system.
     ``concurrency`` instead of a rate: a closed loop with that many requests in flight. With
-    neither, the scenario's ``workload.arrival`` (poisson, gamma or closed)."""
+    neither, the scenario's ``workload.arrival`` (poisson, gamma, closed, or a trace whose requests
+    are dealt round-robin over the dp replicas). Lengths: ``workload.lengths`` when given (a
+    dataset, fixed lengths or distributions), a trace's own, else uniform as above.
+    ``requests`` and ``seed`` default to ``workload.requests`` and ``workload.seed``."""
     import numpy as np
 
     from llmhw.serving.simulate import gamma_arrivals, poisson_arrivals, run, summarize
+    from llmhw.workload.lengths import sample as sample_lengths
+    from llmhw.workload.traces import read_trace
 
     s = as_scenario(scenario)
     cv = 1.0
     arr_spec = s.workload.arrival
+    requests = s.workload.requests if requests is None else requests
+    seed = s.workload.seed if seed is None else seed
+    trace = None
     if rate_per_s is None and concurrency is None:
         if arr_spec is None:
             raise LlmhwError("give a rate, a concurrency, or workload.arrival in the scenario", field="rate_per_s",
                              accepted="--rate R, --concurrency N, or workload: {arrival: {process: poisson, rate_per_s: R}}")
         if arr_spec.process == "closed":
             concurrency = arr_spec.concurrency
+        elif arr_spec.process == "trace":
+            trace = read_trace(arr_spec.path)
+            span = float(trace[0][min(requests, trace[0].size) - 1])
+            rate_per_s = (min(requests, trace[0].size) - 1) / span if span > 0 else 1.0
         else:
             rate_per_s, cv = arr_spec.rate_per_s, arr_spec.cv if arr_spec.process == "gamma" else 1.0
     if concurrency is not None:
@@ -322,10 +334,21 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = Non
     n = max(10, requests // dp)
     rng = np.random.default_rng(seed + 1)
     w = s.workload
-    arrival = poisson_arrivals(rate_per_s / dp, n, seed) if cv == 1.0 else gamma_arrivals(rate_per_s / dp, cv, n, seed)
-    lo = w.length_ratio
-    isl = np.maximum(np.round(w.input_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
-    osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
+    if trace is not None:
+        # The first ``requests`` rows, dealt round-robin: replica 0 (the one simulated) gets every dp-th.
+        if min(requests, trace[0].size) < 10:
+            raise LlmhwError(f"a trace needs at least 10 requests, {arr_spec.path} has {trace[0].size}",
+                             field="workload.arrival.path")
+        arrival, isl, osl = (x[:requests][::dp] for x in trace)
+        n = arrival.size
+    else:
+        arrival = poisson_arrivals(rate_per_s / dp, n, seed) if cv == 1.0 else gamma_arrivals(rate_per_s / dp, cv, n, seed)
+        if w.lengths is not None:
+            isl, osl = sample_lengths(w.lengths, n, rng)
+        else:
+            lo = w.length_ratio
+            isl = np.maximum(np.round(w.input_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
+            osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
     m = eng.evaluate(-1, w.input_tokens, w.output_tokens).point()
     slots = int(max(1, m.max_batch_memory // dp))
     closed = max(1, -(-concurrency // dp)) if concurrency is not None else 0
@@ -333,6 +356,8 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = Non
     req = run(eng, arrival, isl, osl, slots, s.prefill_chunk_tokens, eng.profile.max_batch, closed,
               w.prefix_cached_tokens, spec.draft_tokens if spec else 0, spec.tokens_per_step if spec else 1.0)
     out = summarize(req, dp, s.n_chips)
+    # The lengths simulated (drawn or from the trace), per request, on the simulated replica.
+    out["mean_input_tokens"], out["mean_output_tokens"] = float(np.mean(isl)), float(np.mean(osl))
     out["rate_per_s"] = out["arrival_rate_per_s"] if concurrency is not None else rate_per_s
     if concurrency is not None:
         out["concurrency"] = concurrency

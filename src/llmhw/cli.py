@@ -265,8 +265,8 @@ def simulate(
     batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line (its "
                                    "workload.arrival gives the load); one JSON object per line out"),
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
-    requests: int = typer.Option(2000, "--requests", help="requests to simulate"),
-    seed: int = typer.Option(0, "--seed"),
+    requests: int = typer.Option(None, "--requests", help="requests to simulate; default: workload.requests (2000)"),
+    seed: int = typer.Option(None, "--seed", help="default: workload.seed (0)"),
     concurrency: int = typer.Option(None, "--concurrency", help="a closed loop instead: this many requests in "
                                     "flight, each finished one replaced at once"),
     find_rate: bool = typer.Option(False, "--find-rate", help="find the highest rate that meets every --slo"),
@@ -315,7 +315,7 @@ def simulate(
     tables.print_simulation(d)
 
 
-def _simulate_batch(path: str, requests: int, seed: int) -> None:
+def _simulate_batch(path: str, requests: int | None, seed: int | None) -> None:
     from llmhw.api import simulate as run_simulation
 
     _jsonl(path, lambda d: run_simulation(d, None, requests, seed))

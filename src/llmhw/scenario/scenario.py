@@ -157,7 +157,7 @@ class Scenario(BaseModel):
         hw = _hardware(d["hardware"], base_dir)
         par = build(Parallelism, _mapping(d.get("parallelism"), "parallelism"), where="parallelism")
         prec = build(PrecisionSpec, _mapping(d.get("precision"), "precision"), where="precision")
-        wl = build(Workload, _mapping(d["workload"], "workload"), where="workload")
+        wl = build(Workload, _trace_path(_mapping(d["workload"], "workload"), base_dir), where="workload")
         n_chips = d.get("n_chips")
         if n_chips is None:
             n_chips = par.n_chips
@@ -197,6 +197,17 @@ def _mapping(v: Any, where: str) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise LlmhwError(f"expected a mapping, got {v!r}", field=where)
     return v
+
+
+def _trace_path(w: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """A trace's relative path, read from the scenario file's folder (as model and hardware paths are)."""
+    arr = w.get("arrival")
+    if base_dir is None or not isinstance(arr, dict) or arr.get("process") != "trace":
+        return w
+    path = arr.get("path")
+    if not isinstance(path, str) or Path(path).is_absolute():
+        return w
+    return {**w, "arrival": {**arr, "path": str(base_dir / path)}}
 
 
 def _economics(v: Any) -> dict[str, Any]:

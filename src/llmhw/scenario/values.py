@@ -3,11 +3,14 @@ its own pydantic schema (errors name the block and field)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from llmhw.core.errors import LlmhwError
 from llmhw.core.units import PRECISIONS
+from llmhw.workload.lengths import Lengths, lengths_from
+from llmhw.workload.traces import read_trace
 
 # Tensor classes a scenario's placement may put on a memory tier.
 PLACEMENT_CLASSES: tuple[str, ...] = ("weights", "kv_cache", "activations")
@@ -48,20 +51,28 @@ class PrecisionSpec(Block):
 
 class Arrival(Block):
     """How requests arrive, for the open-loop simulator (``llmhw simulate``): a Poisson stream, a
-    bursty gamma stream (coefficient of variation ``cv`` of the gaps; 1 is Poisson), or a closed
-    loop of ``concurrency`` requests."""
+    bursty gamma stream (coefficient of variation ``cv`` of the gaps; 1 is Poisson), a closed
+    loop of ``concurrency`` requests, or a recorded trace (``path``: a CSV file of arrival times
+    and lengths, llmhw/workload/traces.py; a relative path is read from the scenario file's
+    folder, or the working directory for a scenario given as a mapping)."""
 
-    process: Literal["poisson", "gamma", "closed"]
+    process: Literal["poisson", "gamma", "closed", "trace"]
     rate_per_s: float | None = Field(None, gt=0, description="requests per second (poisson, gamma)")
     cv: float = Field(1.0, gt=0, description="gamma: coefficient of variation of the inter-arrival gaps")
     concurrency: int | None = Field(None, ge=1, description="closed: requests in flight")
+    path: str | None = Field(None, description="trace: a CSV file (plain, Azure or BurstGPT layout)")
 
     @model_validator(mode="after")
     def _complete(self) -> Arrival:
         if self.process == "closed" and self.concurrency is None:
             raise ValueError("a closed process needs concurrency")
-        if self.process != "closed" and self.rate_per_s is None:
+        if self.process == "trace":
+            if not self.path:
+                raise ValueError("a trace process needs path (a CSV file)")
+        elif self.process != "closed" and self.rate_per_s is None:
             raise ValueError(f"a {self.process} process needs rate_per_s")
+        if self.path is not None and self.process != "trace":
+            raise ValueError(f"path is for a trace process, not {self.process}")
         return self
 
 
@@ -81,8 +92,10 @@ class Speculative(Block):
 
 
 class Workload(Block):
-    input_tokens: int = Field(ge=1, description="prompt tokens per request")
-    output_tokens: int = Field(ge=1, description="generated tokens per request")
+    input_tokens: int = Field(ge=1, description="prompt tokens per request; default with lengths or a trace: "
+                              "their mean")
+    output_tokens: int = Field(ge=1, description="generated tokens per request; default with lengths or a "
+                               "trace: their mean")
     batch: int | Literal["max"] = Field(1, description="requests in flight on the whole system, or 'max'")
     prefill_chunk_tokens: int | None = Field(
         None, ge=1, description="most prompt tokens one step processes (vLLM's max_num_batched_tokens); "
@@ -99,12 +112,49 @@ class Workload(Block):
     prefix_cached_tokens: int = Field(
         0, ge=0, description="open loop (llmhw simulate): tokens at the start of every prompt already in the "
         "prefix cache (a shared system prompt); they skip prefill but stay in the KV cache")
+    lengths: Lengths | None = Field(
+        None, description="open loop (llmhw simulate): per-request lengths, {dataset: ID}, {input: N, output: N} "
+        "or a distribution per side (llmhw/workload/lengths.py); default: uniform in [length_ratio x L, L]")
+    requests: int = Field(2000, ge=10, description="open loop (llmhw simulate): requests to simulate (with a "
+                          "trace: at most this many of its rows)")
+    seed: int = Field(0, ge=0, description="open loop (llmhw simulate): random seed of arrivals and lengths")
     harness: Literal["served", "offline"] = Field(
         "served", description="'served': requests reach the engine through its HTTP server from a client "
         "(vLLM/SGLang bench serve, InferenceMAX, a deployed service), so TTFT includes the server's and "
         "client's time (the engine's api_overhead_s); 'offline': an in-process benchmark with no server "
         "(trtllm-bench, llama-bench, MLPerf Offline, an on-device app)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nominal_lengths(cls, d: Any) -> Any:
+        """Without input_tokens/output_tokens, the mean of the lengths or of the trace: the request
+        size the memory model and the closed-loop metrics take."""
+        if not isinstance(d, dict) or ("input_tokens" in d and "output_tokens" in d):
+            return d
+        arr, lens = d.get("arrival"), d.get("lengths")
+        means = None
+        if isinstance(arr, dict) and arr.get("process") == "trace" and arr.get("path"):
+            if lens is not None:
+                return d                       # the 'both given' error below says what to fix
+            _, i, o = read_trace(arr["path"])
+            means = (float(i.mean()), float(o.mean()))
+        elif lens is not None:
+            try:
+                means = (lens if isinstance(lens, Lengths) else lengths_from(lens)).means
+            except LlmhwError:
+                # Placeholders, so that the error reported is the lengths field's own.
+                return {"input_tokens": 1, "output_tokens": 1, **d}
+        if means is None:
+            return d
+        return {"input_tokens": max(1, round(means[0])), "output_tokens": max(1, round(means[1])), **d}
+
+    @model_validator(mode="after")
+    def _one_source_of_lengths(self) -> Workload:
+        if self.lengths is not None and self.arrival is not None and self.arrival.process == "trace":
+            raise ValueError("a trace gives each request's lengths; drop workload.lengths (or use a poisson, "
+                             "gamma or closed arrival)")
+        return self
 
     @field_validator("batch")
     @classmethod

@@ -27,6 +27,7 @@ def test_parse_slo_and_objective():
     assert not parse_objective("tpot_s").maximise and not parse_objective("cost_usd_per_mtok").maximise
     assert not parse_objective("energy_j_per_token").maximise
     assert parse_objective("output_tok_s_per_chip").maximise and parse_objective("tokens_per_mw").maximise
+    assert parse_objective("output_tok_s").maximise and parse_objective("prefill_tok_s").maximise
     assert parse_objective("max:ttft_s").maximise and not parse_objective("min:output_tok_s").maximise
     # A varied path is an inverse-design objective, smallest by default.
     o = parse_objective("chip.memory[0].bandwidth_bytes_per_s", ["chip.memory[0].bandwidth_bytes_per_s"])

@@ -80,7 +80,9 @@ def parse_objective(text: str, varied: Sequence[str] = ()) -> Objective:
         raise LlmhwError(f"empty objective {text!r}", field="--objective",
                          accepted="a prediction key (output_tok_s_per_chip, cost_usd_per_mtok, ...) or a varied path")
     is_path = t in varied
-    maximise = explicit if explicit is not None else (not t.endswith(_SMALLER) and not is_path)
+    # Rates end in _s too (output_tok_s, prefill_tok_s): tokens a second are better larger.
+    smaller = t.endswith(_SMALLER) and not t.endswith("tok_s")
+    maximise = explicit if explicit is not None else (not smaller and not is_path)
     return Objective(t, maximise, is_path)
 
 

@@ -18,8 +18,10 @@ Beyond those rules (each stated in the case's note):
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from llmhw.core.errors import LlmhwError
@@ -66,6 +68,9 @@ _MLPERF_SLO: dict[tuple[str, str], tuple[float, float]] = {
     ("llama-3.1-8b", "interactive"): (0.5, 0.030),
 }
 
+# Chips in one tensor-parallel group when a rack-scale row states no mapping.
+_NODE = 8
+
 # JetStream's benchmark_serving on ShareGPT keeps prompts and outputs of at most 1,024 tokens
 # (the rows' notes: "max input 1024, max output 1024").
 _JETSTREAM_MAX_TOKENS = 1024
@@ -84,7 +89,9 @@ class OpenLoopCase:
     hardware: str
     source: str
     note: str
-    slo: tuple[str, ...] = ()    # non-empty: the rate is the highest that meets these
+    slo: tuple[str, ...] = ()    # the benchmark's latency limits (MLPerf), p99
+    find_rate: bool = False      # no target QPS: the rate is the highest that meets ``slo``
+    search_mapping: bool = False # no stated mapping: the one llmhw finds best for the load
 
 
 def is_open_loop(r: dict[str, str]) -> bool:
@@ -126,12 +133,24 @@ def _slo(r: dict[str, str], model: str) -> tuple[str, ...]:
 
 
 def _lengths(dataset: str, out_mean: float | None, max_tokens: int | None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"dataset": dataset}
+    """The dataset's length distributions, its outputs scaled to the run's mean (the spread in
+    proportion) and both sides clipped at the benchmark's limit where it has one."""
+    from llmhw.workload.lengths import datasets
+
+    if out_mean is None and max_tokens is None:
+        return {"dataset": dataset}
+    sides = [d.model_dump(exclude_none=True) for d in datasets()[dataset]]
     if out_mean is not None:
-        spec["output_mean"] = out_mean
+        o = sides[1]
+        if o.get("std") is not None and o.get("mean"):
+            o["std"] = o["std"] * out_mean / o["mean"]
+        o["mean"] = min(out_mean, o.get("max", out_mean))
     if max_tokens is not None:
-        spec["max_input"] = spec["max_output"] = max_tokens
-    return spec
+        for d in sides:
+            d["max"] = min(d.get("max", max_tokens), max_tokens)
+            if d.get("mean") is not None:
+                d["mean"] = min(d["mean"], d["max"])
+    return {"input": sides[0], "output": sides[1]}
 
 
 def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
@@ -152,20 +171,34 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
     dataset = _dataset(r, mid)
     text = r["batch_or_concurrency"]
     slo: tuple[str, ...] = ()
+    find_rate = False
+    mlperf = "mlperf" in f"{r['source_desc']} {r['notes']}".lower()
     concurrency = rows_._int_or_none(text)
     if concurrency is not None:
         arrival: dict[str, Any] = {"process": "closed", "concurrency": concurrency}
         max_tokens = _JETSTREAM_MAX_TOKENS if "jetstream" in r["framework"].lower() else None
     else:
         max_tokens = None
+        slo = _slo(r, mid)
         m = re.search(r"target_qps ([\d.]+)", text)
         if m:
             arrival = {"process": "poisson", "rate_per_s": float(m.group(1))}
         else:
-            slo = _slo(r, mid)
+            find_rate = True
             arrival = {"process": "poisson", "rate_per_s": 1.0}     # replaced by the rate found
             notes.append(f"no target QPS: the highest rate meeting {', '.join(slo)}")
+    # MLPerf's LoadGen calls the system under test in-process (no HTTP server or client between
+    # them), so its TTFT has no front end's time: the offline harness. JetStream's
+    # benchmark_serving is a client of the server.
+    harness = "offline" if mlperf else "served"
+    if mlperf:
+        notes.append("MLPerf LoadGen runs in-process: harness offline (no HTTP front end in TTFT)")
+    search_mapping = mlperf and not r["tp"].strip() and not rows_._DEP.search(f"{r['notes']} {r['framework']}")
+    if search_mapping:
+        notes.append("mapping not stated: the one llmhw's search finds best for the load within the limits "
+                     "(submitters tune it)")
     out_mean = _output_mean(r["notes"])
+    notes.append(f"lengths: dataset {dataset}")
     if out_mean is not None:
         notes.append(f"output lengths scaled to the run's mean of {out_mean:g} tokens")
     scenario: dict[str, Any] = {
@@ -174,21 +207,38 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
         "precision": precision,
         "engine": rows_._engine(r["framework"]),
         "compute_unit": rows_._compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
-        # Nominal lengths (the memory model's peak context); each request draws its own.
-        "workload": {"input_tokens": 1, "output_tokens": 1, "batch": 1, "harness": "served",
+        # Each request draws its own lengths; the nominal ones are their means.
+        "workload": {"batch": 1, "harness": harness,
                      "arrival": arrival, "lengths": _lengths(dataset, out_mean, max_tokens)},
     }
     try:
         s = Scenario.from_dict(scenario)
     except LlmhwError as exc:
-        raise rows_._SkipRow("invalid scenario", str(exc)) from None
+        par = scenario["parallelism"]
+        if not (par["tp"] == n_chips > _NODE and n_chips % _NODE == 0 and "tp" in str(exc)):
+            raise rows_._SkipRow("invalid scenario", str(exc)) from None
+        # A rack-scale system (NVL72) with no stated mapping: tp over all 72 chips divides no
+        # model's heads; serve with replicas of tp 8 instead, the largest power-of-two group.
+        # Experts (MoE) split over the same chips: the first expert-parallel width that the
+        # expert count and FFN width accept, widest first.
+        for ep in (par["ep"], n_chips, n_chips // _NODE, _NODE):
+            scenario["parallelism"] = {**par, "tp": _NODE, "dp": n_chips // _NODE, "ep": ep}
+            try:
+                s = Scenario.from_dict(scenario)
+                break
+            except LlmhwError as exc2:
+                err = str(exc2)
+        else:
+            raise rows_._SkipRow("invalid scenario", err) from None
+        notes.append(f"tp {n_chips} divides no head count: {n_chips // _NODE} replicas of tp {_NODE}, ep {ep}")
     unit = s.compute_unit or s.chip.default_compute_unit
     from llmhw.cost.params import family_key
 
     notes += rows_._source_notes(r)
     return OpenLoopCase(row=i, scenario=scenario, metric=metric, stat=stat, measured=measured,
                         family=family_key(chip.family, unit if chip.compute_units else None), hardware=cid,
-                        source=r["source_url"], note="; ".join(notes), slo=slo)
+                        source=r["source_url"], note="; ".join(notes), slo=slo, find_rate=find_rate,
+                        search_mapping=search_mapping)
 
 
 def load_open_loop_cases() -> tuple[list[OpenLoopCase], list[rows_.Skip]]:
@@ -210,14 +260,42 @@ def load_open_loop_cases() -> tuple[list[OpenLoopCase], list[rows_.Skip]]:
 REQUESTS = 2000
 
 
+def _limits(slo: tuple[str, ...]) -> list[str]:
+    """The closed-loop search's constraints for p99 limits: the same bounds on the means."""
+    return [re.sub(r"\.p99", "", x) for x in slo]
+
+
+def mapping(case: OpenLoopCase) -> dict[str, Any]:
+    """The case's scenario, with the mapping llmhw's search finds best for the load where the row
+    states none: the most output tokens a second over every mapping and batch whose mean TTFT and
+    TPOT are within the benchmark's limits (at the dataset's mean lengths)."""
+    if not case.search_mapping:
+        return case.scenario
+    par = _best_parallelism(json.dumps(case.scenario, sort_keys=True), case.slo)
+    return {**case.scenario, "parallelism": par} if par else case.scenario
+
+
+@cache
+def _best_parallelism(scenario_json: str, slo: tuple[str, ...]) -> dict[str, int] | None:
+    """(Cached: the TTFT, TPOT and throughput rows of one run share it.)"""
+    from llmhw import api
+
+    sc = json.loads(scenario_json)
+    sc["workload"] = {k: v for k, v in sc["workload"].items() if k != "arrival"}
+    res = api.search(sc, slo=_limits(slo), objective="max:output_tok_s")
+    best = res.best or res.closest
+    return None if best is None else dict(best["parallelism"])
+
+
 def predict(case: OpenLoopCase, requests: int = REQUESTS, seed: int = 0) -> float:
     """The simulated value of a case's metric."""
     from llmhw import api
 
-    if case.slo:
-        out = api.find_rate(case.scenario, list(case.slo), requests, seed)
+    scenario = mapping(case)
+    if case.find_rate:
+        out = api.find_rate(scenario, list(case.slo), requests, seed)
     else:
-        out = api.simulate(case.scenario, requests=requests, seed=seed)
+        out = api.simulate(scenario, requests=requests, seed=seed)
     v = out[case.metric]
     return float(v[case.stat] if case.stat else v)
 

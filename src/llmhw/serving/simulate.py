@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
+from llmhw.scenario.engines import check_policy
 from llmhw.serving.closed_loop import Engine
 from llmhw.workload.catalog import load_model
 
@@ -109,7 +110,6 @@ def policy_of(engine: Engine, **changes: Any) -> Policy:
     fields = {"schedule": p.schedule, "admission": p.admission, "preemption": p.preemption,
               "max_seqs": int(p.max_batch), "max_tokens": int(s.prefill_chunk_tokens)}
     fields.update(changes)
-    from llmhw.scenario.engines import check_policy
     check_policy("engine", fields["schedule"], fields["admission"], fields["preemption"])
     draft = draft_engine(engine)
     mem = engine.memory

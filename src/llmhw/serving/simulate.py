@@ -58,7 +58,7 @@ from llmhw.workload.catalog import load_model
 
 Array = np.ndarray
 
-# Share of the KV cache kept free when admitting under ``current`` admission: vLLM's block
+# Share of the KV cache kept free when admitting under ``current`` admission: vLLM V0's block
 # manager's default watermark (0.01 of the blocks), which keeps a newly admitted prompt from
 # forcing a preemption at once.
 WATERMARK = 0.01

@@ -134,3 +134,123 @@ def test_speculative_decoding_emits_several_tokens_a_step():
     # of 2.95x, never by more.
     ratio = fast["tpot_s"]["mean"] / base["tpot_s"]["mean"]
     assert 1 / 2.952 <= ratio < 0.5
+
+
+# -- the scheduler: KV budget, admission, preemption, schedule, draft model --------------------
+
+# Llama 3.1 8B on an H100 PCIe (its host link is PCIe Gen5 x16) with 30% of the memory for the
+# engine: about 50k tokens of KV cache, long outputs of 1,024-2,048 tokens. Requests hold ~1.5k
+# tokens at their peak, so `peak` admission runs about 30 at once and `current` more.
+TIGHT = {"model": "llama-3.1-8b", "hardware": "h100-pcie", "n_chips": 1, "engine": "vllm", "memory_utilization": 0.3,
+         "precision": {"weights": "bf16", "kv_cache": "bf16"},
+         "workload": {"input_tokens": 512, "output_tokens": 2048, "length_ratio": 0.5, "batch": 1,
+                      "harness": "offline"}}
+
+
+def _sim(scenario, rate, n=1500, seed=0, **policy):
+    """One replica through the serving layer, with the engine profile's policy overridden."""
+    import numpy as np
+
+    from llmhw.serving.closed_loop import Engine
+    from llmhw.serving.simulate import poisson_arrivals, policy_of, run, summarize
+
+    s = llmhw.Scenario.from_dict(scenario)
+    eng, w = Engine(s), s.workload
+    rng = np.random.default_rng(seed + 1)
+    isl = np.maximum(np.round(w.input_tokens * rng.uniform(w.length_ratio, 1.0, n)), 1).astype(int)
+    osl = np.maximum(np.round(w.output_tokens * rng.uniform(w.length_ratio, 1.0, n)), 1).astype(int)
+    req = run(eng, poisson_arrivals(rate, n, seed), isl, osl, policy_of(eng, **policy))
+    return summarize(req, 1, s.n_chips)
+
+
+@pytest.fixture(scope="module")
+def tight():
+    return {k: _sim(TIGHT, 1.2, admission=a, preemption=p) for k, (a, p) in
+            {"peak": ("peak", "none"), "recompute": ("current", "recompute"), "swap": ("current", "swap")}.items()}
+
+
+def test_kv_budget_is_the_memory_left_after_weights():
+    from llmhw.serving.closed_loop import Engine
+    from llmhw.serving.simulate import policy_of
+
+    s = llmhw.Scenario.from_dict(S)
+    m = s.model
+    # 90% of 80 GB, less 2 bytes per parameter, over 2 (K, V) x layers x KV heads x head dim x 2
+    # bytes a token; the step's activations (8,192 tokens) take a little more.
+    per_token = 2 * m.n_layers * m.n_kv_heads * m.head_dim * 2
+    hand = (0.9 * s.chip.memory[0].capacity_bytes - 2 * m.total_params) / per_token
+    kv = policy_of(Engine(s)).kv_tokens
+    assert 0.95 * hand < kv < hand
+
+
+def test_current_admission_preempts_and_peak_never(tight):
+    assert tight["peak"]["preemptions"] == 0
+    assert tight["recompute"]["preemptions"] > 0 and tight["swap"]["preemptions"] > 0
+    # Reserving every request's peak leaves the cache unused while requests grow: the same load
+    # that `current` admission serves saturates `peak`.
+    assert tight["peak"]["saturated"] and not tight["recompute"]["saturated"]
+
+
+def test_recompute_prefills_again(tight):
+    roomy = _sim({**TIGHT, "memory_utilization": 0.9}, 1.2)
+    assert roomy["preemptions"] == 0
+    # A preempted request's prompt and output are prefilled again on return (~1.5k tokens, tens
+    # of ms), while swapping copies its KV over PCIe (~200 MB at 64 GB/s, a few ms): recompute
+    # spends more time per request than swap, and both more than a cache that never fills.
+    e2e = {k: r["e2e_s"]["mean"] for k, r in {**tight, "roomy": roomy}.items() if k != "peak"}
+    assert e2e["recompute"] > e2e["swap"] > e2e["roomy"]
+
+
+def test_littles_law_holds_with_preemption(tight):
+    r = tight["recompute"]
+    in_system = r["e2e_s"]["mean"] - llmhw.api.engine_profile_overhead(TIGHT)
+    assert r["mean_in_flight"] == pytest.approx(r["arrival_rate_per_s"] * in_system, rel=0.05)
+
+
+def test_swap_needs_a_host_link():
+    with pytest.raises(LlmhwError) as e:
+        _sim({**TIGHT, "hardware": "h100-sxm"}, 1.0, 50, preemption="swap")
+    assert e.value.field == "preemption"
+
+
+def test_prefill_first_trades_the_decode_tail_for_ttft():
+    mixed = _sim(S, 20.0, seed=3, schedule="mixed")
+    first = _sim(S, 20.0, seed=3, schedule="prefill_first")
+    assert not mixed["saturated"] and not first["saturated"]
+    # A prefill that runs alone does not wait for the decode step: the first token comes sooner.
+    # The decodes wait for it, and the iteration pays the step's host overhead once more.
+    assert first["ttft_s"]["mean"] < mixed["ttft_s"]["mean"]
+    assert first["tpot_s"]["p99"] > mixed["tpot_s"]["p99"]
+
+
+def test_a_draft_model_costs_its_steps_and_memory():
+    from llmhw.serving.closed_loop import Engine
+    from llmhw.serving.simulate import policy_of
+
+    mtp = {"draft_tokens": 3, "acceptance": 0.8}
+    runs, kv = {}, {}
+    for name, spec in (("mtp", mtp), ("draft", {**mtp, "draft_model": "llama-3.2-1b"})):
+        s = {**S, "workload": {**S["workload"], "speculative": spec}}
+        runs[name] = simulate(s, None, 800, seed=4, concurrency=16)
+        kv[name] = policy_of(Engine(llmhw.Scenario.from_dict(s))).kv_tokens
+    # Same acceptance, so the same tokens a step; three 1B decode steps make each step longer.
+    assert runs["draft"]["output_tok_s"] < runs["mtp"]["output_tok_s"]
+    assert runs["draft"]["tpot_s"]["mean"] > runs["mtp"]["tpot_s"]["mean"]
+    # The draft's weights (~2.5 GB) and KV take cache space.
+    assert kv["draft"] < kv["mtp"]
+    with pytest.raises(LlmhwError) as e:
+        simulate({**S, "workload": {**S["workload"], "speculative": {**mtp, "draft_model": "nope"}}}, 1.0, 20)
+    assert e.value.field == "workload.speculative.draft_model"
+
+
+def test_engine_policies_are_profile_data():
+    from llmhw.scenario.engines import check_policy, default_profiles
+
+    p = default_profiles()
+    assert (p["vllm"].schedule, p["vllm"].admission, p["vllm"].preemption) == ("mixed", "current", "recompute")
+    assert (p["sglang"].schedule, p["sglang"].admission) == ("prefill_first", "current")
+    assert (p["trtllm"].admission, p["trtllm"].preemption) == ("peak", "none")
+    assert p["jetstream"].schedule == "prefill_first"
+    with pytest.raises(LlmhwError) as e:
+        check_policy("engine", "mixed", "current", "none")
+    assert e.value.field == "engine.preemption"

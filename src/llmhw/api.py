@@ -299,7 +299,7 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = Non
     ``requests`` and ``seed`` default to ``workload.requests`` and ``workload.seed``."""
     import numpy as np
 
-    from llmhw.serving.simulate import gamma_arrivals, poisson_arrivals, run, summarize
+    from llmhw.serving.simulate import gamma_arrivals, poisson_arrivals, policy_of, run, summarize
     from llmhw.workload.lengths import sample as sample_lengths
     from llmhw.workload.traces import read_trace
 
@@ -349,12 +349,10 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = Non
             lo = w.length_ratio
             isl = np.maximum(np.round(w.input_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
             osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
-    m = eng.evaluate(-1, w.input_tokens, w.output_tokens).point()
-    slots = int(max(1, m.max_batch_memory // dp))
     closed = max(1, -(-concurrency // dp)) if concurrency is not None else 0
     spec = w.speculative
-    req = run(eng, arrival, isl, osl, slots, s.prefill_chunk_tokens, eng.profile.max_batch, closed,
-              w.prefix_cached_tokens, spec.draft_tokens if spec else 0, spec.tokens_per_step if spec else 1.0)
+    req = run(eng, arrival, isl, osl, policy_of(eng), closed, w.prefix_cached_tokens,
+              spec.draft_tokens if spec else 0, spec.tokens_per_step if spec else 1.0)
     out = summarize(req, dp, s.n_chips)
     # The lengths simulated (drawn or from the trace), per request, on the simulated replica.
     out["mean_input_tokens"], out["mean_output_tokens"] = float(np.mean(isl)), float(np.mean(osl))

@@ -238,6 +238,28 @@ class MemoryModel:
         np.maximum(r1, 0.0, out=r1)
         return r1
 
+    def kv_bytes_per_token(self) -> float:
+        """KV bytes one cached token takes on the chip of the stage holding the most per token
+        (full and sliding layers alike: the upper bound, reached below the window)."""
+        return max(st.kv_full + st.kv_sliding for st in self.stages)
+
+    def kv_budget_tokens(self, requests: float, step_tokens: float, extra_weights: float = 0.0,
+                         extra_per_token: float = 0.0) -> float:
+        """Tokens of KV cache a replica holds (a paged engine's block pool): on every stage, the
+        KV tier's usable bytes less what else it holds (the stage's weights, ``extra_weights``
+        such as a draft model's, the activations of a step of ``step_tokens`` tokens with
+        ``requests`` sampling), over the bytes a token takes (the stage's KV per token plus
+        ``extra_per_token``); the smallest over the stages. A sliding-window layer is counted at
+        every token, so a model with such layers gets a lower bound. ``extra_weights`` sit with
+        the weights, so they count here only when weights and KV share a tier."""
+        w, k, a = self.where["weights"], self.where["kv_cache"], self.where["activations"]
+        act = float(self.act(requests, step_tokens)) if a == k else 0.0
+        best = float("inf")
+        for st in self.stages:
+            free = self.usable[k] - act - ((st.weights + extra_weights) if w == k else 0.0)
+            best = min(best, max(free, 0.0) / max(st.kv_full + st.kv_sliding + extra_per_token, 1e-30))
+        return float(np.floor(best))
+
     def max_requests(self, ctx: Any, isl: Any) -> Any:
         """Largest r per replica that fits every stage on every tier (0 when a stage's weights
         alone overflow their tier)."""

@@ -1,7 +1,9 @@
 """Serving-engine profiles: which software serves the scenario (``engines.yaml``).
 
 A profile describes software, not hardware: its scheduler limits (the most requests it runs at
-once, the most prompt tokens one step takes) and its default overheads. This is the one list of
+once, the most tokens one iteration takes), its scheduling policy (how the open-loop simulator,
+serving/simulate.py, shares iterations between prefills and decodes, admits requests against the
+KV cache and makes room when the cache runs out) and its default overheads. This is the one list of
 engine names; the overheads fitted on published measurements live with the rest of the
 calibration (``cost/calibration.yaml``) and are laid over these defaults by
 :func:`llmhw.cost.params.engine_profile`.
@@ -29,16 +31,44 @@ class EngineProfile:
     native_fp4: bool
     native_fp8: bool
     max_batch: int
-    prefill_chunk_tokens: int
+    max_num_batched_tokens: int
     queue_factor: float
     dp_admission_wait_steps: float
+    schedule: str = "mixed"          # mixed | prefill_first
+    admission: str = "current"       # peak | current
+    preemption: str = "recompute"    # recompute | swap | none
+
+    @property
+    def prefill_chunk_tokens(self) -> int:
+        """The most prompt tokens one step takes (the per-iteration token budget)."""
+        return self.max_num_batched_tokens
+
+
+SCHEDULES = ("mixed", "prefill_first")
+ADMISSIONS = ("peak", "current")
+PREEMPTIONS = ("recompute", "swap", "none")
+
+
+def check_policy(where: str, schedule: str, admission: str, preemption: str) -> None:
+    """The scheduler's three choices are known, and a policy that may outgrow the KV cache
+    (``current`` admission) has a way to make room."""
+    for field, value, accepted in (("schedule", schedule, SCHEDULES), ("admission", admission, ADMISSIONS),
+                                   ("preemption", preemption, PREEMPTIONS)):
+        if value not in accepted:
+            raise LlmhwError(f"unknown {field} {value!r}", field=f"{where}.{field}", accepted=", ".join(accepted))
+    if admission == "current" and preemption == "none":
+        raise LlmhwError("admission 'current' lets running requests outgrow the KV cache; it needs a preemption",
+                         field=f"{where}.preemption", accepted="recompute, swap (or admission: peak)")
 
 
 @cache
 def default_profiles() -> dict[str, EngineProfile]:
     """Every engine's profile as shipped (before the calibration's fitted overheads)."""
     raw = read_yaml(resources.files("llmhw.scenario").joinpath("engines.yaml"))["profiles"]
-    return {k: EngineProfile(name=k, **v) for k, v in raw.items()}
+    out = {k: EngineProfile(name=k, **v) for k, v in raw.items()}
+    for k, p in out.items():
+        check_policy(f"engines.{k}", p.schedule, p.admission, p.preemption)
+    return out
 
 
 def engine_names() -> tuple[str, ...]:

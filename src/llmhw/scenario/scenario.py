@@ -99,7 +99,7 @@ class Scenario(BaseModel):
         """Most prompt tokens one step takes: the workload's when it gives one, else the engine
         profile's default (scenario/engines.yaml). Memory, prefill cost and queueing all read this."""
         w = self.workload.prefill_chunk_tokens
-        return w if w is not None else default_profiles()[self.engine].prefill_chunk_tokens
+        return w if w is not None else default_profiles()[self.engine].max_num_batched_tokens
 
     @classmethod
     def create(cls, *, model: ModelSpec, hardware: Chip | System, n_chips: int, parallelism: Parallelism,

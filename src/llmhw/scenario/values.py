@@ -82,6 +82,9 @@ class Speculative(Block):
 
     draft_tokens: int = Field(ge=1, le=16, description="tokens proposed per step")
     acceptance: float = Field(ge=0, lt=1, description="probability each proposed token is accepted")
+    draft_model: str | None = Field(
+        None, description="catalog id of a separate draft model: each step then also runs draft_tokens decode "
+        "steps of it, and its weights and KV cache take memory; none = MTP heads or n-gram lookup, no extra model")
 
     @property
     def tokens_per_step(self) -> float:
@@ -107,8 +110,8 @@ class Workload(Block):
     )
     arrival: Arrival | None = Field(None, description="open loop (llmhw simulate): how requests arrive")
     speculative: Speculative | None = Field(
-        None, description="open loop (llmhw simulate): speculative decoding / MTP; the draft's own cost is "
-        "left out (MTP heads and small drafts)")
+        None, description="open loop (llmhw simulate): speculative decoding / MTP; a draft model's own cost "
+        "counts when draft_model names one")
     prefix_cached_tokens: int = Field(
         0, ge=0, description="open loop (llmhw simulate): tokens at the start of every prompt already in the "
         "prefix cache (a shared system prompt); they skip prefill but stay in the KV cache")

@@ -3,6 +3,8 @@ serving -> economics) and builds the JSON users and scripts read."""
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -287,116 +289,60 @@ def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
 
 
 def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = None, requests: int | None = None,
-             seed: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
-    """Open-loop serving (a first version, serving/simulate.py): Poisson arrivals at ``rate_per_s``
-    over the whole deployment, the workload's lengths (uniform in [ratio x L, L] per request),
-    continuous batching with chunked prefill on each replica. Percentiles of TTFT, TPOT,
-    end-to-end and queueing time, throughput, and whether the load saturates the system.
-    ``concurrency`` instead of a rate: a closed loop with that many requests in flight. With
-    neither, the scenario's ``workload.arrival`` (poisson, gamma, closed, or a trace whose requests
-    are dealt round-robin over the dp replicas). Lengths: ``workload.lengths`` when given (a
-    dataset, fixed lengths or distributions), a trace's own, else uniform as above.
-    ``requests`` and ``seed`` default to ``workload.requests`` and ``workload.seed``."""
-    import numpy as np
-
-    from llmhw.serving.simulate import gamma_arrivals, poisson_arrivals, policy_of, run, summarize
-    from llmhw.workload.lengths import sample as sample_lengths
-    from llmhw.workload.traces import read_trace
+             seed: int | None = None, concurrency: int | None = None, slo: Sequence[str] = (),
+             min_lifetimes: float = 0.0) -> dict[str, Any]:
+    """Open-loop serving (serving/simulate.py, docs/serving.md): Poisson arrivals at ``rate_per_s``
+    over the whole deployment, or a closed loop of ``concurrency`` requests, or (with neither) the
+    scenario's ``workload.arrival`` (poisson, gamma, closed, or a trace dealt round-robin over the
+    dp replicas). Lengths: ``workload.lengths`` (a dataset, fixed lengths or distributions), a
+    trace's own, else uniform in [ratio x L, L]. Continuous batching with the engine's scheduling
+    policy on each replica. Returns percentiles of TTFT, TPOT, end-to-end and queueing time,
+    throughput, whether the load saturates the system, with ``slo`` the goodput (requests a second
+    meeting every limit), and the economics keys of ``predict`` at the run's operating point.
+    ``requests`` and ``seed`` default to ``workload.requests`` and ``workload.seed``;
+    ``min_lifetimes`` > 0 lengthens a run whose arrivals span fewer mean lifetimes than that."""
+    from llmhw.serving.open_loop import simulate as run_open_loop
 
     s = as_scenario(scenario)
-    cv = 1.0
-    arr_spec = s.workload.arrival
-    requests = s.workload.requests if requests is None else requests
-    seed = s.workload.seed if seed is None else seed
-    trace = None
-    if rate_per_s is None and concurrency is None:
-        if arr_spec is None:
-            raise LlmhwError("give a rate, a concurrency, or workload.arrival in the scenario", field="rate_per_s",
-                             accepted="--rate R, --concurrency N, or workload: {arrival: {process: poisson, rate_per_s: R}}")
-        if arr_spec.process == "closed":
-            concurrency = arr_spec.concurrency
-        elif arr_spec.process == "trace":
-            trace = read_trace(arr_spec.path)
-            span = float(trace[0][min(requests, trace[0].size) - 1])
-            rate_per_s = (min(requests, trace[0].size) - 1) / span if span > 0 else 1.0
-        else:
-            rate_per_s, cv = arr_spec.rate_per_s, arr_spec.cv if arr_spec.process == "gamma" else 1.0
-    if concurrency is not None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise LlmhwError(f"must be a positive integer, got {concurrency!r}", field="concurrency")
-        rate_per_s = 1.0                      # unused: arrivals follow completions
-    elif isinstance(rate_per_s, bool) or not isinstance(rate_per_s, int | float) or not rate_per_s > 0:
-        raise LlmhwError(f"must be a positive rate, got {rate_per_s!r}", field="rate_per_s")
-    if requests < 10:
-        raise LlmhwError(f"simulate at least 10 requests, got {requests!r}", field="requests")
     eng = Engine(s)
-    dp = s.parallelism.dp
-    n = max(10, requests // dp)
-    rng = np.random.default_rng(seed + 1)
-    w = s.workload
-    if trace is not None:
-        # The first ``requests`` rows, dealt round-robin: replica 0 (the one simulated) gets every dp-th.
-        if min(requests, trace[0].size) < 10:
-            raise LlmhwError(f"a trace needs at least 10 requests, {arr_spec.path} has {trace[0].size}",
-                             field="workload.arrival.path")
-        arrival, isl, osl = (x[:requests][::dp] for x in trace)
-        n = arrival.size
-    else:
-        arrival = poisson_arrivals(rate_per_s / dp, n, seed) if cv == 1.0 else gamma_arrivals(rate_per_s / dp, cv, n, seed)
-        if w.lengths is not None:
-            isl, osl = sample_lengths(w.lengths, n, rng)
-        else:
-            lo = w.length_ratio
-            isl = np.maximum(np.round(w.input_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
-            osl = np.maximum(np.round(w.output_tokens * rng.uniform(lo, 1.0, n)), 1).astype(int)
-    closed = max(1, -(-concurrency // dp)) if concurrency is not None else 0
-    spec = w.speculative
-    req = run(eng, arrival, isl, osl, policy_of(eng), closed, w.prefix_cached_tokens,
-              spec.draft_tokens if spec else 0, spec.tokens_per_step if spec else 1.0)
-    out = summarize(req, dp, s.n_chips)
-    # The lengths simulated (drawn or from the trace), per request, on the simulated replica.
-    out["mean_input_tokens"], out["mean_output_tokens"] = float(np.mean(isl)), float(np.mean(osl))
-    out["rate_per_s"] = out["arrival_rate_per_s"] if concurrency is not None else rate_per_s
-    if concurrency is not None:
-        out["concurrency"] = concurrency
+    out = run_open_loop(eng, rate_per_s, requests, seed, concurrency, slo, min_lifetimes)
+    out.update(_simulated_economics(eng, out))
     return out
 
 
-def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests: int = 2000, seed: int = 0,
-              lo: float = 0.01, hi: float = 1.0e5, tolerance: float = 0.05) -> dict[str, Any]:
+def _simulated_economics(eng: Engine, out: dict[str, Any]) -> dict[str, Any]:
+    """Energy, cost and carbon per token at a simulated run's operating point: the engine's
+    accounting at the run's mean requests in flight and mean lengths (the closed loop that holds
+    as many requests, which by Little's law serves about the same rate). An approximation: the
+    batch varies over a run, and energy is not linear in it."""
+    s = eng.scenario
+    batch = max(1, round(out["mean_in_flight"])) if math.isfinite(out.get("mean_in_flight", math.nan)) else 1
+    m = eng.evaluate(batch, out["mean_input_tokens"], out["mean_output_tokens"]).point()
+    econ, notes = economics_json(m, s)
+    return {**econ, "economics_batch": batch, "economics_notes": notes}
+
+
+def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests: int | None = None,
+              seed: int | None = None, lo: float = 0.01, hi: float = 1.0e5, tolerance: float = 0.05,
+              min_lifetimes: float = 0.0) -> dict[str, Any]:
     """The highest Poisson rate whose simulation meets every SLO (``ttft_s.p99<=2``,
     ``tpot_s.mean<=0.05``, ``e2e_s.p90<=30``; a bare key means its mean) and does not saturate:
     bisection on a log scale to ``tolerance``. Returns that run's results and ``rate_per_s``;
     ``rate_per_s`` is 0 when even ``lo`` fails."""
-    import math
+    from llmhw.serving import open_loop
 
-    from llmhw.serving import slo as slo_
-
-    rules = slo_.parse(slo)
-    if not rules:
-        raise LlmhwError("give at least one SLO", field="--slo", accepted="e.g. ttft_s.p99<=2")
-
-    def meets(rate: float) -> tuple[bool, dict[str, Any]]:
-        r = simulate(scenario, rate, requests, seed)
-        return (not r["saturated"] and slo_.met(r, rules)), r
-
-    ok, res = meets(lo)
-    if not ok:
-        return {**res, "rate_per_s": 0.0, "slo": list(slo)}
-    good, bad = lo, hi
-    best = res
-    while bad / good > 1 + tolerance:
-        mid = math.sqrt(good * bad)
-        ok, r = meets(mid)
-        if ok:
-            good, best = mid, r
-        else:
-            bad = mid
-    return {**best, "rate_per_s": good, "slo": list(slo)}
+    eng = Engine(as_scenario(scenario))
+    best = open_loop.find_rate(
+        lambda rate: open_loop.simulate(eng, rate, requests, seed, slo=slo, min_lifetimes=min_lifetimes),
+        slo, lo, hi, tolerance)
+    if best["rate_per_s"] > 0:
+        best.update(_simulated_economics(eng, best))
+    return best
 
 
-def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequence[str], requests: int = 2000,
-               seed: int = 0, max_chips: int = 1024, tries_per_size: int = 6) -> dict[str, Any]:
+def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequence[str], requests: int | None = None,
+               seed: int | None = None, max_chips: int = 1024, tries_per_size: int = 6,
+               min_lifetimes: float = 0.0) -> dict[str, Any]:
     """Capacity planning: the fewest chips, and their mapping, that serve ``rate_per_s`` Poisson
     arrivals within every SLO without saturating. Chip counts 1, 2, 4, 8, then multiples of 8, up
     to ``max_chips``; at each count, the mappings (issue 9's search space) ranked by their
@@ -430,7 +376,7 @@ def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequ
                 ranked.append((m.output_tok_s, par, sc))
         ranked.sort(key=lambda x: -x[0])
         for _, par, sc in ranked[:tries_per_size]:
-            r = simulate(sc, rate_per_s, requests, seed)
+            r = simulate(sc, rate_per_s, requests, seed, min_lifetimes=min_lifetimes)
             tried.append({"n_chips": n, "parallelism": par, "saturated": r["saturated"],
                           **{str(x): r[x.key][x.stat] for x in rules}})
             if not r["saturated"] and slo_.met(r, rules):

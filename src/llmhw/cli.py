@@ -265,7 +265,8 @@ def simulate(
     batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line (its "
                                    "workload.arrival gives the load); one JSON object per line out"),
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
-    requests: int = typer.Option(None, "--requests", help="requests to simulate; default: workload.requests (2000)"),
+    requests: int = typer.Option(None, "--requests", help="requests to simulate; default: workload.requests (2000), "
+                                  "lengthened until the arrivals span ten request lifetimes"),
     seed: int = typer.Option(None, "--seed", help="default: workload.seed (0)"),
     concurrency: int = typer.Option(None, "--concurrency", help="a closed loop instead: this many requests in "
                                     "flight, each finished one replaced at once"),
@@ -278,11 +279,17 @@ def simulate(
                                   "--find-rate / --find-chips: the target"),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Open-loop serving (first version): Poisson arrivals, continuous batching with chunked
-    prefill; TTFT, TPOT, end-to-end and queueing percentiles, throughput, saturation."""
+    """Open-loop serving: arrivals (Poisson, bursts, a trace, or a closed loop), per-request lengths
+    (datasets, distributions), continuous batching with the engine's scheduling policy, preemption,
+    prefix caching and speculative decoding; TTFT, TPOT, end-to-end and queueing percentiles,
+    throughput, goodput under --slo, saturation and the economics. --find-rate: the highest rate
+    within the SLOs; --find-chips: the fewest chips for --rate within them."""
     from llmhw.api import simulate as run_simulation
     from llmhw.scenario import Scenario
 
+    # Without --requests, a run is lengthened until its arrivals span ten request lifetimes (a
+    # steady state), up to 200,000 requests.
+    steady = 0.0 if requests else 10.0
     if batch_file:
         _simulate_batch(batch_file, requests, seed)
         return
@@ -293,7 +300,8 @@ def simulate(
 
         if rate is None:
             raise LlmhwError("--find-chips needs the load to serve", field="--rate", accepted="--rate R (requests/s)")
-        d = search_chips(Scenario.from_yaml(scenario), rate, slo, requests, seed, max_chips=max_chips)
+        d = search_chips(Scenario.from_yaml(scenario), rate, slo, requests, seed, max_chips=max_chips,
+                         min_lifetimes=steady)
         if d["n_chips"] is None:
             if as_json:
                 _emit_json(d)
@@ -304,11 +312,11 @@ def simulate(
     elif find_rate:
         from llmhw.api import find_rate as search_rate
 
-        d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed)
+        d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed, min_lifetimes=steady)
     elif concurrency is not None:
-        d = run_simulation(Scenario.from_yaml(scenario), None, requests, seed, concurrency=concurrency)
+        d = run_simulation(Scenario.from_yaml(scenario), None, requests, seed, concurrency=concurrency, slo=slo)
     else:      # --rate, else the scenario's workload.arrival
-        d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed)
+        d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed, slo=slo, min_lifetimes=steady)
     if as_json:
         _emit_json(d)
         return
@@ -318,7 +326,8 @@ def simulate(
 def _simulate_batch(path: str, requests: int | None, seed: int | None) -> None:
     from llmhw.api import simulate as run_simulation
 
-    _jsonl(path, lambda d: run_simulation(d, None, requests, seed))
+    # Without --requests, each run is lengthened until its arrivals span ten request lifetimes.
+    _jsonl(path, lambda d: run_simulation(d, None, requests, seed, min_lifetimes=0.0 if requests else 10.0))
 
 
 @app.command()

@@ -295,6 +295,14 @@ def print_simulation(d: dict[str, Any]) -> None:
               f"{d['mean_in_flight']:,.1f} in flight on average"
               + (" - [red]saturated: arrivals exceed what the system serves[/red]" if d["saturated"] else ""),
               highlight=False)
+    if d.get("slo"):
+        out.print(f"goodput: {d['goodput_req_s']:,.2f} requests/s ({100 * d['good_share']:.1f}% of those finished) "
+                  f"within {', '.join(d['slo'])}; the run's percentiles "
+                  + ("meet them" if d["slo_met"] else "[red]do not meet them[/red]"), highlight=False)
+    if d.get("cost_usd_per_mtok") is not None:
+        out.print(f"at its mean of {d['economics_batch']} requests in flight: "
+                  f"{d['energy_j_per_token']:.3g} J/token, {d['cost_usd_per_mtok']:.3g} USD per million output tokens, "
+                  f"{d['co2e_g_per_mtok']:.3g} g CO2e per million", highlight=False)
     t = Table()
     for col in ("", "mean", "p50", "p90", "p99"):
         t.add_column(col, justify="left" if not col else "right")

@@ -258,6 +258,8 @@ def load_open_loop_cases() -> tuple[list[OpenLoopCase], list[rows_.Skip]]:
 # Requests per simulated row: enough that a mean settles within about a percent (the first tenth
 # is left out as the empty system's transient) while 80 rows score in under a minute.
 REQUESTS = 2000
+# ... lengthened until the arrivals span this many mean request lifetimes (a steady state).
+LIFETIMES = 10.0
 
 
 def _limits(slo: tuple[str, ...]) -> list[str]:
@@ -293,9 +295,9 @@ def predict(case: OpenLoopCase, requests: int = REQUESTS, seed: int = 0) -> floa
 
     scenario = mapping(case)
     if case.find_rate:
-        out = api.find_rate(scenario, list(case.slo), requests, seed)
+        out = api.find_rate(scenario, list(case.slo), requests, seed, min_lifetimes=LIFETIMES)
     else:
-        out = api.simulate(scenario, requests=requests, seed=seed)
+        out = api.simulate(scenario, requests=requests, seed=seed, min_lifetimes=LIFETIMES)
     v = out[case.metric]
     return float(v[case.stat] if case.stat else v)
 

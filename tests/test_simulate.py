@@ -254,3 +254,44 @@ def test_engine_policies_are_profile_data():
     with pytest.raises(LlmhwError) as e:
         check_policy("engine", "mixed", "current", "none")
     assert e.value.field == "engine.preemption"
+
+
+def test_goodput_counts_requests_within_every_limit(runs):
+    loose = simulate(S, 20.0, 1500, seed=3, slo=["ttft_s.p99<=100", "tpot_s<=10"])
+    # Every request meets limits this loose: goodput is the arrival rate.
+    assert loose["good_share"] == 1.0 and loose["slo_met"]
+    assert loose["goodput_req_s"] == pytest.approx(loose["arrival_rate_per_s"], rel=0.05)
+    tight = simulate(S, 20.0, 1500, seed=3, slo=["ttft_s<=1e-6"])
+    assert tight["goodput_req_s"] == 0.0 and not tight["slo_met"]
+    with pytest.raises(LlmhwError) as e:
+        simulate(S, 20.0, 300, slo=["ttft_s.p42<=1"])
+    assert e.value.field == "--slo"
+
+
+def test_economics_of_a_run_improve_with_load(runs):
+    # The chips cost the same per hour; more requests a second spread it over more tokens.
+    light, busy = runs[1.0], runs[20.0]
+    assert light["cost_usd_per_mtok"] > busy["cost_usd_per_mtok"] > 0
+    assert light["energy_j_per_token"] > busy["energy_j_per_token"] > 0
+
+
+def test_find_chips_takes_the_fewest_that_serve_the_rate():
+    from llmhw.api import find_chips
+
+    slo = ["ttft_s.p99<=1", "tpot_s.p99<=0.05"]
+    one = find_chips(S, 2.0, slo, requests=400)
+    assert one["n_chips"] == 1 and not one["saturated"]
+    # Far beyond one H100's capacity for this load (tens of requests a second): more chips,
+    # each tried count below failing or carrying too little.
+    many = find_chips(S, 400.0, slo, requests=800, max_chips=64)
+    assert many["n_chips"] is not None and many["n_chips"] > 1
+    assert many["ttft_s"]["p99"] <= 1 and many["tpot_s"]["p99"] <= 0.05 and not many["saturated"]
+    assert all(t["n_chips"] <= many["n_chips"] for t in many["tried"])
+
+
+def test_a_short_run_is_lengthened_to_a_steady_state():
+    short = simulate(S, 20.0, 40, seed=1)
+    r = simulate(S, 20.0, 40, seed=1, min_lifetimes=10)
+    # Below saturation a lifetime does not grow with the run, so the lengthened run spans about
+    # ten of them where the short one spans a few.
+    assert short["lifetimes"] < 5 and r["requests"] > 40 and r["lifetimes"] >= 8

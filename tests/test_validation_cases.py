@@ -63,11 +63,22 @@ def test_trtllm_max_throughput_row(loaded):
     assert (c.metric, c.measured, c.family) == ("output_tok_s", 27911.0, "nvidia-gpu")
 
 
-def test_mlperf_rows_are_skipped_as_the_readme_says(loaded):
+def test_mlperf_offline_rows_take_the_dataset_means(loaded):
     cases, skips = loaded
-    # Offline: batch max, but MLPerf datasets give no fixed lengths.
-    assert 7 not in cases and skips[7].category == "no lengths" and "MLPerf" in skips[7].reason
-    # Server / Interactive: Poisson arrivals.
+    # Offline over OpenOrca: batch max at the dataset's mean prompt and the run's own mean output
+    # (273.4 tokens per sample in the row's notes).
+    c = cases[7]
+    from llmhw.workload.lengths import datasets
+
+    w = c.scenario["workload"]
+    assert w["batch"] == "max" and w["output_tokens"] == 273
+    assert w["input_tokens"] == round(datasets()["mlperf-openorca"][0].nominal)
+    # No mapping stated: 70 B fp4 weights (about 35 GB) fill under half of a B200's 180 GB, so one
+    # chip per replica and eight replicas.
+    assert c.scenario["parallelism"] == {"tp": 1, "pp": 1, "ep": 1, "dp": 8}
+    # H100 80 GB with fp8 weights (70 GB): two chips per group put 35 GB on each, under 40 GB.
+    assert cases[55].scenario["parallelism"]["tp"] == 2
+    # Server / Interactive: Poisson arrivals, scored by the simulator (validation/open_loop.py).
     assert skips[1].category == "Poisson arrivals" and skips[4].category == "Poisson arrivals"
 
 

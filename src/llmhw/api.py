@@ -4,7 +4,6 @@ serving -> economics) and builds the JSON users and scripts read."""
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any

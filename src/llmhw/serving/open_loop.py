@@ -19,7 +19,14 @@ import numpy as np
 from llmhw.core.errors import LlmhwError
 from llmhw.serving import slo as slo_
 from llmhw.serving.closed_loop import Engine
-from llmhw.serving.simulate import Requests, gamma_arrivals, poisson_arrivals, policy_of, run, summarize
+from llmhw.serving.simulate import (
+    Requests,
+    gamma_arrivals,
+    poisson_arrivals,
+    policy_of,
+    run,
+    summarize,
+)
 from llmhw.workload.lengths import sample as sample_lengths
 from llmhw.workload.traces import read_trace
 

@@ -345,6 +345,75 @@ def _harness(r: dict[str, str]) -> str:
     return "served" if _SERVED.search(text) else "offline"
 
 
+# ------------------------------------------------------------------------ MLPerf datasets
+
+# The dataset a row's notes name -> the shipped dataset id (the data README's rule); first match wins.
+_DATASETS: tuple[tuple[str, str], ...] = (
+    (r"openorca\+gsm8k\+mbxp", "mlperf-mixtral-8x7b"),
+    (r"openorca", "mlperf-openorca"),
+    (r"cnn-dailymail", "mlperf-cnndm"),
+    (r"llama-3\.1-405b long-context", "mlperf-llama3.1-405b"),
+    (r"deepseek-r1 reasoning", "mlperf-deepseek-r1"),
+    (r"sharegpt", "sharegpt"),
+)
+# MLPerf rows whose notes do not name the dataset: the benchmark is the model's.
+_BENCHMARK_DATASET: dict[str, str] = {
+    "llama-2-70b": "mlperf-openorca",
+    "deepseek-r1": "mlperf-deepseek-r1",
+    "llama-3.1-405b": "mlperf-llama3.1-405b",
+    "mixtral-8x7b": "mlperf-mixtral-8x7b",
+    "llama-3.1-8b": "mlperf-cnndm",
+}
+
+
+def is_mlperf(r: dict[str, str]) -> bool:
+    return "mlperf" in f"{r['source_desc']} {r['notes']}".lower()
+
+
+def dataset_of(r: dict[str, str], model: str) -> str | None:
+    """The shipped dataset a row ran on, or None."""
+    text = f"{r['notes']} {r['isl']}".lower()
+    for pattern, ds in _DATASETS:
+        if re.search(pattern, text):
+            return ds
+    return _BENCHMARK_DATASET.get(model) if is_mlperf(r) else None
+
+
+def output_mean_of(r: dict[str, str]) -> float | None:
+    """The mean output tokens per sample a row quotes for its own run (MLPerf's accuracy run or
+    TOKENS_PER_SAMPLE), or None."""
+    m = re.search(r"mean output tok/sample[^;\d]*([\d.]+)|TOKENS_PER_SAMPLE ([\d.]+)", r["notes"])
+    return float(m.group(1) or m.group(2)) if m else None
+
+
+# Where an MLPerf row states no mapping, submitters pick it; llmhw takes the one they usually
+# do: the fewest chips per tensor-parallel group whose weights fill at most this share of each
+# chip's memory (the rest holds the KV cache a throughput benchmark needs), the other chips
+# data-parallel replicas; a MoE model's experts spread over its group (ep = tp).
+_WEIGHT_SHARE = 0.5
+
+
+def unstated_mapping(scenario: dict[str, Any], n_chips: int) -> dict[str, int] | None:
+    """The mapping above for a scenario mapping (None when no group size fits)."""
+    from llmhw.accounting.fit import fit as fit_memory
+
+    tp = 1
+    while tp <= n_chips:
+        if n_chips % tp == 0:
+            for ep in (tp, 1):
+                par = {"tp": tp, "pp": 1, "ep": ep, "dp": n_chips // tp}
+                try:
+                    s = Scenario.from_dict({**scenario, "parallelism": par})
+                except LlmhwError:
+                    continue
+                f = fit_memory(s)
+                if f.weights_bytes <= _WEIGHT_SHARE * f.capacity_bytes:
+                    return par
+                break
+        tp *= 2
+    return None
+
+
 # -------------------------------------------------------------------------------- mapping
 
 def _row_to_case(i: int, r: dict[str, str]) -> Case:
@@ -359,19 +428,28 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     if mnote:
         notes.append(mnote)
     metric, measured = _row_metric(r)
-    isl, osl = _row_lengths(r, batch, metric, notes)
+    isl, osl = _row_lengths(r, batch, metric, notes, mid)
     precision = _row_precision(r, chip, cid, notes)      # its notes come before the mapping's
+    par_notes: list[str] = []
     scenario: dict[str, Any] = {
         "model": mid,
         "hardware": cid,
         "n_chips": n_chips,
-        "parallelism": _parallelism(r, n_chips, notes),
+        "parallelism": _parallelism(r, n_chips, par_notes),
         "precision": precision,
         "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
         "engine": _engine(r["framework"]),
         "compute_unit": _compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
     }
     scenario["workload"]["harness"] = _harness(r)
+    par = unstated_mapping(scenario, n_chips) if mlperf_unstated(r, n_chips) else None
+    if par is not None:
+        scenario["parallelism"] = par
+        notes.append(f"MLPerf mapping not stated: tp {par['tp']} x dp {par['dp']}"
+                     f"{', ep ' + str(par['ep']) if par['ep'] > 1 else ''} (the fewest chips per group whose "
+                     f"weights fill at most half of each chip's memory)")
+    else:
+        notes += par_notes
     if "InferenceMAX" in r["source_desc"]:
         # InferenceMAX's client draws each request's lengths uniformly from [0.8 L, L]
         # (RANDOM_RANGE_RATIO=0.8 in its benchmark configuration).
@@ -411,12 +489,29 @@ def _row_metric(r: dict[str, str]) -> tuple[str, float]:
     return METRICS[metric_col], float(r["value"]) * _UNIT_TO_SI[unit]
 
 
-def _row_lengths(r: dict[str, str], batch: int | str, metric: str, notes: list[str]) -> tuple[int, int]:
+def mlperf_unstated(r: dict[str, str], n_chips: int) -> bool:
+    """An MLPerf row on several chips that states no tp and no DEP mapping."""
+    return is_mlperf(r) and n_chips > 1 and not r["tp"].strip() and not _DEP.search(f"{r['notes']} {r['framework']}")
+
+
+def _row_lengths(r: dict[str, str], batch: int | str, metric: str, notes: list[str],
+                 model: str = "") -> tuple[int, int]:
     """Input and output tokens. A single-stream decode speed without lengths is taken at 128 in /
     128 out; a TTFT or prefill speed at batch 1 needs only the prompt length (one output token is
-    the first)."""
+    the first). An MLPerf Offline run over a dataset takes the dataset's mean prompt and the run's
+    own mean output (or the dataset's)."""
     isl = _length(r["isl"], "isl")
     osl = _length(r["osl"], "osl")
+    ds = dataset_of(r, model) if isl is None and osl is None and batch == "max" and is_mlperf(r) else None
+    if ds is not None:
+        from llmhw.workload.lengths import datasets
+
+        i, o = datasets()[ds]
+        out_mean = output_mean_of(r)
+        isl, osl = round(i.nominal), round(out_mean if out_mean is not None else o.nominal)
+        notes.append(f"MLPerf Offline over {ds}: its mean prompt, {isl} tokens, and "
+                     + (f"the run's mean output, {osl} tokens" if out_mean is not None
+                        else f"the dataset's mean output, {osl} tokens"))
     single_decode = batch == 1 and metric in ("tok_s_per_user", "tpot_s")
     first_token = batch == 1 and metric in ("ttft_s", "prefill_tok_s")
     if single_decode:

@@ -18,10 +18,8 @@ Beyond those rules (each stated in the case's note):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from llmhw.core.errors import LlmhwError
@@ -34,24 +32,6 @@ _METRICS: dict[str, tuple[str, str | None]] = {
     "tpot_ms": ("tpot_s", "mean"),
     "output_tok_s_total": ("output_tok_s", None),
     "e2e_latency_s": ("e2e_s", "mean"),
-}
-
-# The dataset a row's notes name -> the shipped dataset id (README's rule); first match wins.
-_DATASETS: tuple[tuple[str, str], ...] = (
-    (r"openorca\+gsm8k\+mbxp", "mlperf-mixtral-8x7b"),
-    (r"openorca", "mlperf-openorca"),
-    (r"cnn-dailymail", "mlperf-cnndm"),
-    (r"llama-3\.1-405b long-context", "mlperf-llama3.1-405b"),
-    (r"deepseek-r1 reasoning", "mlperf-deepseek-r1"),
-    (r"sharegpt", "sharegpt"),
-)
-# MLPerf rows whose notes do not name the dataset: the benchmark is the model's.
-_BENCHMARK_DATASET: dict[str, str] = {
-    "llama-2-70b": "mlperf-openorca",
-    "deepseek-r1": "mlperf-deepseek-r1",
-    "llama-3.1-405b": "mlperf-llama3.1-405b",
-    "mixtral-8x7b": "mlperf-mixtral-8x7b",
-    "llama-3.1-8b": "mlperf-cnndm",
 }
 
 # MLPerf Inference latency limits (p99 TTFT s, p99 TPOT s) per (catalog model, scenario), as the
@@ -91,7 +71,6 @@ class OpenLoopCase:
     note: str
     slo: tuple[str, ...] = ()    # the benchmark's latency limits (MLPerf), p99
     find_rate: bool = False      # no target QPS: the rate is the highest that meets ``slo``
-    search_mapping: bool = False # no stated mapping: the one llmhw finds best for the load
 
 
 def is_open_loop(r: dict[str, str]) -> bool:
@@ -101,18 +80,10 @@ def is_open_loop(r: dict[str, str]) -> bool:
 
 
 def _dataset(r: dict[str, str], model: str) -> str:
-    text = f"{r['notes']} {r['isl']}".lower()
-    for pattern, ds in _DATASETS:
-        if re.search(pattern, text):
-            return ds
-    if "mlperf" in f"{r['source_desc']} {r['notes']}".lower() and model in _BENCHMARK_DATASET:
-        return _BENCHMARK_DATASET[model]
-    raise rows_._SkipRow("dataset not known", f"no shipped dataset for {r['model']!r} ({r['notes'][:60]!r})")
-
-
-def _output_mean(notes: str) -> float | None:
-    m = re.search(r"mean output tok/sample[^;\d]*([\d.]+)|TOKENS_PER_SAMPLE ([\d.]+)", notes)
-    return float(m.group(1) or m.group(2)) if m else None
+    ds = rows_.dataset_of(r, model)
+    if ds is None:
+        raise rows_._SkipRow("dataset not known", f"no shipped dataset for {r['model']!r} ({r['notes'][:60]!r})")
+    return ds
 
 
 def _scenario_kind(r: dict[str, str]) -> str:
@@ -172,7 +143,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
     text = r["batch_or_concurrency"]
     slo: tuple[str, ...] = ()
     find_rate = False
-    mlperf = "mlperf" in f"{r['source_desc']} {r['notes']}".lower()
+    mlperf = rows_.is_mlperf(r)
     concurrency = rows_._int_or_none(text)
     if concurrency is not None:
         arrival: dict[str, Any] = {"process": "closed", "concurrency": concurrency}
@@ -193,11 +164,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
     harness = "offline" if mlperf else "served"
     if mlperf:
         notes.append("MLPerf LoadGen runs in-process: harness offline (no HTTP front end in TTFT)")
-    search_mapping = mlperf and not r["tp"].strip() and not rows_._DEP.search(f"{r['notes']} {r['framework']}")
-    if search_mapping:
-        notes.append("mapping not stated: the one llmhw's search finds best for the load within the limits "
-                     "(submitters tune it)")
-    out_mean = _output_mean(r["notes"])
+    out_mean = rows_.output_mean_of(r)
     notes.append(f"lengths: dataset {dataset}")
     if out_mean is not None:
         notes.append(f"output lengths scaled to the run's mean of {out_mean:g} tokens")
@@ -211,6 +178,12 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
         "workload": {"batch": 1, "harness": harness,
                      "arrival": arrival, "lengths": _lengths(dataset, out_mean, max_tokens)},
     }
+    par = rows_.unstated_mapping(scenario, n_chips) if rows_.mlperf_unstated(r, n_chips) else None
+    if par is not None:
+        scenario["parallelism"] = par
+        notes.append(f"MLPerf mapping not stated: tp {par['tp']} x dp {par['dp']}"
+                     f"{', ep ' + str(par['ep']) if par['ep'] > 1 else ''} (the fewest chips per group whose "
+                     f"weights fill at most half of each chip's memory)")
     try:
         s = Scenario.from_dict(scenario)
     except LlmhwError as exc:
@@ -237,8 +210,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
     notes += rows_._source_notes(r)
     return OpenLoopCase(row=i, scenario=scenario, metric=metric, stat=stat, measured=measured,
                         family=family_key(chip.family, unit if chip.compute_units else None), hardware=cid,
-                        source=r["source_url"], note="; ".join(notes), slo=slo, find_rate=find_rate,
-                        search_mapping=search_mapping)
+                        source=r["source_url"], note="; ".join(notes), slo=slo, find_rate=find_rate)
 
 
 def load_open_loop_cases() -> tuple[list[OpenLoopCase], list[rows_.Skip]]:
@@ -262,38 +234,11 @@ REQUESTS = 2000
 LIFETIMES = 10.0
 
 
-def _limits(slo: tuple[str, ...]) -> list[str]:
-    """The closed-loop search's constraints for p99 limits: the same bounds on the means."""
-    return [re.sub(r"\.p99", "", x) for x in slo]
-
-
-def mapping(case: OpenLoopCase) -> dict[str, Any]:
-    """The case's scenario, with the mapping llmhw's search finds best for the load where the row
-    states none: the most output tokens a second over every mapping and batch whose mean TTFT and
-    TPOT are within the benchmark's limits (at the dataset's mean lengths)."""
-    if not case.search_mapping:
-        return case.scenario
-    par = _best_parallelism(json.dumps(case.scenario, sort_keys=True), case.slo)
-    return {**case.scenario, "parallelism": par} if par else case.scenario
-
-
-@cache
-def _best_parallelism(scenario_json: str, slo: tuple[str, ...]) -> dict[str, int] | None:
-    """(Cached: the TTFT, TPOT and throughput rows of one run share it.)"""
-    from llmhw import api
-
-    sc = json.loads(scenario_json)
-    sc["workload"] = {k: v for k, v in sc["workload"].items() if k != "arrival"}
-    res = api.search(sc, slo=_limits(slo), objective="max:output_tok_s")
-    best = res.best or res.closest
-    return None if best is None else dict(best["parallelism"])
-
-
 def predict(case: OpenLoopCase, requests: int = REQUESTS, seed: int = 0) -> float:
     """The simulated value of a case's metric."""
     from llmhw import api
 
-    scenario = mapping(case)
+    scenario = case.scenario
     if case.find_rate:
         out = api.find_rate(scenario, list(case.slo), requests, seed, min_lifetimes=LIFETIMES)
     else:

@@ -20,7 +20,7 @@ Distributions (all sample integers, at least 1, and clipped to ``[min, max]``):
 Clipping at ``min``/``max`` moves the mass beyond a bound onto the bound, so the sampled mean
 differs from ``mean`` by the clipped tail's excess: ``E[(X - max)+]`` below, ``E[(min - X)+]``
 above. The shipped datasets keep the tail past ``max`` to a few per cent of the samples, which
-keeps that shift within about 2 % (tests/test_workload_lengths.py checks 3 %).
+keeps that shift within about 2.5 % (tests/test_workload_lengths.py checks 3 %).
 
 Input and output lengths are drawn independently; real datasets correlate them weakly (long
 prompts that ask for summaries get short answers, and the reverse), which this leaves out.

@@ -234,31 +234,46 @@ REQUESTS = 2000
 LIFETIMES = 10.0
 
 
-def predict(case: OpenLoopCase, requests: int = REQUESTS, seed: int = 0) -> float:
-    """The simulated value of a case's metric."""
-    from llmhw import api
+def predict(case: OpenLoopCase, requests: int = REQUESTS, seed: int = 0, params: Any = None) -> float:
+    """The simulated value of a case's metric; ``params`` (FamilyParams) replace the chip
+    family's calibrated software efficiency (cross-validation)."""
+    from llmhw.serving import open_loop as sim
+    from llmhw.serving.closed_loop import Engine
 
-    scenario = case.scenario
+    eng = Engine(Scenario.from_dict(case.scenario))
+    if params is not None:
+        eng.params = params.scaled(eng.profile.kernel_eff)
     if case.find_rate:
-        out = api.find_rate(scenario, list(case.slo), requests, seed, min_lifetimes=LIFETIMES)
+        out = sim.find_rate(lambda rate: sim.simulate(eng, rate, requests, seed, min_lifetimes=LIFETIMES),
+                            list(case.slo))
     else:
-        out = api.simulate(scenario, requests=requests, seed=seed, min_lifetimes=LIFETIMES)
+        out = sim.simulate(eng, requests=requests, seed=seed, min_lifetimes=LIFETIMES)
     v = out[case.metric]
     return float(v[case.stat] if case.stat else v)
 
 
-def score(cases: list[OpenLoopCase], requests: int = REQUESTS,
-          log: Any = lambda s: None) -> tuple[list[Any], list[tuple[int, str]]]:
-    """Rows (as the closed-loop validation's) for every case, and the cases the simulator refused."""
+def score(cases: list[OpenLoopCase], requests: int = REQUESTS, log: Any = lambda s: None,
+          params: Any = None) -> tuple[list[Any], list[tuple[int, str]]]:
+    """Rows (as the closed-loop validation's) for every case, and the cases the simulator refused.
+    ``params``: a function of a case giving the FamilyParams to score it with (None: as
+    calibrated), for cross-validation."""
     from llmhw.validation.calibrate import Row
 
     rows, failed = [], []
     for c in cases:
         try:
-            p = predict(c, requests)
+            p = predict(c, requests, params=params(c) if params else None)
         except LlmhwError as exc:
             failed.append((c.row, f"simulation failed: {exc}"))
             continue
         rows.append(Row(c.row, c.family, c.hardware, c.metric, c.measured, p, abs(p - c.measured) / c.measured))
         log(f"open loop: row {c.row}")
     return rows, failed
+
+
+def held_out(cases: list[OpenLoopCase], held: dict[tuple[str, str], Any],
+             fitted_chips: set[tuple[str, str]]) -> list[OpenLoopCase]:
+    """The cases that can be scored with their chip held out of the fit: those whose chip was held
+    out (``held`` has its refitted parameters) and those whose chip no fitted row ran on (the
+    calibration never saw it)."""
+    return [c for c in cases if (c.family, c.hardware) in held or (c.family, c.hardware) not in fitted_chips]

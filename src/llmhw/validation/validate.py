@@ -78,7 +78,13 @@ def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: b
         res.skipped = sorted(res.skipped + ol_failed)
     if cross_validate:
         current = fitted or {"families": {}, "engines": {}}
-        res.cv_chip = cal.cross_validate(points, current, how="chip", log=log)
+        held: dict[tuple[str, str], Any] = {}
+        res.cv_chip = cal.cross_validate(points, current, how="chip", log=log, held_params=held)
+        if open_loop:
+            # Each open-loop row with its chip's family refitted without that chip's rows.
+            fitted_chips = {(p.key, p.chip) for p in points}
+            res.open_loop_cv, _ = ol.score(ol.held_out(ol_cases, held, fitted_chips), log=log,
+                                           params=lambda c: held.get((c.family, c.hardware)))
         res.cv_kfold = cal.cross_validate(points, current, how="kfold", log=log)
         res.transfers = {name: cal.transfer(points, train, test, log=log)
                          for name, (train, test) in cal.TRANSFERS.items()}

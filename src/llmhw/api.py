@@ -4,7 +4,7 @@ serving -> economics) and builds the JSON users and scripts read."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -323,7 +323,7 @@ def _simulated_economics(eng: Engine, out: dict[str, Any]) -> dict[str, Any]:
 
 def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests: int | None = None,
               seed: int | None = None, lo: float = 0.01, hi: float = 1.0e5, tolerance: float = 0.05,
-              min_lifetimes: float = 0.0) -> dict[str, Any]:
+              min_lifetimes: float = 0.0, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """The highest Poisson rate whose simulation meets every SLO (``ttft_s.p99<=2``,
     ``tpot_s.mean<=0.05``, ``e2e_s.p90<=30``; a bare key means its mean) and does not saturate:
     bisection on a log scale to ``tolerance``. Returns that run's results and ``rate_per_s``;
@@ -333,7 +333,7 @@ def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests:
     eng = Engine(as_scenario(scenario))
     best = open_loop.find_rate(
         lambda rate: open_loop.simulate(eng, rate, requests, seed, slo=slo, min_lifetimes=min_lifetimes),
-        slo, lo, hi, tolerance)
+        slo, lo, hi, tolerance, log)
     if best["rate_per_s"] > 0:
         best.update(_simulated_economics(eng, best))
     return best
@@ -341,7 +341,7 @@ def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests:
 
 def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequence[str], requests: int | None = None,
                seed: int | None = None, max_chips: int = 1024, tries_per_size: int = 6,
-               min_lifetimes: float = 0.0) -> dict[str, Any]:
+               min_lifetimes: float = 0.0, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Capacity planning: the fewest chips, and their mapping, that serve ``rate_per_s`` Poisson
     arrivals within every SLO without saturating. Chip counts 1, 2, 4, 8, then multiples of 8, up
     to ``max_chips``; at each count, the mappings (issue 9's search space) ranked by their
@@ -375,6 +375,7 @@ def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequ
                 ranked.append((m.output_tok_s, par, sc))
         ranked.sort(key=lambda x: -x[0])
         for _, par, sc in ranked[:tries_per_size]:
+            log(f"{n} chips, tp {par['tp']} pp {par['pp']} ep {par['ep']} dp {par['dp']}: simulating")
             r = simulate(sc, rate_per_s, requests, seed, min_lifetimes=min_lifetimes)
             tried.append({"n_chips": n, "parallelism": par, "saturated": r["saturated"],
                           **{str(x): r[x.key][x.stat] for x in rules}})

@@ -300,8 +300,9 @@ def simulate(
 
         if rate is None:
             raise LlmhwError("--find-chips needs the load to serve", field="--rate", accepted="--rate R (requests/s)")
-        d = search_chips(Scenario.from_yaml(scenario), rate, slo, requests, seed, max_chips=max_chips,
-                         min_lifetimes=steady)
+        with err.status("finding the fewest chips") as status:
+            d = search_chips(Scenario.from_yaml(scenario), rate, slo, requests, seed, max_chips=max_chips,
+                             min_lifetimes=steady, log=lambda m: status.update(m))
         if d["n_chips"] is None:
             if as_json:
                 _emit_json(d)
@@ -312,11 +313,14 @@ def simulate(
     elif find_rate:
         from llmhw.api import find_rate as search_rate
 
-        d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed, min_lifetimes=steady)
+        with err.status("finding the highest rate") as status:
+            d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed, min_lifetimes=steady,
+                            log=lambda m: status.update(m))
     elif concurrency is not None:
         d = run_simulation(Scenario.from_yaml(scenario), None, requests, seed, concurrency=concurrency, slo=slo)
     else:      # --rate, else the scenario's workload.arrival
-        d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed, slo=slo, min_lifetimes=steady)
+        with err.status("simulating"):
+            d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed, slo=slo, min_lifetimes=steady)
     if as_json:
         _emit_json(d)
         return

@@ -302,7 +302,7 @@ def print_simulation(d: dict[str, Any]) -> None:
     if d.get("cost_usd_per_mtok") is not None:
         out.print(f"at its mean of {d['economics_batch']} requests in flight: "
                   f"{d['energy_j_per_token']:.3g} J/token, {d['cost_usd_per_mtok']:.3g} USD per million output tokens, "
-                  f"{d['co2e_g_per_mtok']:.3g} g CO2e per million", highlight=False)
+                  f"{d['co2e_g_per_mtok']['total']:.3g} g CO2e per million", highlight=False)
     t = Table()
     for col in ("", "mean", "p50", "p90", "p99"):
         t.add_column(col, justify="left" if not col else "right")

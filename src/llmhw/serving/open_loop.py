@@ -156,7 +156,7 @@ def _lifetimes(req: Requests) -> float:
 
 
 def find_rate(run_at: Callable[[float], dict[str, Any]], slo: Sequence[str], lo: float = 0.01, hi: float = 1.0e5,
-              tolerance: float = 0.05) -> dict[str, Any]:
+              tolerance: float = 0.05, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """The highest rate at which ``run_at(rate)`` (a simulation) meets every SLO and does not
     saturate: bisection on a log scale to ``tolerance``. Returns that run's results with
     ``rate_per_s``; ``rate_per_s`` is 0 when even ``lo`` fails."""
@@ -166,7 +166,9 @@ def find_rate(run_at: Callable[[float], dict[str, Any]], slo: Sequence[str], lo:
 
     def meets(rate: float) -> tuple[bool, dict[str, Any]]:
         r = run_at(rate)
-        return (not r["saturated"] and slo_.met(r, rules)), r
+        ok = not r["saturated"] and slo_.met(r, rules)
+        log(f"{rate:.4g} requests/s: " + ("within the SLOs" if ok else "saturated" if r["saturated"] else "misses an SLO"))
+        return ok, r
 
     ok, res = meets(lo)
     if not ok:

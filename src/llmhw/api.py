@@ -287,7 +287,15 @@ def engine_profile_overhead(scenario: Scenario | dict[str, Any]) -> float:
     return float(Engine(as_scenario(scenario)).request_overhead_s(0.0))
 
 
-def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = None, requests: int | None = None,
+def _is_disaggregated(scenario: Any) -> bool:
+    return isinstance(scenario, Disaggregated) or (isinstance(scenario, dict) and "disaggregation" in scenario)
+
+
+def _disaggregated(scenario: Disaggregated | dict[str, Any]) -> Disaggregated:
+    return scenario if isinstance(scenario, Disaggregated) else Disaggregated.from_dict(scenario)
+
+
+def simulate(scenario: Scenario | Disaggregated | dict[str, Any], rate_per_s: float | None = None, requests: int | None = None,
              seed: int | None = None, concurrency: int | None = None, slo: Sequence[str] = (),
              min_lifetimes: float = 0.0) -> dict[str, Any]:
     """Open-loop serving (serving/simulate.py, docs/serving.md): Poisson arrivals at ``rate_per_s``
@@ -299,9 +307,15 @@ def simulate(scenario: Scenario | dict[str, Any], rate_per_s: float | None = Non
     throughput, whether the load saturates the system, with ``slo`` the goodput (requests a second
     meeting every limit), and the economics keys of ``predict`` at the run's operating point.
     ``requests`` and ``seed`` default to ``workload.requests`` and ``workload.seed``;
-    ``min_lifetimes`` > 0 lengthens a run whose arrivals span fewer mean lifetimes than that."""
+    ``min_lifetimes`` > 0 lengthens a run whose arrivals span fewer mean lifetimes than that.
+    A ``Disaggregated`` deployment (or a mapping with ``disaggregation:``) runs its prefill and
+    decode pools with the KV transfer between (serving/open_loop_disaggregated.py; no economics)."""
     from llmhw.serving.open_loop import simulate as run_open_loop
 
+    if _is_disaggregated(scenario):     # a prefill pool and a decode pool (open_loop_disaggregated.py)
+        from llmhw.serving.open_loop_disaggregated import simulate as run_disaggregated
+
+        return run_disaggregated(_disaggregated(scenario), rate_per_s, requests, seed, concurrency, slo, min_lifetimes)
     s = as_scenario(scenario)
     eng = Engine(s)
     out = run_open_loop(eng, rate_per_s, requests, seed, concurrency, slo, min_lifetimes)
@@ -330,6 +344,10 @@ def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests:
     ``rate_per_s`` is 0 when even ``lo`` fails."""
     from llmhw.serving import open_loop
 
+    if _is_disaggregated(scenario):
+        dis = _disaggregated(scenario)
+        return open_loop.find_rate(lambda rate: simulate(dis, rate, requests, seed, slo=slo,
+                                                         min_lifetimes=min_lifetimes), slo, lo, hi, tolerance)
     eng = Engine(as_scenario(scenario))
     best = open_loop.find_rate(
         lambda rate: open_loop.simulate(eng, rate, requests, seed, slo=slo, min_lifetimes=min_lifetimes),

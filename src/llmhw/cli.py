@@ -136,6 +136,21 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
     tables.print_fit(res.scenario, d)
 
 
+def _scenario_file(path: str) -> Any:
+    """A scenario YAML file: a ``Disaggregated`` deployment when it has a ``disaggregation:``
+    block, else a ``Scenario``."""
+    from pathlib import Path
+
+    from llmhw.core.io import read_yaml
+    from llmhw.scenario import Scenario
+    from llmhw.scenario.disaggregated import Disaggregated
+
+    raw = read_yaml(Path(path)) if Path(path).is_file() else None
+    if isinstance(raw, dict) and "disaggregation" in raw:
+        return Disaggregated.from_yaml(path)
+    return Scenario.from_yaml(path)
+
+
 @app.command("predict")
 def predict_cmd(
     scenario: str = typer.Argument(None, help="Scenario YAML file"),
@@ -144,27 +159,23 @@ def predict_cmd(
 ) -> None:
     """TTFT, TPOT, throughput, memory and the bottleneck of a scenario (or of each line of a JSONL file)."""
     from llmhw.api import predict
-    from llmhw.scenario import Scenario
 
     if batch_file:
         _predict_batch(batch_file)
         return
     if not scenario:
         raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
-    from pathlib import Path
-
-    from llmhw.core.io import read_yaml
     from llmhw.scenario.disaggregated import Disaggregated
 
-    raw = read_yaml(Path(scenario)) if Path(scenario).is_file() else None
-    if isinstance(raw, dict) and "disaggregation" in raw:
-        d = predict(Disaggregated.from_yaml(scenario)).to_dict()
+    loaded = _scenario_file(scenario)
+    if isinstance(loaded, Disaggregated):
+        d = predict(loaded).to_dict()
         if as_json:
             _emit_json(d)
         else:
             tables.print_disaggregated(d)
         return
-    d = predict(Scenario.from_yaml(scenario)).to_dict()
+    d = predict(loaded).to_dict()
     if as_json:
         _emit_json(d)
         return
@@ -300,8 +311,12 @@ def simulate(
 
         if rate is None:
             raise LlmhwError("--find-chips needs the load to serve", field="--rate", accepted="--rate R (requests/s)")
+        loaded = _scenario_file(scenario)
+        if not isinstance(loaded, Scenario):
+            raise LlmhwError("--find-chips searches one pool's chips; a disaggregated scenario gives both pools' "
+                             "chips itself", field="--find-chips", accepted="--rate R or --find-rate")
         with err.status("finding the fewest chips") as status:
-            d = search_chips(Scenario.from_yaml(scenario), rate, slo, requests, seed, max_chips=max_chips,
+            d = search_chips(loaded, rate, slo, requests, seed, max_chips=max_chips,
                              min_lifetimes=steady, log=lambda m: status.update(m))
         if d["n_chips"] is None:
             if as_json:
@@ -314,13 +329,13 @@ def simulate(
         from llmhw.api import find_rate as search_rate
 
         with err.status("finding the highest rate") as status:
-            d = search_rate(Scenario.from_yaml(scenario), slo, requests, seed, min_lifetimes=steady,
+            d = search_rate(_scenario_file(scenario), slo, requests, seed, min_lifetimes=steady,
                             log=lambda m: status.update(m))
     elif concurrency is not None:
-        d = run_simulation(Scenario.from_yaml(scenario), None, requests, seed, concurrency=concurrency, slo=slo)
+        d = run_simulation(_scenario_file(scenario), None, requests, seed, concurrency=concurrency, slo=slo)
     else:      # --rate, else the scenario's workload.arrival
         with err.status("simulating"):
-            d = run_simulation(Scenario.from_yaml(scenario), rate, requests, seed, slo=slo, min_lifetimes=steady)
+            d = run_simulation(_scenario_file(scenario), rate, requests, seed, slo=slo, min_lifetimes=steady)
     if as_json:
         _emit_json(d)
         return

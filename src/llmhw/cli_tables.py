@@ -299,6 +299,14 @@ def print_simulation(d: dict[str, Any]) -> None:
         out.print(f"goodput: {d['goodput_req_s']:,.2f} requests/s ({100 * d['good_share']:.1f}% of those finished) "
                   f"within {', '.join(d['slo'])}; the run's percentiles "
                   + ("meet them" if d["slo_met"] else "[red]do not meet them[/red]"), highlight=False)
+    if d.get("prefill_pool"):
+        for name in ("prefill", "decode"):
+            p = d[f"{name}_pool"]
+            out.print(f"{name} pool ({d[f'{name}_chips']} chips): {p['mean_in_flight']:,.1f} in flight, "
+                      f"queue p99 {1e3 * p['queue_s']['p99']:,.1f} ms"
+                      + (" - [red]saturated[/red]" if p["saturated"] else ""), highlight=False)
+        out.print(f"KV transfer: {1e3 * d['kv_transfer_s']:,.2f} ms a request on average "
+                  f"({d['kv_bytes_per_request'] / 1e6:,.0f} MB)", highlight=False)
     if d.get("cost_usd_per_mtok") is not None:
         out.print(f"at its mean of {d['economics_batch']} requests in flight: "
                   f"{d['energy_j_per_token']:.3g} J/token, {d['cost_usd_per_mtok']:.3g} USD per million output tokens, "

@@ -72,6 +72,18 @@ def _transfer_network(dis: Disaggregated) -> tuple[Any, Any]:
     return None, out if out is not None else up
 
 
+def kv_transfer(dis: Disaggregated, prompt_tokens: Any, decode: Engine | None = None) -> tuple[Array, Array]:
+    """(bytes, seconds) of a request's KV cache of ``prompt_tokens`` tokens moving from the prefill
+    pool to the decode pool: sent shard by shard from the prefill replica's chips, as one send on
+    the network joining the pools (``decode``: the decode pool's engine, for its cost parameters)."""
+    ed = decode if decode is not None else Engine(dis.decode)
+    kv = dis.decode.model.kv_cache_bytes(1, dis.decode.precision.kv_cache) * np.asarray(prompt_tokens, dtype=float)
+    senders = dis.prefill.parallelism.tp * dis.prefill.parallelism.pp
+    up, out = _transfer_network(dis)
+    lat, bw = collective_split("send", kv / senders, 2, up, out, ed.params)
+    return kv, np.asarray(lat + bw, dtype=float)
+
+
 def evaluate(dis: Disaggregated, batch: Any, input_tokens: Any, output_tokens: Any) -> DisaggregatedMetrics:
     """Metrics over the broadcast arrays (batch -1: the most the decode pool's memory holds)."""
     ep, ed = Engine(dis.prefill), Engine(dis.decode)
@@ -89,12 +101,8 @@ def evaluate(dis: Disaggregated, batch: Any, input_tokens: Any, output_tokens: A
     t_q = ep.prefill_cost(isl_m, per_chunk).total_s / per_chunk
     cap = dis.prefill.parallelism.dp / t_q
     fits_p = np.asarray(ep.evaluate(1.0, isl, np.ones_like(isl)).fits, dtype=bool)
-    # KV cache of one request, sent shard by shard from the prefill replica's chips.
-    kv = dis.decode.model.kv_cache_bytes(1, dis.decode.precision.kv_cache) * isl_m
-    senders = dis.prefill.parallelism.tp * dis.prefill.parallelism.pp
-    up, out = _transfer_network(dis)
-    lat, bw = collective_split("send", kv / senders, 2, up, out, ed.params)
-    t_kv = np.asarray(lat + bw, dtype=float) + 0 * B
+    kv, t_kv = kv_transfer(dis, isl_m, ed)
+    t_kv = t_kv + 0 * B
     over = ed.request_overhead_s(np.maximum(B, 1.0))
     base_ttft = t_pf + t_kv + t_dec / 2 + over
     # Offered load at the prefill pool, then its M/D/1 wait (one pass; a prefill-limited pool

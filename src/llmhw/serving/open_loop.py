@@ -69,10 +69,13 @@ def _load(engine: Engine, rate_per_s: float | None, concurrency: int | None,
 
 
 def _requests(engine: Engine, rate_per_s: float, cv: float, concurrency: int | None,
-              trace: tuple[np.ndarray, ...] | None, requests: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Arrival times, prompt and output tokens of the simulated replica's requests."""
+              trace: tuple[np.ndarray, ...] | None, requests: int, seed: int,
+              dp: int | None = None) -> tuple[np.ndarray, ...]:
+    """Arrival times, prompt and output tokens of the simulated replica's requests (of one of
+    ``dp`` replicas, by default the scenario's; 1: every request of the deployment)."""
     s = engine.scenario
-    w, dp = s.workload, s.parallelism.dp
+    w = s.workload
+    dp = s.parallelism.dp if dp is None else dp
     if trace is not None:
         # The first ``requests`` rows, dealt round-robin: replica 0 (the one simulated) gets every dp-th.
         if min(requests, trace[0].size) < 10:

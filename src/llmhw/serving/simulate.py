@@ -220,11 +220,12 @@ def gamma_arrivals(rate_per_s: float, cv: float, n: int, seed: int = 0) -> Array
 
 
 def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Array, policy: Policy,
-        closed: int = 0, cached: int = 0, draft: int = 0, tokens_per_step: float = 1.0) -> Requests:
+        closed: int = 0, cached: int | Array = 0, draft: int = 0, tokens_per_step: float = 1.0) -> Requests:
     """The event loop of one replica over the given requests (sorted by arrival) under ``policy``.
     ``closed`` > 0: a closed loop instead, that many requests in flight, each finished one
     replaced at once (``arrival`` is then ignored). ``cached``: prompt tokens already in the
-    prefix cache, which skip prefill (at least one token of each prompt is computed).
+    prefix cache, which skip prefill (at least one token of each prompt is computed): one count
+    for every request, or an array of one per request (a decode pool receiving each prompt's KV).
     ``draft`` > 0: speculative decoding, each step verifying ``draft`` + 1 positions and emitting
     ``tokens_per_step`` tokens per request on average."""
     n = arrival.size
@@ -251,6 +252,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
     finish = np.full(n, np.inf)
     preempted = np.zeros(n, dtype=int)
     arr, inp, outp = arrival.tolist(), input_tokens.tolist(), output_tokens.tolist()
+    hit = np.broadcast_to(np.asarray(cached, dtype=int), (n,)).tolist()      # prompt tokens cached, per request
     scheduled = min(closed, n) if closed else n          # requests whose arrival time is known
     # Every decoding request advances by the same tokens each decode step, so one counter G
     # (tokens per decoding request so far) stands for all of them: a decoding request has
@@ -331,7 +333,7 @@ def run(engine: Engine, arrival: Array, input_tokens: Array, output_tokens: Arra
                 copy_s += (inp[j] + g - left[j]) * s_tok          # its KV comes back over the host link
             else:
                 saved_gen.pop(j, None)
-                left[j] = max(int(inp[j] + g) - cached, 1)
+                left[j] = max(int(inp[j] + g) - hit[j], 1)
                 plen[j] = int(inp[j] + g)
             if left[j]:
                 pf[j] = None

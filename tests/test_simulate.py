@@ -147,6 +147,9 @@ TIGHT = {"model": "llama-3.1-8b", "hardware": "h100-pcie", "n_chips": 1, "engine
                       "harness": "offline"}}
 
 
+RATE_TIGHT = 1.6
+
+
 def _sim(scenario, rate, n=1500, seed=0, **policy):
     """One replica through the serving layer, with the engine profile's policy overridden."""
     import numpy as np
@@ -165,7 +168,8 @@ def _sim(scenario, rate, n=1500, seed=0, **policy):
 
 @pytest.fixture(scope="module")
 def tight():
-    return {k: _sim(TIGHT, 1.2, admission=a, preemption=p) for k, (a, p) in
+    # 1.6 requests a second: more than `peak` admission's ~30 requests serve, less than `current`'s.
+    return {k: _sim(TIGHT, RATE_TIGHT, admission=a, preemption=p) for k, (a, p) in
             {"peak": ("peak", "none"), "recompute": ("current", "recompute"), "swap": ("current", "swap")}.items()}
 
 
@@ -192,7 +196,7 @@ def test_current_admission_preempts_and_peak_never(tight):
 
 
 def test_recompute_prefills_again(tight):
-    roomy = _sim({**TIGHT, "memory_utilization": 0.9}, 1.2)
+    roomy = _sim({**TIGHT, "memory_utilization": 0.9}, RATE_TIGHT)
     assert roomy["preemptions"] == 0
     # A preempted request's prompt and output are prefilled again on return (~1.5k tokens, tens
     # of ms), while swapping copies its KV over PCIe (~200 MB at 64 GB/s, a few ms): recompute

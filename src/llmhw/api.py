@@ -347,7 +347,7 @@ def find_rate(scenario: Scenario | dict[str, Any], slo: Sequence[str], requests:
     if _is_disaggregated(scenario):
         dis = _disaggregated(scenario)
         return open_loop.find_rate(lambda rate: simulate(dis, rate, requests, seed, slo=slo,
-                                                         min_lifetimes=min_lifetimes), slo, lo, hi, tolerance)
+                                                         min_lifetimes=min_lifetimes), slo, lo, hi, tolerance, log)
     eng = Engine(as_scenario(scenario))
     best = open_loop.find_rate(
         lambda rate: open_loop.simulate(eng, rate, requests, seed, slo=slo, min_lifetimes=min_lifetimes),

@@ -149,6 +149,11 @@ def _open_loop_lines(res: ValidationResult) -> list[str]:
              "Where a row quotes its run's mean output tokens, the dataset's outputs are scaled to it; an "
              "MLPerf result without a target QPS is the highest rate llmhw finds within the benchmark's p99 "
              "TTFT and TPOT limits.", "",
+             "Submitters tune the target QPS to the edge of what their system passes, so these runs sit close "
+             "to capacity, where latency grows as 1 / (1 - load): a 10% error in capacity moves the mean TTFT "
+             "and TPOT several-fold. `rate_per_s` therefore also reads each Server and Interactive run as a "
+             "capacity: the highest Poisson rate llmhw finds within the benchmark's p99 limits, against the "
+             "submitter's target QPS (at or just under the system's true capacity).", "",
              "| family | metric | n | median (as fitted) | worst (row) | median (chip held out) |",
              "|---|---|---:|---:|---:|---:|"]
     for (f, m), v in sorted(s.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):

@@ -126,11 +126,17 @@ def print_model(s: dict[str, Any]) -> None:
     out.print(t)
 
 
+def _moe_dp(par: Any) -> str:
+    """A mark for MoE replicas that each hold all experts (parallelism.moe_dp: replicated)."""
+    v = par.get("moe_dp") if isinstance(par, dict) else getattr(par, "moe_dp", None)
+    return " (experts replicated per dp replica)" if v == "replicated" else ""
+
+
 def print_fit(s: Any, d: dict[str, Any]) -> None:
     """``llmhw fit``: memory per chip against the usable capacity, the verdict and advice."""
     p = s.parallelism
     out.print(f"[bold]{s.model.name}[/bold] on {s.n_chips} x {s.chip.label}: tp={p.tp} pp={p.pp} ep={p.ep} "
-              f"dp={p.dp}, batch {d['batch']}, context {d['peak_context']:,} tokens", highlight=False)
+              f"dp={p.dp}{_moe_dp(p)}, batch {d['batch']}, context {d['peak_context']:,} tokens", highlight=False)
     t = Table()
     t.add_column("per chip")
     t.add_column("bytes", justify="right")
@@ -153,7 +159,7 @@ def print_prediction(d: dict[str, Any]) -> None:
     p = d["parallelism"]
     label = d["chip"] + (" (what-if)" if d.get("overrides") else "")
     out.print(f"[bold]{d['model']}[/bold] on {d['n_chips']} x {label} ({d['engine']} engine): "
-              f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}, batch {d['batch']}, "
+              f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}{_moe_dp(p)}, batch {d['batch']}, "
               f"{d['input_tokens']:,} in / {d['output_tokens']:,} out", highlight=False)
     t = Table()
     t.add_column("metric")
@@ -223,8 +229,9 @@ def print_whatif(base: Any, path: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _config(p: dict[str, Any]) -> str:
-    def mapping(par: dict[str, int]) -> str:
-        return f"tp{par['tp']} pp{par['pp']} ep{par['ep']} dp{par['dp']}"
+    def mapping(par: dict[str, Any]) -> str:
+        return f"tp{par['tp']} pp{par['pp']} ep{par['ep']} dp{par['dp']}" + \
+            (" moe_dp replicated" if par.get("moe_dp") == "replicated" else "")
     if "pools" in p:
         pools = p["pools"]
         text = (f"prefill {pools['prefill']['n_chips']} ({mapping(pools['prefill']['parallelism'])}) + decode "
@@ -287,7 +294,7 @@ def print_simulation(d: dict[str, Any]) -> None:
     """``llmhw simulate``: percentiles per latency, throughput and saturation."""
     if d.get("tried"):
         par = d["parallelism"]
-        out.print(f"fewest chips: {d['n_chips']} (tp {par['tp']}, pp {par['pp']}, ep {par['ep']}, dp {par['dp']}) "
+        out.print(f"fewest chips: {d['n_chips']} (tp {par['tp']}, pp {par['pp']}, ep {par['ep']}, dp {par['dp']}{_moe_dp(par)}) "
                   f"serve {d['rate_per_s']:g} requests/s within {', '.join(d['slo'])}; "
                   f"{len(d['tried'])} mappings simulated", highlight=False, markup=False)
     out.print(f"{d['completed']:,} of {d['requests']:,} requests at {d['rate_per_s']:g}/s: "

@@ -239,9 +239,11 @@ class OperatorModel:
         p, moe = s.parallelism, s.model.moe
         assert moe is not None
         h, wp = m.hidden_size, s.precision.weights
-        tp, dp, ep = p.tp, p.dp, p.ep
+        # dp: replicas that share one copy of the experts (all of them with moe_dp shared, else
+        # 1: a replicated copy sees only its own replica's tokens and talks only within its tp).
+        tp, dp, ep = p.tp, p.expert_dp, p.ep
         E, k = moe.n_routed_experts, moe.experts_per_token
-        group_tokens = T * dp                       # tokens of the whole tp x dp MoE group
+        group_tokens = T * dp                       # tokens of the whole MoE group
         per_expert_split = tp * dp // ep            # chips each expert is tensor-split over
         # Each token picks k of E experts; only touched experts' weights are read, and each
         # token-expert pair costs one pass through an expert. The ep expert groups get uneven

@@ -5,9 +5,12 @@ The rules are those of vLLM, SGLang and TensorRT-LLM:
   chip never holds less than one KV head, so KV heads fewer than TP are replicated.
 - MLA's down-projections (q_a, kv_a) are replicated on every TP rank, its up-projections and O
   are split by head, and its compressed latent cache is replicated on every TP rank.
-- MoE layers split the tp x dp chips into ep expert groups; each group holds n_experts / ep
-  experts, each tensor-split over the tp x dp / ep chips of the group. Either way a chip holds
-  1 / (tp x dp) of all routed-expert weights. Routers are replicated; shared experts follow TP.
+- MoE layers split the chips that hold one copy of the experts into ep expert groups; each group
+  holds n_experts / ep experts, each tensor-split over the chips of the group. With
+  ``moe_dp: shared`` (attention data parallel) one copy spans all tp x dp chips; with
+  ``moe_dp: replicated`` every replica holds its own copy on its tp chips. Either way a chip
+  holds 1 / (chips per copy) of all routed-expert weights. Routers are replicated; shared
+  experts follow TP.
 - The embedding (vocab-parallel over TP) sits on the first pipeline stage, the LM head and
   final norm on the last; a tied head on its own last stage needs its own copy.
 - PP gives stages whole layers; when they do not divide evenly the extra layers go to the
@@ -69,7 +72,7 @@ def layer_params_per_chip(model: ModelSpec, par: Parallelism, i: int) -> float:
     p = attention_params_per_chip(model, par.tp) + model.norm_params_per_layer
     if model.layer_ffn[i] == "moe":
         assert model.moe is not None
-        p += model.moe.n_routed_experts * model.expert_params / (par.tp * par.dp)
+        p += model.moe.n_routed_experts * model.expert_params / par.expert_chips
         p += model.router_params + model.shared_expert_params / par.tp
     else:
         p += model.dense_ffn_params / par.tp

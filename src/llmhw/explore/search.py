@@ -86,17 +86,24 @@ def parse_objective(text: str, varied: Sequence[str] = ()) -> Objective:
     return Objective(t, maximise, is_path)
 
 
-def mappings(s: Scenario) -> list[dict[str, int]]:
-    """Every (tp, pp, ep, dp) with tp x pp x dp = n_chips that the scenario's model accepts; MoE
-    models also get attention data parallelism with experts over all chips (tp 1, dp = ep)."""
+def mappings(s: Scenario) -> list[dict[str, Any]]:
+    """Every (tp, pp, ep, dp) with tp x pp x dp = n_chips that the scenario's model accepts. A MoE
+    model's mappings name ``moe_dp``: its dp replicas either share one copy of the experts over
+    all tp x dp chips (attention data parallel, e.g. tp 1, dp = ep) or, with dp > 1, each hold
+    all experts on their own tp chips (independent replicas, ep | tp)."""
     n = s.n_chips
-    out = []
+    out: list[dict[str, Any]] = []
     for tp in _divisors(n):
         for pp in _divisors(n // tp):
             dp = n // (tp * pp)
-            eps = _divisors(tp * dp) if s.model.is_moe else [1]
-            for ep in eps:
-                par = {"tp": tp, "pp": pp, "ep": ep, "dp": dp}
+            if not s.model.is_moe:
+                options: list[dict[str, Any]] = [{"tp": tp, "pp": pp, "ep": 1, "dp": dp}]
+            else:
+                options = [{"tp": tp, "pp": pp, "ep": ep, "dp": dp, "moe_dp": "shared"} for ep in _divisors(tp * dp)]
+                if dp > 1:     # with dp 1 a replicated copy is the shared one
+                    options += [{"tp": tp, "pp": pp, "ep": ep, "dp": dp, "moe_dp": "replicated"}
+                                for ep in _divisors(tp)]
+            for par in options:
                 try:
                     s.replace(parallelism=par)
                 except LlmhwError:

@@ -18,7 +18,9 @@ The YAML schema (the contract later tools extend)::
 Sharding follows vLLM, SGLang and TensorRT-LLM: the chips are tp x pp x dp; TP splits
 attention heads and dense FFNs, PP splits layers, DP replicates; MoE layers split the same
 tp x dp chips into ep expert groups and tensor-split each expert over the tp x dp / ep chips
-of its group.
+of its group (``moe_dp: shared``, the default: attention data parallel), or, with
+``parallelism: {moe_dp: replicated}``, every replica holds all experts on its own tp chips,
+split into ep groups of tp / ep chips each (independent replicas).
 """
 
 from __future__ import annotations
@@ -295,16 +297,17 @@ def check_parallelism(model: ModelSpec, par: Parallelism, n_chips: int) -> None:
             f"ep={par.ep} does not divide the {e} routed experts of {model.id}",
             field="parallelism.ep", accepted=_divisors(e),
         )
-    group = par.tp * par.dp
+    # Shared: one copy of the experts over all tp x dp chips; replicated: a copy per replica on its tp chips.
+    group, over = par.expert_chips, ("tp x dp" if par.moe_dp == "shared" else "tp (moe_dp: replicated)")
     if group % par.ep:
         raise LlmhwError(
-            f"ep={par.ep} must divide tp x dp = {group}: experts are split over the same chips",
+            f"ep={par.ep} must divide {over} = {group}: experts are split over the same chips",
             field="parallelism.ep", accepted=_divisors(group),
         )
     per_expert = group // par.ep
     if model.moe.expert_intermediate_size % per_expert:
         raise LlmhwError(
-            f"each expert is tensor-split over tp x dp / ep = {per_expert} chips, which does not divide "
+            f"each expert is tensor-split over {over} / ep = {per_expert} chips, which does not divide "
             f"its FFN width {model.moe.expert_intermediate_size}",
             field="parallelism.ep",
         )

@@ -23,12 +23,27 @@ class Block(BaseModel):
 class Parallelism(Block):
     tp: int = Field(1, ge=1, description="tensor parallel: splits heads and FFN widths")
     pp: int = Field(1, ge=1, description="pipeline parallel: splits layers into stages")
-    ep: int = Field(1, ge=1, description="expert parallel: expert groups among the tp x dp chips")
+    ep: int = Field(1, ge=1, description="expert parallel: expert groups among the chips holding the experts")
     dp: int = Field(1, ge=1, description="data parallel: replicas (attention DP for MoE)")
+    moe_dp: Literal["shared", "replicated"] = Field(
+        "shared", description="MoE models with dp > 1: 'shared' spreads the routed experts over all "
+        "tp x dp chips (attention data parallel, DeepSeek style); 'replicated' gives every replica "
+        "all experts on its own tp chips (independent replicas). Dense models ignore it")
 
     @property
     def n_chips(self) -> int:
         return self.tp * self.pp * self.dp
+
+    @property
+    def expert_dp(self) -> int:
+        """Replicas that share one copy of the routed experts and meet at every MoE layer:
+        dp when shared, 1 when every replica holds its own."""
+        return self.dp if self.moe_dp == "shared" else 1
+
+    @property
+    def expert_chips(self) -> int:
+        """Chips of one pipeline stage that one copy of the routed experts is spread over."""
+        return self.tp * self.expert_dp
 
 
 class PrecisionSpec(Block):

@@ -147,7 +147,7 @@ class Engine:
         if m.intermediate_size:
             items["ffn"] = ("gemv", gemv_item(h, max(1, m.intermediate_size // tp), wb))
         if m.moe is not None:
-            split = max(1, tp * s.parallelism.dp // s.parallelism.ep)
+            split = max(1, s.parallelism.expert_chips // s.parallelism.ep)
             items["experts"] = ("moe_experts", gemv_item(h, max(1, m.moe.expert_intermediate_size // split), wb))
         kvb = bytes_per_element(s.precision.kv_cache)
         if m.mla is not None:
@@ -281,7 +281,8 @@ class Engine:
         api_wait = self.request_overhead_s(np.maximum(B, 1.0)) - req
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
-        coupled = s.parallelism.dp > 1 and s.model.is_moe
+        # Replicas that each hold all experts (moe_dp: replicated) run independently.
+        coupled = s.parallelism.expert_dp > 1 and s.model.is_moe
         Q = np.maximum(B, 1.0) if coupled else r
         # Queued prompts are prefilled together, as many as fit in one chunk (and as there are
         # requests): each costs t_q.

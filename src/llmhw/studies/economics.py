@@ -220,9 +220,11 @@ def best_under_slo(hw: str, configs: list[Config], target: float, y: str = "tok_
     return best
 
 
-def mapping_label(par: dict[str, int]) -> str:
+def mapping_label(par: dict[str, Any]) -> str:
     """'TP 4 x DP 2': the parallel degrees above 1."""
-    return " x ".join(f"{k.upper()} {v}" for k, v in par.items() if v > 1) or "one GPU"
+    text = " x ".join(f"{k.upper()} {v}" for k, v in par.items() if isinstance(v, int) and v > 1) or "one GPU"
+    # moe_dp replicated: every replica holds all experts (not attention data parallel).
+    return text + (" replicas" if par.get("moe_dp") == "replicated" else "")
 
 
 def pareto(rows: list[dict[str, Any]], y: str, maximize: bool = True, x: str = "tok_s_per_user") -> list[dict[str, Any]]:

@@ -201,9 +201,11 @@ def _operating_points(curves: dict[Key, dict[str, np.ndarray]]) -> Table:
                  rows, note)
 
 
-def mapping_text(par: dict[str, int]) -> str:
+def mapping_text(par: dict[str, Any]) -> str:
     """A mapping as 'tp4 ep2 dp2' (factors of 1 left out; 'tp1' when every factor is 1)."""
-    return " ".join(f"{k}{v}" for k, v in par.items() if v > 1) or "tp1"
+    text = " ".join(f"{k}{v}" for k, v in par.items() if isinstance(v, int) and v > 1) or "tp1"
+    # moe_dp replicated: every replica holds all experts (not attention data parallel).
+    return text + (" replicas" if par.get("moe_dp") == "replicated" else "")
 
 
 def search_design(kind: str, k: int, n: int, objective: str = "output_tok_s_per_chip") -> Any:

@@ -264,10 +264,11 @@ def search_scenario(overrides: dict[str, float]) -> dict[str, Any]:
     return s
 
 
-def mapping_label(par: dict[str, int]) -> str:
+def mapping_label(par: dict[str, Any]) -> str:
     """'TP 8' or 'TP 4 x DP 2': the degrees above 1."""
-    parts = [f"{k.upper()} {v}" for k, v in par.items() if v > 1]
-    return " x ".join(parts) or "one chip"
+    parts = [f"{k.upper()} {v}" for k, v in par.items() if isinstance(v, int) and v > 1]
+    # moe_dp replicated: every replica holds all experts (not attention data parallel).
+    return (" x ".join(parts) or "one chip") + (" replicas" if par.get("moe_dp") == "replicated" else "")
 
 
 def _best_mapping_table() -> Table:

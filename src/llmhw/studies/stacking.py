@@ -431,9 +431,11 @@ def search_design(i: int, tpot_s: float = TPOT_SLO_S, objective: str = "output_t
         return llmhw.api.search(scenario(i), [f"tpot_s<={tpot_s}"], objective)
 
 
-def mapping_text(par: dict[str, int]) -> str:
+def mapping_text(par: dict[str, Any]) -> str:
     """A mapping as 'tp4 ep2' (factors of 1 left out; 'tp1' when every factor is 1)."""
-    return " ".join(f"{k}{v}" for k, v in par.items() if v > 1) or "tp1"
+    text = " ".join(f"{k}{v}" for k, v in par.items() if isinstance(v, int) and v > 1) or "tp1"
+    # moe_dp replicated: every replica holds all experts (not attention data parallel).
+    return text + (" replicas" if par.get("moe_dp") == "replicated" else "")
 
 
 def _best_table() -> Table:

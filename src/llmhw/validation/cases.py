@@ -34,7 +34,7 @@ from llmhw.core.errors import LlmhwError
 from llmhw.core.io import read_yaml
 from llmhw.hardware.catalog import chips
 from llmhw.scenario import Scenario
-from llmhw.workload.catalog import model_ids
+from llmhw.workload.catalog import load_model, model_ids
 
 CSV_NAME = "measurements.csv"
 
@@ -389,19 +389,30 @@ def output_mean_of(r: dict[str, str]) -> float | None:
 # Where an MLPerf row states no mapping, submitters pick it; llmhw takes the one they usually
 # do: the fewest chips per tensor-parallel group whose weights fill at most this share of each
 # chip's memory (the rest holds the KV cache a throughput benchmark needs), the other chips
-# data-parallel replicas; a MoE model's experts spread over its group (ep = tp).
+# data-parallel replicas. A MoE model's replicas are independent full copies (moe_dp:
+# replicated, ep = 1: every expert tensor-split over the group), as MLPerf submitters run
+# Mixtral on 80-141 GB GPUs; when the model refuses that, its experts spread over the group
+# (ep = tp, then 1) shared by all replicas.
 _WEIGHT_SHARE = 0.5
 
 
-def unstated_mapping(scenario: dict[str, Any], n_chips: int) -> dict[str, int] | None:
+def unstated_mapping(scenario: dict[str, Any], n_chips: int) -> dict[str, Any] | None:
     """The mapping above for a scenario mapping (None when no group size fits)."""
     from llmhw.accounting.fit import fit as fit_memory
 
+    try:
+        moe = load_model(scenario["model"]).is_moe
+    except LlmhwError:
+        moe = False
     tp = 1
     while tp <= n_chips:
         if n_chips % tp == 0:
-            for ep in (tp, 1):
-                par = {"tp": tp, "pp": 1, "ep": ep, "dp": n_chips // tp}
+            dp = n_chips // tp
+            options: list[dict[str, Any]] = [{"tp": tp, "pp": 1, "ep": ep, "dp": dp} for ep in (tp, 1)]
+            if moe:
+                options = [{"tp": tp, "pp": 1, "ep": 1, "dp": dp, "moe_dp": "replicated"},
+                           *({**o, "moe_dp": "shared"} for o in options)]
+            for par in options:
                 try:
                     s = Scenario.from_dict({**scenario, "parallelism": par})
                 except LlmhwError:

@@ -390,9 +390,9 @@ def output_mean_of(r: dict[str, str]) -> float | None:
 # do: the fewest chips per tensor-parallel group whose weights fill at most this share of each
 # chip's memory (the rest holds the KV cache a throughput benchmark needs), the other chips
 # data-parallel replicas. A MoE model's replicas are independent full copies (moe_dp:
-# replicated, ep = 1: every expert tensor-split over the group), as MLPerf submitters run
-# Mixtral on 80-141 GB GPUs; when the model refuses that, its experts spread over the group
-# (ep = tp, then 1) shared by all replicas.
+# replicated), as MLPerf submitters run Mixtral on 80-141 GB GPUs, with the experts spread over
+# the group's chips (ep = tp, else 1: every expert tensor-split over the group); when the model
+# refuses that, its experts spread over all chips, shared by the replicas.
 _WEIGHT_SHARE = 0.5
 
 
@@ -410,7 +410,7 @@ def unstated_mapping(scenario: dict[str, Any], n_chips: int) -> dict[str, Any] |
             dp = n_chips // tp
             options: list[dict[str, Any]] = [{"tp": tp, "pp": 1, "ep": ep, "dp": dp} for ep in (tp, 1)]
             if moe:
-                options = [{"tp": tp, "pp": 1, "ep": 1, "dp": dp, "moe_dp": "replicated"},
+                options = [*({**o, "moe_dp": "replicated"} for o in options),
                            *({**o, "moe_dp": "shared"} for o in options)]
             for par in options:
                 try:

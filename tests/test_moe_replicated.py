@@ -98,6 +98,6 @@ def test_unstated_mlperf_mapping_prefers_full_replicas():
     sc = {k: v for k, v in MIXTRAL.items() if k != "n_chips"}
     # 46.7 GB of fp8 weights fill a third of a 141 GB H200: one chip per replica.
     assert unstated_mapping({**sc, "n_chips": 8}, 8) == {"tp": 1, "pp": 1, "ep": 1, "dp": 8, "moe_dp": "replicated"}
-    # bf16 (93 GB) is over half of an H200: pairs of chips.
+    # bf16 (93 GB) is over half of an H200: pairs of chips, the 8 experts spread 4 to a chip.
     bf16 = {**sc, "n_chips": 8, "precision": {"weights": "bf16", "kv_cache": "bf16"}}
-    assert unstated_mapping(bf16, 8) == {"tp": 2, "pp": 1, "ep": 1, "dp": 4, "moe_dp": "replicated"}
+    assert unstated_mapping(bf16, 8) == {"tp": 2, "pp": 1, "ep": 2, "dp": 4, "moe_dp": "replicated"}

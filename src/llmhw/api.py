@@ -159,7 +159,8 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     notes = [*eng.notes, *_wear_notes(s, m)]
     if m.max_batch_engine < m.max_batch_memory:
         notes.append(f"max_batch {m.max_batch:.0f} is the engine's limit ({s.engine}: "
-                     f"{m.max_batch_engine:.0f} requests at once); memory would hold {m.max_batch_memory:.0f}")
+                     f"{m.max_batch_engine:.0f} requests at once over its {s.parallelism.dp} replica(s)); "
+                     f"memory would hold {m.max_batch_memory:.0f}")
     if not m.fits:
         n_notes = len(notes)
         for t, use, usable in zip(s.chip.memory, m.tiers, eng.memory.usable, strict=True):

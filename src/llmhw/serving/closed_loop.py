@@ -170,6 +170,12 @@ class Engine:
         return NearMemoryModel(tier=index, flops=tier_peak_flops(nm, tier), bandwidth=internal_bandwidth(nm, tier),
                                latency=tier.latency_s or 0.0, ops=frozenset(names), phases=frozenset(phases))
 
+    @property
+    def engine_cap(self) -> int:
+        """The most requests the deployment's engines schedule at once: the engine's cap
+        (vLLM's max_num_seqs, TensorRT-LLM's max_batch_size) on each data-parallel replica."""
+        return self.profile.max_batch * self.scenario.parallelism.dp
+
     def request_overhead_s(self, in_flight: Any = 0.0) -> Any:
         """Time a request spends outside the engine's steps: the engine's per-request overhead and,
         when served, the front end's fixed time and its wait behind the ``in_flight`` requests it
@@ -252,7 +258,7 @@ class Engine:
             batch=B, ttft_s=loop.ttft, tpot_s=loop.tpot, e2e_s=loop.e2e, output_tok_s=out,
             output_tok_s_per_chip=out / s.n_chips, tok_s_per_user=1.0 / loop.tpot, prefill_tok_s=isl_m / loop.ttft,
             fits=fits, max_batch=max_batch, max_batch_memory=max_batch_memory,
-            max_batch_engine=np.full(shape, float(self.profile.max_batch)), memory=memory,
+            max_batch_engine=np.full(shape, float(self.engine_cap)), memory=memory,
             tiers=self._tiers(loads, dec, pre, loop, osl_m, shape), decode=Phase.of(dec, shape),
             prefill=Phase.of(pre, shape), requests_per_replica=r, mean_output_tokens=osl_m, mean_input_tokens=isl_m)
 
@@ -264,7 +270,8 @@ class Engine:
         ctx = isl + osl
         max_batch_memory = self.memory.max_requests(ctx, isl)
         max_batch_memory *= dp
-        max_batch = np.minimum(max_batch_memory, self.profile.max_batch)
+        # Each data-parallel replica runs its own engine instance, with its own scheduler cap.
+        max_batch = np.minimum(max_batch_memory, self.engine_cap)
         B = np.where(B < 0, max_batch, B)
         r = np.maximum(np.ceil(B / dp), 1.0)
         mem = self.memory.at(r, ctx, isl)

@@ -229,3 +229,15 @@ def test_validation_error_against_published_measurements():
     assert s[("all", "all")]["median"] < 0.20
     for metric in ("tpot_s", "ttft_s", "output_tok_s", "output_tok_s_per_chip", "tok_s_per_user"):
         assert s[("all", metric)]["median"] < 0.30, metric
+
+
+def test_engine_cap_holds_per_data_parallel_replica():
+    import llmhw
+    from llmhw.scenario.engines import default_profiles
+
+    # Eight replicas of one B200 each run their own TensorRT-LLM instance: the deployment
+    # schedules eight times the engine's cap.
+    p = llmhw.predict({"model": "llama-2-70b", "hardware": "b200", "n_chips": 8, "engine": "trtllm",
+                       "parallelism": {"tp": 1, "dp": 8}, "precision": {"weights": "fp4", "kv_cache": "fp8"},
+                       "workload": {"input_tokens": 128, "output_tokens": 128, "batch": "max"}}).to_dict()
+    assert p["max_batch_engine"] == 8 * default_profiles()["trtllm"].max_batch

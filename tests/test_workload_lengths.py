@@ -207,3 +207,16 @@ def test_openorca_throughput_is_the_offered_load():
     assert not r["saturated"]
     assert r["output_tok_s"] == pytest.approx(r["arrival_rate_per_s"] * r["mean_output_tokens"], rel=0.05)
     assert r["mean_output_tokens"] == pytest.approx(294.45, abs=4 * 220 / np.sqrt(400))
+
+
+def test_a_trace_and_lengths_together_name_the_conflict(tmp_path):
+    from llmhw.core.errors import LlmhwError
+    from llmhw.scenario import Scenario
+
+    trace = tmp_path / "t.csv"
+    trace.write_text("arrival_s,input_tokens,output_tokens\n" + "".join(f"{i * 0.1},100,20\n" for i in range(20)))
+    with pytest.raises(LlmhwError) as e:
+        Scenario.from_dict({"model": "llama-3.1-8b", "hardware": "h100-sxm",
+                            "workload": {"lengths": {"dataset": "sharegpt"},
+                                         "arrival": {"process": "trace", "path": str(trace)}}})
+    assert "drop workload.lengths" in str(e.value)

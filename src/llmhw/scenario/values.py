@@ -154,7 +154,8 @@ class Workload(Block):
         means = None
         if isinstance(arr, dict) and arr.get("process") == "trace" and arr.get("path"):
             if lens is not None:
-                return d                       # the 'both given' error below says what to fix
+                # Placeholders: the 'both given' error below says what to fix.
+                return {"input_tokens": 1, "output_tokens": 1, **d}
             _, i, o = read_trace(arr["path"])
             means = (float(i.mean()), float(o.mean()))
         elif lens is not None:

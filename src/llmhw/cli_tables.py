@@ -327,23 +327,23 @@ def print_simulation(d: dict[str, Any]) -> None:
     out.print(t)
 
 
-def print_validation(res: Any) -> None:
-    """``llmhw validate``: the error per family and metric."""
-    t = Table(title="absolute percentage error, in-sample")
+def _error_table(title: str, summary: dict[tuple[str, str], dict[str, float]]) -> Table:
+    """Median and worst error per (family, metric), the 'all' rows last."""
+    t = Table(title=title)
     for col in ("family", "metric", "n", "median", "worst (row)"):
         t.add_column(col, justify="right" if col in ("n", "median", "worst (row)") else "left")
-    for (f, m), v in sorted(res.summary.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
+    for (f, m), v in sorted(summary.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
         t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
-    out.print(t)
+    return t
+
+
+def print_validation(res: Any) -> None:
+    """``llmhw validate``: the error per family and metric."""
+    out.print(_error_table("absolute percentage error, in-sample", res.summary))
     if res.open_loop:
         from llmhw.validation.calibrate import summarize
 
-        t = Table(title="open-loop rows (llmhw simulate), as fitted")
-        for col in ("family", "metric", "n", "median", "worst (row)"):
-            t.add_column(col, justify="right" if col in ("n", "median", "worst (row)") else "left")
-        for (f, m), v in sorted(summarize(res.open_loop).items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
-            t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
-        out.print(t)
+        out.print(_error_table("open-loop rows (llmhw simulate), as fitted", summarize(res.open_loop)))
     out.print(f"{len(res.rows)} points predicted, {len(res.open_loop)} simulated, {len(res.skipped)} rows not mapped")
 
 

@@ -453,13 +453,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
         "compute_unit": _compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
     }
     scenario["workload"]["harness"] = _harness(r)
-    par = unstated_mapping(scenario, n_chips) if mlperf_unstated(r, n_chips) else None
-    if par is not None:
-        scenario["parallelism"] = par
-        notes.append(f"MLPerf mapping not stated: tp {par['tp']} x dp {par['dp']}"
-                     f"{', ep ' + str(par['ep']) if par['ep'] > 1 else ''} (the fewest chips per group whose "
-                     f"weights fill at most half of each chip's memory)")
-    else:
+    if not apply_unstated_mapping(r, scenario, n_chips, notes):
         notes += par_notes
     if "InferenceMAX" in r["source_desc"]:
         # InferenceMAX's client draws each request's lengths uniformly from [0.8 L, L]
@@ -498,6 +492,19 @@ def _row_metric(r: dict[str, str]) -> tuple[str, float]:
     if unit not in _UNIT_TO_SI:
         raise _SkipRow("unknown unit", f"{unit!r}")
     return METRICS[metric_col], float(r["value"]) * _UNIT_TO_SI[unit]
+
+
+def apply_unstated_mapping(r: dict[str, str], scenario: dict[str, Any], n_chips: int, notes: list[str]) -> bool:
+    """Give an MLPerf row that states no mapping the one submitters usually choose
+    (:func:`unstated_mapping`), noting it; False when the row keeps its own."""
+    par = unstated_mapping(scenario, n_chips) if mlperf_unstated(r, n_chips) else None
+    if par is None:
+        return False
+    scenario["parallelism"] = par
+    notes.append(f"MLPerf mapping not stated: tp {par['tp']} x dp {par['dp']}"
+                 f"{', ep ' + str(par['ep']) if par['ep'] > 1 else ''} (the fewest chips per group whose "
+                 f"weights fill at most half of each chip's memory)")
+    return True
 
 
 def mlperf_unstated(r: dict[str, str], n_chips: int) -> bool:

@@ -178,12 +178,7 @@ def _row_to_case(i: int, r: dict[str, str]) -> OpenLoopCase:
         "workload": {"batch": 1, "harness": harness,
                      "arrival": arrival, "lengths": _lengths(dataset, out_mean, max_tokens)},
     }
-    par = rows_.unstated_mapping(scenario, n_chips) if rows_.mlperf_unstated(r, n_chips) else None
-    if par is not None:
-        scenario["parallelism"] = par
-        notes.append(f"MLPerf mapping not stated: tp {par['tp']} x dp {par['dp']}"
-                     f"{', ep ' + str(par['ep']) if par['ep'] > 1 else ''} (the fewest chips per group whose "
-                     f"weights fill at most half of each chip's memory)")
+    rows_.apply_unstated_mapping(r, scenario, n_chips, notes)
     try:
         s = Scenario.from_dict(scenario)
     except LlmhwError as exc:

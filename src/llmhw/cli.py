@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from llmhw import cli_tables as tables
 from llmhw.cli_tables import err, out
@@ -399,12 +400,44 @@ def study(
         raise typer.Exit(1)
 
 
-def main() -> None:
+def _error_line(text: str) -> None:
+    """One line on stderr: ``error: TEXT``, the text printed as is (user text may hold square
+    brackets, which rich would otherwise read as markup), newlines folded."""
+    line = " ".join(str(text).split())
+    err.print(f"[bold red]error[/bold red]: {escape(line)}", highlight=False, soft_wrap=True, markup=True)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: the process's) and return its exit code:
+    0 on success, 2 on bad input or a usage error (one line on stderr naming the field or the
+    option), 1 when a study failed or an input/output operation failed (docs/cli.md)."""
+    from typer._click import exceptions as click_errors   # typer's bundled click
+
     try:
-        app()
+        rv = app(args=argv, prog_name="llmhw", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
     except LlmhwError as exc:
-        err.print(f"[bold red]error[/bold red]: {exc}", highlight=False, soft_wrap=True, markup=True)
-        sys.exit(2)
+        _error_line(str(exc))
+        return 2
+    except click_errors.NoArgsIsHelpError as exc:
+        sys.stdout.write((exc.ctx.get_help() if exc.ctx else "") + "\n")
+        return 0
+    except click_errors.UsageError as exc:
+        where = f" ({exc.ctx.command_path})" if exc.ctx and exc.ctx.command_path != "llmhw" else ""
+        _error_line(f"{exc.format_message().rstrip('.')}{where}; see llmhw --help")
+        return 2
+    except click_errors.ClickException as exc:
+        _error_line(exc.format_message())
+        return exc.exit_code
+    except typer.Abort:
+        _error_line("aborted")
+        return 1
+    except typer.Exit as exc:
+        return exc.exit_code
+
+
+def main() -> None:
+    sys.exit(run())
 
 
 if __name__ == "__main__":

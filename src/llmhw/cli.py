@@ -1,13 +1,19 @@
 """The ``llmhw`` command line. Every command has ``--json`` for machine-readable output; the
 terminal tables are :mod:`llmhw.cli_tables`'s.
 
-Bad input of any kind ends in one line on stderr naming the field, and exit code 2.
+Bad input of any kind ends in one line on stderr naming the field, and exit code 2; a failure
+that is not the input's fault (a study that failed, a disk that is full, a bug) in one line and
+exit code 1 (docs/cli.md).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import math
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -27,16 +33,87 @@ app = typer.Typer(
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
+# An error line or a batch line's error message is cut to this many characters: an error names
+# a field and what is accepted; it never echoes a huge value back.
+MAX_MESSAGE = 1000
+# Exit codes (docs/cli.md).
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+# An OSError with one of these points at a path the user gave (missing, a folder, too long a
+# name, not allowed): bad input. Any other (a full disk, a device error) is a failure.
+PATH_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP,
+                         errno.EACCES, errno.EPERM})
+
+
+class Failed(Exception):
+    """Not the input's fault: the command ends with this one line and exit code 1."""
+
+
+class NonFinite(Failed):
+    """A NaN or an infinity in a result about to be printed as JSON: a bug, never printed."""
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(f"internal error: non-finite value at {where}")
+
+
+def _short(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 5] + " ..."
+
+
 def _emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    sys.stdout.write(_dumps(obj, indent=2) + "\n")
+
+
+def _dumps(obj: Any, indent: int | None = None) -> str:
+    """Strict JSON: NaN and Infinity are not JSON, and a non-finite number in a result is our bug,
+    reported as such (exit 1) with the key that holds it, never printed."""
+    try:
+        return json.dumps(obj, indent=indent, default=_jsonable, allow_nan=False)
+    except ValueError:
+        where = non_finite_path(obj)
+        if where is None:
+            raise
+        raise NonFinite(where) from None
 
 
 def _jsonable(o: Any) -> Any:
-    if isinstance(o, tuple | set | range):
+    if isinstance(o, tuple | set | frozenset | range):
         return list(o)
+    if isinstance(o, Path):
+        return str(o)
     if hasattr(o, "model_dump"):
         return o.model_dump()
+    if type(o).__module__ == "numpy" and hasattr(o, "tolist"):     # a numpy scalar or array
+        return o.tolist()
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def non_finite_path(obj: Any, path: str = "") -> str | None:
+    """The key path of the first NaN or infinity in ``obj`` (``breakdown.decode.compute_s``,
+    ``[2].ttft_s``; ``(value)`` for a bare number), or None when every number is finite. Walks
+    what ``json.dumps`` would: mappings, sequences, and what ``_jsonable`` turns into them."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str | int):
+        return None
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else (path or "(value)")
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            found = non_finite_path(v, f"{path}.{k}" if path else str(k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            found = non_finite_path(v, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    try:
+        return non_finite_path(_jsonable(obj), path)
+    except TypeError:
+        return None
 
 
 @app.command()
@@ -129,7 +206,7 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
     from llmhw.accounting.fit import fit
     from llmhw.scenario import Scenario
 
-    res = fit(Scenario.from_yaml(scenario))
+    res = fit(Scenario.from_yaml(_input_file(scenario, "scenario")))
     d = res.to_dict()
     if as_json:
         _emit_json(d)
@@ -146,6 +223,7 @@ def _scenario_file(path: str) -> Any:
     from llmhw.scenario import Scenario
     from llmhw.scenario.disaggregated import Disaggregated
 
+    _input_file(path, "scenario")
     raw = read_yaml(Path(path)) if Path(path).is_file() else None
     if isinstance(raw, dict) and "disaggregation" in raw:
         return Disaggregated.from_yaml(path)
@@ -183,32 +261,106 @@ def predict_cmd(
     tables.print_prediction(d)
 
 
-def _jsonl(path: str, run: Any) -> None:
-    """``--batch FILE.jsonl``: ``run(mapping)`` on each line, one JSON object per line out, in
-    order; a bad line gets an error object and the others still run."""
-    from pathlib import Path
-
+def _input_file(path: str, field: str) -> Path:
+    """A file the user named as input: it must exist, be a file (not a folder) and be readable;
+    else a one-line error naming ``field``."""
     p = Path(path)
-    if not p.is_file():
-        raise LlmhwError(f"no such file '{path}'", field="--batch")
+    shown = _short(path, 200)
+    try:
+        if p.is_dir():
+            raise LlmhwError(f"'{shown}' is a folder, not a file", field=field)
+        if not p.exists():
+            raise LlmhwError(f"no such file '{shown}'", field=field)
+        if not os.access(p, os.R_OK):
+            raise LlmhwError(f"cannot read '{shown}' (permission denied)", field=field)
+    except OSError as exc:          # a name too long, a loop of symbolic links
+        raise LlmhwError(f"cannot open '{shown}': {exc.strerror or exc}", field=field) from None
+    except ValueError as exc:       # a NUL byte in the path
+        if isinstance(exc, LlmhwError):
+            raise
+        raise LlmhwError(f"not a usable path: {exc}", field=field) from None
+    return p
+
+
+def _no_constant(token: str) -> Any:
+    raise LlmhwError(f"{token} is not a JSON number (write a finite number)")
+
+
+def _scenario_of(d: Any, base_dir: Path) -> Any:
+    """A JSONL line's mapping as a scenario, its relative paths (model config.json, hardware
+    YAML, a trace) read from the JSONL file's folder, as a scenario file's are from its own."""
+    from llmhw.scenario import Scenario
+    from llmhw.scenario.disaggregated import Disaggregated
+
+    if "disaggregation" in d:
+        return Disaggregated.from_dict(d, base_dir=base_dir)
+    return Scenario.from_dict(d, base_dir=base_dir)
+
+
+def _line_result(n: int, line: str, base_dir: Path, run: Any) -> tuple[str, bool]:
+    """One JSONL line's output line, and whether it is an internal error. Whatever goes wrong
+    with the line (bad JSON, a bad field, a bug) becomes its error object; the batch goes on."""
+    def error(field: str | None, message: str) -> str:
+        shown = None if field is None else _short(field, 200)
+        return json.dumps({"error": {"line": n, "field": shown, "message": _short(message)}})
+
+    try:
+        try:
+            d = json.loads(line, parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
+            raise LlmhwError(f"malformed JSON: {exc.msg} (column {exc.colno})", field=f"line {n}") from None
+        except LlmhwError as exc:
+            raise LlmhwError(exc.detail, field=f"line {n}") from None
+        if not isinstance(d, dict):
+            raise LlmhwError(f"expected a JSON object (a scenario mapping), got a JSON {_json_kind(d)}",
+                             field=f"line {n}")
+        return _dumps(run(_scenario_of(d, base_dir))), False
+    except LlmhwError as exc:
+        return error(exc.field, str(exc)), False
+    except RecursionError:
+        return error(f"line {n}", f"line {n}: nested too deeply"), False
+    except OSError as exc:                  # a file the line names cannot be read
+        return error(f"line {n}", f"line {n}: {_os_error(exc)}"), False
+    except NonFinite as exc:                # a NaN or infinity in the result: our bug
+        return error(exc.where, str(exc)), True
+    except Exception as exc:                # a bug: this line's answer says so, the next lines still run
+        return error(None, f"internal error ({type(exc).__name__}): {exc}"), True
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError as 'PATH: reason', the path cut short."""
+    where = f"'{_short(exc.filename, 200)}': " if exc.filename else ""
+    return f"{where}{exc.strerror or type(exc).__name__}"
+
+
+def _json_kind(v: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(v), "number")
+
+
+def _jsonl(path: str, run: Any) -> None:
+    """``--batch FILE.jsonl``: ``run(scenario)`` on each line, one JSON object per line out, in
+    order; a bad line gets an error object and the others still run. Exit code 0 when every line
+    was answered (a refused line's error object is its answer); 1 when a line hit an internal
+    error, after all lines are answered."""
+    p = _input_file(path, "--batch")
+    base_dir = p.parent
+    internal = []
     for n, line in enumerate(p.read_text().splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LlmhwError(f"malformed JSON: {exc.msg}", field=f"line {n}") from None
-            res: dict[str, Any] = run(d)
-        except LlmhwError as exc:
-            res = {"error": {"line": n, "field": exc.field, "message": str(exc)}}
-        sys.stdout.write(json.dumps(res, default=_jsonable) + "\n")
+        text, failed = _line_result(n, line, base_dir, run)
+        if failed:
+            internal.append(n)
+        sys.stdout.write(text + "\n")
+    if internal:
+        lines = ", ".join(str(n) for n in internal[:20]) + (", ..." if len(internal) > 20 else "")
+        raise Failed(f"--batch: internal error on line {lines} (see its error object)")
 
 
 def _predict_batch(path: str) -> None:
     from llmhw.api import predict
 
-    _jsonl(path, lambda d: predict(d).to_dict())
+    _jsonl(path, lambda s: predict(s).to_dict())
 
 
 @app.command()
@@ -222,7 +374,7 @@ def whatif(
     from llmhw.api import whatif as vary_path
     from llmhw.scenario import Scenario
 
-    base = Scenario.from_yaml(scenario)
+    base = Scenario.from_yaml(_input_file(scenario, "scenario"))
     from llmhw.explore.vary import parse_vary
 
     path, values = parse_vary(vary)
@@ -259,7 +411,7 @@ def search(
     from llmhw.explore.vary import parse_vary
     from llmhw.scenario import Scenario
 
-    base = Scenario.from_yaml(scenario)
+    base = Scenario.from_yaml(_input_file(scenario, "scenario"))
     varied = dict(parse_vary(v) for v in vary)
     with Progress(console=tables.err, transient=True, disable=as_json) as bar:
         task = bar.add_task("searching", total=None)
@@ -318,7 +470,7 @@ def simulate(
                              "chips itself", field="--find-chips", accepted="--rate R or --find-rate")
         with err.status("finding the fewest chips") as status:
             d = search_chips(loaded, rate, slo, requests, seed, max_chips=max_chips,
-                             min_lifetimes=steady, log=lambda m: status.update(m))
+                             min_lifetimes=steady, log=lambda m: status.update(escape(m)))
         if d["n_chips"] is None:
             if as_json:
                 _emit_json(d)
@@ -331,7 +483,7 @@ def simulate(
 
         with err.status("finding the highest rate") as status:
             d = search_rate(_scenario_file(scenario), slo, requests, seed, min_lifetimes=steady,
-                            log=lambda m: status.update(m))
+                            log=lambda m: status.update(escape(m)))
     elif concurrency is not None:
         d = run_simulation(_scenario_file(scenario), None, requests, seed, concurrency=concurrency, slo=slo)
     else:      # --rate, else the scenario's workload.arrival
@@ -347,7 +499,7 @@ def _simulate_batch(path: str, requests: int | None, seed: int | None) -> None:
     from llmhw.api import simulate as run_simulation
 
     # Without --requests, each run is lengthened until its arrivals span ten request lifetimes.
-    _jsonl(path, lambda d: run_simulation(d, None, requests, seed, min_lifetimes=0.0 if requests else 10.0))
+    _jsonl(path, lambda s: run_simulation(s, None, requests, seed, min_lifetimes=0.0 if requests else 10.0))
 
 
 @app.command()
@@ -359,15 +511,17 @@ def validate(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Predict every shipped published measurement and report the error per family and metric."""
+    from llmhw.report import check_output
     from llmhw.validation.validate import markdown, run
 
+    if md is not None:          # refused now, not after the twenty seconds of validation
+        check_output(md, "--markdown", folder=False)
     with out.status("validating") as status:
         res = run(fit=fit, cross_validate=cross, write_calibration=write,
-                  log=lambda msg: status.update(msg))
-    if md:
-        from pathlib import Path
-
-        Path(md).write_text(markdown(res))
+                  log=lambda msg: status.update(escape(msg)))
+    if md is not None:
+        Path(md).parent.mkdir(parents=True, exist_ok=True)
+        Path(md).write_text(markdown(res), encoding="utf-8")
     if as_json:
         _emit_json(res.to_dict())
         return
@@ -383,8 +537,9 @@ def study(
 ) -> None:
     """Run one of the paper's studies, or all of them, and write the report (DIR/index.html, report.md,
     a CSV per table, a PNG and an SVG per figure). Exits 1 if any study failed."""
-    from llmhw.report import resolve, run_studies
+    from llmhw.report import check_output, resolve, run_studies
 
+    check_output(out_dir, "--out", folder=True)     # refused now, not after minutes of studies
     names = resolve(name)
     res = run_studies(names, out_dir, progress=progress and not as_json, console=err)
     if as_json:
@@ -397,43 +552,88 @@ def study(
     else:
         tables.print_study(names, res)
     if res.failures:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _error_line(text: str) -> None:
     """One line on stderr: ``error: TEXT``, the text printed as is (user text may hold square
-    brackets, which rich would otherwise read as markup), newlines folded."""
-    line = " ".join(str(text).split())
-    err.print(f"[bold red]error[/bold red]: {escape(line)}", highlight=False, soft_wrap=True, markup=True)
+    brackets, which rich would otherwise read as markup), newlines folded, cut to MAX_MESSAGE."""
+    err.print(f"[bold red]error[/bold red]: {escape(_short(text))}", highlight=False, soft_wrap=True, markup=True)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe (``llmhw models --json | head -1``): point stdout at /dev/null so
+    that flushing it at exit does not complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass     # not a real file (tests capture it): nothing will be flushed to a pipe
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: the process's) and return its exit code:
     0 on success, 2 on bad input or a usage error (one line on stderr naming the field or the
-    option), 1 when a study failed or an input/output operation failed (docs/cli.md)."""
-    from typer._click import exceptions as click_errors   # typer's bundled click
+    option), 1 when a study failed, an input/output operation failed or llmhw hit a bug (one
+    line), 130 when interrupted (docs/cli.md). Never a traceback (set LLMHW_TRACEBACK=1 to see
+    a bug's)."""
+    from typer._click import exceptions as click_errors  # typer's bundled click
 
     try:
         rv = app(args=argv, prog_name="llmhw", standalone_mode=False)
-        return rv if isinstance(rv, int) else 0
+        if rv == EXIT_INTERRUPTED:
+            # typer answers a Ctrl-C inside a command by returning 130 (no command of ours does).
+            _error_line("interrupted")
+        return rv if isinstance(rv, int) else EXIT_OK
     except LlmhwError as exc:
         _error_line(str(exc))
-        return 2
+        return EXIT_BAD_INPUT
     except click_errors.NoArgsIsHelpError as exc:
         sys.stdout.write((exc.ctx.get_help() if exc.ctx else "") + "\n")
-        return 0
+        return EXIT_OK
     except click_errors.UsageError as exc:
         where = f" ({exc.ctx.command_path})" if exc.ctx and exc.ctx.command_path != "llmhw" else ""
         _error_line(f"{exc.format_message().rstrip('.')}{where}; see llmhw --help")
-        return 2
+        return EXIT_BAD_INPUT
     except click_errors.ClickException as exc:
         _error_line(exc.format_message())
         return exc.exit_code
     except typer.Abort:
         _error_line("aborted")
-        return 1
+        return EXIT_FAILED
     except typer.Exit as exc:
         return exc.exit_code
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:
+        # typer answers a broken pipe with sys.exit(1) (and quiets stdout); the reader has gone,
+        # so there is nobody to tell.
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_FAILED
+    except Failed as exc:
+        _error_line(str(exc))
+        return EXIT_FAILED
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            _quiet_stdout()
+            return EXIT_FAILED
+        # The paths named on the command line were checked before the work started; this is a
+        # path named inside an input (bad input), or a read or write that failed mid-way (a full
+        # disk, an I/O error: not the input's fault).
+        _error_line(_os_error(exc))
+        return EXIT_BAD_INPUT if exc.errno in PATH_ERRNOS else EXIT_FAILED
+    except RecursionError:
+        _error_line("the input is nested too deeply")
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        if os.environ.get("LLMHW_TRACEBACK"):
+            raise
+        _error_line(f"internal error ({type(exc).__name__}): {_short(str(exc), 300)}; please report it "
+                    f"(LLMHW_TRACEBACK=1 shows where)")
+        return EXIT_FAILED
 
 
 def main() -> None:

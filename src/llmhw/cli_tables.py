@@ -1,6 +1,12 @@
 """The terminal tables of the ``llmhw`` command line (its ``--json`` output is :mod:`llmhw.cli`'s).
 
 Each function prints one command's result to the console; none computes anything.
+
+Names a user wrote (a model's config.json folder, a hardware YAML's id and name, a memory tier,
+a scenario path, a --vary path, an SLO) may hold square brackets, which rich reads as markup:
+"Accel [v2]" would lose "[v2]" and "[/b]" would raise. So every table cell goes through ``_row``
+(plain text unless it is a ``Text`` we styled) and every user piece of a title or a printed line
+through ``esc``.
 """
 
 from __future__ import annotations
@@ -10,11 +16,28 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-# Piped output gets a fixed, roomy width instead of rich's 80-column fallback.
-out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
+# Piped output gets a fixed, roomy width instead of rich's 80-column fallback. No emoji codes:
+# a name like "x:smile:y" is printed as written.
+out = Console(width=None if sys.stdout.isatty() else 150, emoji=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=False)
+
+# Cells we colour ourselves (everything else in a row is plain text).
+NO = Text("no", style="red")
+FAILED = Text("failed", style="red")
+
+
+def esc(v: Any) -> str:
+    """``v`` as text rich prints literally inside markup (its square brackets escaped)."""
+    return escape(str(v))
+
+
+def _row(t: Table, *cells: Any) -> None:
+    """Add a row whose cells are plain text, never markup; a ``Text`` cell keeps its own style."""
+    t.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in cells))
 
 
 def si(x: float | None, unit: str, scale: float, digits: int = 1) -> str:
@@ -28,9 +51,9 @@ def print_models(rows: list[dict[str, Any]]) -> None:
     for col in ("id", "type", "attention", "layers", "total params", "active params", "KV / token (bf16)", "max context"):
         t.add_column(col, justify="left" if col in ("id", "type", "attention") else "right")
     for r in rows:
-        t.add_row(r["id"], r["model_type"], r["attention"] + (" + MoE" if r["moe"] else ""), str(r["layers"]),
-                  si(r["total_params"], "B", 1e9, 2), si(r["active_params"], "B", 1e9, 2),
-                  si(r["kv_cache_bytes_per_token"], "KB", 1e3), f"{r['max_context']:,}")
+        _row(t, r["id"], r["model_type"], r["attention"] + (" + MoE" if r["moe"] else ""), str(r["layers"]),
+                si(r["total_params"], "B", 1e9, 2), si(r["active_params"], "B", 1e9, 2),
+                si(r["kv_cache_bytes_per_token"], "KB", 1e3), f"{r['max_context']:,}")
     out.print(t)
 
 
@@ -41,37 +64,37 @@ def print_hardware(rows: list[dict[str, Any]]) -> None:
         t.add_column(col, justify="right" if col in ("bf16 dense", "memory", "bandwidth", "TDP") else "left")
     for r in rows:
         if r["kind"] == "chip":
-            t.add_row(r["id"], r["name"], r["family"], si(r["bf16_flops"], "TFLOP/s", 1e12, 0),
-                      si(r["memory_bytes"], "GB", 1e9, 0), si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
-                      si(r["tdp_w"], "W", 1, 0))
+            _row(t, r["id"], r["name"], r["family"], si(r["bf16_flops"], "TFLOP/s", 1e12, 0),
+                    si(r["memory_bytes"], "GB", 1e9, 0), si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
+                    si(r["tdp_w"], "W", 1, 0))
     out.print(t)
     t = Table(title="systems, memories, near-memory compute, 3D stacks, interconnects")
     for col in ("id", "kind", "name", "detail"):
         t.add_column(col)
     for r in rows:
         if r["kind"] == "system":
-            t.add_row(r["id"], "system", r["name"], f"{r['n_chips']} x {r['chip']}")
+            _row(t, r["id"], "system", r["name"], f"{r['n_chips']} x {r['chip']}")
         elif r["kind"] == "memory":
-            t.add_row(r["id"], "memory", r["name"],
-                      f"{si(r['capacity_bytes'], 'GB', 1e9, 0)}, {si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
+            _row(t, r["id"], "memory", r["name"],
+                    f"{si(r['capacity_bytes'], 'GB', 1e9, 0)}, {si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
         elif r["kind"] == "near_memory":
-            t.add_row(r["id"], "near memory", r["name"],
-                      f"{r['placement'].upper()}, {r['internal_bandwidth_multiplier']:g}x internal bandwidth, "
-                      f"shards of {si(r['shard_bytes'], 'MB', 1e6, 0)}")
+            _row(t, r["id"], "near memory", r["name"],
+                    f"{r['placement'].upper()}, {r['internal_bandwidth_multiplier']:g}x internal bandwidth, "
+                    f"shards of {si(r['shard_bytes'], 'MB', 1e6, 0)}")
         elif r["kind"] == "stacking":
-            t.add_row(r["id"], "3D stack", r["name"],
-                      f"{si(r['capacity_bytes'], 'GB', 1e9, 1)}, {si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
+            _row(t, r["id"], "3D stack", r["name"],
+                    f"{si(r['capacity_bytes'], 'GB', 1e9, 1)}, {si(r['bandwidth_bytes_per_s'], 'GB/s', 1e9, 0)}")
         elif r["kind"] in ("interconnect", "link"):
             detail = si(r["bandwidth_bytes_per_s"], "GB/s per direction", 1e9, 0)
             if r["kind"] == "interconnect":
                 detail = f"{r['topology']}, {r['domain_size']} chips, " + detail
-            t.add_row(r["id"], r["kind"], r["name"], detail)
+            _row(t, r["id"], r["kind"], r["name"], detail)
     out.print(t)
 
 
 def print_entry(e: Any) -> None:
     """``llmhw hardware NAME``: every field of one entry with its status and sources."""
-    t = Table(title=f"{getattr(e, 'name', '') or e.id} ({e.kind})")
+    t = Table(title=f"{esc(getattr(e, 'name', '') or e.id)} ({esc(e.kind)})")
     for col in ("field", "value (SI)", "status", "source"):
         t.add_column(col, overflow="fold")
 
@@ -90,14 +113,14 @@ def print_entry(e: Any) -> None:
             elif isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
                 for sub, x in v.items():
                     p = prov.get(f"{k}.{sub}")
-                    t.add_row(f"{path}.{sub}", f"{x:.4g}", p.status if p else "", "\n".join(p.sources) if p else "")
+                    _row(t, f"{path}.{sub}", f"{x:.4g}", p.status if p else "", "\n".join(p.sources) if p else "")
             elif isinstance(v, dict) and v:
                 for sub, x in v.items():
                     walk(x, f"{path}.{sub}.")
             elif v is not None and v != "" and v != ():
                 p = prov.get(k)
                 shown = f"{v:.4g}" if isinstance(v, float) else str(v)
-                t.add_row(path, shown, p.status if p else "", "\n".join(p.sources) if p else "")
+                _row(t, path, shown, p.status if p else "", "\n".join(p.sources) if p else "")
 
     walk(e, "")
     out.print(t)
@@ -105,24 +128,24 @@ def print_entry(e: Any) -> None:
 
 def print_model(s: dict[str, Any]) -> None:
     """``llmhw show``: a model's derived figures."""
-    t = Table(title=f"{s['name']} ({s['model_type']})", show_header=False)
+    t = Table(title=f"{esc(s['name'])} ({esc(s['model_type'])})", show_header=False)
     t.add_column("figure")
     t.add_column("value", justify="right")
-    t.add_row("layers", str(s["layers"]))
-    t.add_row("hidden size", f"{s['hidden_size']:,}")
-    t.add_row("attention", f"{s['attention']}: {s['n_heads']} heads, {s['n_kv_heads']} KV heads, head dim {s['head_dim']}")
+    _row(t, "layers", str(s["layers"]))
+    _row(t, "hidden size", f"{s['hidden_size']:,}")
+    _row(t, "attention", f"{s['attention']}: {s['n_heads']} heads, {s['n_kv_heads']} KV heads, head dim {s['head_dim']}")
     if s["moe"]:
-        t.add_row("experts", f"{s['n_routed_experts']} routed, {s['experts_per_token']} per token, "
-                             f"{s['n_shared_experts']} shared; {s['dense_layers']} dense + {s['moe_layers']} MoE layers")
+        _row(t, "experts", f"{s['n_routed_experts']} routed, {s['experts_per_token']} per token, "
+                           f"{s['n_shared_experts']} shared; {s['dense_layers']} dense + {s['moe_layers']} MoE layers")
     if s["sliding_layers"]:
-        t.add_row("sliding window", f"{s['sliding_layers']} of {s['layers']} layers, window {s['sliding_window']:,}")
-    t.add_row("total parameters", si(s["total_params"], "B", 1e9, 2))
-    t.add_row("active parameters / token", si(s["active_params"], "B", 1e9, 2) + "  (without input embedding)")
+        _row(t, "sliding window", f"{s['sliding_layers']} of {s['layers']} layers, window {s['sliding_window']:,}")
+    _row(t, "total parameters", si(s["total_params"], "B", 1e9, 2))
+    _row(t, "active parameters / token", si(s["active_params"], "B", 1e9, 2) + "  (without input embedding)")
     for p, b in s["weight_bytes"].items():
-        t.add_row(f"weights at {p}", si(b, "GB", 1e9, 1))
-    t.add_row("KV cache / token (bf16)", si(s["kv_cache_bytes_per_token"], "KB", 1e3, 1))
-    t.add_row(f"KV cache at {s['max_context']:,} tokens (bf16)", si(s["kv_cache_bytes_at_max_context"], "GB", 1e9, 2))
-    t.add_row("FLOPs / token (no context)", si(s["flops_per_token"], "GFLOP", 1e9, 1))
+        _row(t, f"weights at {p}", si(b, "GB", 1e9, 1))
+    _row(t, "KV cache / token (bf16)", si(s["kv_cache_bytes_per_token"], "KB", 1e3, 1))
+    _row(t, f"KV cache at {s['max_context']:,} tokens (bf16)", si(s["kv_cache_bytes_at_max_context"], "GB", 1e9, 2))
+    _row(t, "FLOPs / token (no context)", si(s["flops_per_token"], "GFLOP", 1e9, 1))
     out.print(t)
 
 
@@ -135,62 +158,65 @@ def _moe_dp(par: Any) -> str:
 def print_fit(s: Any, d: dict[str, Any]) -> None:
     """``llmhw fit``: memory per chip against the usable capacity, the verdict and advice."""
     p = s.parallelism
-    out.print(f"[bold]{s.model.name}[/bold] on {s.n_chips} x {s.chip.label}: tp={p.tp} pp={p.pp} ep={p.ep} "
-              f"dp={p.dp}{_moe_dp(p)}, batch {d['batch']}, context {d['peak_context']:,} tokens", highlight=False)
+    out.print(f"[bold]{esc(s.model.name)}[/bold] on {s.n_chips} x {esc(s.chip.label)}: tp={p.tp} pp={p.pp} "
+              f"ep={p.ep} dp={p.dp}{_moe_dp(p)}, batch {d['batch']}, context {d['peak_context']:,} tokens",
+              highlight=False)
     t = Table()
     t.add_column("per chip")
     t.add_column("bytes", justify="right")
     t.add_column("share of usable", justify="right")
     for label, key in (("weights", "weights_bytes"), ("KV cache", "kv_cache_bytes"),
                        ("activations", "activation_bytes"), ("total", "total_bytes")):
-        t.add_row(label, si(d[key], "GB", 1e9, 2), f"{d[key] / d['usable_bytes']:.1%}")
-    t.add_row("usable", si(d["usable_bytes"], "GB", 1e9, 2), f"{s.memory_utilization:.0%} of {si(d['capacity_bytes'], 'GB', 1e9, 0)}")
+        _row(t, label, si(d[key], "GB", 1e9, 2), f"{d[key] / d['usable_bytes']:.1%}")
+    _row(t, "usable", si(d["usable_bytes"], "GB", 1e9, 2), f"{s.memory_utilization:.0%} of {si(d['capacity_bytes'], 'GB', 1e9, 0)}")
     out.print(t)
     verdict = "[green]fits[/green]" if d["fits"] else "[red]does not fit[/red]"
     out.print(f"{verdict}; largest batch that fits: {d['max_batch']}")
     for n in d["notes"]:
-        out.print(f"note: {n}")
+        out.print(f"note: {n}", markup=False)
     for a in d["advice"]:
-        out.print(f"- {a}")
+        out.print(f"- {a}", markup=False)
 
 
 def print_prediction(d: dict[str, Any]) -> None:
     """``llmhw predict``: the metrics, where a step's time goes and, with several tiers, each tier."""
     p = d["parallelism"]
-    label = d["chip"] + (" (what-if)" if d.get("overrides") else "")
-    out.print(f"[bold]{d['model']}[/bold] on {d['n_chips']} x {label} ({d['engine']} engine): "
+    label = esc(d["chip"]) + (" (what-if)" if d.get("overrides") else "")
+    out.print(f"[bold]{esc(d['model'])}[/bold] on {d['n_chips']} x {label} ({esc(d['engine'])} engine): "
               f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}{_moe_dp(p)}, batch {d['batch']}, "
               f"{d['input_tokens']:,} in / {d['output_tokens']:,} out", highlight=False)
     t = Table()
     t.add_column("metric")
     t.add_column("value", justify="right")
-    t.add_row("time to first token", si(d["ttft_s"], "ms", 1e-3, 1))
-    t.add_row("time per output token", si(d["tpot_s"], "ms", 1e-3, 2))
-    t.add_row("end to end", si(d["e2e_s"], "s", 1, 2))
-    t.add_row("output tokens/s (system)", f"{d['output_tok_s']:,.0f}")
-    t.add_row("output tokens/s per chip", f"{d['output_tok_s_per_chip']:,.1f}")
-    t.add_row("tokens/s per user", f"{d['tok_s_per_user']:,.1f}")
+    _row(t, "time to first token", si(d["ttft_s"], "ms", 1e-3, 1))
+    _row(t, "time per output token", si(d["tpot_s"], "ms", 1e-3, 2))
+    _row(t, "end to end", si(d["e2e_s"], "s", 1, 2))
+    _row(t, "output tokens/s (system)", f"{d['output_tok_s']:,.0f}")
+    _row(t, "output tokens/s per chip", f"{d['output_tok_s_per_chip']:,.1f}")
+    _row(t, "tokens/s per user", f"{d['tok_s_per_user']:,.1f}")
     mem = d["memory"]
     if d.get("energy_j_per_token") is not None:
-        t.add_row("energy per output token", f"{d['energy_j_per_token']:,.3g} J")
-        t.add_row("power per chip", f"{d['power_w_per_chip']:,.0f} W" + (" (capped at TDP)" if d.get("power_capped") else ""))
+        _row(t, "energy per output token", f"{d['energy_j_per_token']:,.3g} J")
+        _row(t, "power per chip", f"{d['power_w_per_chip']:,.0f} W" + (" (capped at TDP)" if d.get("power_capped") else ""))
     if d.get("cost_usd_per_mtok") is not None:
-        t.add_row("cost per million output tokens", f"${d['cost_usd_per_mtok']:,.3g}")
+        _row(t, "cost per million output tokens", f"${d['cost_usd_per_mtok']:,.3g}")
     if d.get("tokens_per_mw") is not None:
-        t.add_row("tokens/s per provisioned MW", f"{d['tokens_per_mw']:,.0f}")
+        _row(t, "tokens/s per provisioned MW", f"{d['tokens_per_mw']:,.0f}")
     co2 = d.get("co2e_g_per_mtok")
     if isinstance(co2, dict) and co2.get("total") is not None:
-        t.add_row("gCO2e per million output tokens", f"{co2['total']:,.3g} ({co2['operational']:,.3g} operational + "
-                  f"{co2['embodied']:,.3g} embodied)")
-    t.add_row("memory per chip", f"{mem['total_bytes'] / 1e9:,.1f} of {mem['usable_bytes'] / 1e9:,.1f} GB usable"
-              + ("" if d["fits"] else "  [red](does not fit)[/red]"))
+        _row(t, "gCO2e per million output tokens", f"{co2['total']:,.3g} ({co2['operational']:,.3g} operational + "
+                f"{co2['embodied']:,.3g} embodied)")
+    used = Text(f"{mem['total_bytes'] / 1e9:,.1f} of {mem['usable_bytes'] / 1e9:,.1f} GB usable")
+    if not d["fits"]:
+        used.append("  (does not fit)", style="red")
+    _row(t, "memory per chip", used)
     out.print(t)
     b = Table(title="where a step's time goes")
     for col in ("phase", "compute-bound", "memory-bound", "communication", "overhead", "total", "bound"):
         b.add_column(col, justify="left" if col in ("phase", "bound") else "right")
     for ph, v in d["breakdown"].items():
-        b.add_row(ph, *(si(v[k], "ms", 1e-3, 2) for k in ("compute_s", "memory_s", "comm_s", "overhead_s",
-                                                             "total_s")), v["bound"])
+        _row(b, ph, *(si(v[k], "ms", 1e-3, 2) for k in ("compute_s", "memory_s", "comm_s", "overhead_s",
+                                                           "total_s")), v["bound"])
     out.print(b)
     if len(d.get("memory_tiers", [])) > 1:
         mt = Table(title="memory tiers (per chip)")
@@ -198,13 +224,13 @@ def print_prediction(d: dict[str, Any]) -> None:
             mt.add_column(col, justify="left" if col in ("tier", "holds") else "right")
         for t in d["memory_tiers"]:
             life = "unlimited" if t["lifetime_days"] is None else f"{t['lifetime_days']:,.0f} days"
-            mt.add_row(t["name"], ", ".join(t["holds"]) or "-",
-                       f"{t['used_bytes'] / 1e9:,.1f} / {t['capacity_bytes'] / 1e9:,.0f} GB",
-                       si(t["time_s"], "ms", 1e-3, 2), f"{t['read_bytes_per_s'] / 1e9:,.1f}",
-                       f"{t['write_bytes_per_s'] / 1e9:,.3f}", life)
+            _row(mt, t["name"], ", ".join(t["holds"]) or "-",
+                     f"{t['used_bytes'] / 1e9:,.1f} / {t['capacity_bytes'] / 1e9:,.0f} GB",
+                     si(t["time_s"], "ms", 1e-3, 2), f"{t['read_bytes_per_s'] / 1e9:,.1f}",
+                     f"{t['write_bytes_per_s'] / 1e9:,.3f}", life)
         out.print(mt)
     for n in d["notes"]:
-        out.print(f"note: {n}")
+        out.print(f"note: {n}", markup=False)
 
 
 def _shown(v: Any) -> str:
@@ -215,16 +241,16 @@ def _shown(v: Any) -> str:
 
 def print_whatif(base: Any, path: str, rows: list[dict[str, Any]]) -> None:
     """``llmhw whatif``: one row per value of the varied path."""
-    out.print(f"[bold]{base.model.name}[/bold] on {base.n_chips} x {base.chip.label} ({base.engine} engine), "
-              f"batch {base.workload.batch}, {base.workload.input_tokens:,} in / "
-              f"{base.workload.output_tokens:,} out: varying {path}", highlight=False)
+    out.print(f"[bold]{esc(base.model.name)}[/bold] on {base.n_chips} x {esc(base.chip.label)} "
+              f"({esc(base.engine)} engine), batch {base.workload.batch}, {base.workload.input_tokens:,} in / "
+              f"{base.workload.output_tokens:,} out: varying {esc(path)}", highlight=False)
     t = Table()
     for col in (path, "TTFT", "TPOT", "tok/s per chip", "tok/s per user", "fits", "decode bound"):
-        t.add_column(col, justify="left" if col in (path, "fits", "decode bound") else "right")
+        t.add_column(esc(col), justify="left" if col in (path, "fits", "decode bound") else "right")
     for d in rows:
-        t.add_row(_shown(d["varied"]["value"]), si(d["ttft_s"], "ms", 1e-3, 1), si(d["tpot_s"], "ms", 1e-3, 2),
-                  f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
-                  "yes" if d["fits"] else "[red]no[/red]", d["breakdown"]["decode"]["bound"])
+        _row(t, _shown(d["varied"]["value"]), si(d["ttft_s"], "ms", 1e-3, 1), si(d["tpot_s"], "ms", 1e-3, 2),
+                f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
+                "yes" if d["fits"] else NO, d["breakdown"]["decode"]["bound"])
     out.print(t)
 
 
@@ -243,33 +269,35 @@ def _config(p: dict[str, Any]) -> str:
 
 def print_search(base: Any, res: Any) -> None:
     """``llmhw search``: the best configuration, the runners-up, the Pareto front, what was rejected."""
-    out.print(f"[bold]{base.model.name}[/bold] on {base.n_chips} x {base.chip.label} ({base.engine} engine), "
-              f"{base.workload.input_tokens:,} in / {base.workload.output_tokens:,} out: {res.objective}"
-              + (f" subject to {', '.join(str(c) for c in res.constraints)}" if res.constraints else ""),
+    out.print(f"[bold]{esc(base.model.name)}[/bold] on {base.n_chips} x {esc(base.chip.label)} "
+              f"({esc(base.engine)} engine), {base.workload.input_tokens:,} in / {base.workload.output_tokens:,} out: "
+              f"{esc(res.objective)}"
+              + (f" subject to {esc(', '.join(str(c) for c in res.constraints))}" if res.constraints else ""),
               highlight=False)
     rej = ", ".join(f"{k}: {v:,}" for k, v in res.rejected.items() if v)
-    out.print(f"{res.evaluated:,} configurations priced" + (f"; rejected by {rej}" if rej else ""), highlight=False)
+    out.print(f"{res.evaluated:,} configurations priced" + (f"; rejected by {rej}" if rej else ""), highlight=False,
+              markup=False)
     for n in res.notes:
-        out.print(f"note: {n}", highlight=False)
+        out.print(f"note: {n}", highlight=False, markup=False)
     if res.best is None:
         out.print("[red]no configuration meets the constraints[/red]" + (
-            f"; the closest: {_config(res.closest)} (TPOT {res.closest['tpot_s'] * 1e3:.1f} ms, TTFT "
+            f"; the closest: {esc(_config(res.closest))} (TPOT {res.closest['tpot_s'] * 1e3:.1f} ms, TTFT "
             f"{res.closest['ttft_s'] * 1e3:.0f} ms)" if res.closest else ""), highlight=False)
         return
     t = Table(title="best configurations")
     for col in ("configuration", "objective", "TTFT", "TPOT", "tok/s per chip", "tok/s per user"):
         t.add_column(col, justify="left" if col == "configuration" else "right")
     for p in res.top:
-        t.add_row(_config(p), f"{p['objective']:,.4g}", si(p["ttft_s"], "ms", 1e-3, 0), si(p["tpot_s"], "ms", 1e-3, 1),
-                  f"{p['output_tok_s_per_chip']:,.1f}", f"{p['tok_s_per_user']:,.1f}")
+        _row(t, _config(p), f"{p['objective']:,.4g}", si(p["ttft_s"], "ms", 1e-3, 0), si(p["tpot_s"], "ms", 1e-3, 1),
+                f"{p['output_tok_s_per_chip']:,.1f}", f"{p['tok_s_per_user']:,.1f}")
     out.print(t)
     front = res.pareto
     shown = front if len(front) <= 12 else [front[i] for i in np.unique(np.linspace(0, len(front) - 1, 12).astype(int))]
-    f = Table(title=f"Pareto front: {res.objective.key} against tok/s per user ({len(front)} points, {len(shown)} shown)")
+    f = Table(title=f"Pareto front: {esc(res.objective.key)} against tok/s per user ({len(front)} points, {len(shown)} shown)")
     for col in ("configuration", "objective", "tok/s per user"):
         f.add_column(col, justify="left" if col == "configuration" else "right")
     for p in shown:
-        f.add_row(_config(p), f"{p['objective']:,.4g}", f"{p['tok_s_per_user']:,.1f}")
+        _row(f, _config(p), f"{p['objective']:,.4g}", f"{p['tok_s_per_user']:,.1f}")
     out.print(f)
 
 
@@ -279,14 +307,14 @@ def print_disaggregated(d: dict[str, Any]) -> None:
     desc = "; ".join(f"{k}: {p['n_chips']} x {p['hardware']} "
                      f"(tp{p['parallelism']['tp']} pp{p['parallelism']['pp']} dp{p['parallelism']['dp']})"
                      for k, p in pools.items())
-    out.print(f"[bold]{d['model']}[/bold], disaggregated: {desc}; batch {d['batch']:.0f}", highlight=False)
+    out.print(f"[bold]{esc(d['model'])}[/bold], disaggregated: {esc(desc)}; batch {d['batch']:.0f}", highlight=False)
     t = Table()
     for col in ("TTFT", "TPOT", "tok/s", "tok/s per chip", "tok/s per user", "KV transfer", "limiting pool", "fits"):
         t.add_column(col, justify="right")
     b = d["breakdown"]
-    t.add_row(si(d["ttft_s"], "ms", 1e-3, 0), si(d["tpot_s"], "ms", 1e-3, 1), f"{d['output_tok_s']:,.0f}",
-              f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}", si(b["kv_transfer_s"], "ms", 1e-3, 2),
-              d["limiting_pool"], "yes" if d["fits"] else "[red]no[/red]")
+    _row(t, si(d["ttft_s"], "ms", 1e-3, 0), si(d["tpot_s"], "ms", 1e-3, 1), f"{d['output_tok_s']:,.0f}",
+            f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}", si(b["kv_transfer_s"], "ms", 1e-3, 2),
+            d["limiting_pool"], "yes" if d["fits"] else NO)
     out.print(t)
 
 
@@ -304,7 +332,7 @@ def print_simulation(d: dict[str, Any]) -> None:
               highlight=False)
     if d.get("slo"):
         out.print(f"goodput: {d['goodput_req_s']:,.2f} requests/s ({100 * d['good_share']:.1f}% of those finished) "
-                  f"within {', '.join(d['slo'])}; the run's percentiles "
+                  f"within {esc(', '.join(d['slo']))}; the run's percentiles "
                   + ("meet them" if d["slo_met"] else "[red]do not meet them[/red]"), highlight=False)
     if d.get("prefill_pool"):
         for name in ("prefill", "decode"):
@@ -323,7 +351,7 @@ def print_simulation(d: dict[str, Any]) -> None:
         t.add_column(col, justify="left" if not col else "right")
     for k, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("e2e_s", "end to end"), ("queue_s", "queue")):
         v = d[k]
-        t.add_row(label, *(si(v[q], "ms", 1e-3, 1) for q in ("mean", "p50", "p90", "p99")))
+        _row(t, label, *(si(v[q], "ms", 1e-3, 1) for q in ("mean", "p50", "p90", "p99")))
     out.print(t)
 
 
@@ -333,7 +361,7 @@ def _error_table(title: str, summary: dict[tuple[str, str], dict[str, float]]) -
     for col in ("family", "metric", "n", "median", "worst (row)"):
         t.add_column(col, justify="right" if col in ("n", "median", "worst (row)") else "left")
     for (f, m), v in sorted(summary.items(), key=lambda kv: (kv[0][0] == "all", kv[0])):
-        t.add_row(f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
+        _row(t, f, m, str(v["n"]), f"{100 * v['median']:.1f}%", f"{100 * v['worst']:.0f}% ({v['worst_row']})")
     return t
 
 
@@ -349,7 +377,7 @@ def print_validation(res: Any) -> None:
 
 def print_study(names: list[str], res: Any) -> None:
     """``llmhw study``: one row per study, the files written, and any failure on stderr."""
-    t = Table(title=f"report in {res.paths.index.parent}")
+    t = Table(title=f"report in {esc(res.paths.index.parent)}")
     for col in ("study", "title", "tables", "figures", "seconds"):
         t.add_column(col, justify="right" if col in ("tables", "figures", "seconds") else "left")
     ok = [n for n in names if res.outcome.get(n) == "ok"]
@@ -357,11 +385,11 @@ def print_study(names: list[str], res: Any) -> None:
     for n in names:
         s = done.get(n)
         if s is None:
-            t.add_row(n, "[red]failed[/red]", "-", "-", f"{res.seconds.get(n, 0):.2f}")
+            _row(t, n, FAILED, "-", "-", f"{res.seconds.get(n, 0):.2f}")
         else:
-            t.add_row(n, s.title, str(len(s.tables)), str(len(s.figures)), f"{res.seconds.get(n, 0):.2f}")
+            _row(t, n, s.title, str(len(s.tables)), str(len(s.figures)), f"{res.seconds.get(n, 0):.2f}")
     out.print(t)
     out.print(f"wrote {res.paths.index} and {res.paths.markdown} ({len(res.paths.all)} files; "
-              f"rendering {res.seconds.get('(render)', 0):.2f} s)", highlight=False)
+              f"rendering {res.seconds.get('(render)', 0):.2f} s)", highlight=False, markup=False)
     for f in res.failures:
-        err.print(f"[bold red]study {f.name} failed[/bold red]: {f.error}", highlight=False)
+        err.print(f"[bold red]study {esc(f.name)} failed[/bold red]: {esc(f.error)}", highlight=False)

@@ -19,6 +19,7 @@ from llmhw.report.build import (
            render,
            write_study,
 )
+from llmhw.report.output import check_output
 from llmhw.report.run import (
            STUDY_ORDER,
            RunResult,
@@ -29,4 +30,5 @@ from llmhw.report.run import (
 )
 
 __all__ = ["STUDY_ORDER", "ReportPaths", "RunResult", "StudyFailure", "WrittenStudy", "assemble",
-           "available_studies", "fmt", "header", "render", "resolve", "run_one", "run_studies", "write_study"]
+           "available_studies", "check_output", "fmt", "header", "render", "resolve", "run_one", "run_studies",
+           "write_study"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llmhw.report.build import ReportPaths, StudyFailure, WrittenStudy, assemble, write_study
+from llmhw.report.output import check_output
 from llmhw.studies.base import Study
 
 # `llmhw study all` runs the studies in this order; other modules with a run() follow, sorted.
@@ -123,7 +124,7 @@ def run_studies(names: str | Sequence[str], out_dir: str | Path, progress: bool 
     from contextlib import nullcontext
 
     todo = resolve(names)
-    out = Path(out_dir)
+    out = check_output(out_dir, "out_dir", folder=True)     # before the studies run, not after
     out.mkdir(parents=True, exist_ok=True)
     done: dict[str, WrittenStudy | StudyFailure] = {}
     seconds: dict[str, float] = {}

@@ -146,10 +146,12 @@ def _scenario_file(path: str) -> Any:
     from llmhw.scenario import Scenario
     from llmhw.scenario.disaggregated import Disaggregated
 
-    raw = read_yaml(Path(path)) if Path(path).is_file() else None
-    if isinstance(raw, dict) and "disaggregation" in raw:
-        return Disaggregated.from_yaml(path)
-    return Scenario.from_yaml(path)
+    # Read once: the file decides which loader builds it.
+    p = Path(path)
+    raw = read_yaml(p, field="scenario", mapping=True)
+    if "disaggregation" in raw:
+        return Disaggregated.from_dict(raw, base_dir=p.parent)
+    return Scenario.from_dict(raw, base_dir=p.parent)
 
 
 @app.command("predict")
@@ -188,10 +190,10 @@ def _jsonl(path: str, run: Any) -> None:
     order; a bad line gets an error object and the others still run."""
     from pathlib import Path
 
+    from llmhw.core.io import JSONL_MAX_BYTES, read_text
+
     p = Path(path)
-    if not p.is_file():
-        raise LlmhwError(f"no such file '{path}'", field="--batch")
-    for n, line in enumerate(p.read_text().splitlines(), start=1):
+    for n, line in enumerate(read_text(p, field="--batch", max_bytes=JSONL_MAX_BYTES).splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -223,11 +223,12 @@ def _scenario_file(path: str) -> Any:
     from llmhw.scenario import Scenario
     from llmhw.scenario.disaggregated import Disaggregated
 
-    _input_file(path, "scenario")
-    raw = read_yaml(Path(path)) if Path(path).is_file() else None
-    if isinstance(raw, dict) and "disaggregation" in raw:
-        return Disaggregated.from_yaml(path)
-    return Scenario.from_yaml(path)
+    # Read once: the file decides which loader builds it.
+    p = _input_file(path, "scenario")
+    raw = read_yaml(p, field="scenario", mapping=True)
+    if "disaggregation" in raw:
+        return Disaggregated.from_dict(raw, base_dir=p.parent)
+    return Scenario.from_dict(raw, base_dir=p.parent)
 
 
 @app.command("predict")
@@ -282,10 +283,6 @@ def _input_file(path: str, field: str) -> Path:
     return p
 
 
-def _no_constant(token: str) -> Any:
-    raise LlmhwError(f"{token} is not a JSON number (write a finite number)")
-
-
 def _scenario_of(d: Any, base_dir: Path) -> Any:
     """A JSONL line's mapping as a scenario, its relative paths (model config.json, hardware
     YAML, a trace) read from the JSONL file's folder, as a scenario file's are from its own."""
@@ -304,13 +301,11 @@ def _line_result(n: int, line: str, base_dir: Path, run: Any) -> tuple[str, bool
         shown = None if field is None else _short(field, 200)
         return json.dumps({"error": {"line": n, "field": shown, "message": _short(message)}})
 
+    from llmhw.core.io import read_json
+
     try:
-        try:
-            d = json.loads(line, parse_constant=_no_constant)
-        except json.JSONDecodeError as exc:
-            raise LlmhwError(f"malformed JSON: {exc.msg} (column {exc.colno})", field=f"line {n}") from None
-        except LlmhwError as exc:
-            raise LlmhwError(exc.detail, field=f"line {n}") from None
+        # Strict JSON per line: no NaN or Infinity, no duplicate keys, bounded nesting.
+        d = read_json(line, name=f"line {n}")
         if not isinstance(d, dict):
             raise LlmhwError(f"expected a JSON object (a scenario mapping), got a JSON {_json_kind(d)}",
                              field=f"line {n}")
@@ -345,7 +340,9 @@ def _jsonl(path: str, run: Any) -> None:
     p = _input_file(path, "--batch")
     base_dir = p.parent
     internal = []
-    for n, line in enumerate(p.read_text().splitlines(), start=1):
+    from llmhw.core.io import JSONL_MAX_BYTES, read_text
+
+    for n, line in enumerate(read_text(p, field="--batch", max_bytes=JSONL_MAX_BYTES).split("\n"), start=1):
         if not line.strip():
             continue
         text, failed = _line_result(n, line, base_dir, run)

@@ -11,12 +11,13 @@ Every number in these files carries a status and a source id; tests check that.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.errors import LlmhwError, shown, unknown_name
 from llmhw.core.io import read_yaml
 from llmhw.core.provenance import Sourced, build, is_quantity
 from llmhw.hardware.chip import Chip
@@ -241,9 +242,10 @@ def load_hardware(name: str | Path, field: str = "hardware") -> Hardware:
         return systems()[text]
     p = Path(text)
     if p.suffix in (".yaml", ".yml") or "/" in text:
-        if not p.is_file():
-            raise LlmhwError(f"no such file '{text}' and no catalog chip or system of that name", field=field)
-        return hardware_from_dict(read_yaml(p), where=p.name)
+        if not os.path.exists(p):                          # False, not an error, for a name too long
+            raise LlmhwError(f"no such file {shown(text)} and no catalog chip or system of that name",
+                             field=field)
+        return hardware_from_dict(read_yaml(p, field=field, mapping=True), where=p.name)
     known = list(chips()) + list(systems())
     raise unknown_name("chip or system", text, known, field=field)
 

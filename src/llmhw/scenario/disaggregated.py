@@ -74,6 +74,4 @@ class Disaggregated:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Disaggregated:
         p = Path(path)
-        if not p.is_file():
-            raise LlmhwError(f"no such file '{path}'", field="scenario")
-        return cls.from_dict(read_yaml(p), base_dir=p.parent)
+        return cls.from_dict(read_yaml(p, field="scenario", mapping=True), base_dir=p.parent)

@@ -25,12 +25,13 @@ split into ep groups of tp / ep chips each (independent replicas).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from llmhw.core.errors import LlmhwError
+from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.io import read_yaml
 from llmhw.core.provenance import build
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
@@ -173,9 +174,7 @@ class Scenario(BaseModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> Scenario:
         p = Path(path)
-        if not p.is_file():
-            raise LlmhwError(f"no such file '{path}'", field="scenario")
-        return cls.from_dict(read_yaml(p), base_dir=p.parent)
+        return cls.from_dict(read_yaml(p, field="scenario", mapping=True), base_dir=p.parent)
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (a block may be given as a partial mapping,
@@ -197,7 +196,7 @@ def _mapping(v: Any, where: str) -> dict[str, Any]:
     if v is None:
         return {}
     if not isinstance(v, dict):
-        raise LlmhwError(f"expected a mapping, got {v!r}", field=where)
+        raise LlmhwError(f"expected a mapping, got {shown(v)}", field=where)
     return v
 
 
@@ -239,7 +238,7 @@ def _model(v: Any, base_dir: Path | None) -> ModelSpec:
         return v
     if not isinstance(v, str):
         raise LlmhwError("expected a catalog model id or a path to a config.json", field="model")
-    if base_dir is not None and not v.startswith("/") and (base_dir / v).exists():
+    if base_dir is not None and not v.startswith("/") and os.path.exists(base_dir / v):
         v = str(base_dir / v)
     return load_model(v, field="model")
 
@@ -251,7 +250,7 @@ def _hardware(v: Any, base_dir: Path | None) -> Hardware:
         return hardware_from_dict(v, where="hardware")
     if not isinstance(v, str):
         raise LlmhwError("expected a catalog chip or system id, or a path to a YAML spec", field="hardware")
-    if base_dir is not None and not v.startswith("/") and (base_dir / v).exists():
+    if base_dir is not None and not v.startswith("/") and os.path.exists(base_dir / v):
         v = str(base_dir / v)
     return load_hardware(v, field="hardware")
 

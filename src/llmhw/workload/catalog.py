@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -47,10 +48,12 @@ def load_model(name: str | Path, *, field: str = "model") -> ModelSpec:
     if text in model_index():
         return _catalog_model(text)
     p = Path(text)
-    if p.suffix == ".json" or p.is_file() or "/" in text:
-        if not p.exists():
+    # os.path's tests, not Path's: they answer False for a name the OS cannot look up at all
+    # (too long, a NUL byte) instead of raising.
+    if p.suffix == ".json" or os.path.isfile(p) or "/" in text:
+        if not os.path.exists(p):
             raise LlmhwError(f"no such file '{text}' and no catalog model of that name", field=field)
-        if p.is_dir():
+        if os.path.isdir(p):
             p = p / "config.json"
         return load_hf_config(p)
     raise unknown_name("model", text, model_index(), field=field)

@@ -7,7 +7,6 @@ silent default, except where Hugging Face's own code has a default (noted inline
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.io import CONFIG_MAX_BYTES, read_json
 from llmhw.workload.model import MLASpec, ModelSpec, MoESpec
 
 _MISSING = object()
@@ -366,11 +366,6 @@ def model_from_hf_config(raw: dict[str, Any], *, model_id: str, name: str = "", 
 def load_hf_config(path: str | Path, *, model_id: str | None = None) -> ModelSpec:
     """Read a local config.json file."""
     p = Path(path)
-    if not p.is_file():
-        raise LlmhwError(f"no such file '{path}'", field="model")
-    try:
-        raw = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise LlmhwError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", field=str(p)) from None
+    raw = read_json(p, field="model", max_bytes=CONFIG_MAX_BYTES)
     mid = model_id or (p.parent.name if p.name == "config.json" else p.stem)
     return model_from_hf_config(raw, model_id=mid, source=str(p.name), where=p.name)

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.io import TRACE_MAX_BYTES, read_text
 
 Array = np.ndarray
 
@@ -49,19 +51,27 @@ def _seconds(text: str) -> float:
     return t.timestamp()
 
 
+def _rows(text: str, where: str) -> Iterator[list[str]]:
+    """The CSV rows of ``text``; the csv module's own refusals (a field over its 128 KiB limit)
+    become an LlmhwError naming the file and the row."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise LlmhwError(f"row {reader.line_num}: unreadable CSV ({exc})", field=where) from None
+        yield row
+
+
 def read_trace(path: str | Path) -> tuple[Array, Array, Array]:
     """(arrival seconds from 0, input tokens, output tokens) of every request in the trace,
     sorted by arrival. Errors name the file, and the row and column at fault."""
     p = Path(path)
     where = str(path)
-    if not p.is_file():
-        raise LlmhwError(f"no such trace file '{path}'", field="workload.arrival.path")
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LlmhwError(f"not UTF-8 text (byte {exc.start})", field=where,
-                         accepted="a UTF-8 CSV file") from None
-    rows = csv.reader(io.StringIO(text))
+    text = read_text(p, field="workload.arrival.path", max_bytes=TRACE_MAX_BYTES)
+    rows = _rows(text, where)
     header = next(rows, None)
     if not header or not any(h.strip() for h in header):
         raise LlmhwError("empty file: expected a header row and one request a row", field=where,

@@ -41,16 +41,35 @@ def _catalog_model(model_id: str) -> ModelSpec:
     )
 
 
+# Linux's PATH_MAX: a longer name is no path the system accepts, and no catalog id either.
+_MAX_NAME = 4096
+# An error line quotes a name only up to this length (a pasted blob is described, not echoed).
+_QUOTE_CHARS = 120
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if len(text) <= _QUOTE_CHARS else f"'{text[:_QUOTE_CHARS]}...' ({len(text)} characters)"
+
+
 def load_model(name: str | Path, *, field: str = "model") -> ModelSpec:
     """A model by catalog id, or from a path to a Hugging Face config.json."""
     text = str(name)
     if text in model_index():
         return _catalog_model(text)
+    accepted = "a catalog id (llmhw models) or a path to a config.json"
+    if len(text) > _MAX_NAME or "\0" in text:
+        raise LlmhwError(f"{_quoted(text)} is no catalog model and no file path", field=field, accepted=accepted)
     p = Path(text)
-    if p.suffix == ".json" or p.is_file() or "/" in text:
-        if not p.exists():
-            raise LlmhwError(f"no such file '{text}' and no catalog model of that name", field=field)
-        if p.is_dir():
-            p = p / "config.json"
-        return load_hf_config(p)
+    try:
+        if p.suffix == ".json" or p.is_file() or "/" in text:
+            if not p.exists():
+                raise LlmhwError(f"no such file {_quoted(text)} and no catalog model of that name", field=field)
+            if p.is_dir():
+                p = p / "config.json"
+            return load_hf_config(p)
+    except OSError as exc:
+        # A name the system refuses to look up (too long a component, no permission).
+        raise LlmhwError(f"cannot read {_quoted(text)}: {exc.strerror or type(exc).__name__}", field=field) from None
+    if len(text) > _QUOTE_CHARS:
+        raise LlmhwError(f"unknown model {_quoted(text)}", field=field, accepted=accepted)
     raise unknown_name("model", text, model_index(), field=field)

@@ -217,7 +217,6 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
 def _scenario_file(path: str) -> Any:
     """A scenario YAML file: a ``Disaggregated`` deployment when it has a ``disaggregation:``
     block, else a ``Scenario``."""
-    from pathlib import Path
 
     from llmhw.core.io import read_yaml
     from llmhw.scenario import Scenario

@@ -1,7 +1,6 @@
 """Usage errors: one line, exit 2 (not click's five-line box)."""
 
 import pytest
-
 from tests.robustness.harness import assert_refused, run_cli
 
 

@@ -42,18 +42,33 @@ def _catalog_model(model_id: str) -> ModelSpec:
     )
 
 
+# Linux's PATH_MAX: a longer name is no path the system accepts, and no catalog id either.
+_MAX_NAME = 4096
+# An error line quotes a name only up to this length (a pasted blob is described, not echoed).
+_QUOTE_CHARS = 120
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if len(text) <= _QUOTE_CHARS else f"'{text[:_QUOTE_CHARS]}...' ({len(text)} characters)"
+
+
 def load_model(name: str | Path, *, field: str = "model") -> ModelSpec:
     """A model by catalog id, or from a path to a Hugging Face config.json."""
     text = str(name)
     if text in model_index():
         return _catalog_model(text)
+    accepted = "a catalog id (llmhw models) or a path to a config.json"
+    if len(text) > _MAX_NAME or "\0" in text:
+        raise LlmhwError(f"{_quoted(text)} is no catalog model and no file path", field=field, accepted=accepted)
     p = Path(text)
     # os.path's tests, not Path's: they answer False for a name the OS cannot look up at all
     # (too long, a NUL byte) instead of raising.
     if p.suffix == ".json" or os.path.isfile(p) or "/" in text:
         if not os.path.exists(p):
-            raise LlmhwError(f"no such file '{text}' and no catalog model of that name", field=field)
+            raise LlmhwError(f"no such file {_quoted(text)} and no catalog model of that name", field=field)
         if os.path.isdir(p):
             p = p / "config.json"
         return load_hf_config(p)
+    if len(text) > _QUOTE_CHARS:
+        raise LlmhwError(f"unknown model {_quoted(text)}", field=field, accepted=accepted)
     raise unknown_name("model", text, model_index(), field=field)

@@ -18,6 +18,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Literal
 
@@ -28,6 +29,23 @@ from llmhw.core.units import bytes_per_element
 AttentionKind = Literal["full", "sliding"]
 FFNKind = Literal["dense", "moe"]
 
+# Upper bounds on a model's shapes. The largest published decoders stay below 130 layers, a hidden
+# size of 20k, an FFN 75k wide, 128 query heads, head_dim 256, 512 routed experts, a vocabulary of
+# 263k and a 10M-token context. Each bound is 50 to 130 times beyond, so no real or planned model
+# is refused, while a typo (1e12 layers) is, before it builds per-layer tuples of a trillion
+# entries. Within the bounds every derived figure stays exact and far inside a float's range: the
+# largest, FLOPs per token at the longest context, is below 1e23.
+MAX_LAYERS = 10_000
+MAX_HIDDEN = 1 << 20
+MAX_FFN = 1 << 22
+MAX_HEADS = 16_384
+MAX_HEAD_DIM = 16_384
+MAX_EXPERTS = 65_536
+MAX_VOCAB = 1 << 24
+MAX_CONTEXT = 1 << 30
+# Norm vectors per layer: Gemma 2 and 3 have the most, 4 (around attention and around the FFN).
+MAX_NORMS_PER_LAYER = 16
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,21 +54,21 @@ class _Spec(BaseModel):
 class MLASpec(_Spec):
     """Multi-head latent attention (DeepSeek-V2/V3): K and V come from a shared latent."""
 
-    q_lora_rank: int | None = Field(None, gt=0, description="rank of the query down-projection; None = full-rank query")
-    kv_lora_rank: int = Field(gt=0, description="width of the compressed KV latent that is cached")
-    qk_rope_head_dim: int = Field(gt=0, description="per-head width of the decoupled RoPE key (shared across heads, cached)")
-    qk_nope_head_dim: int = Field(gt=0, description="per-head width of the non-RoPE query/key part")
-    v_head_dim: int = Field(gt=0, description="per-head value width")
+    q_lora_rank: int | None = Field(None, gt=0, le=MAX_HIDDEN, strict=True, description="rank of the query down-projection; None = full-rank query")
+    kv_lora_rank: int = Field(gt=0, le=MAX_HIDDEN, strict=True, description="width of the compressed KV latent that is cached")
+    qk_rope_head_dim: int = Field(gt=0, le=MAX_HEAD_DIM, strict=True, description="per-head width of the decoupled RoPE key (shared across heads, cached)")
+    qk_nope_head_dim: int = Field(gt=0, le=MAX_HEAD_DIM, strict=True, description="per-head width of the non-RoPE query/key part")
+    v_head_dim: int = Field(gt=0, le=MAX_HEAD_DIM, strict=True, description="per-head value width")
 
 
 class MoESpec(_Spec):
     """Mixture-of-experts FFN, used by the layers whose ``ffn`` kind is ``moe``."""
 
-    n_routed_experts: int = Field(gt=0)
-    experts_per_token: int = Field(gt=0)
-    expert_intermediate_size: int = Field(gt=0)
-    n_shared_experts: int = Field(0, ge=0, description="experts every token goes through")
-    shared_intermediate_size: int = Field(0, ge=0, description="total FFN width of the shared experts together")
+    n_routed_experts: int = Field(gt=0, le=MAX_EXPERTS, strict=True)
+    experts_per_token: int = Field(gt=0, le=MAX_EXPERTS, strict=True)
+    expert_intermediate_size: int = Field(gt=0, le=MAX_FFN, strict=True)
+    n_shared_experts: int = Field(0, ge=0, le=MAX_EXPERTS, strict=True, description="experts every token goes through")
+    shared_intermediate_size: int = Field(0, ge=0, le=MAX_EXPERTS * MAX_FFN, strict=True, description="total FFN width of the shared experts together")
     shared_expert_gate: bool = Field(False, description="a sigmoid gate (hidden -> 1) on the shared expert (Qwen2-MoE)")
     router_bias: bool = False
     expert_bias: bool = Field(False, description="bias vectors inside each expert (gpt-oss)")
@@ -72,19 +90,20 @@ class ModelSpec(_Spec):
     id: str
     name: str = ""
     model_type: str = Field("custom", description="Hugging Face model_type it was read from")
-    n_layers: int = Field(gt=0)
-    hidden_size: int = Field(gt=0)
-    n_heads: int = Field(gt=0, description="query heads")
-    n_kv_heads: int = Field(gt=0, description="key/value heads (n_heads for MHA, 1 for MQA); for MLA, n_heads")
-    head_dim: int = Field(gt=0)
-    intermediate_size: int = Field(ge=0, description="FFN width of the dense layers (0 if every layer is MoE)")
+    n_layers: int = Field(gt=0, le=MAX_LAYERS, strict=True)
+    hidden_size: int = Field(gt=0, le=MAX_HIDDEN, strict=True)
+    n_heads: int = Field(gt=0, le=MAX_HEADS, strict=True, description="query heads")
+    n_kv_heads: int = Field(gt=0, le=MAX_HEADS, strict=True, description="key/value heads (n_heads for MHA, 1 for MQA); for MLA, n_heads")
+    # Under MLA the query/key head is the no-RoPE part plus the RoPE part, each up to MAX_HEAD_DIM.
+    head_dim: int = Field(gt=0, le=2 * MAX_HEAD_DIM, strict=True)
+    intermediate_size: int = Field(ge=0, le=MAX_FFN, strict=True, description="FFN width of the dense layers (0 if every layer is MoE)")
     gated_ffn: bool = Field(True, description="SwiGLU/GeGLU: gate, up and down matrices; else up and down")
-    vocab_size: int = Field(gt=0)
+    vocab_size: int = Field(gt=0, le=MAX_VOCAB, strict=True)
     tie_embeddings: bool = False
-    max_context: int = Field(gt=0)
+    max_context: int = Field(gt=0, le=MAX_CONTEXT, strict=True)
     layer_attention: tuple[AttentionKind, ...] = Field(description="per layer: full or sliding-window attention")
     layer_ffn: tuple[FFNKind, ...] = Field(description="per layer: dense FFN or MoE")
-    sliding_window: int | None = Field(None, gt=0)
+    sliding_window: int | None = Field(None, gt=0, le=MAX_CONTEXT, strict=True)
     mla: MLASpec | None = None
     moe: MoESpec | None = None
     qkv_bias: bool = False
@@ -92,7 +111,7 @@ class ModelSpec(_Spec):
     mlp_bias: bool = False
     qk_norm: bool = Field(False, description="per-head RMSNorm on queries and keys (Qwen3, Gemma 3)")
     attention_sinks: bool = Field(False, description="a learned sink logit per head (gpt-oss)")
-    norms_per_layer: int = Field(2, ge=0, description="hidden-size norm vectors per layer (Gemma: 4)")
+    norms_per_layer: int = Field(2, ge=0, le=MAX_NORMS_PER_LAYER, strict=True, description="hidden-size norm vectors per layer (Gemma: 4)")
     source: str = Field("", description="where the shapes come from (URL or file)")
 
     @model_validator(mode="after")
@@ -244,16 +263,21 @@ class ModelSpec(_Spec):
             p += self.dense_ffn_params
         return p
 
+    def _sum_over_layers(self, per_layer: Callable[[int], int]) -> int:
+        """``per_layer`` summed over the layers; layers of one FFN kind are alike, so each kind is
+        priced once and multiplied by its count (exact integers, and no loop over 10k layers)."""
+        return sum(self.layer_ffn.count(k) * per_layer(self.layer_ffn.index(k)) for k in set(self.layer_ffn))
+
     @cached_property
     def total_params(self) -> int:
-        layers = sum(self.layer_params(i) for i in range(self.n_layers))
+        layers = self._sum_over_layers(self.layer_params)
         return layers + self.embedding_params + self.lm_head_params + self.hidden_size  # final norm
 
     @cached_property
     def active_params(self) -> int:
         """Per-token compute parameters: layers + final norm + LM head (which is the tied
         embedding matrix when embeddings are tied); the input embedding lookup is excluded."""
-        layers = sum(self.layer_active_params(i) for i in range(self.n_layers))
+        layers = self._sum_over_layers(self.layer_active_params)
         return layers + self.hidden_size + self.vocab_size * self.hidden_size
 
     @property
@@ -293,10 +317,16 @@ class ModelSpec(_Spec):
             return min(context, self.sliding_window)
         return context
 
+    def cached_tokens_all_layers(self, context: int) -> int:
+        """Tokens all layers together hold at ``context`` (what ``cached_tokens`` sums to)."""
+        n_sliding = self.n_sliding_layers
+        held = (self.n_layers - n_sliding) * context
+        return held + n_sliding * self.cached_tokens("sliding", context) if n_sliding else held
+
     def kv_cache_bytes(self, context: int, precision: str = "bf16") -> float:
         """KV bytes of one sequence at ``context`` tokens, sliding windows applied."""
         per_layer = self.kv_elements_per_token_per_layer * bytes_per_element(precision)
-        return per_layer * sum(self.cached_tokens(k, context) for k in self.layer_attention)
+        return per_layer * self.cached_tokens_all_layers(context)
 
     # -- FLOPs -------------------------------------------------------------------------------
 
@@ -314,7 +344,7 @@ class ModelSpec(_Spec):
     def flops_per_token(self, context: int = 0) -> float:
         """Forward FLOPs for one token that attends to ``context`` earlier tokens (itself
         included): 2 per active weight, plus attention over the cached keys."""
-        attended = sum(self.cached_tokens(k, context) for k in self.layer_attention)
+        attended = self.cached_tokens_all_layers(context)
         return 2.0 * self.active_params + self.attention_flops_per_context_token * attended
 
     def summary(self) -> dict[str, object]:

@@ -411,7 +411,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: the process's) and return its exit code:
     0 on success, 2 on bad input or a usage error (one line on stderr naming the field or the
     option), 1 when a study failed or an input/output operation failed (docs/cli.md)."""
-    from typer._click import exceptions as click_errors   # typer's bundled click
+    from typer._click import exceptions as click_errors  # typer's bundled click
 
     try:
         rv = app(args=argv, prog_name="llmhw", standalone_mode=False)

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
-from llmhw.hardware.whatif import is_list_path, number_string
+from llmhw.core.units import number_string, shown
+from llmhw.hardware.whatif import is_list_path
 from llmhw.scenario import Scenario
 
 # Scenario fields a search may vary directly (the rest are override paths: chip.*, interconnect.*).
@@ -25,7 +26,7 @@ def _scalar(item: str, spec: str) -> Any:
 
     item = item.strip()
     if not item:
-        raise LlmhwError(f"empty value in {spec!r}", field="--vary")
+        raise LlmhwError(f"empty value in {shown(spec)}", field="--vary")
     try:
         v = yaml.safe_load(item)
     except yaml.YAMLError:
@@ -43,7 +44,7 @@ def parse_vary(spec: str) -> tuple[str, list[Any]]:
     path, eq, text = (spec or "").partition("=")
     path = path.strip()
     if not eq or not path or not text.strip():
-        raise LlmhwError(f"expected PATH=V1,V2,... or PATH=LO..HI:log:N, got {spec!r}", field="--vary",
+        raise LlmhwError(f"expected PATH=V1,V2,... or PATH=LO..HI:log:N, got {shown(spec)}", field="--vary",
                          accepted="e.g. interconnect.hop_latency_s=5e-8,1e-7 or "
                                   "chip.memory[0].bandwidth_bytes_per_s=1e12..2e13:log:20")
     m = _RANGE.match(text)
@@ -51,7 +52,7 @@ def parse_vary(spec: str) -> tuple[str, list[Any]]:
         lo, hi = float(m.group(1)), float(m.group(2))
         kind, n = m.group(3) or "log", int(m.group(4) or 10)
         if n < 1 or (kind == "log" and (lo <= 0 or hi <= 0)) or hi < lo:
-            raise LlmhwError(f"bad range {text!r}: need LO <= HI, N >= 1, and LO > 0 for log", field="--vary")
+            raise LlmhwError(f"bad range {shown(text)}: need LO <= HI, N >= 1, and LO > 0 for log", field="--vary")
         vals = np.geomspace(lo, hi, n) if kind == "log" else np.linspace(lo, hi, n)
         return path, [float(v) for v in vals]
     alts = text.split(";") if ";" in text else text.split(",")

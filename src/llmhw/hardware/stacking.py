@@ -35,6 +35,7 @@ from pydantic import Field, model_validator
 
 from llmhw.core.errors import LlmhwError
 from llmhw.core.provenance import Provenance, Sourced, build
+from llmhw.core.units import shown
 from llmhw.hardware.memory import MemoryTech
 
 STACK_NOTE = "3D stack on the compute die"   # as_memory_tech() tiers start their note with this
@@ -164,7 +165,7 @@ class StackedMemory(Sourced):
         k = self.clock_power_exponent if power_exponent is None else power_exponent
         _positive(k, "power_exponent")
         if isinstance(memory_power_w, bool) or not isinstance(memory_power_w, int | float) or memory_power_w < 0:
-            raise LlmhwError(f"must be a number >= 0, got {memory_power_w!r}", field="memory_power_w")
+            raise LlmhwError(f"must be a number >= 0, got {shown(memory_power_w)}", field="memory_power_w")
         allowed = self.allowed_power_w(logic_area_m2)
         if allowed is None or logic_power_w + memory_power_w <= allowed:
             return 1.0
@@ -176,4 +177,4 @@ class StackedMemory(Sourced):
 
 def _positive(x: float, field: str) -> None:
     if isinstance(x, bool) or not isinstance(x, int | float) or not x > 0:
-        raise LlmhwError(f"must be a positive number, got {x!r}", field=field)
+        raise LlmhwError(f"must be a positive number, got {shown(x)}", field=field)

@@ -45,10 +45,10 @@ def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
     if unit is not None and not isinstance(unit, str):
         # YAML reads `unit: 5` or `unit: [TB/s]` as a number or a list, not a unit name.
         raise LlmhwError(f"a unit is a name such as TB/s, got {shown(unit)}", field=field,
-                         accepted=", ".join(sorted(_UNITS)))
+                         accepted=", ".join(u for u in sorted(_UNITS) if u))
     unit = "" if unit is None else unit.strip()
     if unit not in _UNITS:
-        raise LlmhwError(f"unknown unit '{shown(unit)}'", field=field, accepted=", ".join(sorted(_UNITS)))
+        raise LlmhwError(f"unknown unit '{shown(unit)}'", field=field, accepted=", ".join(u for u in sorted(_UNITS) if u))
     return float(value) * _UNITS[unit]
 
 
@@ -90,8 +90,8 @@ class Range(NamedTuple):
         return f"{self.lo:g} to {self.hi:g}{u}: {self.why}"
 
 
-_UNITLESS = ("", "chips", "links", "dies", "tokens", "requests", "simulated requests", "seed", "cycles", "x",
-             "calendar year")
+_UNITLESS = ("", "chips", "links", "dies", "tokens", "requests", "simulated requests", "seed", "grid points",
+             "varied values", "cycles", "x", "calendar year")
 
 RANGES: dict[str, Range] = {
     # -- hardware (SI) --
@@ -122,6 +122,10 @@ RANGES: dict[str, Range] = {
     "simulated requests": Range(1.0, 1e7, "requests an open-loop run simulates: percentiles settle long "
                                 "before, and each costs simulator time"),
     "requests/s": Range(1e-9, 1e9, "arrival rates: one request in 30 years to a billion a second"),
+    "varied values": Range(1.0, 1e4, "values one --vary tries: each is a prediction, and search multiplies "
+                           "them by every mapping and batch"),
+    "grid points": Range(1.0, 1e7, "points one sweep prices: about 60 metrics of 8 bytes each take 5 GB at "
+                         "that size"),
     "seed": Range(1.0, 2.0**32 - 1, "a 32-bit random seed, which every numpy generator takes"),
     # -- economics (each field's own unit, scenario/economics.py) --
     "USD/kWh": Range(1e-6, 1e3, "a thousandth of a cent to 5000x the dearest retail tariff"),

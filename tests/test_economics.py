@@ -221,7 +221,7 @@ def test_python_params_replace_matches_the_scenario_block():
     ({"pue": 0.5}, "economics.pue"),
     ({"utilization": 0}, "economics.utilization"),
     ({"region": "mars"}, "economics"),
-    ({"pue": {"value": 1.3, "unit": "W"}}, "economics"),
+    ({"pue": {"value": 1.3, "unit": "W"}}, "economics.pue.unit"),
     ("cheap", "economics"),
 ])
 def test_bad_economics_blocks_name_the_field(block, field):

@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from llmhw.accounting.fit import FitResult
+from llmhw.accounting.fit import FitResult, context_notes
 from llmhw.accounting.fit import fit as fit_memory
 from llmhw.accounting.operators import Step, prefill_step
 from llmhw.accounting.operators import totals as operator_sums
-from llmhw.core.errors import LlmhwError
+from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.units import DAYS_PER_YEAR
 from llmhw.cost.comm import CollectiveCost
 from llmhw.cost.comm import collective_cost as _collective_cost
@@ -22,7 +22,7 @@ from llmhw.cost.roofline import StepCost, tier_model
 from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.search import SearchResult, scenario_of
 from llmhw.explore.search import search as _search
-from llmhw.explore.sweep import as_scenario, evaluate, sweep, sweep_economics
+from llmhw.explore.sweep import as_scenario, check_finite, evaluate, sweep, sweep_economics
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.package import PackagePower
 from llmhw.scenario import Scenario
@@ -91,7 +91,7 @@ class Prediction:
             })
         # energy, power, cost and carbon per token; None and a note when a constant is missing
         econ, econ_notes = economics_json(m, s)
-        return {
+        out = {
             "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
             "engine": s.engine, "parallelism": s.parallelism.model_dump(),
             "precision": s.precision.model_dump(),
@@ -111,6 +111,8 @@ class Prediction:
             **econ,
             "notes": [*self.notes, *econ_notes],
         }
+        check_finite(out, s)
+        return out
 
 
 @dataclass
@@ -156,7 +158,10 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     batch = -1 if w.batch == "max" else int(w.batch)
     eng = Engine(s)
     m = eng.evaluate(batch, w.input_tokens, w.output_tokens).point()
-    notes = [*eng.notes, *_wear_notes(s, m)]
+    notes = [*eng.notes, *context_notes(s), *_wear_notes(s, m)]
+    if w.batch == "max" and m.max_batch_memory < 1:
+        notes.append("batch 'max': not one request fits in memory; the metrics are for batch 1, which does not "
+                     "fit either (see below and `llmhw fit`)")
     if m.max_batch_engine < m.max_batch_memory:
         notes.append(f"max_batch {m.max_batch:.0f} is the engine's limit ({s.engine}: "
                      f"{m.max_batch_engine:.0f} requests at once over its {s.parallelism.dp} replica(s)); "
@@ -173,6 +178,7 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
             # The bytes shown are the most loaded stage's; another stage overflows a tier of its own.
             notes.append("does not fit: a pipeline stage other than the most loaded one overflows a memory tier; "
                          "metrics assume it did (see `llmhw fit`)")
+    check_finite(m.as_dict(), s)
     return Prediction(s, m, notes, dict(eng.placement.where))
 
 
@@ -192,6 +198,9 @@ def whatif(scenario: Scenario | dict[str, Any], path: str, values: Sequence[Any]
     """One prediction per value of the override ``path`` (docs/whatif.md), on top of the
     scenario's own overrides."""
     s = as_scenario(scenario)
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Sequence) or not values:
+        raise LlmhwError(f"expected a non-empty list of values, got {shown(values)}", field="values",
+                         accepted="e.g. [5e-8, 1e-7]")
     return [predict(s.replace(overrides={**s.overrides, path: v})) for v in values]
 
 

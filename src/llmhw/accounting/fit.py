@@ -20,7 +20,7 @@ from llmhw.core.units import fmt_bytes
 from llmhw.hardware.system import System
 from llmhw.scenario import Scenario
 
-__all__ = ["FitResult", "fit", "fit_at", "max_requests_per_replica", "placement_for"]
+__all__ = ["FitResult", "context_notes", "fit", "fit_at", "max_requests_per_replica", "placement_for"]
 
 
 @dataclass
@@ -119,7 +119,8 @@ def fit(s: Scenario) -> FitResult:
     dp = s.parallelism.dp
     mem = MemoryModel.of(s)
     max_batch = max_requests_per_replica(s, mem) * dp
-    batch = max_batch if s.workload.batch == "max" else int(s.workload.batch)
+    # 'max' when not one request fits: the verdict for one request, as predict prices it.
+    batch = max(max_batch, 1) if s.workload.batch == "max" else int(s.workload.batch)
     r = _replica_requests(s, batch)
     ctx, isl = s.workload.peak_context, s.workload.input_tokens
     pt = mem.at(r, ctx, isl)
@@ -133,6 +134,16 @@ def fit(s: Scenario) -> FitResult:
     return res
 
 
+def context_notes(s: Scenario) -> list[str]:
+    """A request longer than the model's context: priced (studies ask what longer contexts would
+    cost), but said, by fit and predict alike."""
+    w, m = s.workload, s.model
+    if w.peak_context <= m.max_context:
+        return []
+    return [f"{w.input_tokens:,} input + {w.output_tokens:,} output tokens exceed {m.id}'s context of "
+            f"{m.max_context:,} tokens (max_context); the figures extrapolate to a context it was not built for"]
+
+
 def _notes(s: Scenario) -> list[str]:
     m, p = s.model, s.parallelism
     notes = []
@@ -144,8 +155,7 @@ def _notes(s: Scenario) -> list[str]:
     if m.n_layers % p.pp:
         sizes = sorted({len(r) for r in stage_layers(m.n_layers, p.pp)})
         notes.append(f"{m.n_layers} layers over pp={p.pp}: uneven stages of {' and '.join(map(str, sizes))} layers")
-    if s.workload.peak_context > m.max_context:
-        notes.append(f"peak context {s.workload.peak_context} exceeds the model's max_context {m.max_context}")
+    notes += context_notes(s)
     if s.workload.batch != "max" and int(s.workload.batch) % p.dp:
         notes.append(f"batch {s.workload.batch} does not divide over dp={p.dp}; the fullest replica decides")
     return notes

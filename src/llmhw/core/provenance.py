@@ -11,20 +11,30 @@ say whether it was specified by a vendor, measured, derived or estimated, and wh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from llmhw.core.errors import LlmhwError
-from llmhw.core.units import to_si
+from llmhw.core.errors import LlmhwError, shown
+from llmhw.core.units import RANGES, number_string, range_problem, to_si
 
 Status = Literal["specified", "measured", "derived", "estimated", "announced", "user"]
 STATUSES: tuple[str, ...] = ("specified", "measured", "derived", "estimated", "announced", "user")
 
 
 class Provenance(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     status: Status
     sources: tuple[str, ...] = ()
@@ -46,18 +56,31 @@ def parse_quantity(q: dict[str, Any], *, field: str,
     (value, unit, field) replaces the SI conversion where a caller has its own units."""
     unit = q.get("unit")
     conv = convert or (lambda v, u, f: to_si(v, u, field=f))
-    raw = q["value"]
-    if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
-        raise LlmhwError(f"expected a number, got {raw!r}", field=field)
+    raw, low, high = (_number(q.get(k), f"{field}.{k}" if k != "value" else field) for k in ("value", "low", "high"))
     status = q.get("status", "user")
-    if status not in STATUSES:
-        raise LlmhwError(f"unknown status '{status}'", field=f"{field}.status", accepted=", ".join(STATUSES))
+    if not isinstance(status, str) or status not in STATUSES:
+        raise LlmhwError(f"unknown status {shown(status)}", field=f"{field}.status", accepted=", ".join(STATUSES))
     src = q.get("source", ())
-    sources = (src,) if isinstance(src, str) else tuple(src or ())
+    sources = (src,) if isinstance(src, str) else tuple(src) if isinstance(src, list | tuple) else None
+    if sources is None or not all(isinstance(x, str) for x in sources):
+        raise LlmhwError(f"expected a source id or a list of them, got {shown(src)}", field=f"{field}.source")
     value = None if raw is None else conv(raw, unit, f"{field}.unit")
-    low = None if q.get("low") is None else conv(q["low"], unit, f"{field}.unit")
-    high = None if q.get("high") is None else conv(q["high"], unit, f"{field}.unit")
+    low = None if low is None else conv(low, unit, f"{field}.unit")
+    high = None if high is None else conv(high, unit, f"{field}.unit")
     return value, Provenance(status=status, sources=sources, note=str(q.get("note", "")), low=low, high=high)
+
+
+def _number(v: Any, field: str) -> float | None:
+    """A quantity's value (or range end) as given: None, or a finite number; a numeric string is
+    read as the number (YAML 1.1 reads ``1e15`` without a dot as a string)."""
+    v = number_string(v)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise LlmhwError(f"expected a number, got {shown(v)}", field=field)
+    if not math.isfinite(v):
+        raise LlmhwError(f"must be a finite number, got {v}", field=field)
+    return v
 
 
 def walk_numbers(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
@@ -75,12 +98,70 @@ def walk_numbers(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
         yield "number", path, node
 
 
-class Sourced(BaseModel):
-    """Base of every hardware spec: frozen, strict about unknown keys, carrying provenance."""
+# The unit (a key of core.units.RANGES) of a hardware spec's number, by the field's name: a
+# field's name says its unit (house rule), so a new field is range-checked by its name alone;
+# tests/test_hardware_catalog.py checks every numeric field resolves. Longest suffix first.
+_FIELD_UNITS: tuple[tuple[str, str], ...] = (
+    ("_bytes_per_s", "B/s"), ("_j_per_bit", "J/bit"), ("_w_per_m2", "W/m2"), ("_usd_per_byte", "USD/byte"),
+    ("_bytes", "B"), ("_bytes_in_flight", "B"), ("_s", "s"), ("_w", "W"), ("_usd", "USD"), ("_m2", "m2"),
+    ("_m", "m"), ("_cycles", "cycles"), ("_multiplier", "x"), ("_tokens", "tokens"),
+)
+_NAMED_UNITS: dict[str, str] = {
+    "peak_flops": "FLOP/s", "year": "calendar year", "domain_size": "chips", "n_chips": "chips", "dims": "chips",
+    "links_per_chip": "links", "layers": "dies",
+}
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+def field_unit(name: str) -> str | None:
+    """The RANGES unit of a hardware spec field ``name`` (None: not a number, or a share bounded
+    by its own constraint)."""
+    if name in _NAMED_UNITS:
+        return _NAMED_UNITS[name]
+    return next((u for suffix, u in _FIELD_UNITS if name.endswith(suffix)), None)
+
+
+def items_of(v: Any) -> list[tuple[str, Any]]:
+    """A field's numbers with where each sits: ``(".bf16", x)`` in a mapping, ``("[0]", x)`` in a
+    list, ``("", x)`` for a single value."""
+    if isinstance(v, dict):
+        return [(f".{k}", x) for k, x in v.items()]
+    if isinstance(v, list | tuple):
+        return [(f"[{i}]", x) for i, x in enumerate(v)]
+    return [("", v)]
+
+
+class Sourced(BaseModel):
+    """Base of every hardware spec: frozen, strict about unknown keys, carrying provenance.
+    Every number is finite and inside its unit's range (core.units.RANGES, by the field's name)."""
+
+    # NaN and infinities are refused wherever a float is read (pydantic would take them).
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     provenance: dict[str, Provenance] = Field(default_factory=dict, repr=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, v: Any, info: ValidationInfo) -> Any:
+        """``true`` where a number belongs is a mistake, not 1 (pydantic would take it as 1)."""
+        if info.field_name is None or field_unit(info.field_name) is None:
+            return v
+        for item, x in items_of(v):
+            if isinstance(x, bool):
+                raise PydanticCustomError("number", "expected a number, got {got}", {"item": item, "got": shown(x)})
+        return v
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_range(cls, v: Any, info: ValidationInfo) -> Any:
+        unit = None if info.field_name is None else field_unit(info.field_name)
+        if unit is None or v is None:
+            return v
+        for item, x in items_of(v):
+            problem = range_problem(x, unit)
+            if problem:
+                raise PydanticCustomError("range", "{problem}", {"item": item, "problem": problem,
+                                                                "accepted": RANGES[unit].text(unit)})
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -114,10 +195,18 @@ def build(cls: type[BaseModel], data: Any, *, where: str) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             allowed = ", ".join(k for k in cls.model_fields if k != "provenance")
             raise LlmhwError("unknown field", field=f"{where}.{loc}", accepted=allowed) from None
         if err["type"] == "missing":
             msg = "missing required field"
-        raise LlmhwError(msg, field=f"{where}.{loc}" if loc else where) from None
+        ctx = err.get("ctx") or {}
+        inner = ctx.get("error")
+        if isinstance(inner, LlmhwError):
+            # Raised by our own checks inside validation (a quantity's unit): keep its field under ours.
+            sub = ".".join(x for x in (loc, inner.field) if x)
+            raise LlmhwError(inner.detail, field=f"{where}.{sub}" if sub else where, accepted=inner.accepted) from None
+        # A range check on a mapping or list field names the entry at fault (peak_flops.bf16).
+        loc += str(ctx.get("item", ""))
+        raise LlmhwError(msg, field=f"{where}.{loc}" if loc else where, accepted=ctx.get("accepted")) from None

@@ -7,7 +7,12 @@ numeric formats (precisions) a tensor can be stored in.
 
 from __future__ import annotations
 
-from llmhw.core.errors import LlmhwError
+import math
+import numbers
+import re
+from typing import Any, NamedTuple
+
+from llmhw.core.errors import LlmhwError, shown
 
 # Multipliers into SI base units. Decimal prefixes for rates and vendor capacities (GB/s is
 # 1e9 B/s; a "80 GB" HBM part is quoted decimal), binary ones only where the unit says GiB.
@@ -37,10 +42,142 @@ _UNITS: dict[str, float] = {
 
 def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
     """Convert ``value`` expressed in ``unit`` to SI base units."""
+    if unit is not None and not isinstance(unit, str):
+        # YAML reads `unit: 5` or `unit: [TB/s]` as a number or a list, not a unit name.
+        raise LlmhwError(f"a unit is a name such as TB/s, got {shown(unit)}", field=field,
+                         accepted=", ".join(u for u in sorted(_UNITS) if u))
     unit = "" if unit is None else unit.strip()
     if unit not in _UNITS:
-        raise LlmhwError(f"unknown unit '{unit}'", field=field, accepted=", ".join(sorted(_UNITS)))
+        raise LlmhwError(f"unknown unit {shown(unit)}", field=field, accepted=", ".join(u for u in sorted(_UNITS) if u))
     return float(value) * _UNITS[unit]
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def number_string(v: Any) -> Any:
+    """'5e-8' -> 5e-08, '8' -> 8 (YAML 1.1 reads exponents without a dot as strings); anything
+    else as it is."""
+    if isinstance(v, str) and len(v) < 100 and _NUMBER.match(v.strip()):
+        t = v.strip()
+        return int(t) if t.lstrip("+-").isdigit() else float(t)
+    return v
+
+
+# -- physically generous ranges for the numbers users give ---------------------------------
+#
+# Every number a scenario, a hardware spec or an economics block gives must be finite and, when
+# not zero, inside its unit's range below: wide enough for any real or imagined hardware, narrow
+# enough to catch a unit slip (GB/s written in TB), a typo (1e-300, 1e30) or a value that
+# would overflow the arithmetic. Zero passes only where a field's own constraint allows it
+# (a static power may be 0 W; a bandwidth may not). The one table of these bounds.
+
+
+class Range(NamedTuple):
+    lo: float       # the smallest magnitude of a nonzero value
+    hi: float       # the largest
+    why: str        # what the bounds are set against
+
+    def text(self, unit: str) -> str:
+        u = f" {unit}" if unit and unit not in _UNITLESS else ""
+        return f"{self.lo:g} to {self.hi:g}{u}: {self.why}"
+
+
+_UNITLESS = ("", "chips", "links", "dies", "tokens", "requests", "simulated requests", "seed", "grid points",
+             "varied values", "cycles", "x", "calendar year")
+
+RANGES: dict[str, Range] = {
+    # -- hardware (SI) --
+    "B": Range(1.0, 1e18, "one byte to an exabyte, 1000x the largest flash tier a chip or system holds"),
+    "B/s": Range(1.0, 1e20, "a slow serial line to 5000x a wafer-scale chip's SRAM (21 PB/s); "
+                 "1e-300 B/s is not a bandwidth"),
+    "FLOP/s": Range(1.0, 1e21, "to 10,000x a wafer-scale chip (125 PFLOP/s)"),
+    "s": Range(1e-15, 1e3, "latencies: a femtosecond (light crosses 0.3 um) to 1000 s, slower than any "
+               "access, hop or kernel launch"),
+    "W": Range(1e-6, 1e7, "a microwatt (one idle memory device) to 10 MW, 400x a wafer-scale system"),
+    "J/bit": Range(1e-21, 1e-6, "the Landauer limit (3e-21 J per bit at room temperature) to 1 uJ, "
+                   "7000x a NAND read"),
+    "USD": Range(1e-2, 1e11, "a cent to 100 billion dollars, more than any datacenter"),
+    "USD/byte": Range(1e-15, 1e-3, "a dollar per petabyte to a million dollars per GB"),
+    "m2": Range(1e-12, 1.0, "a square micron to 14 wafers of silicon"),
+    "m": Range(1e-10, 1e-2, "bond pitches: an atom to a centimetre"),
+    "W/m2": Range(1.0, 1e9, "power densities: to 1000x what a die can shed (100 W/cm2)"),
+    "cycles": Range(1.0, 1e18, "program/erase cycles: 1 to far beyond any memory's endurance"),
+    "x": Range(1e-3, 1e4, "a ratio of bandwidths: PIM reaches 8-16x inside the memory"),
+    "dies": Range(1.0, 1e3, "memory dies in one stack (HBM has 8-16)"),
+    "chips": Range(1.0, 1e6, "a million chips: 3.5x the largest network in the catalog (279,040) and "
+                   "the size of the largest clusters announced"),
+    "links": Range(1.0, 1e6, "links one chip drives: a full mesh of a million chips needs that many"),
+    "calendar year": Range(1940.0, 2200.0, "the first electronic computers to a far what-if"),
+    # -- workloads --
+    "tokens": Range(1.0, 1e8, "100x the longest context any model publishes (10M tokens)"),
+    "requests": Range(1.0, 1e9, "requests in flight: a million chips' engines at 1024 each"),
+    "simulated requests": Range(1.0, 1e7, "requests an open-loop run simulates: percentiles settle long "
+                                "before, and each costs simulator time"),
+    "requests/s": Range(1e-9, 1e9, "arrival rates: one request in 30 years to a billion a second"),
+    "varied values": Range(1.0, 1e4, "values one --vary tries: each is a prediction, and search multiplies "
+                           "them by every mapping and batch"),
+    "grid points": Range(1.0, 1e7, "points one sweep prices: about 60 metrics of 8 bytes each take 5 GB at "
+                         "that size"),
+    "seed": Range(1.0, 2.0**32 - 1, "a 32-bit random seed, which every numpy generator takes"),
+    # -- economics (each field's own unit, scenario/economics.py) --
+    "USD/kWh": Range(1e-6, 1e3, "a thousandth of a cent to 5000x the dearest retail tariff"),
+    "gCO2e/kWh": Range(1e-3, 1e4, "to 10x lignite (about 1,100 g per kWh)"),
+    "J/FLOP": Range(1e-21, 1e-6, "the Landauer limit to 1 uJ, a million times a GPU's pJ per FLOP"),
+    "duration year": Range(1e-3, 1e3, "service lives: about nine hours to a thousand years"),
+    "USD/W": Range(1e-6, 1e5, "capex per watt: datacenters cost about 10"),
+    "USD/(FLOP/s)": Range(1e-20, 1e-6, "chip prices per FLOP/s: an H100 is 3e-11"),
+    "USD/GB": Range(1e-6, 1e6, "memory prices: flash 0.1, HBM about 10"),
+    "kWh/cm2": Range(1e-6, 1e3, "fab energy per wafer area: about 3"),
+    "gCO2e/cm2": Range(1e-6, 1e7, "fab emissions per wafer area: about 500"),
+    "mm2": Range(1e-6, 1e6, "die areas: to 14 wafers"),
+    "mm2/W": Range(1e-6, 1e4, "die area per watt of TDP: about 1"),
+    "gCO2e": Range(1e-6, 1e10, "embodied carbon per chip's share: to 10,000 t"),
+    "gCO2e/GB": Range(1e-6, 1e7, "embodied carbon of memory: about 65 g per GB"),
+}
+
+
+def range_problem(x: Any, unit: str) -> str | None:
+    """What is wrong with ``x`` as a number in ``unit`` (a key of :data:`RANGES`), or None. Zero
+    passes: a field that forbids it says so itself."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return f"expected a number, got {shown(x)}"
+    v = float(x)
+    if not math.isfinite(v):
+        return f"must be a finite number, got {v}"
+    if v < 0:
+        return f"must not be negative, got {v:g}"
+    r = RANGES[unit]
+    if v != 0.0 and not r.lo <= v <= r.hi:
+        return f"{v:g} is out of range"
+    return None
+
+
+def check_number(x: Any, unit: str, field: str) -> float:
+    """``x`` as a float when it is a number in ``unit``'s range (:data:`RANGES`), else a named
+    error."""
+    problem = range_problem(x, unit)
+    if problem:
+        raise LlmhwError(problem, field=field, accepted=RANGES[unit].text(unit))
+    return float(x)
+
+
+def whole_number(x: Any, unit: str, field: str, *, least: int = 1) -> int:
+    """``x`` as an int: a whole number from ``least`` to ``unit``'s upper bound (:data:`RANGES`).
+    numpy integers, floats with no fraction (a script's ``p.max_batch``, 2.0) and numeric strings
+    (YAML 1.1 reads ``1e3`` as one) pass; booleans, fractions, NaN and infinities do not."""
+    hi = RANGES[unit].hi
+    accepted = f"a whole number from {least} to {hi:,.0f}"
+    x = number_string(x)
+    if isinstance(x, numbers.Real) and not isinstance(x, bool | numbers.Integral) and math.isfinite(x) \
+            and float(x) == math.floor(x):
+        x = int(x)
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise LlmhwError(f"expected a whole number, got {shown(x)}", field=field, accepted=accepted)
+    if not least <= int(x) <= hi:
+        raise LlmhwError(f"{shown(int(x))} is out of range", field=field,
+                         accepted=f"{accepted} ({RANGES[unit].why})")
+    return int(x)
 
 
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4", "int4")
@@ -83,9 +220,9 @@ def check_peak_flops(v: dict[str, float]) -> dict[str, float]:
     """Peak FLOP/s per datatype: known datatypes, positive rates (chips and near-memory units)."""
     for k, x in v.items():
         if k not in PEAK_FLOPS_DTYPES:
-            raise ValueError(f"unknown datatype '{k}' in peak_flops (accepted: {', '.join(PEAK_FLOPS_DTYPES)})")
-        if x is None or x <= 0:
-            raise ValueError(f"peak_flops.{k} must be positive, got {x}")
+            raise ValueError(f"unknown datatype {shown(k)} in peak_flops (accepted: {', '.join(PEAK_FLOPS_DTYPES)})")
+        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not x > 0:
+            raise ValueError(f"peak_flops.{k} must be positive, got {shown(x)}")
     return v
 
 

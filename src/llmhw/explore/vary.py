@@ -4,13 +4,15 @@ as ``engine``, ``n_chips``, ``hardware`` or ``precision.weights``)."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import numpy as np
 
-from llmhw.core.errors import LlmhwError
-from llmhw.hardware.whatif import is_list_path, number_string
+from llmhw.core.errors import LlmhwError, shown
+from llmhw.core.units import RANGES, number_string, whole_number
+from llmhw.hardware.whatif import is_list_path
 from llmhw.scenario import Scenario
 
 # Scenario fields a search may vary directly (the rest are override paths: chip.*, interconnect.*).
@@ -25,7 +27,7 @@ def _scalar(item: str, spec: str) -> Any:
 
     item = item.strip()
     if not item:
-        raise LlmhwError(f"empty value in {spec!r}", field="--vary")
+        raise LlmhwError(f"empty value in {shown(spec)}", field="--vary")
     try:
         v = yaml.safe_load(item)
     except yaml.YAMLError:
@@ -43,18 +45,31 @@ def parse_vary(spec: str) -> tuple[str, list[Any]]:
     path, eq, text = (spec or "").partition("=")
     path = path.strip()
     if not eq or not path or not text.strip():
-        raise LlmhwError(f"expected PATH=V1,V2,... or PATH=LO..HI:log:N, got {spec!r}", field="--vary",
+        raise LlmhwError(f"expected PATH=V1,V2,... or PATH=LO..HI:log:N, got {shown(spec)}", field="--vary",
                          accepted="e.g. interconnect.hop_latency_s=5e-8,1e-7 or "
                                   "chip.memory[0].bandwidth_bytes_per_s=1e12..2e13:log:20")
+    most = RANGES["varied values"]
     m = _RANGE.match(text)
     if m:
-        lo, hi = float(m.group(1)), float(m.group(2))
+        try:
+            lo, hi = float(m.group(1)), float(m.group(2))
+        except ValueError:
+            raise LlmhwError(f"bad range {shown(text)}: LO and HI must be numbers", field=f"--vary {path[:80]}",
+                             accepted="e.g. 1e12..2e13:log:20") from None
         kind, n = m.group(3) or "log", int(m.group(4) or 10)
-        if n < 1 or (kind == "log" and (lo <= 0 or hi <= 0)) or hi < lo:
-            raise LlmhwError(f"bad range {text!r}: need LO <= HI, N >= 1, and LO > 0 for log", field="--vary")
+        if not (math.isfinite(lo) and math.isfinite(hi)) or n < 1 or (kind == "log" and (lo <= 0 or hi <= 0)) \
+                or hi < lo:
+            raise LlmhwError(f"bad range {shown(text)}: need finite LO <= HI, N >= 1, and LO > 0 for log",
+                             field=f"--vary {path[:80]}", accepted="e.g. 1e12..2e13:log:20")
+        if n > most.hi:
+            raise LlmhwError(f"{n:,} values asked", field=f"--vary {path[:80]}",
+                             accepted=f"at most {most.hi:,.0f} ({most.why})")
         vals = np.geomspace(lo, hi, n) if kind == "log" else np.linspace(lo, hi, n)
         return path, [float(v) for v in vals]
     alts = text.split(";") if ";" in text else text.split(",")
+    if len(alts) > most.hi:
+        raise LlmhwError(f"{len(alts):,} values given", field=f"--vary {path[:80]}",
+                         accepted=f"at most {most.hi:,.0f} ({most.why})")
     if is_list_path(path):
         return path, [[_scalar(x, spec) for x in alt.split("+")] for alt in alts]
     return path, [_scalar(a, spec) for a in alts]
@@ -76,5 +91,6 @@ def apply(s: Scenario, assignment: dict[str, Any]) -> Scenario:
             overrides[path] = v
     if "n_chips" in fields:
         # A new chip count invalidates the mapping: start from plain replicas (search remaps).
-        fields["parallelism"] = {"tp": 1, "pp": 1, "ep": 1, "dp": int(fields["n_chips"])}
+        fields["n_chips"] = whole_number(fields["n_chips"], "chips", "n_chips")
+        fields["parallelism"] = {"tp": 1, "pp": 1, "ep": 1, "dp": fields["n_chips"]}
     return s.replace(**fields, **blocks, overrides=overrides)

@@ -47,7 +47,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
-from llmhw.core.errors import LlmhwError
+from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.provenance import Sourced, build
 from llmhw.core.units import check_peak_flops, fmt_bytes
 from llmhw.hardware.memory import MemoryTech
@@ -177,7 +177,7 @@ def _item(name: str, v: Any) -> tuple[float, float]:
     elif isinstance(v, int | float) and not isinstance(v, bool):
         total = piece = float(v)
     else:
-        raise LlmhwError(f"expected bytes or (bytes, smallest piece bytes), got {v!r}", field=f"tensors.{name}")
+        raise LlmhwError(f"expected bytes or (bytes, smallest piece bytes), got {shown(v)}", field=f"tensors.{name}")
     if not (total > 0 and piece > 0) or piece > total:
         raise LlmhwError(f"need 0 < smallest piece <= bytes, got ({total}, {piece})", field=f"tensors.{name}")
     return total, piece

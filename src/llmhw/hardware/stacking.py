@@ -29,12 +29,14 @@ memory power given by hand.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from llmhw.core.errors import LlmhwError
+from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.provenance import Provenance, Sourced, build
+from llmhw.core.units import RANGES, range_problem
 from llmhw.hardware.memory import MemoryTech
 
 STACK_NOTE = "3D stack on the compute die"   # as_memory_tech() tiers start their note with this
@@ -73,6 +75,11 @@ class StackedMemory(Sourced):
     def _check(self) -> StackedMemory:
         if self.connection_pitch_m ** 2 > self.stack_area_m2:
             raise ValueError("connection_pitch_m is larger than the stack: fewer than one connection")
+        for name, unit, how in (("bandwidth_bytes_per_s", "B/s", "stack_area / pitch^2 x data_fraction x "
+                                 "bandwidth_per_connection"), ("capacity_bytes", "B", "layers x capacity_per_layer")):
+            problem = range_problem(getattr(self, name), unit)
+            if problem:      # the tier the stack becomes must itself be a valid memory
+                raise ValueError(f"the stack's {name} ({how}) {problem} (accepted: {RANGES[unit].text(unit)})")
         if self.device_capacity_bytes is None:     # a stack from scratch is one device
             object.__setattr__(self, "device_capacity_bytes", self.capacity_bytes)
         return self
@@ -163,8 +170,9 @@ class StackedMemory(Sourced):
         _positive(logic_area_m2, "logic_area_m2")
         k = self.clock_power_exponent if power_exponent is None else power_exponent
         _positive(k, "power_exponent")
-        if isinstance(memory_power_w, bool) or not isinstance(memory_power_w, int | float) or memory_power_w < 0:
-            raise LlmhwError(f"must be a number >= 0, got {memory_power_w!r}", field="memory_power_w")
+        if isinstance(memory_power_w, bool) or not isinstance(memory_power_w, int | float) \
+                or not 0 <= memory_power_w < math.inf:
+            raise LlmhwError(f"must be a finite number >= 0, got {shown(memory_power_w)}", field="memory_power_w")
         allowed = self.allowed_power_w(logic_area_m2)
         if allowed is None or logic_power_w + memory_power_w <= allowed:
             return 1.0
@@ -175,5 +183,5 @@ class StackedMemory(Sourced):
 
 
 def _positive(x: float, field: str) -> None:
-    if isinstance(x, bool) or not isinstance(x, int | float) or not x > 0:
-        raise LlmhwError(f"must be a positive number, got {x!r}", field=field)
+    if isinstance(x, bool) or not isinstance(x, int | float) or not 0 < x < math.inf:
+        raise LlmhwError(f"must be a positive finite number, got {shown(x)}", field=field)

@@ -42,8 +42,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.errors import LlmhwError, shown, unknown_name
 from llmhw.core.provenance import Provenance, Sourced, build, is_quantity, parse_quantity
+from llmhw.core.units import number_string
 from llmhw.hardware import catalog
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.system import System, system_of
@@ -51,7 +52,6 @@ from llmhw.hardware.system import System, system_of
 SUFFIX = " (what-if)"
 ROOTS: tuple[str, ...] = ("chip", "interconnect", "scale_up", "scale_out", "system")
 _FIXED = ("provenance", "kind", "id")          # fields an override may not change
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_\-]*)(?:\[(\d+)\])?$")
 
 
@@ -74,18 +74,18 @@ class _Seg:
 def parse_path(path: Any, where: str = "overrides") -> list[_Seg]:
     """``chip.memory[1].latency_s`` -> segments; a malformed path is an error naming it."""
     if not isinstance(path, str) or not path:
-        raise LlmhwError(f"an override path is a dotted string, got {path!r}", field=where,
+        raise LlmhwError(f"an override path is a dotted string, got {shown(path)}", field=where,
                          accepted="chip.<field>, interconnect.<field>, scale_out.<field>, system.<field>")
     segs = []
     for part in path.split("."):
         m = _SEGMENT.match(part)
         if not m:
-            raise LlmhwError(f"malformed path segment {part!r}", field=f"{where}.{path}",
+            raise LlmhwError(f"malformed path segment {shown(part)}", field=f"{where}.{path}",
                              accepted="name, name[index], separated by dots")
         idx = None if m.group(2) is None else int(m.group(2))
         segs.append(_Seg(m.group(1), idx, part))
     if segs[0].name not in ROOTS or segs[0].index is not None:
-        raise LlmhwError(f"unknown path {path!r}", field=f"{where}.{path}",
+        raise LlmhwError(f"unknown path {shown(path)}", field=f"{where}.{path}",
                          accepted=", ".join(f"{r}.<field>" for r in ROOTS))
     return segs
 
@@ -135,14 +135,6 @@ def _fields(cls: type[BaseModel]) -> list[str]:
 # -- values -----------------------------------------------------------------------------------
 
 
-def number_string(v: Any) -> Any:
-    """'5e-8' -> 5e-08, '8' -> 8 (YAML 1.1 reads exponents without a dot as strings)."""
-    if isinstance(v, str) and _NUMBER.match(v.strip()):
-        t = v.strip()
-        return int(t) if t.lstrip("+-").isdigit() else float(t)
-    return v
-
-
 def _scalar(ann: Any, value: Any, field: str) -> tuple[Any, Provenance | None]:
     """A plain field's new value and its provenance (None when the value is None)."""
     if value is None:
@@ -155,7 +147,7 @@ def _scalar(ann: Any, value: Any, field: str) -> tuple[Any, Provenance | None]:
     if _is_number_type(ann):
         value = number_string(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise LlmhwError(f"expected a number, got {value!r}", field=field,
+            raise LlmhwError(f"expected a number, got {shown(value)}", field=field,
                              accepted="a number in SI units, or a quantity {value, unit}")
     return value, override_provenance()
 
@@ -177,7 +169,7 @@ def _preset(cls: type[Sourced], name: Any, field: str) -> Sourced:
     """A catalog entry by id whose ``kind`` is the one ``cls`` holds."""
     kind = _kind_of(cls) or cls.__name__.lower()
     if not isinstance(name, str):
-        raise LlmhwError(f"expected {_a(kind)} preset name, got {name!r}", field=field,
+        raise LlmhwError(f"expected {_a(kind)} preset name, got {shown(name)}", field=field,
                          accepted=", ".join(_ids_of(kind)) or None)
     try:
         entry = catalog.lookup(name)
@@ -199,7 +191,7 @@ def _spec(cls: type[Sourced], value: Any, field: str) -> Sourced:
         return _preset(cls, value, field)
     if not isinstance(value, dict):
         kind = _kind_of(cls) or cls.__name__.lower()
-        raise LlmhwError(f"expected {_a(kind)} preset name or a mapping, got {value!r}", field=field,
+        raise LlmhwError(f"expected {_a(kind)} preset name or a mapping, got {shown(value)}", field=field,
                          accepted=", ".join(_ids_of(kind)) or None)
     d = dict(value)
     base_key = next((k for k in ("tech", "preset") if k in d and k not in cls.model_fields), None)
@@ -238,7 +230,7 @@ def _whole(ann: Any, name: str, value: Any, field: str, prov: dict[str, Provenan
             value = [value]          # one tier
         if not isinstance(value, list | tuple):
             kind = _kind_of(cls) if cls is not None else None
-            raise LlmhwError(f"expected a list, got {value!r}", field=field,
+            raise LlmhwError(f"expected a list, got {shown(value)}", field=field,
                              accepted=f"a list of {kind} preset names or mappings" if kind else None)
         if cls is not None:
             new = tuple(_spec(cls, v, f"{field}[{i}]") for i, v in enumerate(value))
@@ -246,7 +238,7 @@ def _whole(ann: Any, name: str, value: Any, field: str, prov: dict[str, Provenan
             new = tuple(_scalar(inner, v, f"{field}[{i}]")[0] for i, v in enumerate(value))
     elif shape == "map":
         if not isinstance(value, dict):
-            raise LlmhwError(f"expected a mapping, got {value!r}", field=field)
+            raise LlmhwError(f"expected a mapping, got {shown(value)}", field=field)
         new = {}
         for k, v in value.items():
             if cls is not None:
@@ -372,7 +364,7 @@ def apply_overrides(system: System, overrides: dict[str, Any], where: str = "ove
     if not overrides:
         return system
     if not isinstance(overrides, dict):
-        raise LlmhwError(f"expected a mapping of dotted paths to values, got {overrides!r}", field=where)
+        raise LlmhwError(f"expected a mapping of dotted paths to values, got {shown(overrides)}", field=where)
     out = system
     for path, value in sorted(overrides.items(), key=lambda kv: _depth(kv[0])):
         segs = parse_path(path, where)
@@ -410,7 +402,7 @@ def apply_to_hardware(hardware: Chip | System, overrides: dict[str, Any] | None,
     if isinstance(hardware, System):
         return apply_overrides(hardware, overrides, where)
     if not isinstance(overrides, dict):
-        raise LlmhwError(f"expected a mapping of dotted paths to values, got {overrides!r}", field=where)
+        raise LlmhwError(f"expected a mapping of dotted paths to values, got {shown(overrides)}", field=where)
     out = apply_overrides(system_of(hardware, n_chips), overrides, where)
     if any(str(p).split(".", 1)[0] == "system" for p in overrides):
         return out

@@ -58,7 +58,7 @@ class Disaggregated:
                 raise LlmhwError("missing required field", field=f"{where}.n_chips")
             sub = {k: v for k, v in d.items() if k not in ("disaggregation", "n_chips", "parallelism")}
             sub.update({k: v for k, v in p.items()})
-            sub.setdefault("parallelism", {"tp": p["n_chips"]} if isinstance(p["n_chips"], int) else {})
+            sub.setdefault("parallelism", {"tp": p["n_chips"]} if type(p["n_chips"]) is int else {})
             try:
                 pools[name] = Scenario.from_dict(sub, base_dir=base_dir)
             except LlmhwError as exc:

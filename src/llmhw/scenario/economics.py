@@ -24,15 +24,18 @@ override is a quantity with its own status.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from llmhw.core.errors import LlmhwError, unknown_name
+from llmhw.core.errors import LlmhwError, shown, unknown_name
 from llmhw.core.io import read_yaml
-from llmhw.core.provenance import Provenance, is_quantity, parse_quantity
+from llmhw.core.provenance import Provenance, build, is_quantity, items_of, parse_quantity
+from llmhw.core.units import RANGES, range_problem
 from llmhw.hardware.catalog import resolve_sources
 
 # Units a catalog or override may use, per kind: unit -> (the field unit it converts to, factor).
@@ -78,7 +81,8 @@ class _Quantified(BaseModel):
     """Frozen, strict about unknown keys; quantities become (value in the field's unit, provenance).
     A field's unit is its ``json_schema_extra['unit']`` ('' for plain numbers and shares)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and infinities are refused wherever a float is read (pydantic would take them).
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     provenance: dict[str, Provenance] = Field(default_factory=dict, repr=False)
 
@@ -86,6 +90,37 @@ class _Quantified(BaseModel):
     def unit_of(cls, name: str) -> str:
         extra = cls.model_fields[name].json_schema_extra
         return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+
+    @classmethod
+    def _numeric(cls, name: str | None) -> bool:
+        return name is not None and "float" in str(cls.model_fields[name].annotation)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, v: Any, info: ValidationInfo) -> Any:
+        """``pue: true`` is a mistake, not 1 (pydantic would read it as 1)."""
+        if cls._numeric(info.field_name):
+            for item, x in items_of(v):
+                if isinstance(x, bool):
+                    raise PydanticCustomError("number", "expected a number, got {got}", {"item": item, "got": shown(x)})
+        return v
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_range(cls, v: Any, info: ValidationInfo) -> Any:
+        """Finite, and inside the range of the field's unit (core.units.RANGES); plain numbers
+        and shares are bounded by their own fields' constraints."""
+        if v is None or not cls._numeric(info.field_name):
+            return v
+        unit = cls.unit_of(str(info.field_name))
+        key = "duration year" if unit == "year" else unit
+        for item, x in items_of(v):
+            problem = range_problem(x, key) if key in RANGES else (
+                None if isinstance(x, int | float) and math.isfinite(x) else f"must be a finite number, got {shown(x)}")
+            if problem:
+                accepted = RANGES[key].text(unit) if key in RANGES else None
+                raise PydanticCustomError("range", "{problem}", {"item": item, "problem": problem, "accepted": accepted})
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -166,12 +201,14 @@ class EconomicsParams(_Quantified):
         json_schema_extra=_u("J/bit"), description="wire energy for links without energy_j_per_bit: "
         "scale_up, scale_out")
     host_power_share_of_tdp: float = Field(
-        ge=0, description="host, NICs, switches and fans per chip at their maximum, as a share of chip TDP")
+        ge=0, le=100, description="host, NICs, switches and fans per chip at their maximum, as a share of chip TDP")
     host_average_share: float = Field(description="host power drawn on average, as a share of its maximum",
                                       **_SHARE)
     # -- cost ---------------------------------------------------------------------------
     electricity_usd_per_kwh: float = Field(ge=0, json_schema_extra=_u("USD/kWh"))
-    pue: float = Field(ge=1, description="facility power / IT power")
+    # Upper bounds on plain factors: the worst datacenters measure a PUE near 3, and a host or network a
+    # hundred times its chip's power or price is a typo; either would price tokens absurdly.
+    pue: float = Field(ge=1, le=10, description="facility power / IT power")
     utilization: float = Field(gt=0, le=1, description="share of the service life spent serving at this "
                                "operating point; the rest idles")
     service_life_years: float = Field(gt=0, json_schema_extra=_u("year"))
@@ -181,10 +218,10 @@ class EconomicsParams(_Quantified):
     facility_life_years: float = Field(gt=0, json_schema_extra=_u("year"))
     operations_share: float = Field(ge=0, lt=1, description="staff, maintenance, software: share of the "
                                     "total cost")
-    host_capex_share: float = Field(ge=0, description="host servers (CPUs, DRAM, chassis, NICs, scale-up "
+    host_capex_share: float = Field(ge=0, le=100, description="host servers (CPUs, DRAM, chassis, NICs, scale-up "
                                     "switches) per chip, as a share of the chip's capex, when the system has "
                                     "no price")
-    network_capex_share: float = Field(ge=0, description="scale-out network (switches, optics, cables) per "
+    network_capex_share: float = Field(ge=0, le=100, description="scale-out network (switches, optics, cables) per "
                                        "chip, as a share of chip and host capex")
     logic_price_usd_per_flops: float = Field(
         gt=0, json_schema_extra=_u("USD/(FLOP/s)"),
@@ -221,7 +258,7 @@ class EconomicsParams(_Quantified):
     def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
         for k, x in v.items():
             if isinstance(x, bool) or not isinstance(x, int | float) or x < 0:
-                raise ValueError(f"{k} must be a non-negative number, got {x!r}")
+                raise ValueError(f"{k} must be a non-negative number, got {shown(x)}")
         return {k: float(x) for k, x in v.items()}
 
     @model_validator(mode="after")
@@ -233,7 +270,7 @@ class EconomicsParams(_Quantified):
                 raise ValueError(f"unknown process node '{node}' (accepted: {', '.join(self.process_nodes)})")
         for k, x in self.memory_static_share.items():
             if x >= 1.0:      # static = s / (1 - s) x access power
-                raise ValueError(f"memory_static_share.{k} must be below 1, got {x!r}")
+                raise ValueError(f"memory_static_share.{k} must be below 1, got {shown(x)}")
         for key in ("scale_up", "scale_out"):
             if key not in self.link_energy_j_per_bit_fallback:
                 raise ValueError(f"link_energy_j_per_bit_fallback needs '{key}'")
@@ -296,16 +333,7 @@ class EconomicsParams(_Quantified):
 
 def build_params(data: Any, where: str = "economics") -> EconomicsParams:
     """Validate a mapping into EconomicsParams; one named LlmhwError on failure."""
-    try:
-        return EconomicsParams.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            raise LlmhwError("unknown field", field=f"{where}.{loc}",
-                             accepted=", ".join(EconomicsParams.fields())) from None
-        msg = "missing required field" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
-        raise LlmhwError(msg, field=f"{where}.{loc}" if loc else where) from None
+    return build(EconomicsParams, data, where=where)
 
 
 @cache
@@ -334,7 +362,7 @@ def check_overrides(block: Any, where: str = "economics") -> dict[str, Any]:
     if block is None:
         return {}
     if not isinstance(block, dict):
-        raise LlmhwError(f"expected a mapping of constant -> value, got {block!r}", field=where,
+        raise LlmhwError(f"expected a mapping of constant -> value, got {shown(block)}", field=where,
                          accepted=", ".join(EconomicsParams.fields()))
     EconomicsParams.default().replace(block, where=where)
     return dict(block)

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.io import read_yaml
 from llmhw.core.provenance import build
+from llmhw.core.units import whole_number
 from llmhw.hardware.catalog import Hardware, hardware_from_dict, load_hardware
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import check_size
@@ -110,8 +111,7 @@ class Scenario(BaseModel):
                engine: str = "default", compute_unit: str | None = None,
                overrides: dict[str, Any] | None = None, placement: dict[str, str] | None = None,
                economics: dict[str, Any] | None = None) -> Scenario:
-        if isinstance(n_chips, bool) or not isinstance(n_chips, int) or n_chips < 1:
-            raise LlmhwError(f"must be a positive integer, got {n_chips!r}", field="n_chips")
+        n_chips = whole_number(n_chips, "chips", "n_chips")
         base = hardware
         overrides = dict(_mapping(overrides, "overrides"))
         hardware = apply_to_hardware(base, overrides, n_chips)
@@ -122,7 +122,7 @@ class Scenario(BaseModel):
             )
         if isinstance(memory_utilization, bool) or not isinstance(memory_utilization, int | float) \
                 or not 0 < memory_utilization <= 1:
-            raise LlmhwError(f"must be a number in (0, 1], got {memory_utilization!r}", field="memory_utilization")
+            raise LlmhwError(f"must be a number in (0, 1], got {shown(memory_utilization)}", field="memory_utilization")
         check_parallelism(model, parallelism, n_chips)
         chip = hardware.chip if isinstance(hardware, System) else hardware
         check_engine(engine)
@@ -130,7 +130,7 @@ class Scenario(BaseModel):
             units = sorted(chip.compute_units) or []
             if compute_unit not in units:
                 raise LlmhwError(
-                    f"{chip.id} has no compute unit {compute_unit!r}", field="compute_unit",
+                    f"{chip.id} has no compute unit {shown(compute_unit)}", field="compute_unit",
                     accepted=", ".join(units) if units else "none: this chip has a single compute path; omit the field",
                 )
         placement = _placement(placement, chip)
@@ -224,10 +224,10 @@ def _placement(v: Any, chip: Chip) -> dict[str, str]:
     out: dict[str, str] = {}
     for cls_, tier in v.items():
         if cls_ not in PLACEMENT_CLASSES:
-            raise LlmhwError(f"unknown tensor class {cls_!r}", field=f"placement.{cls_}",
+            raise LlmhwError(f"unknown tensor class {shown(cls_)}", field=f"placement.{cls_}",
                              accepted=", ".join(PLACEMENT_CLASSES))
         if not isinstance(tier, str) or tier not in ids:
-            raise LlmhwError(f"{chip.id} has no memory tier {tier!r}", field=f"placement.{cls_}",
+            raise LlmhwError(f"{chip.id} has no memory tier {shown(tier)}", field=f"placement.{cls_}",
                              accepted=", ".join(ids))
         out[cls_] = tier
     return out

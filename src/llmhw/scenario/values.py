@@ -3,12 +3,14 @@ its own pydantic schema (errors name the block and field)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from llmhw.core.errors import LlmhwError
-from llmhw.core.units import PRECISIONS
+from llmhw.core.errors import LlmhwError, shown
+from llmhw.core.units import PRECISIONS, RANGES, check_number, whole_number
 from llmhw.workload.lengths import Lengths, lengths_from
 from llmhw.workload.traces import read_trace
 
@@ -17,7 +19,43 @@ PLACEMENT_CLASSES: tuple[str, ...] = ("weights", "kv_cache", "activations")
 
 
 class Block(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN and infinities are refused wherever a float is read (pydantic would take them).
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, v: Any, info: ValidationInfo) -> Any:
+        """``batch: true`` is a mistake, not 1 (pydantic would read it as 1)."""
+        if isinstance(v, bool) and info.field_name is not None \
+                and any(t in str(cls.model_fields[info.field_name].annotation) for t in ("int", "float")):
+            raise PydanticCustomError("number", "expected a number, got {got}", {"got": shown(v)})
+        return v
+
+
+def _whole(unit: str, least: int = 1) -> Callable[[Any, ValidationInfo], Any]:
+    """A before-validator: a whole number (not a boolean, not a float) from ``least`` to the upper
+    bound of ``unit`` in core.units.RANGES; None passes (optional fields)."""
+    def check(v: Any, info: ValidationInfo) -> Any:
+        if v is None or (v == "max" and info.field_name == "batch"):
+            return v
+        try:
+            return whole_number(v, unit, str(info.field_name), least=least)
+        except LlmhwError as exc:
+            accepted = exc.accepted + (", or 'max'" if info.field_name == "batch" else "")
+            raise PydanticCustomError("number", "{msg}", {"msg": exc.detail, "accepted": accepted}) from None
+    return check
+
+
+def _real(unit: str) -> Callable[[Any, ValidationInfo], Any]:
+    """An after-validator: a finite number inside ``unit``'s range (core.units.RANGES)."""
+    def check(v: Any, info: ValidationInfo) -> Any:
+        if v is None:
+            return v
+        try:
+            return check_number(v, unit, str(info.field_name))
+        except LlmhwError as exc:
+            raise PydanticCustomError("number", "{msg}", {"msg": exc.detail, "accepted": exc.accepted}) from None
+    return check
 
 
 class Parallelism(Block):
@@ -29,6 +67,16 @@ class Parallelism(Block):
         "shared", description="MoE models with dp > 1: 'shared' spreads the routed experts over all "
         "tp x dp chips (attention data parallel, DeepSeek style); 'replicated' gives every replica "
         "all experts on its own tp chips (independent replicas). Dense models ignore it")
+
+    _degrees = field_validator("tp", "pp", "ep", "dp", mode="before")(_whole("chips"))
+
+    @model_validator(mode="after")
+    def _total(self) -> Parallelism:
+        if self.n_chips > RANGES["chips"].hi:
+            raise PydanticCustomError(
+                "number", "tp x pp x dp = {n} chips is out of range",
+                {"n": f"{self.n_chips:,}", "accepted": f"at most {RANGES['chips'].hi:,.0f} chips in all"})
+        return self
 
     @property
     def n_chips(self) -> int:
@@ -77,6 +125,10 @@ class Arrival(Block):
     concurrency: int | None = Field(None, ge=1, description="closed: requests in flight")
     path: str | None = Field(None, description="trace: a CSV file (plain, Azure or BurstGPT layout)")
 
+    _rate = field_validator("rate_per_s")(_real("requests/s"))
+    _cv = field_validator("cv")(_real("x"))
+    _concurrency = field_validator("concurrency", mode="before")(_whole("requests"))
+
     @model_validator(mode="after")
     def _complete(self) -> Arrival:
         if self.process == "closed" and self.concurrency is None:
@@ -100,6 +152,8 @@ class Speculative(Block):
     draft_model: str | None = Field(
         None, description="catalog id of a separate draft model: each step then also runs draft_tokens decode "
         "steps of it, and its weights and KV cache take memory; none = MTP heads or n-gram lookup, no extra model")
+
+    _draft = field_validator("draft_tokens", mode="before")(_whole("tokens"))
 
     @property
     def tokens_per_step(self) -> float:
@@ -143,6 +197,12 @@ class Workload(Block):
         "(trtllm-bench, llama-bench, MLPerf Offline, an on-device app)"
     )
 
+    _tokens = field_validator("input_tokens", "output_tokens", "prefill_chunk_tokens", mode="before")(_whole("tokens"))
+    _cached = field_validator("prefix_cached_tokens", mode="before")(_whole("tokens", least=0))
+    _batch = field_validator("batch", mode="before")(_whole("requests"))
+    _requests = field_validator("requests", mode="before")(_whole("simulated requests", least=10))
+    _seed = field_validator("seed", mode="before")(_whole("seed", least=0))
+
     @model_validator(mode="before")
     @classmethod
     def _nominal_lengths(cls, d: Any) -> Any:
@@ -174,13 +234,6 @@ class Workload(Block):
             raise ValueError("a trace gives each request's lengths; drop workload.lengths (or use a poisson, "
                              "gamma or closed arrival)")
         return self
-
-    @field_validator("batch")
-    @classmethod
-    def _positive(cls, v: int | str) -> int | str:
-        if isinstance(v, int) and v < 1:
-            raise ValueError(f"batch must be >= 1 or 'max', got {v}")
-        return v
 
     @property
     def peak_context(self) -> int:

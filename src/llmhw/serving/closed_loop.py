@@ -272,7 +272,9 @@ class Engine:
         max_batch_memory *= dp
         # Each data-parallel replica runs its own engine instance, with its own scheduler cap.
         max_batch = np.minimum(max_batch_memory, self.engine_cap)
-        B = np.where(B < 0, max_batch, B)
+        # 'max' when not one request fits is priced at one request (fits stays False): a batch
+        # of 0 has no tokens to share the energy and cost by.
+        B = np.where(B < 0, np.maximum(max_batch, 1.0), B)
         r = np.maximum(np.ceil(B / dp), 1.0)
         mem = self.memory.at(r, ctx, isl)
         z = np.zeros(B.shape)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError, shown
+from llmhw.core.io import read_yaml
 from llmhw.core.units import RANGES, number_string, whole_number
 from llmhw.hardware.whatif import is_list_path
 from llmhw.scenario import Scenario
@@ -23,15 +24,14 @@ _RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*\.\.\s*([-+0-9.eE]+)\s*(?::\s*(log|lin
 
 
 def _scalar(item: str, spec: str) -> Any:
-    import yaml
-
     item = item.strip()
     if not item:
         raise LlmhwError(f"empty value in {shown(spec)}", field="--vary")
     try:
-        v = yaml.safe_load(item)
-    except yaml.YAMLError:
-        v = item
+        # The bounded loader a scenario file gets (no alias bombs), on text typed at a prompt.
+        v = read_yaml(item, name="--vary")
+    except LlmhwError:
+        v = item                        # not YAML: the text itself (a name such as hbm3e+hbf)
     if isinstance(v, list | dict):
         v = item
     return number_string(v)

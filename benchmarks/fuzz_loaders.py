@@ -1,11 +1,15 @@
-"""Fuzz the config.json loader and ModelSpec with many more cases than the test suite runs.
+"""Fuzz the config.json loader, ModelSpec and the scenario loader with many more cases than the
+test suite runs.
 
-    .venv/bin/python benchmarks/fuzz_loaders.py [--cases 200000] [--spec-cases 50000] [--seed 0]
+    .venv/bin/python benchmarks/fuzz_loaders.py [--cases 200000] [--spec-cases 50000]
+        [--scenario-cases 100000] [--seed 0]
 
 Case i uses seed SEED + i, with the same generators and the same property as
 tests/robustness/test_config_json.py (tests/robustness/hf_mutations.py): the loader either
 refuses with one short LlmhwError line naming a config.json field, or returns a ModelSpec whose
-every figure is finite, non-negative and consistent. A failing seed reported by Hypothesis (or by
+every figure is finite, non-negative and consistent. Scenario cases (tests/robustness/
+scenario_mutations.py, as tests/robustness/test_fuzz_scenario.py): the YAML text is refused on one
+short line naming a field, or loaded and predicted with every number finite. A failing seed reported by Hypothesis (or by
 this script) replays with ``--seed N --cases 1``. Reports cases per second, how many cases were
 refused and answered, the slowest case, and every distinct failure (exit status 1 if any).
 """
@@ -31,6 +35,8 @@ from tests.robustness.hf_mutations import (  # noqa: E402
     random_case,
     random_spec_case,
 )
+from tests.robustness.scenario_mutations import check as check_scenario  # noqa: E402
+from tests.robustness.scenario_mutations import random_case as random_scenario  # noqa: E402
 
 # Distinct failures printed in full; the rest are counted.
 SHOWN_FAILURES = 10
@@ -68,10 +74,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=200_000, help="config.json cases")
     ap.add_argument("--spec-cases", type=int, default=50_000, help="ModelSpec cases")
+    ap.add_argument("--scenario-cases", type=int, default=100_000, help="scenario cases (each predicted)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the first case")
     a = ap.parse_args()
     bad = fuzz("config.json loader", a.cases, a.seed, random_case, check)
     bad += fuzz("ModelSpec", a.spec_cases, a.seed, random_spec_case, check_spec_case)
+    bad += fuzz("scenario loader + predict", a.scenario_cases, a.seed, random_scenario, check_scenario)
     sys.exit(1 if bad else 0)
 
 

@@ -103,7 +103,8 @@ RANGES: dict[str, Range] = {
     "m": Range(1e-10, 1e-2, "bond pitches: an atom to a centimetre"),
     "W/m2": Range(1.0, 1e9, "power densities: to 1000x what a die can shed (100 W/cm2)"),
     "cycles": Range(1.0, 1e18, "program/erase cycles: 1 to far beyond any memory's endurance"),
-    "x": Range(1e-3, 1e4, "a ratio of bandwidths: PIM reaches 8-16x inside the memory"),
+    "x": Range(1e-3, 1e4, "ratios and multipliers: PIM reaches 8-16x the bandwidth inside the memory; "
+               "bursty arrivals have gap CVs of 1-10"),
     "dies": Range(1.0, 1e3, "memory dies in one stack (HBM has 8-16)"),
     "chips": Range(1.0, 1e6, "a million chips: 3.5x the largest network in the catalog (279,040) and "
                    "the size of the largest clusters announced"),
@@ -112,8 +113,8 @@ RANGES: dict[str, Range] = {
     # -- workloads --
     "tokens": Range(1.0, 1e8, "100x the longest context any model publishes (10M tokens)"),
     "requests": Range(1.0, 1e9, "requests in flight: a million chips' engines at 1024 each"),
-    "simulated requests": Range(1.0, 1e7, "requests an open-loop run simulates: percentiles settle long "
-                                "before, and each costs simulator time"),
+    "simulated requests": Range(1.0, 2e6, "requests an open-loop run simulates: p99s settle within 1e5, "
+                                "and 2e6 already take about a minute and a gigabyte"),
     "requests/s": Range(1e-9, 1e9, "arrival rates: one request in 30 years to a billion a second"),
     "varied values": Range(1.0, 1e4, "values one --vary tries: each is a prediction, and search multiplies "
                            "them by every mapping and batch"),

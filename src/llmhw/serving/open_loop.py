@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.units import check_number, whole_number
 from llmhw.serving import slo as slo_
 from llmhw.serving.closed_loop import Engine
 from llmhw.serving.simulate import (
@@ -34,10 +35,14 @@ from llmhw.workload.traces import read_trace
 MAX_REQUESTS = 200_000
 
 
-def _positive_int(v: Any, field: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise LlmhwError(f"must be a positive integer, got {v!r}", field=field)
-    return v
+def simulated_requests(v: Any) -> int:
+    """A run's request count (an argument or ``workload.requests``): a whole number in range."""
+    return whole_number(v, "simulated requests", "requests", least=10)
+
+
+def seed_of(v: Any) -> int:
+    """A run's seed (an argument or ``workload.seed``): a whole number in range (core.units.RANGES)."""
+    return whole_number(v, "seed", "seed", least=0)
 
 
 def _load(engine: Engine, rate_per_s: float | None, concurrency: int | None,
@@ -60,11 +65,12 @@ def _load(engine: Engine, rate_per_s: float | None, concurrency: int | None,
         else:
             rate_per_s, cv = spec.rate_per_s, spec.cv if spec.process == "gamma" else 1.0
     if concurrency is not None:
-        concurrency = _positive_int(concurrency, "concurrency")
+        concurrency = whole_number(concurrency, "requests", "concurrency")
         rate_per_s = 1.0                      # unused: arrivals follow completions
-    elif isinstance(rate_per_s, bool) or not isinstance(rate_per_s, int | float) or not rate_per_s > 0 \
-            or not math.isfinite(rate_per_s):
-        raise LlmhwError(f"must be a positive rate, got {rate_per_s!r}", field="rate_per_s")
+    else:
+        rate_per_s = check_number(rate_per_s, "requests/s", "rate_per_s")
+        if not rate_per_s > 0:
+            raise LlmhwError(f"must be a positive rate, got {rate_per_s!r}", field="rate_per_s")
     return float(rate_per_s), cv, concurrency, trace
 
 
@@ -113,13 +119,18 @@ def simulate(engine: Engine, rate_per_s: float | None = None, requests: int | No
     """One replica of the engine's scenario under the load (see ``llmhw.api.simulate``)."""
     s = engine.scenario
     w, dp = s.workload, s.parallelism.dp
-    requests = _positive_int(w.requests if requests is None else requests, "requests")
-    if requests < 10:
-        raise LlmhwError(f"simulate at least 10 requests, got {requests!r}", field="requests")
-    seed = w.seed if seed is None else seed
+    requests = simulated_requests(w.requests if requests is None else requests)
+    seed = seed_of(w.seed if seed is None else seed)
     rules = slo_.parse(slo)
     rate, cv, concurrency, trace = _load(engine, rate_per_s, concurrency, requests)
     closed = max(1, -(-concurrency // dp)) if concurrency is not None else 0
+    if closed and closed >= max(10, requests // dp):
+        # With as many in flight as there are requests nothing is ever replaced: one batch that
+        # arrives at once, not a closed loop (its arrival rate would be infinite).
+        raise LlmhwError(f"a closed loop of {concurrency:,} in flight needs more requests than that: the first "
+                         f"{concurrency:,} start together and the rest replace finished ones; {requests:,} simulated",
+                         field="concurrency", accepted=f"a concurrency below {requests:,} (per data-parallel replica "
+                         "too), or more requests (--requests, workload.requests; at most 2,000,000)")
     spec = w.speculative
     policy = policy_of(engine)
 

@@ -45,8 +45,9 @@ from llmhw.serving.open_loop import (
     _goodput,
     _lifetimes,
     _load,
-    _positive_int,
     _requests,
+    seed_of,
+    simulated_requests,
 )
 from llmhw.serving.simulate import Requests, _pct, policy_of, run, summarize
 
@@ -90,13 +91,11 @@ def simulate(d: Disaggregated, rate_per_s: float | None = None, requests: int | 
     queue_s) and ``kv_transfer_s`` (the mean transfer)."""
     ep, ed = Engine(d.prefill), Engine(d.decode)
     w = d.decode.workload
-    requests = _positive_int(w.requests if requests is None else requests, "requests")
-    if requests < 10:
-        raise LlmhwError(f"simulate at least 10 requests, got {requests!r}", field="requests")
+    requests = simulated_requests(w.requests if requests is None else requests)
     if concurrency is not None or (rate_per_s is None and w.arrival is not None and w.arrival.process == "closed"):
         raise LlmhwError("a disaggregated deployment is simulated under open-loop arrivals only", field="concurrency",
                          accepted="--rate R, or workload.arrival of process poisson, gamma or trace")
-    seed = w.seed if seed is None else seed
+    seed = seed_of(w.seed if seed is None else seed)
     rules = slo_.parse(slo)
     rate, cv, _, trace = _load(ed, rate_per_s, None, requests)
     spec = w.speculative

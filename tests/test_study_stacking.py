@@ -185,7 +185,11 @@ def test_best_under_slo_finding_follows_the_table(study):
     text = next(f for f in study.findings if f.startswith("Each at its best mapping under the same SLO"))
     base = best[stacking.BASE]["output_tok_s_per_chip"]
     for r in best:
-        assert r["ratio_vs_h200"] == pytest.approx(r["output_tok_s_per_chip"] / base, abs=0.006)
+        # The table rounds the ratio to 0.01 and each throughput to 0.1 token/s: the ratio of two
+        # rounded throughputs may differ from the rounded ratio by that much.
+        ratio = r["output_tok_s_per_chip"] / base
+        slack = 0.005 + ratio * (0.05 / base + 0.05 / r["output_tok_s_per_chip"])
+        assert r["ratio_vs_h200"] == pytest.approx(ratio, abs=slack)
         assert f"{r['ratio_vs_h200']:.2f}x the H200" in text
     ranked = sorted(best, key=lambda r: -r["output_tok_s_per_chip"])
     margin = ranked[0]["output_tok_s_per_chip"] / ranked[1]["output_tok_s_per_chip"]

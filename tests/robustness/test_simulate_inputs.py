@@ -2,7 +2,6 @@
 refused on one line naming it (a billion requests once ran until memory ran out)."""
 
 import pytest
-
 from tests.robustness.harness import assert_refused, run_cli, write
 
 BASE = "model: llama-3.1-8b\nhardware: h100-sxm\nn_chips: 1\nworkload: {input_tokens: 512, output_tokens: 64}\n"

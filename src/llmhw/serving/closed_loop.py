@@ -297,12 +297,14 @@ class Engine:
         # requests): each costs t_q.
         chunk_prompts = np.clip(np.floor(self.chunk / np.maximum(isl_m, 1.0)), 1.0, Q)
         t_q = self.prefill_cost(isl_m, chunk_prompts).total_s / chunk_prompts
-        S = Q * t_q                                   # prefill work of one cohort of requests
-        W = (1.0 - s.workload.length_ratio) * osl_m * t_dec   # spread of a cohort's arrivals
-        # A new request waits behind the cohort members that arrived before it: all of them
-        # ((Q - 1) / 2 on average) when the cohort arrives at once, a share S / (S + W) when
-        # output-length spread staggers the arrivals over W.
-        queued = profile.queue_factor * (Q - 1) / 2 * S / (S + W + 1e-12)
+        # A benchmark starts its Q requests together: each waits behind the (Q - 1) / 2 that
+        # were admitted before it on average. Later waves do not queue: a wave returns spread
+        # over at least its own prefill time (each request left the queue one prefill after the
+        # previous one) plus its output-length spread, so prompts arrive no faster than they are
+        # served. ``queue_factor`` (fitted per engine) is the share of requests that meet a
+        # synchronized wave. A faster decode thus never lengthens the queue: it returns requests
+        # sooner, but no closer together than the prefills that spaced them (docs/engine.md).
+        queued = profile.queue_factor * (Q - 1) / 2
         others = (r - 1) / r
         admission = profile.dp_admission_wait_steps * t_dec if coupled else 0.0
         ttft = t_pf + queued * t_q + others * t_dec / 2 + admission + req + api_wait

@@ -135,6 +135,13 @@ HARDWARE_CASES = [
     (CHIP + FLOPS + MEMORY + "scale_up: {id: x, topology: switch, domain_size: 1.0e30, links_per_chip: 18, "
      "link: nvlink4}\n", "hw.yaml.scale_up.domain_size"),
     (CHIP + FLOPS + MEMORY + "near_memory: {tech: pnm-hbm, shard_bytes: .nan}\n", "hw.yaml.near_memory.shard_bytes"),
+    # A unit that measures something else than the field holds: a slip, not a conversion.
+    (CHIP + FLOPS + "memory: [{tech: hbm3, capacity_bytes: 80.0e9, bandwidth_bytes_per_s: {value: 3, unit: TB}}]\n",
+     "hw.yaml.memory[0].bandwidth_bytes_per_s.unit"),
+    (CHIP + FLOPS + "memory: [{tech: hbm3, capacity_bytes: {value: 80, unit: GB/s}}]\n",
+     "hw.yaml.memory[0].capacity_bytes.unit"),
+    (CHIP + "peak_flops: {bf16: {value: 989, unit: TB/s}}\n" + MEMORY, "hw.yaml.peak_flops.bf16.unit"),
+    (CHIP + FLOPS + MEMORY + "tdp_w: {value: 700, unit: J}\n", "hw.yaml.tdp_w.unit"),
 ]
 
 

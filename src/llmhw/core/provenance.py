@@ -12,6 +12,7 @@ say whether it was specified by a vendor, measured, derived or estimated, and wh
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from llmhw.core.errors import LlmhwError, shown
-from llmhw.core.units import RANGES, number_string, range_problem, to_si
+from llmhw.core.units import RANGES, check_dimension, number_string, range_problem, to_si
 
 Status = Literal["specified", "measured", "derived", "estimated", "announced", "user"]
 STATUSES: tuple[str, ...] = ("specified", "measured", "derived", "estimated", "announced", "user")
@@ -64,10 +65,23 @@ def parse_quantity(q: dict[str, Any], *, field: str,
     sources = (src,) if isinstance(src, str) else tuple(src) if isinstance(src, list | tuple) else None
     if sources is None or not all(isinstance(x, str) for x in sources):
         raise LlmhwError(f"expected a source id or a list of them, got {shown(src)}", field=f"{field}.source")
+    if convert is None:
+        check_dimension(unit, _unit_of_path(field), f"{field}.unit")
     value = None if raw is None else conv(raw, unit, f"{field}.unit")
     low = None if low is None else conv(low, unit, f"{field}.unit")
     high = None if high is None else conv(high, unit, f"{field}.unit")
     return value, Provenance(status=status, sources=sources, note=str(q.get("note", "")), low=low, high=high)
+
+
+def _unit_of_path(field: str) -> str | None:
+    """The RANGES unit of the field a dotted path ends in (``chip.memory[0].bandwidth_bytes_per_s``,
+    ``peak_flops.bf16``: the map's own name)."""
+    names = [re.sub(r"\[.*?\]", "", part) for part in field.split(".")]
+    for name in reversed(names[-2:]):
+        unit = field_unit(name)
+        if unit is not None:
+            return unit
+    return None
 
 
 def _number(v: Any, field: str) -> float | None:

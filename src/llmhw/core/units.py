@@ -40,6 +40,32 @@ _UNITS: dict[str, float] = {
 }
 
 
+# What each unit measures, named as RANGES names a field's unit: a quantity's unit must measure
+# what its field holds (a bandwidth given in GB is a unit slip, not 13e9 bytes a second).
+# Dimensionless units ("", "1", "count", "cycles", "year") fit any field.
+_DIMENSION: dict[str, str] = {
+    **dict.fromkeys(("B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "bit", "Kb", "Mb", "Gb"), "B"),
+    **dict.fromkeys(("B/s", "KB/s", "MB/s", "GB/s", "TB/s", "PB/s", "Gb/s", "Tb/s"), "B/s"),
+    **dict.fromkeys(("FLOP/s", "GFLOP/s", "TFLOP/s", "PFLOP/s", "TFLOPS", "TOPS", "GFLOPS", "PFLOPS"), "FLOP/s"),
+    **dict.fromkeys(("s", "ms", "us", "ns"), "s"),
+    **dict.fromkeys(("J", "mJ", "pJ"), "J"), **dict.fromkeys(("pJ/bit", "J/bit"), "J/bit"),
+    **dict.fromkeys(("W", "kW"), "W"), "USD": "USD", "USD/GB": "USD/byte", "USD/byte": "USD/byte",
+    "mm2": "m2", "m2": "m2",
+}
+
+
+def check_dimension(unit: str | None, field_unit: str | None, field: str) -> None:
+    """Refuse a unit that measures something other than the field's unit (a RANGES unit, from
+    the field's name); a bare number or a dimensionless unit passes."""
+    if not isinstance(unit, str) or field_unit is None:
+        return
+    dim = _DIMENSION.get(unit.strip())
+    if dim is None or dim == field_unit:
+        return
+    units = ", ".join(u for u, d in _DIMENSION.items() if d == field_unit) or "a plain number"
+    raise LlmhwError(f"{unit} measures {dim}, but this field holds {field_unit}", field=field, accepted=units)
+
+
 def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
     """Convert ``value`` expressed in ``unit`` to SI base units."""
     if unit is not None and not isinstance(unit, str):

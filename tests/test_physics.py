@@ -82,3 +82,19 @@ def test_engine_doc_lists_every_parameter_as_fitted():
     doc = (Path(__file__).parents[1] / "docs" / "engine.md").read_text()
     table = doc.split("<!-- parameters:start -->\n")[1].split("<!-- parameters:end -->")[0]
     assert table.strip() == parameters_markdown().strip()
+
+
+def test_a_narrow_datatype_the_chip_lacks_runs_on_the_next_wider_units():
+    """Engines upcast a format the chip has no units for one step at a time: FP4 activations on
+    an H100 (no FP4) run on its FP8 tensor cores, FP8 on an A100 (no FP8) on its BF16 ones, never
+    first on the fp32 path (15-30x slower), which only a 16-bit format without 16-bit units takes."""
+    from llmhw.core.units import compute_dtype
+
+    h100 = llmhw.load_hardware("h100-sxm").flops()
+    a100 = llmhw.load_hardware("a100-sxm-80gb").flops()
+    assert compute_dtype(h100, "fp4") == ("fp8", h100["fp8"])
+    assert compute_dtype(a100, "fp8") == ("bf16", a100["bf16"])
+    assert compute_dtype(a100, "fp4") == ("bf16", a100["bf16"])
+    assert compute_dtype(a100, "int4") == ("int4", a100["int4"])          # A100 has int4 units
+    assert compute_dtype({"bf16": 1e14, "int8": 2e14}, "int4") == ("int8", 2e14)
+    assert compute_dtype({"fp32": 1e13}, "bf16") == ("fp32", 1e13)

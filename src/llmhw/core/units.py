@@ -261,10 +261,14 @@ def check_peak_flops(v: dict[str, float]) -> dict[str, float]:
 # Energy stands in the twin for any datatype it has no J/FLOP for. Compute stands in the twin only
 # when both are floats (or both integers): a float format cannot run on integer units without a
 # requantization the engine does not model (B300's int8 is a 1/36 rate path, not its fp8 units).
-# Past the twin, compute falls back to the wider units every chip has: fp32 (CUDA cores), else int8
-# (NPUs that have no float units at all), else fp8.
+# Past the twin, a narrow format the chip lacks is widened one step at a time, as engines upcast
+# it (FP4 activations on a chip without FP4 run on its FP8, else its 16-bit tensor units, never
+# on the 15x slower fp32 path first): the next wider format of the same kind, then the 16-bit
+# floats, then fp32 (CUDA cores), else int8 (NPUs with no float units at all), else fp8.
 DTYPE_TWIN: dict[str, str] = {"bf16": "fp16", "fp16": "bf16", "fp8": "int8", "int8": "fp8",
                               "fp4": "int4", "int4": "fp4"}
+_NEXT_WIDER: dict[str, tuple[str, ...]] = {"fp4": ("fp8", "bf16", "fp16"), "int4": ("int8", "bf16", "fp16"),
+                                           "fp8": ("bf16", "fp16"), "int8": ("bf16", "fp16")}
 _WIDER_FALLBACKS: tuple[str, ...] = ("fp32", "int8", "fp8")
 
 
@@ -274,10 +278,11 @@ def _is_integer(dtype: str) -> bool:
 
 def compute_dtype(flops: dict[str, float], dtype: str) -> tuple[str, float]:
     """The datatype a unit with peak ``flops`` computes ``dtype`` in, and its peak: ``dtype``, else
-    its twin of the same kind, else fp32, int8, fp8, else the unit's fastest datatype."""
+    its twin of the same kind, else the next wider formats (fp4 -> fp8 -> bf16/fp16), else fp32,
+    int8, fp8, else the unit's fastest datatype."""
     twin = DTYPE_TWIN.get(dtype, dtype)
     same_kind = (twin,) if _is_integer(twin) == _is_integer(dtype) else ()
-    for d in (dtype, *same_kind, *_WIDER_FALLBACKS):
+    for d in (dtype, *same_kind, *_NEXT_WIDER.get(dtype, ()), *_WIDER_FALLBACKS):
         if d in flops:
             return d, flops[d]
     d, v = max(flops.items(), key=lambda kv: kv[1])

@@ -158,7 +158,7 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
     batch = -1 if w.batch == "max" else int(w.batch)
     eng = Engine(s)
     m = eng.evaluate(batch, w.input_tokens, w.output_tokens).point()
-    notes = [*eng.notes, *context_notes(s), *_wear_notes(s, m)]
+    notes = [*eng.notes, *context_notes(s), *_wear_notes(s, m), *_open_loop_only_notes(s)]
     if w.batch == "max" and m.max_batch_memory < 1:
         notes.append("batch 'max': not one request fits in memory; the metrics are for batch 1, which does not "
                      "fit either (see below and `llmhw fit`)")
@@ -180,6 +180,19 @@ def predict(scenario: Scenario | dict[str, Any]) -> Prediction:
                          "metrics assume it did (see `llmhw fit`)")
     check_finite(m.as_dict(), s)
     return Prediction(s, m, notes, dict(eng.placement.where))
+
+
+def _open_loop_only_notes(s: Scenario) -> list[str]:
+    """Workload fields only the open-loop simulator models: predict's closed loop at fixed lengths
+    prices the same step without them, and says so rather than ignore them silently."""
+    w = s.workload
+    used = [name for name, on in (("arrival", w.arrival is not None), ("lengths", w.lengths is not None),
+                                  ("speculative", w.speculative is not None),
+                                  ("prefix_cached_tokens", w.prefix_cached_tokens > 0)) if on]
+    if not used:
+        return []
+    return [f"workload.{', workload.'.join(used)}: modelled by `llmhw simulate` (open loop); this closed-loop "
+            "prediction does not apply them"]
 
 
 def _wear_notes(s: Scenario, m: Metrics) -> list[str]:

@@ -46,3 +46,22 @@ def test_simulate_arguments(capsys, tmp_path, args, names):
 def test_simulate_workload_fields(capsys, tmp_path, workload, names):
     p = write(tmp_path, "s.yaml", BASE.replace("output_tokens: 64}", f"output_tokens: 64, {workload}}}"))
     assert_refused(run_cli(capsys, "simulate", p), *names)
+
+
+def test_a_cached_prefix_cannot_cover_the_whole_prompt(capsys, tmp_path):
+    p = write(tmp_path, "s.yaml", BASE.replace("output_tokens: 64}", "output_tokens: 64, prefix_cached_tokens: 512}"))
+    assert_refused(run_cli(capsys, "predict", p), "prefix_cached_tokens", "input_tokens")
+
+
+def test_predict_says_which_open_loop_fields_it_leaves_out(capsys, tmp_path):
+    # Speculative decoding is the simulator's: predict must not silently price without it.
+    import json
+
+    from tests.robustness.harness import assert_answered, strict_json
+
+    p = write(tmp_path, "s.yaml", BASE.replace("output_tokens: 64}",
+                                               "output_tokens: 64, speculative: {draft_tokens: 4, acceptance: 0.6}}"))
+    res = run_cli(capsys, "predict", p, "--json")
+    assert_answered(res)
+    notes = strict_json(res.stdout)["notes"]
+    assert any("workload.speculative" in n and "llmhw simulate" in n for n in notes), json.dumps(notes)

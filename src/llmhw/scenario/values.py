@@ -233,6 +233,11 @@ class Workload(Block):
         if self.lengths is not None and self.arrival is not None and self.arrival.process == "trace":
             raise ValueError("a trace gives each request's lengths; drop workload.lengths (or use a poisson, "
                              "gamma or closed arrival)")
+        if self.lengths is None and self.arrival is None and self.prefix_cached_tokens >= self.input_tokens:
+            # Requests of one fixed length: a cached prefix as long as the prompt leaves nothing to
+            # prefill, which no engine does (the last token is always computed).
+            raise ValueError(f"prefix_cached_tokens ({self.prefix_cached_tokens:,}) must be below input_tokens "
+                             f"({self.input_tokens:,}): at least the prompt's last token is computed")
         return self
 
     @property

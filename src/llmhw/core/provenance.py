@@ -126,6 +126,24 @@ _NAMED_UNITS: dict[str, str] = {
 }
 
 
+def refuse_booleans(v: Any) -> None:
+    """``true`` where a number belongs is a mistake, not 1 (pydantic would take it as 1): a
+    validation error naming the item of ``v`` (a number, a list or a map of them)."""
+    for item, x in items_of(v):
+        if isinstance(x, bool):
+            raise PydanticCustomError("number", "expected a number, got {got}", {"item": item, "got": shown(x)})
+
+
+def refuse_out_of_range(v: Any, unit: str, shown_unit: str | None = None) -> None:
+    """A validation error for the first number of ``v`` outside ``unit``'s range (RANGES),
+    with the range as what is accepted (in ``shown_unit``, default ``unit``)."""
+    for item, x in items_of(v):
+        problem = range_problem(x, unit)
+        if problem:
+            raise PydanticCustomError("range", "{problem}", {"item": item, "problem": problem,
+                                                            "accepted": RANGES[unit].text(shown_unit or unit)})
+
+
 def field_unit(name: str) -> str | None:
     """The RANGES unit of a hardware spec field ``name`` (None: not a number, or a share bounded
     by its own constraint)."""
@@ -157,24 +175,16 @@ class Sourced(BaseModel):
     @classmethod
     def _no_booleans(cls, v: Any, info: ValidationInfo) -> Any:
         """``true`` where a number belongs is a mistake, not 1 (pydantic would take it as 1)."""
-        if info.field_name is None or field_unit(info.field_name) is None:
-            return v
-        for item, x in items_of(v):
-            if isinstance(x, bool):
-                raise PydanticCustomError("number", "expected a number, got {got}", {"item": item, "got": shown(x)})
+        if info.field_name is not None and field_unit(info.field_name) is not None:
+            refuse_booleans(v)
         return v
 
     @field_validator("*", mode="after")
     @classmethod
     def _in_range(cls, v: Any, info: ValidationInfo) -> Any:
         unit = None if info.field_name is None else field_unit(info.field_name)
-        if unit is None or v is None:
-            return v
-        for item, x in items_of(v):
-            problem = range_problem(x, unit)
-            if problem:
-                raise PydanticCustomError("range", "{problem}", {"item": item, "problem": problem,
-                                                                "accepted": RANGES[unit].text(unit)})
+        if unit is not None and v is not None:
+            refuse_out_of_range(v, unit)
         return v
 
     @model_validator(mode="before")

@@ -34,8 +34,16 @@ from pydantic_core import PydanticCustomError
 
 from llmhw.core.errors import LlmhwError, shown, unknown_name
 from llmhw.core.io import read_yaml
-from llmhw.core.provenance import Provenance, build, is_quantity, items_of, parse_quantity
-from llmhw.core.units import RANGES, range_problem
+from llmhw.core.provenance import (
+    Provenance,
+    build,
+    is_quantity,
+    items_of,
+    parse_quantity,
+    refuse_booleans,
+    refuse_out_of_range,
+)
+from llmhw.core.units import RANGES
 from llmhw.hardware.catalog import resolve_sources
 
 # Units a catalog or override may use, per kind: unit -> (the field unit it converts to, factor).
@@ -100,9 +108,7 @@ class _Quantified(BaseModel):
     def _no_booleans(cls, v: Any, info: ValidationInfo) -> Any:
         """``pue: true`` is a mistake, not 1 (pydantic would read it as 1)."""
         if cls._numeric(info.field_name):
-            for item, x in items_of(v):
-                if isinstance(x, bool):
-                    raise PydanticCustomError("number", "expected a number, got {got}", {"item": item, "got": shown(x)})
+            refuse_booleans(v)
         return v
 
     @field_validator("*", mode="after")
@@ -114,12 +120,13 @@ class _Quantified(BaseModel):
             return v
         unit = cls.unit_of(str(info.field_name))
         key = "duration year" if unit == "year" else unit
+        if key in RANGES:
+            refuse_out_of_range(v, key, unit)
+            return v
         for item, x in items_of(v):
-            problem = range_problem(x, key) if key in RANGES else (
-                None if isinstance(x, int | float) and math.isfinite(x) else f"must be a finite number, got {shown(x)}")
-            if problem:
-                accepted = RANGES[key].text(unit) if key in RANGES else None
-                raise PydanticCustomError("range", "{problem}", {"item": item, "problem": problem, "accepted": accepted})
+            if not (isinstance(x, int | float) and math.isfinite(x)):
+                raise PydanticCustomError("range", "{problem}", {"item": item, "accepted": None,
+                                                                "problem": f"must be a finite number, got {shown(x)}"})
         return v
 
     @model_validator(mode="before")

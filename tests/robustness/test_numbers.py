@@ -430,3 +430,15 @@ def test_fuzz_found_both_outcomes():
     out = llmhw.predict(d).to_dict()
     json.dumps(out, allow_nan=False)
     assert out["tpot_s"] > 1e9      # 16 GB of weights at 1 B/s per token: over 500 years
+
+
+def test_python_api_values_of_the_wrong_kind_are_named():
+    # Through the Python API, not only YAML: an array where one number belongs, a number where
+    # an SLO string belongs.
+    base = {"model": "llama-3.1-8b", "hardware": "h100-sxm",
+            "workload": {"input_tokens": 128, "output_tokens": 32, "batch": np.array([1, 2])}}
+    with pytest.raises(LlmhwError, match="workload.batch: expected a whole number"):
+        llmhw.predict(base)
+    base["workload"]["batch"] = 1
+    with pytest.raises(LlmhwError, match="--slo"):
+        llmhw.search(base, slo=[5])

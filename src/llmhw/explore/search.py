@@ -62,7 +62,7 @@ class Objective:
 
 
 def parse_slo(text: str) -> Constraint:
-    m = _SLO.match(text or "")
+    m = _SLO.match(text if isinstance(text, str) else "")
     if not m:
         raise LlmhwError(f"expected KEY<=VALUE (or <, >=, >), got {text!r}", field="--slo",
                          accepted="e.g. tpot_s<=0.05, ttft_s<=2, tok_s_per_user>=20")

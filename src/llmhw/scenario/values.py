@@ -36,7 +36,7 @@ def _whole(unit: str, least: int = 1) -> Callable[[Any, ValidationInfo], Any]:
     """A before-validator: a whole number (not a boolean, not a float) from ``least`` to the upper
     bound of ``unit`` in core.units.RANGES; None passes (optional fields)."""
     def check(v: Any, info: ValidationInfo) -> Any:
-        if v is None or (v == "max" and info.field_name == "batch"):
+        if v is None or (isinstance(v, str) and v == "max" and info.field_name == "batch"):
             return v
         try:
             return whole_number(v, unit, str(info.field_name), least=least)

@@ -10,7 +10,17 @@
 """
 
 from llmhw.accounting.fit import FitResult
-from llmhw.api import Prediction, fit, predict, search, sweep
+from llmhw.api import (
+    Prediction,
+    find_chips,
+    find_rate,
+    fit,
+    predict,
+    search,
+    simulate,
+    sweep,
+    whatif,
+)
 from llmhw.core import __version__
 from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import load_hardware
@@ -21,5 +31,5 @@ from llmhw.workload.model import ModelSpec
 
 __all__ = [
     "FitResult", "LlmhwError", "__version__", "ModelSpec", "Parallelism", "Prediction", "PrecisionSpec", "Scenario", "Workload",
-    "fit", "predict", "search", "sweep", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
+    "find_chips", "find_rate", "fit", "predict", "search", "simulate", "sweep", "whatif", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
 ]

@@ -20,6 +20,7 @@ import typer
 from rich.markup import escape
 
 from llmhw import cli_tables as tables
+from llmhw.cli_flags import with_quick_flags
 from llmhw.cli_tables import err, out
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import DTYPE_TWIN
@@ -201,12 +202,13 @@ def show(model: str = typer.Argument(..., help="Catalog id or path to a HF confi
 
 
 @app.command("fit")
-def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_json: bool = JSON_OPT) -> None:
+@with_quick_flags
+def fit_cmd(scenario: str = typer.Argument(None, help="Scenario YAML file (or give the scenario as flags)"),
+            as_json: bool = JSON_OPT, quick: dict[str, Any] | None = None) -> None:
     """Memory per chip for a scenario: weights, KV cache, activations, and whether it fits."""
     from llmhw.accounting.fit import fit
-    from llmhw.scenario import Scenario
 
-    res = fit(Scenario.from_yaml(_input_file(scenario, "scenario")))
+    res = fit(_scenario_input(scenario, quick or {}, one_pool=True))
     d = res.to_dict()
     if as_json:
         _emit_json(d)
@@ -214,39 +216,67 @@ def fit_cmd(scenario: str = typer.Argument(..., help="Scenario YAML file"), as_j
     tables.print_fit(res.scenario, d)
 
 
-def _scenario_file(path: str) -> Any:
-    """A scenario YAML file: a ``Disaggregated`` deployment when it has a ``disaggregation:``
-    block, else a ``Scenario``."""
-
+def _scenario_input(path: str | None, quick: dict[str, Any], *, one_pool: bool = False) -> Any:
+    """The scenario a command runs: a YAML file, the quick flags, or the flags over the file's
+    fields (cli_flags). A ``Disaggregated`` deployment when it has a ``disaggregation:`` block
+    (refused with ``one_pool``), else a ``Scenario``."""
+    from llmhw.cli_flags import apply_quick_flags
     from llmhw.core.io import read_yaml
     from llmhw.scenario import Scenario
     from llmhw.scenario.disaggregated import Disaggregated
 
-    # Read once: the file decides which loader builds it.
-    p = _input_file(path, "scenario")
-    raw = read_yaml(p, field="scenario", mapping=True)
+    if path:
+        # Read once: the file decides which loader builds it.
+        p = _input_file(path, "scenario")
+        raw, base = read_yaml(p, field="scenario", mapping=True), p.parent
+    elif quick:
+        raw, base = {}, Path.cwd()
+    else:
+        raise LlmhwError("give a scenario YAML file, or the scenario as flags", field="scenario",
+                         accepted="SCENARIO.yaml, or --model M --hardware H --input-tokens N --output-tokens N "
+                         "[--tp ... --batch ...]")
+    raw = apply_quick_flags(raw, quick)
+    for field, flag in (("model", "--model"), ("hardware", "--hardware")):
+        if not path and field not in raw:
+            raise LlmhwError("missing required field", field=field, accepted=f"{flag} ID (or a scenario file)")
+    if not path and not {"input_tokens", "output_tokens"} <= set(raw.get("workload") or {}):
+        raise LlmhwError("missing the request lengths", field="workload",
+                         accepted="--input-tokens N --output-tokens N (or a scenario file)")
     if "disaggregation" in raw:
-        return Disaggregated.from_dict(raw, base_dir=p.parent)
-    return Scenario.from_dict(raw, base_dir=p.parent)
+        if one_pool:
+            raise LlmhwError("this command takes one pool's scenario; a disaggregated deployment has two",
+                             field="disaggregation", accepted="predict or simulate for disaggregated deployments")
+        return Disaggregated.from_dict(raw, base_dir=base)
+    return Scenario.from_dict(raw, base_dir=base)
+
+
+def _batch_size(value: str | None) -> bool:
+    """``--batch`` names a JSONL file of scenarios, or (quick flag) the requests in flight: a
+    whole number or 'max'."""
+    return value is not None and (value.strip() == "max" or value.strip().isdigit())
 
 
 @app.command("predict")
+@with_quick_flags
 def predict_cmd(
-    scenario: str = typer.Argument(None, help="Scenario YAML file"),
-    batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line"),
+    scenario: str = typer.Argument(None, help="Scenario YAML file (or give the scenario as flags)"),
+    batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line; or, as a "
+                                   "scenario flag, the requests in flight (a number or max: workload.batch)"),
     as_json: bool = JSON_OPT,
+    quick: dict[str, Any] | None = None,
 ) -> None:
     """TTFT, TPOT, throughput, memory and the bottleneck of a scenario (or of each line of a JSONL file)."""
     from llmhw.api import predict
 
+    quick = dict(quick or {})
+    if _batch_size(batch_file):
+        quick["batch"], batch_file = batch_file, None
     if batch_file:
         _predict_batch(batch_file)
         return
-    if not scenario:
-        raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
     from llmhw.scenario.disaggregated import Disaggregated
 
-    loaded = _scenario_file(scenario)
+    loaded = _scenario_input(scenario, quick)
     if isinstance(loaded, Disaggregated):
         d = predict(loaded).to_dict()
         if as_json:
@@ -360,17 +390,18 @@ def _predict_batch(path: str) -> None:
 
 
 @app.command()
+@with_quick_flags
 def whatif(
-    scenario: str = typer.Argument(..., help="Scenario YAML file"),
+    scenario: str = typer.Argument(None, help="Scenario YAML file (or give the scenario as flags)"),
     vary: str = typer.Option(..., "--vary", help="PATH=V1,V2,...: an override path and the values to try "
                              "(';'-separated, '+'-joined items for list paths: chip.memory='hbm3e;hbm3e+hbf')"),
     as_json: bool = JSON_OPT,
+    quick: dict[str, Any] | None = None,
 ) -> None:
     """Vary one override path over a list of values and print the metrics per value (docs/whatif.md)."""
     from llmhw.api import whatif as vary_path
-    from llmhw.scenario import Scenario
 
-    base = Scenario.from_yaml(_input_file(scenario, "scenario"))
+    base = _scenario_input(scenario, quick or {}, one_pool=True)
     from llmhw.explore.vary import parse_vary
 
     path, values = parse_vary(vary)
@@ -386,8 +417,10 @@ def whatif(
 
 
 @app.command()
+@with_quick_flags
 def search(
-    scenario: str = typer.Argument(..., help="Scenario YAML file (its parallelism and batch are searched)"),
+    scenario: str = typer.Argument(None, help="Scenario YAML file (its parallelism and batch are searched), or "
+                                   "give the scenario as flags"),
     slo: list[str] = typer.Option([], "--slo", help="a constraint KEY<=VALUE (or <, >=, >), e.g. tpot_s<=0.05; "
                                   "repeat for several"),
     objective: str = typer.Option("output_tok_s_per_chip", "--objective",
@@ -398,6 +431,7 @@ def search(
     disaggregate: bool = typer.Option(False, "--disaggregate", help="search prefill/decode pools: every split "
                                       "of the chips and every mapping of each pool"),
     as_json: bool = JSON_OPT,
+    quick: dict[str, Any] | None = None,
 ) -> None:
     """The best configuration under service-level objectives: every mapping, batch and varied value
     (docs/search.md)."""
@@ -405,9 +439,8 @@ def search(
 
     from llmhw.api import search as run_search
     from llmhw.explore.vary import parse_vary
-    from llmhw.scenario import Scenario
 
-    base = Scenario.from_yaml(_input_file(scenario, "scenario"))
+    base = _scenario_input(scenario, quick or {}, one_pool=True)
     varied = dict(parse_vary(v) for v in vary)
     with Progress(console=tables.err, transient=True, disable=as_json) as bar:
         task = bar.add_task("searching", total=None)
@@ -420,10 +453,12 @@ def search(
 
 
 @app.command()
+@with_quick_flags
 def simulate(
-    scenario: str = typer.Argument(None, help="Scenario YAML file"),
+    scenario: str = typer.Argument(None, help="Scenario YAML file (or give the scenario as flags)"),
     batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line (its "
-                                   "workload.arrival gives the load); one JSON object per line out"),
+                                   "workload.arrival gives the load); one JSON object per line out. As a "
+                                   "scenario flag: the requests in flight (a number or max)"),
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
     requests: int = typer.Option(None, "--requests", help="requests to simulate; default: workload.requests (2000), "
                                   "lengthened until the arrivals span ten request lifetimes"),
@@ -438,6 +473,7 @@ def simulate(
                                   "repeat for several. With a rate: goodput (requests meeting all); with "
                                   "--find-rate / --find-chips: the target"),
     as_json: bool = JSON_OPT,
+    quick: dict[str, Any] | None = None,
 ) -> None:
     """Open-loop serving: arrivals (Poisson, bursts, a trace, or a closed loop), per-request lengths
     (datasets, distributions), continuous batching with the engine's scheduling policy, preemption,
@@ -450,17 +486,18 @@ def simulate(
     # Without --requests, a run is lengthened until its arrivals span ten request lifetimes (a
     # steady state), up to 200,000 requests.
     steady = 0.0 if requests else 10.0
+    quick = dict(quick or {})
+    if _batch_size(batch_file):
+        quick["batch"], batch_file = batch_file, None
     if batch_file:
         _simulate_batch(batch_file, requests, seed)
         return
-    if not scenario:
-        raise LlmhwError("give a scenario YAML file, or --batch FILE.jsonl", field="scenario")
     if find_chips:
         from llmhw.api import find_chips as search_chips
 
         if rate is None:
             raise LlmhwError("--find-chips needs the load to serve", field="--rate", accepted="--rate R (requests/s)")
-        loaded = _scenario_file(scenario)
+        loaded = _scenario_input(scenario, quick)
         if not isinstance(loaded, Scenario):
             raise LlmhwError("--find-chips searches one pool's chips; a disaggregated scenario gives both pools' "
                              "chips itself", field="--find-chips", accepted="--rate R or --find-rate")
@@ -478,13 +515,13 @@ def simulate(
         from llmhw.api import find_rate as search_rate
 
         with err.status("finding the highest rate") as status:
-            d = search_rate(_scenario_file(scenario), slo, requests, seed, min_lifetimes=steady,
+            d = search_rate(_scenario_input(scenario, quick), slo, requests, seed, min_lifetimes=steady,
                             log=lambda m: status.update(escape(m)))
     elif concurrency is not None:
-        d = run_simulation(_scenario_file(scenario), None, requests, seed, concurrency=concurrency, slo=slo)
+        d = run_simulation(_scenario_input(scenario, quick), None, requests, seed, concurrency=concurrency, slo=slo)
     else:      # --rate, else the scenario's workload.arrival
         with err.status("simulating"):
-            d = run_simulation(_scenario_file(scenario), rate, requests, seed, slo=slo, min_lifetimes=steady)
+            d = run_simulation(_scenario_input(scenario, quick), rate, requests, seed, slo=slo, min_lifetimes=steady)
     if as_json:
         _emit_json(d)
         return

@@ -1,0 +1,53 @@
+"""Quick flags (issue 14): a scenario typed on the command line equals the same YAML."""
+
+import json
+
+import pytest
+from tests.robustness.harness import assert_answered, assert_refused, run_cli, strict_json, write
+
+YAML = ("model: llama-3.1-70b\nhardware: h100-sxm\nparallelism: {tp: 8}\nprecision: {weights: fp8, kv_cache: fp8}\n"
+        "engine: vllm\nworkload: {input_tokens: 1024, output_tokens: 256, batch: 64}\n")
+FLAGS = ["--model", "llama-3.1-70b", "--hardware", "h100-sxm", "--tp", "8", "--weights", "fp8", "--kv-cache", "fp8",
+         "--engine", "vllm", "--input-tokens", "1024", "--output-tokens", "256", "--batch", "64"]
+
+
+@pytest.mark.parametrize("command", ["predict", "fit"])
+def test_flags_equal_the_same_yaml(capsys, tmp_path, command):
+    from_file = run_cli(capsys, command, write(tmp_path, "s.yaml", YAML), "--json")
+    from_flags = run_cli(capsys, command, *FLAGS, "--json")
+    assert_answered(from_file)
+    assert_answered(from_flags)
+    assert strict_json(from_flags.stdout) == strict_json(from_file.stdout)
+
+
+def test_flags_over_a_file_set_only_their_fields(capsys, tmp_path):
+    p = write(tmp_path, "s.yaml", YAML)
+    res = run_cli(capsys, "predict", p, "--batch", "8", "--tp", "4", "--json")
+    assert_answered(res)
+    d = strict_json(res.stdout)
+    assert (d["batch"], d["parallelism"]["tp"], d["n_chips"]) == (8, 4, 4)      # n_chips follows tp x pp x dp
+    assert d["precision"]["weights"] == "fp8"                                   # the file's own fields stay
+
+
+def test_batch_is_a_size_or_a_jsonl_file(capsys, tmp_path):
+    line = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "workload": {"input_tokens": 8, "output_tokens": 4}}
+    jsonl = write(tmp_path, "runs.jsonl", json.dumps(line) + "\n")
+    res = run_cli(capsys, "predict", "--batch", str(jsonl))
+    assert_answered(res)
+    assert strict_json(res.stdout.splitlines()[0])["batch"] == 1
+    res = run_cli(capsys, "predict", write(tmp_path, "s.yaml", YAML), "--batch", "max", "--json")
+    assert_answered(res)
+    assert strict_json(res.stdout)["batch"] > 64
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["--hardware", "h100-sxm", "--input-tokens", "8", "--output-tokens", "4"], ["model", "--model"]),
+    (["--model", "llama-3.1-8b", "--input-tokens", "8", "--output-tokens", "4"], ["hardware", "--hardware"]),
+    (["--model", "llama-3.1-8b", "--hardware", "h100-sxm"], ["workload", "--input-tokens"]),
+    ([*FLAGS[:4], "--tp", "3", "--input-tokens", "8", "--output-tokens", "4"], ["parallelism.tp"]),
+    ([*FLAGS[:4], "--input-tokens", "8", "--output-tokens", "4", "--batch", "0"], ["workload.batch"]),
+    ([*FLAGS[:4], "--input-tokens", "8", "--output-tokens", "4", "--weights", "fp3"], ["precision.weights"]),
+    ([], ["scenario"]),
+])
+def test_bad_flags_name_the_field(capsys, argv, names):
+    assert_refused(run_cli(capsys, "predict", *argv), *names)

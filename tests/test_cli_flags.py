@@ -51,3 +51,32 @@ def test_batch_is_a_size_or_a_jsonl_file(capsys, tmp_path):
 ])
 def test_bad_flags_name_the_field(capsys, argv, names):
     assert_refused(run_cli(capsys, "predict", *argv), *names)
+
+
+@pytest.mark.parametrize("argv", [["models"], ["hardware"], ["hardware", "--kind", "chip"],
+                                  ["hardware", "--family", "nvidia-gpu"]])
+def test_every_id_whole_in_80_columns(capsys, monkeypatch, argv):
+    """The id is the value a user copies: in an 80-column terminal it is never cut or wrapped
+    (other columns are dropped or wrapped first), and no line is wider than the terminal."""
+    from llmhw import cli_tables
+
+    monkeypatch.setattr(cli_tables.out, "width", 80)
+    res = run_cli(capsys, *argv)
+    assert_answered(res)
+    lines = res.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 80
+    ids = [r["id"] for r in strict_json(run_cli(capsys, *argv, "--json").stdout)]
+    first_cells = {ln.split("│")[1].strip() for ln in lines if ln.startswith("│") and ln.split("│")[1].strip()}
+    assert set(ids) <= first_cells, sorted(set(ids) - first_cells)[:5]
+
+
+def test_hardware_filters(capsys):
+    res = run_cli(capsys, "hardware", "--kind", "network", "--json")
+    assert_answered(res)
+    kinds = {r["kind"] for r in strict_json(res.stdout)}
+    assert kinds == {"interconnect"}
+    res = run_cli(capsys, "hardware", "--family", "amd-gpu", "--json")
+    rows = strict_json(res.stdout)
+    assert rows and all(r.get("family") == "amd-gpu" or r["kind"] == "system" for r in rows)
+    assert_refused(run_cli(capsys, "hardware", "--kind", "toaster"), "--kind")
+    assert_refused(run_cli(capsys, "hardware", "--family", "nvidia"), "--family", "nvidia-gpu")

@@ -164,12 +164,23 @@ def _hardware_row(hid: str, kind: str) -> dict[str, Any]:
     return row
 
 
+# `hardware --kind`: the catalog's kinds, and the words people use for them.
+_KINDS = {"chip": "chip", "system": "system", "memory": "memory", "near_memory": "near_memory",
+          "near-memory": "near_memory", "pim": "near_memory", "stacking": "stacking", "3d": "stacking",
+          "interconnect": "interconnect", "network": "interconnect", "link": "link"}
+
+
 @app.command()
 def hardware(
     name: str = typer.Argument(None, help="Show one entry with the source of every number."),
+    kind: str = typer.Option(None, "--kind", help="only this kind: chip, system, memory, near_memory, stacking, "
+                             "network (interconnect) or link"),
+    family: str = typer.Option(None, "--family", help="only chips of this family (nvidia-gpu, amd-gpu, ...) and "
+                               "systems of them"),
     as_json: bool = JSON_OPT,
 ) -> None:
     """List the hardware catalog (chips, systems, memories, interconnects), or show one entry."""
+    from llmhw.core.errors import unknown_name
     from llmhw.hardware.catalog import hardware_ids, lookup
 
     if name:
@@ -180,7 +191,18 @@ def hardware(
             return
         tables.print_entry(e)
         return
-    rows = [_hardware_row(h, k) for h, k in hardware_ids().items()]
+    ids = hardware_ids()
+    if kind is not None:
+        if kind.lower() not in _KINDS:
+            raise unknown_name("kind", kind, sorted(set(_KINDS)), field="--kind")
+        ids = {h: k for h, k in ids.items() if k == _KINDS[kind.lower()]}
+    rows = [_hardware_row(h, k) for h, k in ids.items()]
+    if family is not None:
+        chip_family = {h: lookup(h).family for h, k in hardware_ids().items() if k == "chip"}
+        if family not in set(chip_family.values()):
+            raise unknown_name("family", family, sorted(set(chip_family.values())), field="--family")
+        chips = {h for h, f in chip_family.items() if f == family}
+        rows = [r for r in rows if r["id"] in chips or (r["kind"] == "system" and r["chip"] in chips)]
     if as_json:
         _emit_json(rows)
         return

@@ -11,6 +11,7 @@ through ``esc``.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -20,10 +21,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-# Piped output gets a fixed, roomy width instead of rich's 80-column fallback. No emoji codes:
-# a name like "x:smile:y" is printed as written.
-out = Console(width=None if sys.stdout.isatty() else 150, emoji=False)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 150, emoji=False)
+# Piped output gets a fixed, roomy width instead of rich's 80-column fallback, unless COLUMNS
+# says how wide (the shell's own convention). No emoji codes: a name like "x:smile:y" is printed
+# as written.
+_PIPED = None if "COLUMNS" in os.environ else 150
+out = Console(width=None if sys.stdout.isatty() else _PIPED, emoji=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else _PIPED, emoji=False)
 
 # Cells we colour ourselves (everything else in a row is plain text).
 NO = Text("no", style="red")
@@ -45,32 +48,54 @@ def si(x: float | None, unit: str, scale: float, digits: int = 1) -> str:
     return "-" if x is None else f"{x / scale:,.{digits}f} {unit}"
 
 
+def _fitted_table(title: str, columns: list[tuple[str, str, int]], cells: list[list[str]]) -> Table:
+    """A table that fits the terminal with its first column (the id a user copies) whole:
+    ``columns`` are (header, justify, priority); while the natural width is wider than the
+    console, the lowest-priority column is dropped; a column left too wide wraps, the id never."""
+    keep = list(range(len(columns)))
+
+    def natural(i: int) -> int:
+        return max([len(columns[i][0]), *(len(str(r[i])) for r in cells)]) + 3     # padding and rule
+
+    while len(keep) > 1 and sum(natural(i) for i in keep) + 1 > out.width:
+        keep.remove(min(keep[1:], key=lambda i: columns[i][2]))
+    t = Table(title=title)
+    for n, i in enumerate(keep):
+        header, justify, _ = columns[i]
+        if n == 0:
+            t.add_column(header, justify=justify, no_wrap=True, min_width=natural(i) - 3)
+        else:
+            t.add_column(header, justify=justify, overflow="fold")
+    for r in cells:
+        _row(t, *(r[i] for i in keep))
+    return t
+
+
 def print_models(rows: list[dict[str, Any]]) -> None:
-    """``llmhw models``: one row per catalog model."""
-    t = Table(title="llmhw model catalog")
-    for col in ("id", "type", "attention", "layers", "total params", "active params", "KV / token (bf16)", "max context"):
-        t.add_column(col, justify="left" if col in ("id", "type", "attention") else "right")
-    for r in rows:
-        _row(t, r["id"], r["model_type"], r["attention"] + (" + MoE" if r["moe"] else ""), str(r["layers"]),
-                si(r["total_params"], "B", 1e9, 2), si(r["active_params"], "B", 1e9, 2),
-                si(r["kv_cache_bytes_per_token"], "KB", 1e3), f"{r['max_context']:,}")
-    out.print(t)
+    """``llmhw models``: one row per catalog model (narrow terminals drop the least-read columns)."""
+    cols = [("id", "left", 9), ("type", "left", 2), ("attention", "left", 3), ("layers", "right", 1),
+            ("total params", "right", 6), ("active params", "right", 5), ("KV / token (bf16)", "right", 4),
+            ("max context", "right", 7)]
+    cells = [[r["id"], r["model_type"], r["attention"] + (" + MoE" if r["moe"] else ""), str(r["layers"]),
+              si(r["total_params"], "B", 1e9, 2), si(r["active_params"], "B", 1e9, 2),
+              si(r["kv_cache_bytes_per_token"], "KB", 1e3), f"{r['max_context']:,}"] for r in rows]
+    out.print(_fitted_table("llmhw model catalog", cols, cells))
 
 
 def print_hardware(rows: list[dict[str, Any]]) -> None:
     """``llmhw hardware``: chips in one table, every other catalog entry in another."""
-    t = Table(title="llmhw chips")
-    for col in ("id", "name", "family", "bf16 dense", "memory", "bandwidth", "TDP"):
-        t.add_column(col, justify="right" if col in ("bf16 dense", "memory", "bandwidth", "TDP") else "left")
-    for r in rows:
-        if r["kind"] == "chip":
-            _row(t, r["id"], r["name"], r["family"], si(r["bf16_flops"], "TFLOP/s", 1e12, 0),
-                    si(r["memory_bytes"], "GB", 1e9, 0), si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
-                    si(r["tdp_w"], "W", 1, 0))
-    out.print(t)
+    cols = [("id", "left", 9), ("name", "left", 1), ("family", "left", 2), ("bf16 dense", "right", 6),
+            ("memory", "right", 5), ("bandwidth", "right", 7), ("TDP", "right", 3)]
+    cells = [[r["id"], r["name"], r["family"], si(r["bf16_flops"], "TFLOP/s", 1e12, 0),
+              si(r["memory_bytes"], "GB", 1e9, 0), si(r["memory_bytes_per_s"], "GB/s", 1e9, 0),
+              si(r["tdp_w"], "W", 1, 0)] for r in rows if r["kind"] == "chip"]
+    if cells:
+        out.print(_fitted_table("llmhw chips", cols, cells))
     t = Table(title="systems, memories, near-memory compute, 3D stacks, interconnects")
-    for col in ("id", "kind", "name", "detail"):
-        t.add_column(col)
+    ids = [r["id"] for r in rows if r["kind"] != "chip"]
+    t.add_column("id", no_wrap=True, min_width=max((len(i) for i in ids), default=2))
+    for col in ("kind", "name", "detail"):
+        t.add_column(col, overflow="fold")
     for r in rows:
         if r["kind"] == "system":
             _row(t, r["id"], "system", r["name"], f"{r['n_chips']} x {r['chip']}")

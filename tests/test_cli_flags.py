@@ -80,3 +80,18 @@ def test_hardware_filters(capsys):
     assert rows and all(r.get("family") == "amd-gpu" or r["kind"] == "system" for r in rows)
     assert_refused(run_cli(capsys, "hardware", "--kind", "toaster"), "--kind")
     assert_refused(run_cli(capsys, "hardware", "--family", "nvidia"), "--family", "nvidia-gpu")
+
+
+def test_hardware_entry_reads_with_units(capsys):
+    """`llmhw hardware h100-sxm` shows numbers as people read them (989.4 TFLOP/s, 3.35 TB/s,
+    80 GB), each the catalog's SI value (--json) in the unit its field's name states."""
+    from llmhw import cli_tables
+
+    res = run_cli(capsys, "hardware", "h100-sxm")
+    assert_answered(res)
+    data = strict_json(run_cli(capsys, "hardware", "h100-sxm", "--json").stdout)
+    bf16, bw, cap = data["peak_flops"]["bf16"], data["memory"][0]["bandwidth_bytes_per_s"], data["memory"][0]["capacity_bytes"]
+    for shown in (f"{bf16 / 1e12:.4g} TFLOP/s", f"{bw / 1e12:.4g} TB/s", f"{cap / 1e9:.4g} GB"):
+        assert shown in res.stdout, shown
+    assert "e+" not in res.stdout.split("source")[1].split("│ memory")[0]   # no raw exponents in the chip's rows
+    assert cli_tables.readable(5e-8, "s") == "50 ns" and cli_tables.readable(2.5e-12, "J/bit") == "2.5 pJ/bit"

@@ -48,6 +48,33 @@ def si(x: float | None, unit: str, scale: float, digits: int = 1) -> str:
     return "-" if x is None else f"{x / scale:,.{digits}f} {unit}"
 
 
+# How a value of each unit (core.units.RANGES, from the field's name) reads: the unit steps,
+# largest first, each with the factor from SI. Capacities and bandwidths in decimal steps, as
+# vendors quote them.
+_READABLE: dict[str, tuple[tuple[str, float], ...]] = {
+    "B": (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1.0)),
+    "B/s": (("TB/s", 1e12), ("GB/s", 1e9), ("MB/s", 1e6), ("KB/s", 1e3), ("B/s", 1.0)),
+    "FLOP/s": (("PFLOP/s", 1e15), ("TFLOP/s", 1e12), ("GFLOP/s", 1e9), ("FLOP/s", 1.0)),
+    "s": (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("ps", 1e-12)),
+    "W": (("kW", 1e3), ("W", 1.0), ("mW", 1e-3)),
+    "J/bit": (("pJ/bit", 1e-12),), "USD": (("USD", 1.0),), "USD/byte": (("USD/GB", 1e-9),),
+    "m2": (("mm2", 1e-6),), "m": (("um", 1e-6),),
+}
+
+
+def readable(x: float, unit: str | None) -> str:
+    """A number as people read it: in the largest step of its unit it is at least 1 of
+    (``989.4 TFLOP/s``, ``3.35 TB/s``, ``50 MB``), four significant digits; as is without one."""
+    steps = _READABLE.get(unit or "")
+    if unit == "USD" and abs(x) >= 100:
+        return f"{x:,.0f} USD"
+    if not steps or x == 0:
+        return f"{x:.4g}" + (f" {unit}" if unit and unit not in ("x", "chips", "links", "dies", "cycles",
+                                                                    "tokens", "calendar year") else "")
+    name, f = next(((n, f) for n, f in steps if abs(x) >= f), steps[-1])
+    return f"{x / f:.4g} {name}"
+
+
 def _fitted_table(title: str, columns: list[tuple[str, str, int]], cells: list[list[str]]) -> Table:
     """A table that fits the terminal with its first column (the id a user copies) whole:
     ``columns`` are (header, justify, priority); while the natural width is wider than the
@@ -119,8 +146,10 @@ def print_hardware(rows: list[dict[str, Any]]) -> None:
 
 def print_entry(e: Any) -> None:
     """``llmhw hardware NAME``: every field of one entry with its status and sources."""
+    from llmhw.core.provenance import field_unit
+
     t = Table(title=f"{esc(getattr(e, 'name', '') or e.id)} ({esc(e.kind)})")
-    for col in ("field", "value (SI)", "status", "source"):
+    for col in ("field", "value", "status", "source"):
         t.add_column(col, overflow="fold")
 
     def walk(obj: Any, prefix: str) -> None:
@@ -130,21 +159,24 @@ def print_entry(e: Any) -> None:
                 continue
             v = getattr(obj, k)
             path = f"{prefix}{k}"
-            if hasattr(v, "model_fields"):
+            if hasattr(type(v), "model_fields"):
                 walk(v, path + ".")
-            elif isinstance(v, tuple) and v and hasattr(v[0], "model_fields"):
+            elif isinstance(v, tuple) and v and hasattr(type(v[0]), "model_fields"):
                 for i, item in enumerate(v):
                     walk(item, f"{path}[{i}].")
             elif isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
                 for sub, x in v.items():
                     p = prov.get(f"{k}.{sub}")
-                    _row(t, f"{path}.{sub}", f"{x:.4g}", p.status if p else "", "\n".join(p.sources) if p else "")
+                    _row(t, f"{path}.{sub}", readable(x, field_unit(k)), p.status if p else "",
+                         "\n".join(p.sources) if p else "")
             elif isinstance(v, dict) and v:
                 for sub, x in v.items():
                     walk(x, f"{path}.{sub}.")
             elif v is not None and v != "" and v != ():
                 p = prov.get(k)
-                shown = f"{v:.4g}" if isinstance(v, float) else str(v)
+                unit = field_unit(k)
+                shown = readable(v, unit) if isinstance(v, int | float) and not isinstance(v, bool) and unit \
+                    and k != "year" else f"{v:.4g}" if isinstance(v, float) else str(v)
                 _row(t, path, shown, p.status if p else "", "\n".join(p.sources) if p else "")
 
     walk(e, "")

@@ -95,3 +95,11 @@ def test_hardware_entry_reads_with_units(capsys):
         assert shown in res.stdout, shown
     assert "e+" not in res.stdout.split("source")[1].split("│ memory")[0]   # no raw exponents in the chip's rows
     assert cli_tables.readable(5e-8, "s") == "50 ns" and cli_tables.readable(2.5e-12, "J/bit") == "2.5 pJ/bit"
+
+
+def test_a_prediction_that_does_not_fit_warns_first(capsys):
+    # Exit 0 (a model that does not fit is a result), and the warning is the line after the header.
+    res = run_cli(capsys, "predict", "--model", "llama-3.1-405b", "--hardware", "h100-sxm",
+                  "--input-tokens", "100", "--output-tokens", "10")
+    assert_answered(res)
+    assert res.stdout.splitlines()[1].startswith("warning: does not fit")

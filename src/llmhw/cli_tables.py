@@ -242,6 +242,10 @@ def print_prediction(d: dict[str, Any]) -> None:
     out.print(f"[bold]{esc(d['model'])}[/bold] on {d['n_chips']} x {label} ({esc(d['engine'])} engine): "
               f"tp={p['tp']} pp={p['pp']} ep={p['ep']} dp={p['dp']}{_moe_dp(p)}, batch {d['batch']}, "
               f"{d['input_tokens']:,} in / {d['output_tokens']:,} out", highlight=False)
+    # What makes the figures below hypothetical comes first, not under three tables.
+    warnings = [n for n in d["notes"] if _is_warning(n)]
+    for n in warnings:
+        out.print(Text(f"warning: {n}", style="bold red"))
     t = Table()
     t.add_column("metric")
     t.add_column("value", justify="right")
@@ -287,7 +291,13 @@ def print_prediction(d: dict[str, Any]) -> None:
                      f"{t['write_bytes_per_s'] / 1e9:,.3f}", life)
         out.print(mt)
     for n in d["notes"]:
-        out.print(f"note: {n}", markup=False)
+        if n not in warnings:
+            out.print(f"note: {n}", markup=False)
+
+
+def _is_warning(note: str) -> bool:
+    """A note that says the prediction describes a deployment that cannot run as given."""
+    return note.startswith("does not fit") or note.startswith("batch 'max': not one request fits")
 
 
 def _shown(v: Any) -> str:

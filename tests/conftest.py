@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,11 @@ def run_cli():
     """Run the real command line in a subprocess: exit code, stdout, stderr."""
 
     def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        # Piped output is 150 columns wide unless COLUMNS says otherwise (cli_tables): tests read
+        # whole tables, so the width must not depend on the shell they run from.
+        env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
         return subprocess.run([sys.executable, "-m", "llmhw", *args], capture_output=True, text=True,
-                              cwd=cwd or ROOT, timeout=120)
+                              cwd=cwd or ROOT, timeout=120, env=env)
 
     return run
 

@@ -103,3 +103,23 @@ def test_a_prediction_that_does_not_fit_warns_first(capsys):
                   "--input-tokens", "100", "--output-tokens", "10")
     assert_answered(res)
     assert res.stdout.splitlines()[1].startswith("warning: does not fit")
+
+
+def test_whatif_baseline_units_and_workload_paths(capsys, tmp_path):
+    """whatif: the scenario as given first (baseline: true, equal to predict), then each value;
+    a quantity typed with its unit ('9.6 TB/s') is that many bytes a second; workload fields vary
+    like override paths."""
+    p = write(tmp_path, "s.yaml", YAML.replace("engine: vllm\n", ""))
+    res = run_cli(capsys, "whatif", p, "--vary", "chip.memory[0].bandwidth_bytes_per_s=3.35 TB/s,9.6e12", "--json")
+    assert_answered(res)
+    rows = strict_json(res.stdout)
+    assert [r["baseline"] for r in rows] == [True, False, False]
+    base = strict_json(run_cli(capsys, "predict", p, "--json").stdout)
+    assert rows[0]["tpot_s"] == base["tpot_s"]
+    assert rows[1]["tpot_s"] == pytest.approx(base["tpot_s"])        # H100's own 3.35 TB/s
+    assert rows[2]["tpot_s"] < rows[1]["tpot_s"]
+    res = run_cli(capsys, "whatif", p, "--vary", "workload.batch=1,128", "--json")
+    assert_answered(res)
+    assert [r["batch"] for r in strict_json(res.stdout)] == [64, 1, 128]
+    res = run_cli(capsys, "whatif", p, "--vary", "chip.memory[0].bandwidth_bytes_per_s=9.6 TB")
+    assert_refused(res, "bandwidth_bytes_per_s.unit")

@@ -273,7 +273,8 @@ def test_whatif_json(run_cli, write_yaml):
     values = ["5e-8", "1e-7", "5e-7", "1e-6"]
     r = run_cli("whatif", str(path), "--vary", "interconnect.hop_latency_s=" + ",".join(values), "--json")
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    base, *rows = json.loads(r.stdout)
+    assert base["baseline"] and not any(row["baseline"] for row in rows)      # the scenario as given first
     assert len(rows) == 4
     assert [row["varied"] for row in rows] == [{"path": "interconnect.hop_latency_s", "value": float(v)}
                                               for v in values]
@@ -287,7 +288,7 @@ def test_whatif_list_path_and_table(run_cli, write_yaml):
     path = write_yaml(BASE)
     r = run_cli("whatif", str(path), "--vary", "chip.memory=hbm3e;hbm3e+hbf", "--json")
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    rows = json.loads(r.stdout)[1:]                 # after the baseline row
     assert [row["varied"]["value"] for row in rows] == [["hbm3e"], ["hbm3e", "hbf"]]
     r = run_cli("whatif", str(path), "--vary", "chip.memory=hbm3e;hbm3e+hbf")
     assert r.returncode == 0, r.stderr

@@ -23,6 +23,7 @@ from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.search import SearchResult, scenario_of
 from llmhw.explore.search import search as _search
 from llmhw.explore.sweep import as_scenario, check_finite, evaluate, sweep, sweep_economics
+from llmhw.explore.vary import apply as apply_varied
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.package import PackagePower
 from llmhw.scenario import Scenario
@@ -208,13 +209,14 @@ def _wear_notes(s: Scenario, m: Metrics) -> list[str]:
 
 
 def whatif(scenario: Scenario | dict[str, Any], path: str, values: Sequence[Any]) -> list[Prediction]:
-    """One prediction per value of the override ``path`` (docs/whatif.md), on top of the
-    scenario's own overrides."""
+    """One prediction per value of ``path`` (docs/whatif.md): an override path (chip.*,
+    interconnect.*, ...) on top of the scenario's own overrides, or a scenario field
+    (``engine``, ``n_chips``, ``hardware``, ``model``, ``workload.batch``, ``precision.weights``)."""
     s = as_scenario(scenario)
     if isinstance(values, str | bytes | dict) or not isinstance(values, Sequence) or not values:
         raise LlmhwError(f"expected a non-empty list of values, got {shown(values)}", field="values",
                          accepted="e.g. [5e-8, 1e-7]")
-    return [predict(s.replace(overrides={**s.overrides, path: v})) for v in values]
+    return [predict(apply_varied(s, {path: v})) for v in values]
 
 
 def search(scenario: Scenario | dict[str, Any], slo: Sequence[str] = (), objective: str = "output_tok_s_per_chip",

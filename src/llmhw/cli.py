@@ -424,12 +424,15 @@ def whatif(
     from llmhw.api import whatif as vary_path
 
     base = _scenario_input(scenario, quick or {}, one_pool=True)
+    from llmhw.api import predict
     from llmhw.explore.vary import parse_vary
 
     path, values = parse_vary(vary)
-    rows = []
+    # The scenario as given comes first, so every varied value reads against it.
+    rows = [{**predict(base).to_dict(), "baseline": True, "varied": {"path": path, "value": None}}]
     for v, p in zip(values, vary_path(base, path, values), strict=True):
         d = p.to_dict()
+        d["baseline"] = False
         d["varied"] = {"path": path, "value": v}
         rows.append(d)
     if as_json:

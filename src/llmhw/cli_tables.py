@@ -82,7 +82,8 @@ def _fitted_table(title: str, columns: list[tuple[str, str, int]], cells: list[l
     keep = list(range(len(columns)))
 
     def natural(i: int) -> int:
-        return max([len(columns[i][0]), *(len(str(r[i])) for r in cells)]) + 3     # padding and rule
+        return max([len(columns[i][0]), *(len(r[i].plain if isinstance(r[i], Text) else str(r[i]))
+                                          for r in cells)]) + 3     # padding and rule
 
     while len(keep) > 1 and sum(natural(i) for i in keep) + 1 > out.width:
         keep.remove(min(keep[1:], key=lambda i: columns[i][2]))
@@ -303,6 +304,8 @@ def _is_warning(note: str) -> bool:
 def _shown(v: Any) -> str:
     if isinstance(v, list):
         return "+".join(_shown(x) for x in v)
+    if isinstance(v, dict) and "value" in v:                # a quantity typed as '9.6 TB/s'
+        return f"{v['value']:g} {v.get('unit') or ''}".strip()
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
@@ -311,14 +314,26 @@ def print_whatif(base: Any, path: str, rows: list[dict[str, Any]]) -> None:
     out.print(f"[bold]{esc(base.model.name)}[/bold] on {base.n_chips} x {esc(base.chip.label)} "
               f"({esc(base.engine)} engine), batch {base.workload.batch}, {base.workload.input_tokens:,} in / "
               f"{base.workload.output_tokens:,} out: varying {esc(path)}", highlight=False)
-    t = Table()
-    for col in (path, "TTFT", "TPOT", "tok/s per chip", "tok/s per user", "fits", "decode bound"):
-        t.add_column(esc(col), justify="left" if col in (path, "fits", "decode bound") else "right")
+    cols = [(path, "left", 10), ("TTFT", "right", 8), ("TPOT", "right", 9), ("tok/s per chip", "right", 7),
+            ("tok/s per user", "right", 5), ("J/token", "right", 4), ("USD/Mtok", "right", 6), ("fits", "left", 3),
+            ("decode bound", "left", 2)]
+    cells = []
     for d in rows:
-        _row(t, _shown(d["varied"]["value"]), si(d["ttft_s"], "ms", 1e-3, 1), si(d["tpot_s"], "ms", 1e-3, 2),
-                f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
-                "yes" if d["fits"] else NO, d["breakdown"]["decode"]["bound"])
-    out.print(t)
+        energy, cost = d.get("energy_j_per_token"), d.get("cost_usd_per_mtok")
+        cells.append(["baseline" if d.get("baseline") else _shown(d["varied"]["value"]),
+                      si(d["ttft_s"], "ms", 1e-3, 1), si(d["tpot_s"], "ms", 1e-3, 2),
+                      f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
+                      "-" if energy is None else f"{energy:.3g}", "-" if cost is None else f"{cost:,.3g}",
+                      "yes" if d["fits"] else NO, d["breakdown"]["decode"]["bound"]])
+    out.print(_fitted_table("", cols, cells))
+    # Each note once, with the values it holds for (an estimated price, a prompt past the context).
+    seen: dict[str, list[str]] = {}
+    for d in rows:
+        for n in d["notes"]:
+            seen.setdefault(n, []).append("baseline" if d.get("baseline") else _shown(d["varied"]["value"]))
+    for n, where in seen.items():
+        tag = "" if len(where) == len(rows) else f" ({', '.join(where)})"
+        out.print(f"note{tag}: {n}", markup=False, highlight=False)
 
 
 def _config(p: dict[str, Any]) -> str:

@@ -133,3 +133,19 @@ def test_style_colours_are_stable():
     assert style.color("pnm-hbm") == style.color("pnm")
     assert style.color("something-new") == style.color("something-new")
     assert style.label("h100-sxm") == "H100"
+
+
+def test_a_long_table_shows_its_first_rows_and_points_at_the_csv(tmp_path):
+    from llmhw.report.build import PAGE_ROWS
+
+    s = _tiny_study()
+    rows = [{"batch": b, "tpot_ms": float(b)} for b in range(1, 3 * PAGE_ROWS + 1)]
+    s.tables.append(Table("long", "A long table", rows))
+    paths = render([s], tmp_path)
+    html = paths.index.read_text()
+    section = html.split("Table 1.2. A long table</h3>")[1]
+    assert section.split("</table>")[0].count("<tr>") == PAGE_ROWS + 1          # header + the first rows
+    assert f"The first {PAGE_ROWS} of {3 * PAGE_ROWS} rows; all of them in tiny/long.csv." in html
+    assert len(list(csv.DictReader((tmp_path / "tiny" / "long.csv").open()))) == 3 * PAGE_ROWS
+    md = paths.markdown.read_text().split("### Table 1.2. A long table")[1]
+    assert md.count("\n| ") == PAGE_ROWS + 1

@@ -245,12 +245,27 @@ def _e(s: Any) -> str:
     return html.escape(str(s), quote=True)
 
 
+# Rows a table shows in the page (HTML and markdown); a longer one shows its first rows and
+# points at its CSV, which holds them all: a reader skims forty rows, and 300 made a report
+# 95,000 pixels tall.
+PAGE_ROWS = 40
+
+
+def _page_rows(t: Table) -> list[dict[str, Any]]:
+    return list(t.rows[:PAGE_ROWS])
+
+
+def _more(t: Table, rel: str) -> str:
+    """The line under a table cut to the page: how many rows are shown, where the rest are."""
+    return f"The first {PAGE_ROWS} of {len(t.rows)} rows; all of them in {rel}."
+
+
 def _html_table(t: Table) -> str:
     cols = _columns(t.rows)
     numeric = {c for c in cols if any(_is_number(r.get(c)) for r in t.rows)}
     head = "".join(f'<th class="{"num" if c in numeric else ""}">{_e(header(c))}</th>' for c in cols)
     body = []
-    for r in t.rows:
+    for r in _page_rows(t):
         cells = "".join(f'<td class="{"num" if c in numeric else ""}">{_e(fmt(r.get(c), c))}</td>' for c in cols)
         body.append(f"<tr>{cells}</tr>")
     return (f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead>'
@@ -268,7 +283,7 @@ def _md_table(t: Table) -> str:
 
     lines = ["| " + " | ".join(cell(header(c)) for c in cols) + " |",
              "|" + "|".join("---:" if c in numeric else "---" for c in cols) + "|"]
-    for r in t.rows:
+    for r in _page_rows(t):
         lines.append("| " + " | ".join(cell(fmt(r.get(c), c)) for c in cols) + " |")
     return "\n".join(lines) + "\n"
 
@@ -376,10 +391,14 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
             label = f"Table {i}.{j}"
             sub_toc.append(f'<li><a href="#{tid}">{label}: {_e(t.title)}</a></li>')
             parts.append(f'<h3 id="{tid}">{label}. {_e(t.title)}</h3>{_html_table(t)}')
+            if len(t.rows) > PAGE_ROWS:
+                parts.append(f'<p class="note">{_e(_more(t, rel))}</p>')
             if t.note:
                 parts.append(f'<p class="note">{_e(t.note)}</p>')
-            parts.append(f'<p class="files">CSV: {_e(rel)}</p>')
+            parts.append(f'<p class="files">CSV: <a href="{_e(rel)}">{_e(rel)}</a></p>')
             mdp.append(f"### {label}. {t.title}\n\n{_md_table(t)}")
+            if len(t.rows) > PAGE_ROWS:
+                mdp.append(f"{_more(t, rel)}\n")
             if t.note:
                 mdp.append(f"{t.note}\n")
             mdp.append(f"CSV: [{rel}]({rel})\n")

@@ -149,3 +149,11 @@ def test_a_long_table_shows_its_first_rows_and_points_at_the_csv(tmp_path):
     assert len(list(csv.DictReader((tmp_path / "tiny" / "long.csv").open()))) == 3 * PAGE_ROWS
     md = paths.markdown.read_text().split("### Table 1.2. A long table")[1]
     assert md.count("\n| ") == PAGE_ROWS + 1
+
+
+def test_years_counts_and_large_values_read_as_written():
+    from llmhw.cli_tables import g3
+
+    assert fmt(2012, "year") == "2012" and fmt(2012.0, "launch_year") == "2012"
+    assert fmt(1.0, "hops") == "1" and fmt(8.0, "n_chips") == "8" and fmt(2.0, "tpot_ms") == "2.00"
+    assert g3(1054.2) == "1,054" and g3(0.91349) == "0.913" and g3(12.44) == "12.4"

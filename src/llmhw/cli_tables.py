@@ -43,6 +43,14 @@ def _row(t: Table, *cells: Any) -> None:
     t.add_row(*(c if isinstance(c, Text) else Text(str(c)) for c in cells))
 
 
+def g3(x: float) -> str:
+    """Three significant digits as people write them: 0.913, 12.4, 1,060 (never 1.06e+03)."""
+    a = abs(x)
+    if a >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.3g}" if a >= 1e-3 or a == 0 else f"{x:.2e}"
+
+
 def si(x: float | None, unit: str, scale: float, digits: int = 1) -> str:
     """``x`` in ``unit`` (``x / scale``), thousands separated; ``-`` when missing."""
     return "-" if x is None else f"{x / scale:,.{digits}f} {unit}"
@@ -258,16 +266,16 @@ def print_prediction(d: dict[str, Any]) -> None:
     _row(t, "tokens/s per user", f"{d['tok_s_per_user']:,.1f}")
     mem = d["memory"]
     if d.get("energy_j_per_token") is not None:
-        _row(t, "energy per output token", f"{d['energy_j_per_token']:,.3g} J")
+        _row(t, "energy per output token", f"{g3(d['energy_j_per_token'])} J")
         _row(t, "power per chip", f"{d['power_w_per_chip']:,.0f} W" + (" (capped at TDP)" if d.get("power_capped") else ""))
     if d.get("cost_usd_per_mtok") is not None:
-        _row(t, "cost per million output tokens", f"${d['cost_usd_per_mtok']:,.3g}")
+        _row(t, "cost per million output tokens", f"${g3(d['cost_usd_per_mtok'])}")
     if d.get("tokens_per_mw") is not None:
         _row(t, "tokens/s per provisioned MW", f"{d['tokens_per_mw']:,.0f}")
     co2 = d.get("co2e_g_per_mtok")
     if isinstance(co2, dict) and co2.get("total") is not None:
-        _row(t, "gCO2e per million output tokens", f"{co2['total']:,.3g} ({co2['operational']:,.3g} operational + "
-                f"{co2['embodied']:,.3g} embodied)")
+        _row(t, "gCO2e per million output tokens", f"{g3(co2['total'])} ({g3(co2['operational'])} operational + "
+                f"{g3(co2['embodied'])} embodied)")
     used = Text(f"{mem['total_bytes'] / 1e9:,.1f} of {mem['usable_bytes'] / 1e9:,.1f} GB usable")
     if not d["fits"]:
         used.append("  (does not fit)", style="red")
@@ -323,7 +331,7 @@ def print_whatif(base: Any, path: str, rows: list[dict[str, Any]]) -> None:
         cells.append(["baseline" if d.get("baseline") else _shown(d["varied"]["value"]),
                       si(d["ttft_s"], "ms", 1e-3, 1), si(d["tpot_s"], "ms", 1e-3, 2),
                       f"{d['output_tok_s_per_chip']:,.1f}", f"{d['tok_s_per_user']:,.1f}",
-                      "-" if energy is None else f"{energy:.3g}", "-" if cost is None else f"{cost:,.3g}",
+                      "-" if energy is None else g3(energy), "-" if cost is None else g3(cost),
                       "yes" if d["fits"] else NO, d["breakdown"]["decode"]["bound"]])
     out.print(_fitted_table("", cols, cells))
     # Each note once, with the values it holds for (an estimated price, a prompt past the context).
@@ -426,8 +434,8 @@ def print_simulation(d: dict[str, Any]) -> None:
                   f"({d['kv_bytes_per_request'] / 1e6:,.0f} MB)", highlight=False)
     if d.get("cost_usd_per_mtok") is not None:
         out.print(f"at its mean of {d['economics_batch']} requests in flight: "
-                  f"{d['energy_j_per_token']:.3g} J/token, {d['cost_usd_per_mtok']:.3g} USD per million output tokens, "
-                  f"{d['co2e_g_per_mtok']['total']:.3g} g CO2e per million", highlight=False)
+                  f"{g3(d['energy_j_per_token'])} J/token, {g3(d['cost_usd_per_mtok'])} USD per million output tokens, "
+                  f"{g3(d['co2e_g_per_mtok']['total'])} g CO2e per million", highlight=False)
     t = Table()
     for col in ("", "mean", "p50", "p90", "p99"):
         t.add_column(col, justify="left" if not col else "right")

@@ -85,6 +85,10 @@ def fmt(v: Any, column: str = "") -> str:
             v = v.item()
         except (ValueError, AttributeError):
             pass
+    if _is_year(column) and isinstance(v, int | float) and float(v).is_integer():
+        return str(int(v))                          # 2012, not 2,012
+    if isinstance(v, float) and v.is_integer() and _is_count(column):
+        v = int(v)                                  # 1 hop, not 1.00
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, float):
@@ -109,6 +113,16 @@ def fmt(v: Any, column: str = "") -> str:
             return f"{v:.3g}"
         return f"{v:.2e}"
     return str(v)
+
+
+def _is_year(column: str) -> bool:
+    return column == "year" or column.endswith("_year")
+
+
+def _is_count(column: str) -> bool:
+    """Columns that count whole things (hops, chips, layers, requests in a batch)."""
+    return column.endswith(("_hops", "_chips", "_layers", "_count")) or \
+        column in ("hops", "chips", "n_chips", "layers", "batch", "tp", "pp", "ep", "dp")
 
 
 def _csv_value(v: Any) -> Any:

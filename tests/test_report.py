@@ -157,3 +157,17 @@ def test_years_counts_and_large_values_read_as_written():
     assert fmt(2012, "year") == "2012" and fmt(2012.0, "launch_year") == "2012"
     assert fmt(1.0, "hops") == "1" and fmt(8.0, "n_chips") == "8" and fmt(2.0, "tpot_ms") == "2.00"
     assert g3(1054.2) == "1,054" and g3(0.91349) == "0.913" and g3(12.44) == "12.4"
+
+
+def test_the_summary_answers_each_study_on_top(tmp_path, fake_studies):
+    """Before any section: each study's question, its first finding, and a link to its section;
+    a failed study is listed as failed."""
+    paths = run_studies(["fake_ok", "fake_bad"], tmp_path, progress=False).paths
+    html = paths.index.read_text()
+    summary = html.split('<section class="summary">')[1].split("</section>")[0]
+    assert html.index('<section class="summary">') < html.index('<section id="study-fake_ok">')
+    assert 'href="#study-fake_ok"' in summary and "Does the report render a study?" in summary
+    assert "Throughput grows 100x from batch 1 to 100." in summary
+    assert 'href="#study-fake_bad"' in summary and "failed" in summary
+    md = paths.markdown.read_text()
+    assert md.index("## Summary") < md.index("## Contents")

@@ -316,21 +316,17 @@ def predict_cmd(
 def _input_file(path: str, field: str) -> Path:
     """A file the user named as input: it must exist, be a file (not a folder) and be readable;
     else a one-line error naming ``field``."""
+    from llmhw.core.io import path_errors
+
     p = Path(path)
     shown = _short(path, 200)
-    try:
+    with path_errors(shown, field):
         if p.is_dir():
             raise LlmhwError(f"'{shown}' is a folder, not a file", field=field)
         if not p.exists():
             raise LlmhwError(f"no such file '{shown}'", field=field)
         if not os.access(p, os.R_OK):
             raise LlmhwError(f"cannot read '{shown}' (permission denied)", field=field)
-    except OSError as exc:          # a name too long, a loop of symbolic links
-        raise LlmhwError(f"cannot open '{shown}': {exc.strerror or exc}", field=field) from None
-    except ValueError as exc:       # a NUL byte in the path
-        if isinstance(exc, LlmhwError):
-            raise
-        raise LlmhwError(f"not a usable path: {exc}", field=field) from None
     return p
 
 

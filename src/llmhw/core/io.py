@@ -14,6 +14,8 @@ import math
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources.abc import Traversable
 from itertools import chain
 from pathlib import Path
@@ -74,6 +76,21 @@ def _size(n: int) -> str:
 
 def _cap(n: int) -> str:
     return f"{n // MiB} MiB" if n % MiB == 0 else f"{n:,} bytes"
+
+
+@contextmanager
+def path_errors(shown_path: str, field: str, verb: str = "open") -> Iterator[None]:
+    """Checks of a path the user gave, inside: an OS refusal (a name too long, a loop of
+    symbolic links) or a path Python cannot pass to the OS (a NUL byte) becomes one LlmhwError
+    naming ``field``; an LlmhwError raised inside passes through."""
+    try:
+        yield
+    except OSError as exc:
+        raise LlmhwError(f"cannot {verb} '{shown_path}': {exc.strerror or exc}", field=field) from None
+    except ValueError as exc:
+        if isinstance(exc, LlmhwError):
+            raise
+        raise LlmhwError(f"not a usable path: {exc}", field=field) from None
 
 
 def read_text(path: str | Path, *, field: str, max_bytes: int) -> str:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from llmhw.core.errors import LlmhwError
+from llmhw.core.io import path_errors
 
 # A path echoed in an error line is cut to this many characters (a generated path can be huge).
 _SHOWN = 200
@@ -27,7 +28,7 @@ def check_output(path: str | Path, field: str, *, folder: bool) -> Path:
     write, or be made in a folder we may write in). Missing folders on the way are allowed (the
     writer makes them). Raises :class:`LlmhwError` naming ``field`` otherwise; returns the path."""
     p = Path(path)
-    try:
+    with path_errors(_shown(p), field, verb="use"):
         if str(path) == "":
             raise LlmhwError("an empty path", field=field)
         if p.exists():
@@ -49,10 +50,4 @@ def check_output(path: str | Path, field: str, *, folder: bool) -> Path:
         if not os.access(target, mode):
             where = "in " if target.is_dir() else ""
             raise LlmhwError(f"cannot write {where}'{_shown(target)}' (permission denied)", field=field)
-    except OSError as exc:          # a name too long, a loop of symbolic links
-        raise LlmhwError(f"cannot use '{_shown(p)}': {exc.strerror or exc}", field=field) from None
-    except ValueError as exc:       # a NUL byte in the path
-        if isinstance(exc, LlmhwError):
-            raise
-        raise LlmhwError(f"not a usable path: {exc}", field=field) from None
     return p

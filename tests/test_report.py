@@ -171,3 +171,23 @@ def test_the_summary_answers_each_study_on_top(tmp_path, fake_studies):
     assert 'href="#study-fake_bad"' in summary and "failed" in summary
     md = paths.markdown.read_text()
     assert md.index("## Summary") < md.index("## Contents")
+
+
+def test_every_png_has_the_style_resolution_whatever_made_the_figure(tmp_path):
+    """A figure made without style.figure (a bare matplotlib Figure) is saved at the report's one
+    resolution too: 4 x 3 inches at 150 dpi is about 600 x 450 pixels (tight bounding box)."""
+    import struct
+
+    from matplotlib.figure import Figure as MplFigure
+
+    from llmhw.report.build import PNG_DPI
+
+    fig = MplFigure(figsize=(4, 3))
+    fig.subplots().plot([1, 2, 3], [1, 4, 9])
+    s = Study(name="bare", title="A bare figure", question="Is its resolution the report's?",
+              figures=[Figure("bare", "A plain matplotlib figure.", fig)])
+    render([s], tmp_path)
+    head = (tmp_path / "bare" / "bare.png").read_bytes()[:24]
+    width, height = struct.unpack(">II", head[16:24])
+    assert PNG_DPI == 150
+    assert 0.8 * 4 * PNG_DPI <= width <= 4 * PNG_DPI + 2 and 0.8 * 3 * PNG_DPI <= height <= 3 * PNG_DPI + 2

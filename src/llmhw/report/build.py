@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from llmhw.studies.base import Figure, Study, Table
+from llmhw.studies.style import RC
 
 
 @dataclass
@@ -162,6 +163,9 @@ def _stem(name: str) -> str:
 # -- figures ----------------------------------------------------------------------------------
 
 
+PNG_DPI = float(RC["savefig.dpi"])
+
+
 def _save_figure(fig: Figure, directory: Path, prefix: str) -> tuple[Path, Path, str]:
     """Write the figure's SVG and PNG; return their paths and the SVG text for inlining."""
     import matplotlib
@@ -181,7 +185,8 @@ def _save_figure(fig: Figure, directory: Path, prefix: str) -> tuple[Path, Path,
     if engine is not None:
         mfig.set_layout_engine("none")
     try:
-        mfig.savefig(png, format="png")
+        # One resolution for every PNG (the style's), whatever the figure was made with.
+        mfig.savefig(png, format="png", dpi=PNG_DPI)
     finally:
         if engine is not None:
             mfig.set_layout_engine(engine)

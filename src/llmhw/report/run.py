@@ -64,7 +64,12 @@ def run_one(name: str) -> Study | StudyFailure:
     """Import ``llmhw.studies.<name>`` and call its ``run()``; an exception becomes a failure."""
     import importlib
 
+    from llmhw.studies import style
+
     try:
+        # Every study draws in the report's one style (fonts, palette, resolution), whether it
+        # runs alone or after others, and whether it makes its figures through style.figure.
+        style.apply()
         mod = importlib.import_module(f"llmhw.studies.{name}")
         fn = getattr(mod, "run", None)
         if not callable(fn):

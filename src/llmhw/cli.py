@@ -24,6 +24,7 @@ from llmhw.cli_flags import with_quick_flags
 from llmhw.cli_tables import err, out
 from llmhw.core.errors import LlmhwError
 from llmhw.core.units import DTYPE_TWIN
+from llmhw.studies import STUDY_ORDER
 
 app = typer.Typer(
     add_completion=False,
@@ -584,7 +585,7 @@ def validate(
 
 @app.command()
 def study(
-    name: str = typer.Argument(..., help="A study (trends, hbf, near_memory, ...), or 'all'."),
+    name: str = typer.Argument(..., help=f"A study ({', '.join(STUDY_ORDER)}), or 'all'."),
     out_dir: str = typer.Option("out/report", "--out", help="Directory for index.html, report.md, CSVs and figures."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
     as_json: bool = JSON_OPT,

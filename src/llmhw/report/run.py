@@ -13,11 +13,9 @@ from typing import Any
 
 from llmhw.report.build import ReportPaths, StudyFailure, WrittenStudy, assemble, write_study
 from llmhw.report.output import check_output
+from llmhw.studies import STUDY_ORDER
 from llmhw.studies.base import Study
 
-# `llmhw study all` runs the studies in this order; other modules with a run() follow, sorted.
-STUDY_ORDER: tuple[str, ...] = ("trends", "hbf", "near_memory", "stacking", "interconnect", "mobile",
-                                "economics", "claims")
 _NOT_STUDIES = frozenset({"base"})
 
 

@@ -283,8 +283,9 @@ def _batch_size(value: str | None) -> bool:
 @with_quick_flags
 def predict_cmd(
     scenario: str = typer.Argument(None, help="Scenario YAML file (or give the scenario as flags)"),
-    batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line; or, as a "
-                                   "scenario flag, the requests in flight (a number or max: workload.batch)"),
+    batch_file: str = typer.Option(None, "--batch", metavar="FILE|N", help="JSONL file: one scenario mapping per "
+                                   "line; or, as a scenario flag, the requests in flight (a number or max: "
+                                   "workload.batch)"),
     as_json: bool = JSON_OPT,
     quick: dict[str, Any] | None = None,
 ) -> None:
@@ -478,7 +479,7 @@ def search(
 @with_quick_flags
 def simulate(
     scenario: str = typer.Argument(None, help="Scenario YAML file (or give the scenario as flags)"),
-    batch_file: str = typer.Option(None, "--batch", help="JSONL file: one scenario mapping per line (its "
+    batch_file: str = typer.Option(None, "--batch", metavar="FILE|N", help="JSONL file: one scenario mapping per line (its "
                                    "workload.arrival gives the load); one JSON object per line out. As a "
                                    "scenario flag: the requests in flight (a number or max)"),
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals per second over the whole deployment"),
@@ -626,6 +627,23 @@ def _quiet_stdout() -> None:
         pass     # not a real file (tests capture it): nothing will be flushed to a pipe
 
 
+def _plain_metavars(command: Any) -> None:
+    """Help that reads like a man page: a flag shows no type tag (typer prints <bool>), a text
+    option its name (--out OUT, not <str>), a number N or X."""
+    for cmd in [command, *getattr(command, "commands", {}).values()]:
+        for p in cmd.params:
+            kind = getattr(p, "param_type_name", "")
+            if p.metavar is not None or kind not in ("option", "argument"):
+                continue
+            if kind == "argument":
+                p.metavar = (p.name or "value").upper()
+            elif getattr(p, "is_flag", False):
+                p.metavar = ""
+            else:
+                ann = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+                p.metavar = {int: "N", float: "X"}.get(ann, (p.name or "value").upper())
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: the process's) and return its exit code:
     0 on success, 2 on bad input or a usage error (one line on stderr naming the field or the
@@ -635,7 +653,9 @@ def run(argv: list[str] | None = None) -> int:
     from typer._click import exceptions as click_errors  # typer's bundled click
 
     try:
-        rv = app(args=argv, prog_name="llmhw", standalone_mode=False)
+        command = typer.main.get_command(app)
+        _plain_metavars(command)
+        rv = command.main(args=argv, prog_name="llmhw", standalone_mode=False)
         if rv == EXIT_INTERRUPTED:
             # typer answers a Ctrl-C inside a command by returning 130 (no command of ours does).
             _error_line("interrupted")

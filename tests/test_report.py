@@ -191,3 +191,9 @@ def test_every_png_has_the_style_resolution_whatever_made_the_figure(tmp_path):
     width, height = struct.unpack(">II", head[16:24])
     assert PNG_DPI == 150
     assert 0.8 * 4 * PNG_DPI <= width <= 4 * PNG_DPI + 2 and 0.8 * 3 * PNG_DPI <= height <= 3 * PNG_DPI + 2
+
+
+def test_the_page_has_a_print_stylesheet(tmp_path):
+    html = render([_tiny_study()], tmp_path).index.read_text()
+    css = html.split("@media print")[1].split("</style>")[0]
+    assert "nav.toc { display: none; }" in css and "break-inside: avoid" in css

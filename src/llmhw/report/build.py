@@ -257,6 +257,17 @@ tbody tr:nth-child(even) td { background: #fbfbfc; }
 .error pre { white-space: pre-wrap; font-size: 12px; margin: 8px 0 0; }
 footer { color: var(--muted); font-size: 12.5px; margin-top: 60px; border-top: 1px solid var(--rule);
          padding-top: 10px; }
+/* Paper: no contents box or scroll bars, tables and figures kept whole on a page, links as text. */
+@media print {
+  body { font-size: 10.5pt; }
+  main { max-width: none; padding: 0; }
+  nav.toc { display: none; }
+  .tablewrap { overflow: visible; }
+  table { font-size: 8.5pt; }
+  figure, table, .summary li { break-inside: avoid; }
+  section { break-before: page; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 

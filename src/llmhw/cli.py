@@ -22,7 +22,7 @@ from rich.markup import escape
 from llmhw import cli_tables as tables
 from llmhw.cli_flags import with_quick_flags
 from llmhw.cli_tables import err, out
-from llmhw.core.errors import LlmhwError
+from llmhw.core.errors import LlmhwError, clip
 from llmhw.core.units import DTYPE_TWIN
 from llmhw.studies import STUDY_ORDER
 
@@ -58,10 +58,9 @@ class NonFinite(Failed):
         super().__init__(f"internal error: non-finite value at {where}")
 
 
-def _short(text: str, limit: int = MAX_MESSAGE) -> str:
-    """``text`` on one line, cut to ``limit`` characters."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 5] + " ..."
+def _short(text: Any, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line of at most ``limit`` characters (core.errors.clip)."""
+    return clip(str(text), limit)
 
 
 def _emit_json(obj: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from llmhw.core.errors import LlmhwError
+from llmhw.core.errors import LlmhwError, clip
 from llmhw.core.io import path_errors
 
 # A path echoed in an error line is cut to this many characters (a generated path can be huge).
@@ -18,8 +18,7 @@ _SHOWN = 200
 
 
 def _shown(p: Path | str) -> str:
-    text = str(p)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+    return clip(str(p), _SHOWN)
 
 
 def check_output(path: str | Path, field: str, *, folder: bool) -> Path:

@@ -173,6 +173,8 @@ def _save_figure(fig: Figure, directory: Path, prefix: str) -> tuple[Path, Path,
     png = directory / f"{_stem(fig.name)}.png"
     svg = directory / f"{_stem(fig.name)}.svg"
     mfig = fig.figure
+    if fig.setup:
+        _stamp_setup(mfig, fig.setup)
     # Unique ids per figure, so that several SVGs inlined in one page do not share clip paths.
     with matplotlib.rc_context({"svg.hashsalt": prefix}):
         buf = io.StringIO()
@@ -198,6 +200,21 @@ def _save_figure(fig: Figure, directory: Path, prefix: str) -> tuple[Path, Path,
     except Exception:
         pass
     return png, svg, text
+
+
+# The setup line on top of a saved figure: small, grey, above any title (the tight bounding box
+# of savefig takes in text outside the figure's own frame).
+SETUP_FONT_SIZE = 8.5
+SETUP_COLOR = "#555555"
+
+
+def _stamp_setup(mfig: Any, setup: str) -> None:
+    """Write the figure's setup line above everything else in it, once."""
+    if getattr(mfig, "_llmhw_setup", None) == setup:
+        return
+    mfig.text(0.5, 1.0, setup, ha="center", va="bottom", fontsize=SETUP_FONT_SIZE, color=SETUP_COLOR,
+              fontstyle="italic", transform=mfig.transFigure, wrap=False)
+    mfig._llmhw_setup = setup
 
 
 _XML_HEAD = re.compile(r"<\?xml[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*", re.S)
@@ -355,7 +372,8 @@ def write_study(study: Study, out_dir: str | Path) -> WrittenStudy:
         _write_csv(t, path)
         csvs.append(path)
     light = Study(name=study.name, title=study.title, question=study.question, tables=list(study.tables),
-                  figures=[Figure(f.name, f.caption, None) for f in study.figures], findings=list(study.findings))
+                  figures=[Figure(f.name, f.caption, None, f.setup) for f in study.figures],
+                  findings=list(study.findings), summary=study.summary)
     return WrittenStudy(light, svgs, pngs, svgp, csvs)
 
 

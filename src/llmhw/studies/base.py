@@ -26,6 +26,10 @@ class Figure:
     name: str                       # file stem
     caption: str                    # the figure's one message, stated
     figure: Any                     # a matplotlib.figure.Figure
+    # What was computed, in one line: model, precision, system and mapping, lengths, batch
+    # ("Llama 3.1 70B FP8, 8 x H100 TP8, 1K in / 1K out, batch 1-1,024"). The report prints it
+    # after the caption and on top of the PNG and SVG, so a figure that travels alone says it.
+    setup: str = ""
 
 
 @dataclass
@@ -36,3 +40,6 @@ class Study:
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    # The answer in two or three sentences with its key figure, for the report's summary on
+    # top (the findings hold the detail); empty: the summary quotes the first finding.
+    summary: str = ""

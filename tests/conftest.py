@@ -31,3 +31,23 @@ def write_yaml(tmp_path):
         return p
 
     return write
+
+
+# Each paper study runs once per test session: its own tests and the report's browser test share
+# the result (a study takes 2-15 s; running each twice would add a minute to the suite).
+_STUDIES: dict = {}
+
+
+@pytest.fixture(scope="session")
+def study_of():
+    import importlib
+
+    def get(name: str):
+        if name not in _STUDIES:
+            from llmhw.studies import style
+
+            style.apply()                  # as `llmhw study` draws them, whatever ran before
+            _STUDIES[name] = importlib.import_module(f"llmhw.studies.{name}").run()
+        return _STUDIES[name]
+
+    return get

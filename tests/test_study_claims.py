@@ -27,8 +27,8 @@ PAPER = sources()["ma_patterson2026"]["url"]
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    return claims.run()
+def study(study_of) -> Study:
+    return study_of("claims")
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from llmhw.studies.base import Study
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    return ec.run()
+def study(study_of) -> Study:
+    return study_of("economics")
 
 
 def _table(study: Study, name: str) -> list[dict]:

@@ -15,8 +15,8 @@ GB = 1e9
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    return hbf.run()
+def study(study_of) -> Study:
+    return study_of("hbf")
 
 
 def table(study: Study, name: str) -> list[dict]:

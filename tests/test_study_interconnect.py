@@ -17,8 +17,8 @@ MIB = 1048576.0
 
 
 @pytest.fixture(scope="module")
-def study():
-    return ic.run()
+def study(study_of):
+    return study_of("interconnect")
 
 
 def rows(study, name):

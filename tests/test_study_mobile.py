@@ -13,8 +13,8 @@ from llmhw.studies.base import Study
 
 
 @pytest.fixture(scope="module")
-def study() -> Study:
-    return mobile.run()
+def study(study_of) -> Study:
+    return study_of("mobile")
 
 
 def _table(study: Study, name: str) -> list[dict]:

@@ -21,8 +21,8 @@ LINEAR_PARAMS = 80 * LAYER + 16032 * 8192
 
 
 @pytest.fixture(scope="module")
-def study():
-    return nm.run()
+def study(study_of):
+    return study_of("near_memory")
 
 
 def rows(study, name):

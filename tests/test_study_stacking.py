@@ -26,8 +26,8 @@ F_GEN2_700 = (700 - GEN2_STATIC) / (LOGIC + GEN2_READS)
 
 
 @pytest.fixture(scope="module")
-def study():
-    return stacking.run()
+def study(study_of):
+    return study_of("stacking")
 
 
 @pytest.fixture(scope="module")

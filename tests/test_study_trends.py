@@ -10,8 +10,8 @@ from llmhw.workload.catalog import load_model
 
 
 @pytest.fixture(scope="module")
-def study():
-    return trends.run()
+def study(study_of):
+    return study_of("trends")
 
 
 def _table(study, name):

@@ -232,11 +232,22 @@ def _inline_svg(text: str, prefix: str) -> str:
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{p}-{m.group(1)}"', text)
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{p}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{p}-{m.group(1)})", text)
-    # Let the page scale the figure to its column.
+    # Let the page scale the figure to its column, never past its natural size (pt -> px).
     text = re.sub(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"',
-                  lambda m: f'<svg{m.group(1)} width="100%" style="max-width:{float(m.group(2)) * 4 / 3 * 1.25:.0f}px;height:auto"',
+                  lambda m: f'<svg{m.group(1)} width="100%" style="max-width:{float(m.group(2)) * 4 / 3:.0f}px;height:auto"',
                   text, count=1)
     return text.strip()
+
+
+# A figure wider than this (inches, as saved) takes a whole row of the page; narrower ones go
+# two to a row. 8.5 in: the widest figure whose fonts stay legible at half of a 1,320 px page.
+WIDE_FIGURE_IN = 8.5
+_SVG_WIDTH = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"')
+
+
+def _is_wide(svg_text: str) -> bool:
+    m = _SVG_WIDTH.search(svg_text)
+    return bool(m) and float(m.group(1)) / 72.0 > WIDE_FIGURE_IN
 
 
 # -- HTML -------------------------------------------------------------------------------------
@@ -244,37 +255,54 @@ def _inline_svg(text: str, prefix: str) -> str:
 _CSS = """
 :root { --ink:#1d1d1f; --muted:#5f6368; --rule:#e3e3e3; --accent:#0b57a4; --bg:#fff; --zebra:#f6f8fa; }
 * { box-sizing: border-box; }
-body { font: 15px/1.55 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
+body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
        background: var(--bg); margin: 0; }
-main { max-width: 1080px; margin: 0 auto; padding: 24px 28px 80px; }
+main { max-width: 1320px; margin: 0 auto; padding: 20px 28px 60px; }
 h1 { font-size: 28px; margin: 8px 0 4px; }
-h2 { font-size: 22px; margin: 48px 0 6px; padding-top: 12px; border-top: 2px solid var(--ink); }
-h3 { font-size: 16px; margin: 26px 0 6px; }
-.sub { color: var(--muted); margin: 0 0 18px; }
-nav.toc { background: var(--zebra); border: 1px solid var(--rule); border-radius: 6px; padding: 10px 18px; }
-nav.toc ol { margin: 6px 0; padding-left: 22px; }
-nav.toc ol ol { font-size: 13.5px; color: var(--muted); }
+h2 { font-size: 22px; margin: 40px 0 6px; padding-top: 10px; border-top: 2px solid var(--ink); }
+h3 { font-size: 16px; margin: 20px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 14px; }
+.prose { max-width: 1080px; }
+nav.toc { background: var(--zebra); border: 1px solid var(--rule); border-radius: 6px; padding: 8px 18px;
+          margin-top: 18px; }
+nav.toc ol { margin: 4px 0; padding-left: 22px; columns: 2; column-gap: 40px; }
+nav.toc .counts { color: var(--muted); font-size: 13px; }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
-.question { font-size: 16px; border-left: 4px solid var(--accent); margin: 10px 0 16px; padding: 4px 14px;
-            background: #f3f7fc; }
-.findings li { margin: 4px 0; }
-figure { margin: 22px 0; padding: 0; }
+.summary li { margin: 6px 0; }
+.question { font-size: 16px; border-left: 4px solid var(--accent); margin: 10px 0 14px; padding: 4px 14px;
+            background: #f3f7fc; max-width: 1080px; }
+.findings { font-size: 14.5px; padding-left: 22px; }
+.findings li { margin: 3px 0; }
+details.doubts > summary { cursor: pointer; color: var(--muted); font-size: 14px; }
+/* Figures two to a row; a wide multi-panel figure takes the whole row. */
+.figs { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 32px; align-items: start; }
+.figs figure.wide { grid-column: 1 / -1; }
+figure { margin: 14px 0; padding: 0; min-width: 0; }
 figure svg { display: block; margin: 0 auto; }
-figcaption { color: var(--ink); font-size: 14px; margin-top: 6px; }
+figcaption { color: var(--ink); font-size: 13.5px; margin-top: 6px; }
 figcaption b { white-space: nowrap; }
+figcaption .setup { display: block; color: var(--muted); font-size: 12.5px; margin-top: 2px; }
+/* Tables fold: a reader opens the one they want; the CSV next to the page holds every row. */
+details.table { border-top: 1px solid var(--rule); padding: 5px 0; }
+details.table:last-of-type { border-bottom: 1px solid var(--rule); }
+details.table > summary { cursor: pointer; font-size: 14.5px; }
+details.table > summary .counts { color: var(--muted); font-size: 13px; }
 .tablewrap { overflow-x: auto; margin: 6px 0 4px; }
 table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 9px; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { text-align: left; background: var(--zebra); border-bottom: 2px solid #c8c8c8; font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+td.text { min-width: 9ch; }
 tbody tr:nth-child(even) td { background: #fbfbfc; }
-.note { color: var(--muted); font-size: 13px; margin: 4px 0 10px; }
-.files { color: var(--muted); font-size: 12.5px; }
+.note { color: var(--muted); font-size: 13px; margin: 4px 0 8px; max-width: 1080px; }
+.files { color: var(--muted); font-size: 12.5px; margin: 4px 0; }
 .error { border: 1px solid #d93025; background: #fce8e6; padding: 10px 14px; border-radius: 6px; }
 .error pre { white-space: pre-wrap; font-size: 12px; margin: 8px 0 0; }
-footer { color: var(--muted); font-size: 12.5px; margin-top: 60px; border-top: 1px solid var(--rule);
+footer { color: var(--muted); font-size: 12.5px; margin-top: 50px; border-top: 1px solid var(--rule);
          padding-top: 10px; }
-/* Paper: no contents box or scroll bars, tables and figures kept whole on a page, links as text. */
+@media (max-width: 900px) { .figs { grid-template-columns: minmax(0, 1fr); } nav.toc ol { columns: 1; } }
+/* Paper: no contents box or scroll bars, every table open (the script below opens them before
+   printing), tables and figures kept whole on a page, links as text. */
 @media print {
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
@@ -286,6 +314,12 @@ footer { color: var(--muted); font-size: 12.5px; margin-top: 60px; border-top: 1
   a { color: inherit; text-decoration: none; }
 }
 """
+
+# Folded tables open for printing and close again after: the only script, inline.
+_PRINT_SCRIPT = ("<script>addEventListener('beforeprint',()=>document.querySelectorAll('details:not([open])')"
+                 ".forEach(d=>{d.open=true;d.dataset.printed='1'}));addEventListener('afterprint',()=>"
+                 "document.querySelectorAll('details[data-printed]').forEach(d=>{d.open=false;delete d.dataset.printed}))"
+                 "</script>")
 
 
 def _e(s: Any) -> str:
@@ -310,10 +344,11 @@ def _more(t: Table, rel: str) -> str:
 def _html_table(t: Table) -> str:
     cols = _columns(t.rows)
     numeric = {c for c in cols if any(_is_number(r.get(c)) for r in t.rows)}
-    head = "".join(f'<th class="{"num" if c in numeric else ""}">{_e(header(c))}</th>' for c in cols)
+    kind = {c: "num" if c in numeric else "text" for c in cols}
+    head = "".join(f'<th class="{kind[c]}">{_e(header(c))}</th>' for c in cols)
     body = []
     for r in _page_rows(t):
-        cells = "".join(f'<td class="{"num" if c in numeric else ""}">{_e(fmt(r.get(c), c))}</td>' for c in cols)
+        cells = "".join(f'<td class="{kind[c]}">{_e(fmt(r.get(c), c))}</td>' for c in cols)
         body.append(f"<tr>{cells}</tr>")
     return (f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
@@ -418,33 +453,44 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
         paths.svg += item.svg
         paths.csv += item.csv
         anchor = f"study-{_stem(s.name)}"
-        sub_toc: list[str] = []
         parts: list[str] = [f'<section id="{anchor}"><h2>{i}. {_e(s.title)}</h2>',
                             f'<p class="question">{_e(s.question)}</p>']
         mdp: list[str] = [f'\n<a id="{anchor}"></a>\n\n## {i}. {s.title}\n', f"> {s.question}\n"]
         if s.findings:
+            shown, doubts = _split_doubts(s.findings)
             parts.append('<h3>Findings</h3><ul class="findings">'
-                         + "".join(f"<li>{_e(f)}</li>" for f in s.findings) + "</ul>")
+                         + "".join(f"<li>{_e(f)}</li>" for f in shown) + "</ul>")
+            if doubts:
+                parts.append('<details class="doubts"><summary>Assumptions and doubts</summary><ul class="findings">'
+                             + "".join(f"<li>{_e(f)}</li>" for f in doubts) + "</ul></details>")
             mdp.append("**Findings**\n\n" + "\n".join(f"- {f}" for f in s.findings) + "\n")
+        figs: list[str] = []
         for j, (fg, text, png, svg) in enumerate(zip(s.figures, item.svgs, item.png, item.svg, strict=True), start=1):
             fid = f"{anchor}-fig-{_stem(fg.name)}"
             label = f"Figure {i}.{j}"
-            sub_toc.append(f'<li><a href="#{fid}">{label}: {_e(_short(fg.caption))}</a></li>')
-            parts.append(f'<figure id="{fid}">{_inline_svg(text, fid)}'
-                         f"<figcaption><b>{label}.</b> {_e(fg.caption)}</figcaption></figure>")
-            mdp.append(f"![{label}]({png.relative_to(out).as_posix()})\n\n*{label}. {fg.caption}* "
+            setup = f'<span class="setup">Setup: {_e(fg.setup)}</span>' if fg.setup else ""
+            wide = ' class="wide"' if _is_wide(text) else ""
+            figs.append(f'<figure id="{fid}"{wide}>{_inline_svg(text, fid)}'
+                        f"<figcaption><b>{label}.</b> {_e(fg.caption)}{setup}</figcaption></figure>")
+            md_setup = f" Setup: {fg.setup}." if fg.setup else ""
+            mdp.append(f"![{label}]({png.relative_to(out).as_posix()})\n\n*{label}. {fg.caption}*{md_setup} "
                        f"([SVG]({svg.relative_to(out).as_posix()}))\n")
+        if figs:
+            parts.append(f'<div class="figs">{"".join(figs)}</div>')
+        if s.tables:
+            parts.append("<h3>Tables</h3>")
         for j, (t, path) in enumerate(zip(s.tables, item.csv, strict=True), start=1):
             tid = f"{anchor}-table-{_stem(t.name)}"
             rel = path.relative_to(out).as_posix()
             label = f"Table {i}.{j}"
-            sub_toc.append(f'<li><a href="#{tid}">{label}: {_e(t.title)}</a></li>')
-            parts.append(f'<h3 id="{tid}">{label}. {_e(t.title)}</h3>{_html_table(t)}')
+            counts = f"{len(t.rows):,} row{'s' if len(t.rows) != 1 else ''}"
+            parts.append(f'<details class="table" id="{tid}"><summary><b>{label}.</b> {_e(t.title)} '
+                         f'<span class="counts">({counts})</span></summary>{_html_table(t)}')
             if len(t.rows) > PAGE_ROWS:
                 parts.append(f'<p class="note">{_e(_more(t, rel))}</p>')
             if t.note:
                 parts.append(f'<p class="note">{_e(t.note)}</p>')
-            parts.append(f'<p class="files">CSV: <a href="{_e(rel)}">{_e(rel)}</a></p>')
+            parts.append(f'<p class="files">CSV: <a href="{_e(rel)}">{_e(rel)}</a></p></details>')
             mdp.append(f"### {label}. {t.title}\n\n{_md_table(t)}")
             if len(t.rows) > PAGE_ROWS:
                 mdp.append(f"{_more(t, rel)}\n")
@@ -456,7 +502,9 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
             parts.append(f'<p class="files">Computed and drawn in {secs:.2f} s.</p>')
         parts.append("</section>")
         sections.append("".join(parts))
-        toc.append(f'<li><a href="#{anchor}">{_e(s.title)}</a><ol>{"".join(sub_toc)}</ol></li>')
+        counts = f"{len(s.figures)} figure{'s' if len(s.figures) != 1 else ''}, " \
+                 f"{len(s.tables)} table{'s' if len(s.tables) != 1 else ''}"
+        toc.append(f'<li><a href="#{anchor}">{_e(s.title)}</a> <span class="counts">({counts})</span></li>')
         md.append(f"{i}. [{s.title}](#{anchor})")
         md_body.append("\n".join(mdp))
 
@@ -472,16 +520,28 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
         f"{summary}"
         f'<nav class="toc"><b>Contents</b><ol>{"".join(toc)}</ol></nav>'
         f'{"".join(sections)}'
-        f"<footer>Generated by <code>llmhw study</code>. Self-contained: opens offline.</footer>"
-        "</main></body></html>\n")
+        f"<footer>Generated by <code>llmhw study</code>. Self-contained: opens offline. Tables are folded: "
+        f"click a title to open one; printing opens them all.</footer>"
+        f"</main>{_PRINT_SCRIPT}</body></html>\n")
     paths.index.write_text(page, encoding="utf-8")
     md[2:2] = md_summary
     paths.markdown.write_text("\n".join(md) + "\n" + "\n".join(md_body), encoding="utf-8")
     return paths
 
 
-# Findings per study the summary quotes: the first are the study's answer, the rest detail.
-SUMMARY_FINDINGS = 2
+# A finding that opens with this states a study's assumptions and doubts: the page folds those
+# under the findings (a reader who wants them opens one line); the markdown keeps them in place.
+DOUBTS_PREFIX = "Assumptions and doubts:"
+
+
+def _split_doubts(findings: Sequence[str]) -> tuple[list[str], list[str]]:
+    shown = [f for f in findings if not f.startswith(DOUBTS_PREFIX)]
+    doubts = [f[len(DOUBTS_PREFIX):].strip() for f in findings if f.startswith(DOUBTS_PREFIX)]
+    return shown, doubts
+
+
+# Findings the summary quotes for a study that wrote no summary: the first is its answer.
+SUMMARY_FINDINGS = 1
 
 
 def _summary(items: Sequence[WrittenStudy | StudyFailure]) -> tuple[str, list[str]]:
@@ -495,14 +555,8 @@ def _summary(items: Sequence[WrittenStudy | StudyFailure]) -> tuple[str, list[st
             md_items.append(f"{i}. [{item.title}](#{anchor}): the study failed ({item.error}).")
             continue
         s = item.study
-        said = " ".join(s.findings[:SUMMARY_FINDINGS]) or "(no findings)"
-        html_items.append(f'<li><a href="#{anchor}"><b>{_e(s.title)}</b></a>. <i>{_e(s.question)}</i> '
-                          f"{_e(said)}</li>")
-        md_items.append(f"{i}. [**{s.title}**](#{anchor}). *{s.question}* {said}")
-    html_out = f'<section class="summary"><h2>Summary</h2><ol>{"".join(html_items)}</ol></section>'
+        said = s.summary or " ".join(s.findings[:SUMMARY_FINDINGS]) or "(no findings)"
+        html_items.append(f'<li><a href="#{anchor}"><b>{_e(s.title)}</b></a>. {_e(said)}</li>')
+        md_items.append(f"{i}. [**{s.title}**](#{anchor}). {said}")
+    html_out = f'<section class="summary prose"><h2>Summary</h2><ol>{"".join(html_items)}</ol></section>'
     return html_out, [*md_items, ""]
-
-
-def _short(caption: str, n: int = 90) -> str:
-    first = caption.split(". ")[0].rstrip(".")
-    return first if len(first) <= n else first[: n - 1].rstrip() + "..."

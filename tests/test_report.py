@@ -48,10 +48,11 @@ def test_index_is_self_contained(tmp_path):
     html = render([_tiny_study()], tmp_path).index.read_text()
     # No resource is fetched from anywhere: no URL at all, no external script, style sheet or image.
     assert not re.search(r"https?://", html)
-    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert "<script src" not in html and "<link" not in html and "<img" not in html
+    assert html.count("<script") == 1 and "beforeprint" in html     # the one inline script: print opens tables
     assert html.count("<svg") == 1                     # the figure, inline
     assert "Throughput grows with batch" in html        # its caption
-    assert "Figure 1.1." in html and "Table 1.1. Speed per batch" in html
+    assert "Figure 1.1." in html and "<b>Table 1.1.</b> Speed per batch" in html
     assert "tpot (ms)" in html and "12.3" in html        # units in headers, rounded numbers
     assert 'href="#study-tiny"' in html                 # the table of contents
     md = (tmp_path / "report.md").read_text()
@@ -143,7 +144,8 @@ def test_a_long_table_shows_its_first_rows_and_points_at_the_csv(tmp_path):
     s.tables.append(Table("long", "A long table", rows))
     paths = render([s], tmp_path)
     html = paths.index.read_text()
-    section = html.split("Table 1.2. A long table</h3>")[1]
+    section = html.split("<b>Table 1.2.</b> A long table")[1]
+    assert "(120 rows)" in section.split("</summary>")[0]                    # the count on the folded line
     assert section.split("</table>")[0].count("<tr>") == PAGE_ROWS + 1          # header + the first rows
     assert f"The first {PAGE_ROWS} of {3 * PAGE_ROWS} rows; all of them in tiny/long.csv." in html
     assert len(list(csv.DictReader((tmp_path / "tiny" / "long.csv").open()))) == 3 * PAGE_ROWS
@@ -164,9 +166,9 @@ def test_the_summary_answers_each_study_on_top(tmp_path, fake_studies):
     a failed study is listed as failed."""
     paths = run_studies(["fake_ok", "fake_bad"], tmp_path, progress=False).paths
     html = paths.index.read_text()
-    summary = html.split('<section class="summary">')[1].split("</section>")[0]
-    assert html.index('<section class="summary">') < html.index('<section id="study-fake_ok">')
-    assert 'href="#study-fake_ok"' in summary and "Does the report render a study?" in summary
+    summary = html.split('<section class="summary prose">')[1].split("</section>")[0]
+    assert html.index('<section class="summary prose">') < html.index('<section id="study-fake_ok">')
+    assert 'href="#study-fake_ok"' in summary
     assert "Throughput grows 100x from batch 1 to 100." in summary
     assert 'href="#study-fake_bad"' in summary and "failed" in summary
     md = paths.markdown.read_text()
@@ -197,3 +199,50 @@ def test_the_page_has_a_print_stylesheet(tmp_path):
     html = render([_tiny_study()], tmp_path).index.read_text()
     css = html.split("@media print")[1].split("</style>")[0]
     assert "nav.toc { display: none; }" in css and "break-inside: avoid" in css
+
+
+def test_a_study_s_own_summary_and_figure_setup_reach_the_page_and_the_png(tmp_path):
+    """A study's summary replaces the quoted finding; a figure's setup follows its caption in the
+    page and the markdown, and is drawn on top of the PNG (the PNG grows by that line)."""
+    import struct
+
+    plain = _tiny_study("plain")
+    stamped = _tiny_study("stamped")
+    stamped.summary = "Throughput grows 100x: batch 1 to 100."
+    stamped.figures[0].setup = "Tiny model FP8 on 1 x H100, 128 in / 32 out, batch 1-100"
+    paths = render([plain, stamped], tmp_path)
+    html = paths.index.read_text()
+    summary = html.split('<section class="summary prose">')[1].split("</section>")[0]
+    assert "Throughput grows 100x: batch 1 to 100." in summary
+    assert '<span class="setup">Setup: Tiny model FP8 on 1 x H100, 128 in / 32 out, batch 1-100</span>' in html
+    assert "Setup: Tiny model FP8 on 1 x H100" in paths.markdown.read_text()
+    assert "Tiny model FP8 on 1 x H100" in (tmp_path / "stamped" / "throughput.svg").read_text()
+
+    def size(p):
+        return struct.unpack(">II", p.read_bytes()[16:24])
+
+    (w0, h0), (w1, h1) = size(tmp_path / "plain" / "throughput.png"), size(tmp_path / "stamped" / "throughput.png")
+    assert h1 > h0 + 8                                   # one more line of text on top
+
+
+def test_wide_figures_take_a_row_and_narrow_ones_share_it(tmp_path):
+    from llmhw.report.build import WIDE_FIGURE_IN
+
+    s = _tiny_study()
+    fig, ax = style.figure(WIDE_FIGURE_IN + 2, 3)
+    ax.plot([1, 2], [1, 2])
+    s.figures.append(Figure("wide", "A wide two-panel figure.", fig))
+    html = render([s], tmp_path).index.read_text()
+    assert '<figure id="study-tiny-fig-wide" class="wide">' in html
+    assert '<figure id="study-tiny-fig-throughput">' in html
+
+
+def test_assumptions_fold_under_the_findings(tmp_path):
+    s = _tiny_study()
+    s.findings.append("Assumptions and doubts: the numbers are made up.")
+    paths = render([s], tmp_path)
+    html = paths.index.read_text()
+    doubts = html.split('<details class="doubts">')[1].split("</details>")[0]
+    assert "the numbers are made up." in doubts
+    assert "Throughput grows 100x" not in doubts
+    assert "- Assumptions and doubts: the numbers are made up." in paths.markdown.read_text()

@@ -221,7 +221,8 @@ def test_a_study_s_own_summary_and_figure_setup_reach_the_page_and_the_png(tmp_p
     def size(p):
         return struct.unpack(">II", p.read_bytes()[16:24])
 
-    (w0, h0), (w1, h1) = size(tmp_path / "plain" / "throughput.png"), size(tmp_path / "stamped" / "throughput.png")
+    h0 = size(tmp_path / "plain" / "throughput.png")[1]
+    h1 = size(tmp_path / "stamped" / "throughput.png")[1]
     assert h1 > h0 + 8                                   # one more line of text on top
 
 

@@ -29,10 +29,24 @@ def test_flags_over_a_file_set_only_their_fields(capsys, tmp_path):
     assert d["precision"]["weights"] == "fp8"                                   # the file's own fields stay
 
 
+def test_a_jsonl_batch_reads_as_a_table_without_json(capsys, tmp_path):
+    """A row per answered line, its line number whole; a refused line as 'line N: message'."""
+    good = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "workload": {"input_tokens": 8, "output_tokens": 4}}
+    lines = [json.dumps(good), json.dumps({"model": "llama-3.1-8b"}), "",
+             json.dumps({**good, "workload": {**good["workload"], "batch": 4}})]
+    res = run_cli(capsys, "predict", "--batch", str(write(tmp_path, "runs.jsonl", "\n".join(lines) + "\n")))
+    assert_answered(res)
+    assert "2 of 3 lines answered" in res.stdout
+    rows = [r for r in res.stdout.splitlines() if "llama-3.1-8b" in r]
+    assert [r.split()[1] for r in rows] == ["1", "4"]                  # file line numbers, blank counted
+    assert "line 2: hardware: missing required field" in res.stdout
+    assert not res.stdout.lstrip().startswith("{")
+
+
 def test_batch_is_a_size_or_a_jsonl_file(capsys, tmp_path):
     line = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "workload": {"input_tokens": 8, "output_tokens": 4}}
     jsonl = write(tmp_path, "runs.jsonl", json.dumps(line) + "\n")
-    res = run_cli(capsys, "predict", "--batch", str(jsonl))
+    res = run_cli(capsys, "predict", "--batch", str(jsonl), "--json")
     assert_answered(res)
     assert strict_json(res.stdout.splitlines()[0])["batch"] == 1
     res = run_cli(capsys, "predict", write(tmp_path, "s.yaml", YAML), "--batch", "max", "--json")

@@ -105,7 +105,7 @@ def test_cli_simulate_batch_keeps_going_past_a_bad_line(run_cli, tmp_path):
     good = {**S, "workload": {**S["workload"], "arrival": {"process": "poisson", "rate_per_s": 5.0}}}
     f = tmp_path / "runs.jsonl"
     f.write_text(json.dumps(good) + "\n" + "{not json\n" + json.dumps(S) + "\n")
-    r = run_cli("simulate", "--batch", str(f), "--requests", "200")
+    r = run_cli("simulate", "--batch", str(f), "--requests", "200", "--json")
     assert r.returncode == 0, r.stderr
     out = [json.loads(x) for x in r.stdout.splitlines()]
     assert len(out) == 3

@@ -295,7 +295,7 @@ def predict_cmd(
     if _batch_size(batch_file):
         quick["batch"], batch_file = batch_file, None
     if batch_file:
-        _predict_batch(batch_file)
+        _predict_batch(batch_file, as_json)
         return
     from llmhw.scenario.disaggregated import Disaggregated
 
@@ -380,14 +380,16 @@ def _json_kind(v: Any) -> str:
     return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(v), "number")
 
 
-def _jsonl(path: str, run: Any) -> None:
-    """``--batch FILE.jsonl``: ``run(scenario)`` on each line, one JSON object per line out, in
-    order; a bad line gets an error object and the others still run. Exit code 0 when every line
-    was answered (a refused line's error object is its answer); 1 when a line hit an internal
-    error, after all lines are answered."""
+def _jsonl(path: str, run: Any, as_json: bool = True, kind: str = "predict") -> None:
+    """``--batch FILE.jsonl``: ``run(scenario)`` on each line, in order; a bad line gets an error
+    and the others still run. With ``--json``, one JSON object per line out as each is answered
+    (an error object for a bad line); without, a table with a row per line once all are answered.
+    Exit code 0 when every line was answered (a refused line's error is its answer); 1 when a line
+    hit an internal error, after all lines are answered."""
     p = _input_file(path, "--batch")
     base_dir = p.parent
-    internal = []
+    internal: list[int] = []
+    answered: list[tuple[int, dict[str, Any]]] = []
     from llmhw.core.io import JSONL_MAX_BYTES, read_text
 
     for n, line in enumerate(read_text(p, field="--batch", max_bytes=JSONL_MAX_BYTES).split("\n"), start=1):
@@ -396,16 +398,21 @@ def _jsonl(path: str, run: Any) -> None:
         text, failed = _line_result(n, line, base_dir, run)
         if failed:
             internal.append(n)
-        sys.stdout.write(text + "\n")
+        if as_json:
+            sys.stdout.write(text + "\n")
+        else:
+            answered.append((n, json.loads(text)))
+    if not as_json:
+        tables.print_batch(answered, kind)
     if internal:
         lines = ", ".join(str(n) for n in internal[:20]) + (", ..." if len(internal) > 20 else "")
         raise Failed(f"--batch: internal error on line {lines} (see its error object)")
 
 
-def _predict_batch(path: str) -> None:
+def _predict_batch(path: str, as_json: bool) -> None:
     from llmhw.api import predict
 
-    _jsonl(path, lambda s: predict(s).to_dict())
+    _jsonl(path, lambda s: predict(s).to_dict(), as_json, "predict")
 
 
 @app.command()
@@ -512,7 +519,7 @@ def simulate(
     if _batch_size(batch_file):
         quick["batch"], batch_file = batch_file, None
     if batch_file:
-        _simulate_batch(batch_file, requests, seed)
+        _simulate_batch(batch_file, requests, seed, as_json)
         return
     if find_chips:
         from llmhw.api import find_chips as search_chips
@@ -550,11 +557,12 @@ def simulate(
     tables.print_simulation(d)
 
 
-def _simulate_batch(path: str, requests: int | None, seed: int | None) -> None:
+def _simulate_batch(path: str, requests: int | None, seed: int | None, as_json: bool) -> None:
     from llmhw.api import simulate as run_simulation
 
     # Without --requests, each run is lengthened until its arrivals span ten request lifetimes.
-    _jsonl(path, lambda s: run_simulation(s, None, requests, seed, min_lifetimes=0.0 if requests else 10.0))
+    _jsonl(path, lambda s: run_simulation(s, None, requests, seed, min_lifetimes=0.0 if requests else 10.0),
+           as_json, "simulate")
 
 
 @app.command()

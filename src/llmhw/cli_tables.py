@@ -483,3 +483,38 @@ def print_study(names: list[str], res: Any) -> None:
               f"rendering {res.seconds.get('(render)', 0):.2f} s)", highlight=False, markup=False)
     for f in res.failures:
         err.print(f"[bold red]study {esc(f.name)} failed[/bold red]: {esc(f.error)}", highlight=False)
+
+
+def _batch_error(n: int, d: dict[str, Any]) -> str:
+    e = d["error"]
+    return f"line {n}: {e['message']}"
+
+
+def print_batch(answered: list[tuple[int, dict[str, Any]]], kind: str) -> None:
+    """``predict --batch`` / ``simulate --batch`` without ``--json``: a row per answered line
+    (the line number is the id a reader goes back to), then each refused line's error."""
+    ok = [(n, d) for n, d in answered if "error" not in d]
+    if kind == "simulate":
+        columns = [("line", "right", 9), ("rate/s", "right", 8), ("done", "right", 4),
+                   ("TTFT p50", "right", 7), ("TTFT p99", "right", 6), ("TPOT p50", "right", 7),
+                   ("TPOT p99", "right", 5), ("tok/s", "right", 8), ("saturated", "left", 3)]
+        cells = [[str(n), g3(d["rate_per_s"]), f"{d['completed']:,}/{d['requests']:,}",
+                  si(d["ttft_s"]["p50"], "ms", 1e-3, 1), si(d["ttft_s"]["p99"], "ms", 1e-3, 1),
+                  si(d["tpot_s"]["p50"], "ms", 1e-3, 2), si(d["tpot_s"]["p99"], "ms", 1e-3, 2),
+                  f"{d['output_tok_s']:,.0f}", "yes" if d["saturated"] else "no"] for n, d in ok]
+    else:
+        columns = [("line", "right", 9), ("model", "left", 8), ("hardware", "left", 7), ("chips", "right", 3),
+                   ("tp/pp/ep/dp", "left", 2), ("batch", "right", 5), ("TTFT", "right", 8), ("TPOT", "right", 8),
+                   ("tok/s", "right", 8), ("fits", "left", 4)]
+        cells = []
+        for n, d in ok:
+            p = d["parallelism"]
+            cells.append([str(n), esc(d["model"]), esc(d["chip"]), str(d["n_chips"]),
+                          f"{p['tp']}/{p['pp']}/{p['ep']}/{p['dp']}", str(d["batch"]),
+                          si(d["ttft_s"], "ms", 1e-3, 1), si(d["tpot_s"], "ms", 1e-3, 2),
+                          f"{d['output_tok_s']:,.0f}", "yes" if d["fits"] else Text("no", style="red")])
+    if cells:
+        out.print(_fitted_table(f"{len(ok)} of {len(answered)} lines answered", columns, cells))
+    for n, d in answered:
+        if "error" in d:
+            out.print(Text(_batch_error(n, d), style="red"))

@@ -313,7 +313,7 @@ def test_predict_batch_isolates_each_bad_line(capsys, tmp_path, monkeypatch):
         good,                                                      # 10
     ]
     f = write(tmp_path, "runs.jsonl", "\n".join(rows) + "\n")
-    res = run_cli(capsys, "predict", "--batch", f)
+    res = run_cli(capsys, "predict", "--batch", f, "--json")
     assert "Traceback" not in res.stderr + res.stdout
     out = lines_of(res.stdout)
     assert len(out) == 9
@@ -335,7 +335,7 @@ def test_predict_batch_isolates_each_bad_line(capsys, tmp_path, monkeypatch):
 def test_predict_batch_of_refused_lines_exits_0(capsys, tmp_path):
     # A refused line's error object is its answer: the run itself succeeded.
     f = write(tmp_path, "runs.jsonl", json.dumps(SMALL) + "\n" + json.dumps({**SMALL, "n_chips": -1}) + "\n")
-    res = run_cli(capsys, "predict", "--batch", f)
+    res = run_cli(capsys, "predict", "--batch", f, "--json")
     assert_answered(res)
     first, second = lines_of(res.stdout)
     assert first["ttft_s"] > 0 and second["error"]["field"] == "n_chips"
@@ -344,7 +344,7 @@ def test_predict_batch_of_refused_lines_exits_0(capsys, tmp_path):
 def test_a_non_finite_result_is_that_lines_error(capsys, tmp_path, monkeypatch):
     _poison(monkeypatch, "ttft_s", when=lambda d: d["batch"] == 2)
     rows = [json.dumps({**SMALL, "workload": {**SMALL["workload"], "batch": b}}) for b in (1, 2, 4)]
-    res = run_cli(capsys, "predict", "--batch", write(tmp_path, "runs.jsonl", "\n".join(rows)))
+    res = run_cli(capsys, "predict", "--batch", write(tmp_path, "runs.jsonl", "\n".join(rows)), "--json")
     a, b, c = lines_of(res.stdout)
     assert a["batch"] == 1 and c["batch"] == 4
     assert b["error"] == {"line": 2, "field": "ttft_s", "message": "internal error: non-finite value at ttft_s"}
@@ -361,7 +361,7 @@ def test_relative_paths_in_a_jsonl_file_are_read_from_its_folder(capsys, tmp_pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    res = run_cli(capsys, "predict", "--batch", os.path.relpath(f, elsewhere))
+    res = run_cli(capsys, "predict", "--batch", os.path.relpath(f, elsewhere), "--json")
     assert_answered(res)
     [row] = lines_of(res.stdout)
     assert row["chip"] == "my-chip" and row["model"] == "cfg"
@@ -374,7 +374,7 @@ def test_a_trace_path_in_a_jsonl_file_is_read_from_its_folder(capsys, tmp_path, 
     w = {**SMALL["workload"], "arrival": {"process": "trace", "path": "trace.csv"}}
     write(data, "runs.jsonl", json.dumps({**SMALL, "workload": w}) + "\n" + json.dumps(SMALL) + "\n")
     monkeypatch.chdir(tmp_path)
-    res = run_cli(capsys, "simulate", "--batch", "data/runs.jsonl", "--requests", "12")
+    res = run_cli(capsys, "simulate", "--batch", "data/runs.jsonl", "--requests", "12", "--json")
     assert_answered(res)
     traced, no_arrival = lines_of(res.stdout)
     assert traced["completed"] == 12
@@ -383,7 +383,7 @@ def test_a_trace_path_in_a_jsonl_file_is_read_from_its_folder(capsys, tmp_path, 
 
 def test_a_huge_key_in_a_batch_line_is_not_echoed_whole(capsys, tmp_path):
     f = write(tmp_path, "runs.jsonl", json.dumps({**SMALL, "k" * 100_000: 1}) + "\n" + json.dumps(SMALL) + "\n")
-    res = run_cli(capsys, "predict", "--batch", f)
+    res = run_cli(capsys, "predict", "--batch", f, "--json")
     assert_answered(res)
     bad, good = lines_of(res.stdout)
     assert len(json.dumps(bad)) <= MAX_LINE and bad["error"]["line"] == 1

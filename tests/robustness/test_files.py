@@ -281,7 +281,7 @@ def test_a_batch_file_folder_is_refused(capsys, tmp_path):
 
 def test_a_batch_file_with_a_utf8_bom_is_answered(capsys, tmp_path):
     p = write(tmp_path, "b.jsonl", "\ufeff" + BATCH_LINE + "\n" + BATCH_LINE + "\n")
-    res = run_cli(capsys, "predict", "--batch", p)
+    res = run_cli(capsys, "predict", "--batch", p, "--json")
     assert_answered(res)
     rows = [strict_json(line) for line in res.stdout.splitlines()]
     assert [r["model"] for r in rows] == ["llama-3.1-8b", "llama-3.1-8b"]

@@ -214,7 +214,7 @@ def test_a_bad_quantity_in_a_jsonl_line_spares_the_others(capsys, tmp_path):
             "workload": {"input_tokens": 128, "output_tokens": 32, "batch": 1}}
     bad = {**good, "overrides": {"chip.memory[0].bandwidth_bytes_per_s": {"value": 3, "unit": 5}}}
     p = write(tmp_path, "b.jsonl", json.dumps(bad) + "\n" + json.dumps(good) + "\n")
-    res = run_cli(capsys, "predict", "--batch", p)
+    res = run_cli(capsys, "predict", "--batch", p, "--json")
     assert_answered(res)
     lines = [strict_json(x) for x in res.stdout.splitlines()]
     assert lines[0]["error"]["field"] == "overrides.chip.memory[0].bandwidth_bytes_per_s.unit"

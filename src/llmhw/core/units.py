@@ -21,16 +21,19 @@ _UNITS: dict[str, float] = {
     "B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
     "KiB": 2.0**10, "MiB": 2.0**20, "GiB": 2.0**30, "TiB": 2.0**40,
     "bit": 1 / 8, "Kb": 1e3 / 8, "Mb": 1e6 / 8, "Gb": 1e9 / 8,
-    # bandwidth, bytes per second
+    "PB": 1e15, "PiB": 2.0**50, "Tb": 1e12 / 8,
+    # bandwidth, bytes per second (AWS and others quote GiB/s; links are quoted in Gb/s)
     "B/s": 1.0, "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9, "TB/s": 1e12, "PB/s": 1e15,
-    "Gb/s": 1e9 / 8, "Tb/s": 1e12 / 8,
+    "KiB/s": 2.0**10, "MiB/s": 2.0**20, "GiB/s": 2.0**30, "TiB/s": 2.0**40,
+    "b/s": 1 / 8, "Kb/s": 1e3 / 8, "Mb/s": 1e6 / 8, "Gb/s": 1e9 / 8, "Tb/s": 1e12 / 8,
     # compute, FLOP (or integer op) per second
-    "FLOP/s": 1.0, "GFLOP/s": 1e9, "TFLOP/s": 1e12, "PFLOP/s": 1e15,
-    "TFLOPS": 1e12, "TOPS": 1e12, "GFLOPS": 1e9, "PFLOPS": 1e15,
+    "FLOP/s": 1.0, "GFLOP/s": 1e9, "TFLOP/s": 1e12, "PFLOP/s": 1e15, "EFLOP/s": 1e18,
+    "TFLOPS": 1e12, "TOPS": 1e12, "GFLOPS": 1e9, "PFLOPS": 1e15, "GOPS": 1e9, "POPS": 1e15,
     # time
     "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9,
     # energy and power
-    "J": 1.0, "mJ": 1e-3, "pJ": 1e-12, "pJ/bit": 1e-12, "J/bit": 1.0, "W": 1.0, "kW": 1e3,
+    "J": 1.0, "mJ": 1e-3, "uJ": 1e-6, "nJ": 1e-9, "pJ": 1e-12, "fJ": 1e-15,
+    "pJ/bit": 1e-12, "fJ/bit": 1e-15, "J/bit": 1.0, "mW": 1e-3, "W": 1.0, "kW": 1e3, "MW": 1e6,
     # money
     "USD": 1.0, "USD/GB": 1e-9, "USD/byte": 1.0,
     # dimensionless
@@ -47,14 +50,60 @@ UNIT_NAMES: frozenset[str] = frozenset(u for u in _UNITS if u)
 # what its field holds (a bandwidth given in GB is a unit slip, not 13e9 bytes a second).
 # Dimensionless units ("", "1", "count", "cycles", "year") fit any field.
 _DIMENSION: dict[str, str] = {
-    **dict.fromkeys(("B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "bit", "Kb", "Mb", "Gb"), "B"),
-    **dict.fromkeys(("B/s", "KB/s", "MB/s", "GB/s", "TB/s", "PB/s", "Gb/s", "Tb/s"), "B/s"),
-    **dict.fromkeys(("FLOP/s", "GFLOP/s", "TFLOP/s", "PFLOP/s", "TFLOPS", "TOPS", "GFLOPS", "PFLOPS"), "FLOP/s"),
+    **dict.fromkeys(("B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "PiB", "bit", "Kb", "Mb",
+                     "Gb", "Tb"), "B"),
+    **dict.fromkeys(("B/s", "KB/s", "MB/s", "GB/s", "TB/s", "PB/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s", "b/s",
+                     "Kb/s", "Mb/s", "Gb/s", "Tb/s"), "B/s"),
+    **dict.fromkeys(("FLOP/s", "GFLOP/s", "TFLOP/s", "PFLOP/s", "EFLOP/s", "TFLOPS", "TOPS", "GFLOPS", "PFLOPS",
+                     "GOPS", "POPS"), "FLOP/s"),
     **dict.fromkeys(("s", "ms", "us", "ns"), "s"),
-    **dict.fromkeys(("J", "mJ", "pJ"), "J"), **dict.fromkeys(("pJ/bit", "J/bit"), "J/bit"),
-    **dict.fromkeys(("W", "kW"), "W"), "USD": "USD", "USD/GB": "USD/byte", "USD/byte": "USD/byte",
+    **dict.fromkeys(("J", "mJ", "uJ", "nJ", "pJ", "fJ"), "J"), **dict.fromkeys(("pJ/bit", "fJ/bit", "J/bit"), "J/bit"),
+    **dict.fromkeys(("mW", "W", "kW", "MW"), "W"), "USD": "USD", "USD/GB": "USD/byte", "USD/byte": "USD/byte",
     "mm2": "m2", "m2": "m2",
 }
+
+# Vendors' spellings of the units above: "GiB/s", "Gbps", "Gbit/s", "TFLOPs", "teraFLOPS", "TB/sec",
+# "µs". canonical_unit() maps each onto its _UNITS key. Case matters only where it carries
+# meaning: B is a byte and b a bit; m is milli and M mega (except in FLOP and op rates, where
+# vendors write "Tflops" and "TOPs" for the same thing).
+_PREFIX_WORDS = {"kilo": "K", "mega": "M", "giga": "G", "tera": "T", "peta": "P", "exa": "E"}
+_RATE_TAIL = re.compile(r"(?:/s|/sec|/second|ps)$")
+_FLOP_RATE = re.compile(r"^(kilo|mega|giga|tera|peta|exa|[kmgtpe])?(flops?|ops)(/s|/sec|/second|ps)?$", re.I)
+_DATA = re.compile(r"^(kilo|mega|giga|tera|peta|[kKMGTP])?(i)?(B|Byte|Bytes|byte|bytes|b|bit|bits|Bit|Bits)$")
+_TIME = {"sec": "s", "secs": "s", "second": "s", "seconds": "s", "msec": "ms", "usec": "us", "µs": "us", "μs": "us",
+         "nsec": "ns", "millisecond": "ms", "milliseconds": "ms", "microsecond": "us", "microseconds": "us",
+         "nanosecond": "ns", "nanoseconds": "ns"}
+
+
+def canonical_unit(unit: str) -> str | None:
+    """The _UNITS key a unit as written means, or None when it means none of them."""
+    u = re.sub(r"\s+", "", unit.strip()).replace("µ", "u").replace("μ", "u")
+    if u in _UNITS:
+        return u
+    if u in _TIME or u.lower() in _TIME:
+        return _TIME.get(u) or _TIME[u.lower()]
+    m = _FLOP_RATE.match(u)
+    if m and (m.group(2).lower().endswith("s") or m.group(3)):     # "TFLOP" alone is an amount
+        prefix = _PREFIX_WORDS.get((m.group(1) or "").lower(), (m.group(1) or "").upper())
+        key = f"{prefix}FLOP/s" if prefix else "FLOP/s"
+        if m.group(2).lower() == "ops":
+            key = f"{prefix}OPS" if f"{prefix}OPS" in _UNITS else key
+        return key if key in _UNITS else None
+    rate = _RATE_TAIL.search(u)
+    body = u[: rate.start()] if rate else u
+    m = _DATA.match(body)
+    if not m:
+        return None
+    prefix = _PREFIX_WORDS.get((m.group(1) or "").lower(), (m.group(1) or "").upper())
+    bits = m.group(3) in ("b", "bit", "bits", "Bit", "Bits")
+    if bits and m.group(2):
+        return None                                      # no binary-prefixed bits (Gibit) in use
+    key = f"{prefix}{'i' if m.group(2) else ''}{'b' if bits else 'B'}"
+    if key == "b":
+        key = "bit"
+    if rate:
+        key = "b/s" if key == "bit" else f"{key}/s"
+    return key if key in _UNITS else None
 
 
 def check_dimension(unit: str | None, field_unit: str | None, field: str) -> None:
@@ -62,7 +111,7 @@ def check_dimension(unit: str | None, field_unit: str | None, field: str) -> Non
     the field's name); a bare number or a dimensionless unit passes."""
     if not isinstance(unit, str) or field_unit is None:
         return
-    dim = _DIMENSION.get(unit.strip())
+    dim = _DIMENSION.get(canonical_unit(unit) or unit.strip())
     if dim is None or dim == field_unit:
         return
     units = ", ".join(u for u, d in _DIMENSION.items() if d == field_unit) or "a plain number"
@@ -75,10 +124,12 @@ def to_si(value: float, unit: str | None, *, field: str = "value") -> float:
         # YAML reads `unit: 5` or `unit: [TB/s]` as a number or a list, not a unit name.
         raise LlmhwError(f"a unit is a name such as TB/s, got {shown(unit)}", field=field,
                          accepted=", ".join(u for u in sorted(_UNITS) if u))
-    unit = "" if unit is None else unit.strip()
-    if unit not in _UNITS:
-        raise LlmhwError(f"unknown unit {shown(unit)}", field=field, accepted=", ".join(u for u in sorted(_UNITS) if u))
-    return float(value) * _UNITS[unit]
+    key = "" if unit is None or not unit.strip() else canonical_unit(unit)
+    if key is None:
+        raise LlmhwError(f"unknown unit {shown(unit)}", field=field,
+                         accepted=", ".join(u for u in sorted(_UNITS) if u) + " (and spellings such as Gbps, "
+                                  "Gbit/s, TB/sec, TFLOPs, teraFLOPS)")
+    return float(value) * _UNITS[key]
 
 
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")

@@ -12,7 +12,7 @@ import numpy as np
 
 from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.io import read_yaml
-from llmhw.core.units import RANGES, UNIT_NAMES, number_string, whole_number
+from llmhw.core.units import RANGES, canonical_unit, number_string, whole_number
 from llmhw.hardware.whatif import is_list_path
 from llmhw.scenario import Scenario
 
@@ -20,7 +20,7 @@ from llmhw.scenario import Scenario
 SCENARIO_PATHS = ("engine", "n_chips", "hardware", "model", "compute_unit")
 BLOCK_PATHS = ("precision", "workload")
 
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z][A-Za-z/0-9]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµμ][A-Za-z/0-9 ]*?)\s*$")
 _RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*\.\.\s*([-+0-9.eE]+)\s*(?::\s*(log|lin))?\s*(?::\s*(\d+))?\s*$")
 
 
@@ -37,7 +37,7 @@ def _scalar(item: str, spec: str) -> Any:
         v = item
     v = number_string(v)
     m = _QUANTITY.match(v) if isinstance(v, str) else None
-    if m and m.group(2) in UNIT_NAMES:
+    if m and canonical_unit(m.group(2)) is not None:
         # '9.6 TB/s' typed at a prompt: the quantity a YAML override would write out, whose unit
         # the field then checks (a bandwidth in TB is refused).
         return {"value": float(m.group(1)), "unit": m.group(2)}

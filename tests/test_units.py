@@ -55,3 +55,21 @@ def test_a_spelling_keeps_its_dimension():
 def test_whatif_reads_the_same_spellings():
     path, values = parse_vary("chip.memory[0].bandwidth_bytes_per_s=384 GiB/s;4.8 TB/s")
     assert values == [{"value": 384.0, "unit": "GiB/s"}, {"value": 4.8, "unit": "TB/s"}]
+
+
+def test_a_bidirectional_link_figure_is_halved_once():
+    """AWS quotes NeuronLink-v2 as 384 GiB/s per device; stated bidirectional it moves 192 GiB/s
+    each way, and rebuilding the link (as a what-if does) keeps 192."""
+    from llmhw.core.provenance import build
+    from llmhw.hardware.interconnect import Link
+
+    spec = {"id": "nl", "bandwidth_bytes_per_s": {"value": 384, "unit": "GiB/s", "status": "specified",
+                                                  "source": "https://example.org/trn1"},
+            "bandwidth_direction": "bidirectional"}
+    link = build(Link, spec, where="link")
+    assert link.bandwidth_bytes_per_s == 192 * GiB
+    assert "bidirectional" in link.provenance["bandwidth_bytes_per_s"].note
+    again = build(Link, {k: getattr(link, k) for k in Link.model_fields}, where="link")
+    assert again.bandwidth_bytes_per_s == 192 * GiB
+    per_dir = build(Link, {**spec, "bandwidth_direction": "per_direction"}, where="link")
+    assert per_dir.bandwidth_bytes_per_s == 384 * GiB

@@ -36,13 +36,13 @@ is paid once per collective, not per step (cost/comm.py).
 from __future__ import annotations
 
 from math import ceil, log, prod
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from llmhw.core.errors import LlmhwError
-from llmhw.core.provenance import Sourced
+from llmhw.core.provenance import Sourced, is_quantity
 
 Topology = Literal["switch", "ring", "torus_2d", "torus_3d", "full_mesh", "point_to_point", "dragonfly"]
 TOPOLOGIES: tuple[str, ...] = ("switch", "ring", "torus_2d", "torus_3d", "full_mesh", "point_to_point",
@@ -60,9 +60,38 @@ class Link(Sourced):
     name: str = ""
     kind: Literal["link"] = "link"
     bandwidth_bytes_per_s: float = Field(gt=0, description="per direction")
+    # How the spec's bandwidth was quoted. Vendors mostly quote a bidirectional total ("900 GB/s
+    # NVLink"), sometimes per direction, often without saying which; the engine moves bytes one
+    # way per step, so a bidirectional figure is halved when the spec is read. Default: per
+    # direction (the catalog's convention); `llmhw hardware SPEC.yaml` warns when a user's spec
+    # does not say. Once read, the field says per_direction (what the stored number is) and the
+    # bandwidth's provenance note keeps how it was quoted, so rebuilding a link (a what-if)
+    # never halves it twice.
+    bandwidth_direction: Literal["per_direction", "bidirectional"] = "per_direction"
     latency_s: float | None = Field(None, gt=0, description="one-hop latency over this link")
     energy_j_per_bit: float | None = Field(None, gt=0)
     note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_direction(cls, data: Any) -> Any:
+        """A bidirectional total becomes the per-direction bandwidth the engine uses (halved,
+        range included); the provenance note says so."""
+        if not isinstance(data, dict) or data.get("bandwidth_direction") != "bidirectional":
+            return data
+        out = dict(data)
+        bw = out.get("bandwidth_bytes_per_s")
+        if is_quantity(bw):
+            q = dict(bw)
+            for k in ("value", "low", "high"):
+                if isinstance(q.get(k), int | float) and not isinstance(q.get(k), bool):
+                    q[k] = q[k] / 2
+            q["note"] = "; ".join(x for x in (str(q.get("note", "")), "quoted as a bidirectional total: halved") if x)
+            out["bandwidth_bytes_per_s"] = q
+        elif isinstance(bw, int | float) and not isinstance(bw, bool):
+            out["bandwidth_bytes_per_s"] = bw / 2
+        out["bandwidth_direction"] = "per_direction"
+        return out
 
 
 def _error(msg: str) -> PydanticCustomError:

@@ -19,6 +19,7 @@ from llmhw.cost.comm import collective_cost as _collective_cost
 from llmhw.cost.params import FamilyParams
 from llmhw.cost.params import family_params as _family_params
 from llmhw.cost.roofline import StepCost, tier_model
+from llmhw.cost.trust import CalibrationUsed, calibration_used
 from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.search import SearchResult, scenario_of
 from llmhw.explore.search import search as _search
@@ -110,10 +111,18 @@ class Prediction:
             "memory_tiers": memory_tiers,
             "breakdown": phases,
             **econ,
+            "calibration": self.calibration.to_dict(),
             "notes": [*self.notes, *econ_notes],
         }
         check_finite(out, s)
         return out
+
+    @property
+    def calibration(self) -> CalibrationUsed:
+        """Which calibration this prediction used and the median error of its class of chip."""
+        s = self.scenario
+        unit = s.compute_unit or s.chip.default_compute_unit
+        return calibration_used(s.chip.family, unit if s.chip.compute_units else None, s.chip.id, s.engine)
 
 
 @dataclass

@@ -302,6 +302,8 @@ def print_prediction(d: dict[str, Any]) -> None:
     for n in d["notes"]:
         if n not in warnings:
             out.print(f"note: {n}", markup=False)
+    if d.get("calibration"):
+        out.print(Text(f"calibration: {d['calibration']['text']}", style="dim"))
 
 
 def _is_warning(note: str) -> bool:

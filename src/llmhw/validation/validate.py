@@ -88,7 +88,44 @@ def run(*, fit: bool = False, cross_validate: bool = False, write_calibration: b
         res.cv_kfold = cal.cross_validate(points, current, how="kfold", log=log)
         res.transfers = {name: cal.transfer(points, train, test, log=log)
                          for name, (train, test) in cal.TRANSFERS.items()}
+        if write_calibration:
+            chips: dict[str, set[str]] = {}
+            for p in points:
+                chips.setdefault(p.key, set()).add(p.chip)
+            _write_trust(trust_table(res, {k: sorted(v) for k, v in chips.items()}))
     return res
+
+
+def trust_table(res: ValidationResult, fitted_chips: dict[str, list[str]]) -> dict[str, Any]:
+    """What a prediction may tell its reader about its own error, from a cross-validated run:
+    per family, the rows it was fitted on, its median error in sample and with each chip held
+    out of the fit (a chip the family never saw), the chips it was fitted on; and, for a family
+    never calibrated, the median error of one group's fit scoring families it never saw."""
+    s = res.summary
+    cv = cal.summarize(res.cv_chip) if res.cv_chip else {}
+    fams = {}
+    for (fam, metric), v in sorted(s.items()):
+        if metric != "all" or fam == "all":
+            continue
+        held = cv.get((fam, "all"))
+        fams[fam] = {"rows": int(v["n"]), "in_sample": round(v["median"], 4),
+                     "chip_held_out": None if held is None else round(held["median"], 4),
+                     "chips": sorted(fitted_chips.get(fam, []))}
+    never = {name: round(cal.summarize(rows)[("all", "all")]["median"], 4)
+             for name, rows in res.transfers.items() if rows}
+    return {"families": fams, "never_seen": never,
+            "all": {"in_sample": round(s[("all", "all")]["median"], 4),
+                    "chip_held_out": None if ("all", "all") not in cv else round(cv[("all", "all")]["median"], 4)}}
+
+
+def _write_trust(table: dict[str, Any]) -> None:
+    path = Path(str(resources.files("llmhw.cost").joinpath("trust.yaml")))
+    head = ("# What a prediction tells its reader about its own error (llmhw.cost.trust): per family,\n"
+            "# the median absolute error of the validation rows in sample and with each chip held out of\n"
+            "# its family's fit; for a family never calibrated, one group's fit scoring families it never\n"
+            "# saw (docs/validation.md, 'Families never seen'). Errors are fractions.\n")
+    stamp = f"# written by `llmhw validate --fit --cross-validate --write` on {_dt.date.today().isoformat()}\n"
+    path.write_text(head + stamp + yaml.safe_dump(table, sort_keys=True))
 
 
 def _write_calibration(table: dict[str, Any]) -> None:

@@ -1,0 +1,70 @@
+"""Which calibration a prediction used, and the error that class of chip showed in validation."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from llmhw.cost.params import calibration
+from llmhw.cost.trust import calibration_used, trust
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+
+
+def test_the_trust_table_is_the_validation_report_s():
+    """cost/trust.yaml and docs/validation.md come from the same cross-validated run: each
+    family's rows, in-sample and chip-held-out medians agree to the report's 0.1%."""
+    md = DOCS.read_text()
+    fams = trust()["families"]
+    seen = 0
+    for m in re.finditer(r"^\| ([a-z:-]+) \| all \| (\d+) \| ([\d.]+)% \| [^|]+\| [^|]+\| ([\d.]+%|-) \|$", md, re.M):
+        fam, n, ins, held = m.groups()
+        if fam == "all":
+            continue
+        seen += 1
+        assert fams[fam]["rows"] == int(n)
+        assert fams[fam]["in_sample"] == pytest.approx(float(ins) / 100, abs=5e-4)
+        assert (fams[fam]["chip_held_out"] is None) == (held == "-")
+        if held != "-":
+            assert fams[fam]["chip_held_out"] == pytest.approx(float(held[:-1]) / 100, abs=5e-4)
+    assert seen == len(fams) >= 4
+    # every family with a trust row is one the calibration fitted, and the other way round
+    assert set(fams) == set(calibration()["families"])
+
+
+def test_the_trust_table_lists_the_chips_each_family_was_fitted_on():
+    from llmhw.validation import calibrate as cal
+    from llmhw.validation.cases import flagged, load_cases
+
+    cases, _ = load_cases()
+    points, _ = cal.prepare([c for c in cases if c.row not in flagged()])
+    chips: dict[str, set[str]] = {}
+    for p in points:
+        chips.setdefault(p.key, set()).add(p.chip)
+    assert {k: sorted(v) for k, v in chips.items()} == {k: v["chips"] for k, v in trust()["families"].items()}
+
+
+def test_each_class_of_chip_gets_its_own_error():
+    t = trust()["families"]["nvidia-gpu"]
+    fitted = calibration_used("nvidia-gpu", None, "h100-sxm")
+    assert fitted.basis == "fitted chip" and fitted.median_error == t["in_sample"]
+    unseen = calibration_used("nvidia-gpu", None, "h100-pcie")           # in the catalog, never measured
+    assert unseen.basis == "calibrated family" and unseen.median_error == t["chip_held_out"]
+    assert unseen.median_error > fitted.median_error
+    new = calibration_used("intel-gaudi", None, "gaudi2-user-spec")
+    assert new.basis == "uncalibrated family"
+    assert new.median_error == max(trust()["never_seen"].values())
+    assert "not calibrated" in new.text and "default software efficiencies" in new.text
+    assert calibration_used("nvidia-gpu", None, "h100-sxm", engine="ideal").basis == "ideal"
+
+
+def test_predict_says_which_calibration_applied(capsys):
+    from tests.robustness.harness import run_cli, strict_json
+
+    res = run_cli(capsys, "predict", "--model", "llama-3.1-8b", "--hardware", "tpu-v6e", "--input-tokens", "128",
+                  "--output-tokens", "32", "--json")
+    d = strict_json(res.stdout)
+    assert d["calibration"]["basis"] == "uncalibrated family" and d["calibration"]["family"] == "google-tpu"
+    res = run_cli(capsys, "predict", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--input-tokens", "128",
+                  "--output-tokens", "32")
+    assert "calibration: h100-sxm is among the chips" in res.stdout

@@ -25,8 +25,14 @@ from llmhw.explore.search import SearchResult, scenario_of
 from llmhw.explore.search import search as _search
 from llmhw.explore.sweep import as_scenario, check_finite, evaluate, sweep, sweep_economics
 from llmhw.explore.vary import apply as apply_varied
+from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
 from llmhw.hardware.package import PackagePower
+from llmhw.hardware.spec_help import Derived
+from llmhw.hardware.spec_help import derived as derived_figures
+from llmhw.hardware.spec_help import template as spec_template
+from llmhw.hardware.spec_help import warnings as spec_warnings
+from llmhw.hardware.system import System
 from llmhw.scenario import Scenario
 from llmhw.scenario.disaggregated import Disaggregated
 from llmhw.scenario.economics import EconomicsParams, params_for
@@ -435,3 +441,45 @@ def find_chips(scenario: Scenario | dict[str, Any], rate_per_s: float, slo: Sequ
                 return {**r, "n_chips": n, "parallelism": par, "slo": [str(x) for x in rules], "tried": tried}
     return {"n_chips": None, "parallelism": None, "rate_per_s": rate_per_s, "slo": [str(x) for x in rules],
             "tried": tried}
+
+
+@dataclass
+class HardwareInspection:
+    """A chip or system as ``llmhw hardware ID|PATH`` shows it: the entry with provenance, the
+    figures derived from it, what to check, and the calibration its predictions would use."""
+
+    entry: Chip | System
+    derived: list[Derived]
+    warnings: list[str]
+    calibration: CalibrationUsed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entry": self.entry.model_dump(mode="json"),
+                "derived": [asdict(d) for d in self.derived], "warnings": list(self.warnings),
+                "calibration": self.calibration.to_dict()}
+
+
+def inspect_hardware(name: str) -> HardwareInspection:
+    """A catalog chip or system, or a user's spec file, explained."""
+    from pathlib import Path
+
+    from llmhw.core.io import read_yaml
+    from llmhw.hardware.catalog import chips, load_hardware, systems
+
+    hw = load_hardware(name)
+    is_file = name not in chips() and name not in systems()
+    raw = read_yaml(Path(name), field="hardware", mapping=True) if is_file else None
+    chip = hw.chip if isinstance(hw, System) else hw
+    warns = spec_warnings(hw, raw, list(chips().values()))
+    unit = chip.default_compute_unit
+    cal = calibration_used(chip.family, unit if chip.compute_units else None, chip.id)
+    if cal.basis == "uncalibrated family":
+        warns.append(cal.text)
+    return HardwareInspection(hw, derived_figures(hw), warns, cal)
+
+
+def hardware_template(like: str) -> str:
+    """A commented spec file started from a catalog chip or system (``llmhw hardware new --like``)."""
+    from llmhw.hardware.catalog import raw_entry
+
+    return spec_template(raw_entry(like), like)

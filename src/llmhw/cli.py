@@ -172,7 +172,10 @@ _KINDS = {"chip": "chip", "system": "system", "memory": "memory", "near_memory":
 
 @app.command()
 def hardware(
-    name: str = typer.Argument(None, help="Show one entry with the source of every number."),
+    name: str = typer.Argument(None, help="Show one entry (a catalog id or a spec file PATH.yaml) with the source "
+                               "of every number, its derived figures and what to check; `new` writes a spec "
+                               "template (with --like)."),
+    like: str = typer.Option(None, "--like", help="with `new`: the catalog chip or system the template starts from"),
     kind: str = typer.Option(None, "--kind", help="only this kind: chip, system, memory, near_memory, stacking, "
                              "network (interconnect) or link"),
     family: str = typer.Option(None, "--family", help="only chips of this family (nvidia-gpu, amd-gpu, ...) and "
@@ -183,7 +186,30 @@ def hardware(
     from llmhw.core.errors import unknown_name
     from llmhw.hardware.catalog import hardware_ids, lookup
 
+    if like is not None and name != "new":
+        raise LlmhwError("--like goes with `llmhw hardware new`", field="--like",
+                         accepted="llmhw hardware new --like CATALOG_ID > my-chip.yaml")
+    if name == "new":
+        from llmhw.api import hardware_template
+
+        if like is None:
+            raise LlmhwError("which catalog chip or system should the template start from?", field="--like",
+                             accepted="llmhw hardware new --like h100-sxm (any id `llmhw hardware --kind chip` "
+                                      "or `--kind system` lists)")
+        sys.stdout.write(hardware_template(like))
+        return
     if name:
+        from llmhw.hardware.catalog import chips, systems
+
+        if name in chips() or name in systems() or name.endswith((".yaml", ".yml")) or "/" in name:
+            from llmhw.api import inspect_hardware
+
+            ins = inspect_hardware(name)
+            if as_json:
+                _emit_json(ins.to_dict())
+                return
+            tables.print_inspection(ins)
+            return
         e = lookup(name)
         data = e.model_dump(mode="json")
         if as_json:

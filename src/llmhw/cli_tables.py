@@ -192,6 +192,27 @@ def print_entry(e: Any) -> None:
     out.print(t)
 
 
+def print_inspection(ins: Any) -> None:
+    """``llmhw hardware ID|PATH`` for a chip or system: its entry, derived figures, warnings and
+    the calibration its predictions use."""
+    print_entry(ins.entry)
+    t = Table(title="derived (a kernel below a ridge point's FLOP/B is memory-bound)")
+    for col, just in (("figure", "left"), ("value", "right"), ("how", "left")):
+        t.add_column(col, justify=just, overflow="fold")
+    for d in ins.derived:
+        if d.unit == "FLOP/s/W":
+            shown = f"{g3(d.value / 1e12)} TFLOP/s per W"
+        elif d.unit in ("", "FLOP/B", "B/FLOP"):
+            shown = f"{g3(d.value)} {d.unit}".strip()
+        else:
+            shown = readable(d.value, d.unit)
+        _row(t, d.name, shown, d.how)
+    out.print(t)
+    for w in ins.warnings:
+        out.print(Text(f"warning: {w}", style="yellow"))
+    out.print(Text(f"calibration: {ins.calibration.text}", style="dim"))
+
+
 def print_model(s: dict[str, Any]) -> None:
     """``llmhw show``: a model's derived figures."""
     t = Table(title=f"{esc(s['name'])} ({esc(s['model_type'])})", show_header=False)

@@ -262,6 +262,16 @@ def hardware_from_dict(d: Any, where: str = "hardware") -> Hardware:
     raise LlmhwError(f"unknown kind '{kind}'", field=f"{where}.kind", accepted="chip, system")
 
 
+def raw_entry(name: str) -> dict[str, Any]:
+    """A catalog chip's or system's mapping as its file holds it, source ids resolved to URLs (the
+    start of a user's spec: ``llmhw hardware new --like``)."""
+    for file, kind in (("chips", "chip"), ("systems", "system")):
+        entries = _entries(file, file)
+        if name in entries:
+            return {"kind": kind, **{k: v for k, v in entries[name].items() if k != "kind"}}
+    raise unknown_name("chip or system", name, list(chips()) + list(systems()), field="--like")
+
+
 def lookup(name: str) -> Chip | System | MemoryTech | NearMemoryCompute | StackedMemory | Interconnect | Link:
     """Any catalog entry by id."""
     for _, table in _tables():

@@ -454,7 +454,9 @@ class HardwareInspection:
     calibration: CalibrationUsed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"entry": self.entry.model_dump(mode="json"),
+        # The entry's own fields stay at the top (as `llmhw hardware ID --json` always printed
+        # them); what is derived from it comes beside them.
+        return {**self.entry.model_dump(mode="json"),
                 "derived": [asdict(d) for d in self.derived], "warnings": list(self.warnings),
                 "calibration": self.calibration.to_dict()}
 

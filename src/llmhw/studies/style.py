@@ -177,3 +177,55 @@ def log_axis(ax: Any, which: str = "y", plain: bool = True) -> None:
 def percent_axis(ax: Any, which: str = "x") -> None:
     fmt = FuncFormatter(lambda v, _p: f"{v:.0%}" if abs(v) <= 1.0001 else f"{v:g}")
     (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+# The smallest text a figure may carry, in points at its saved size: a 6.5-8 in figure shown two per
+# row (~650 px wide) still renders 8 pt at about 9-11 px.
+MIN_FONT_PT = 8.0
+
+
+def small_text(fig: Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
+    """The visible texts of a figure set smaller than ``min_pt`` points (what a test refuses)."""
+    from matplotlib.text import Text
+
+    return [f"{t.get_text()[:40]!r} at {t.get_fontsize():.1f} pt" for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < min_pt - 1e-9]
+
+
+def tokens(n: float) -> str:
+    """A token count as a reader writes it: 1K for 1,024, 32K for 32,000, 1.4K for 1,424, 200."""
+    if n < 1000:
+        return f"{n:,.0f}"
+    for unit in (1024, 1000):
+        if n % unit == 0:
+            return f"{n // unit:,.0f}K"
+    v = n / 1024
+    return f"{v:.1f}K" if v < 10 else f"{v:,.0f}K"
+
+
+def setup(*parts: str) -> str:
+    """A figure's setup line from its parts (model and precision, system and mapping, lengths,
+    batch), empty parts left out."""
+    return ", ".join(p for p in parts if p)
+
+
+SETUP_MAX_CHARS = 120      # a setup line that fits above a 6.5-8 in figure at the report's 8.5 pt
+SUMMARY_MAX_CHARS = 450    # two or three sentences
+
+
+def study_problems(study: Any, names: Any) -> list[str]:
+    """What keeps a study from presenting itself (empty when nothing): a figure without a setup line
+    naming one of ``names`` (the study's models or systems), a setup line too long to sit above its
+    figure (wide figures excepted), text under :data:`MIN_FONT_PT`; a summary that is empty, quotes
+    no number or runs past :data:`SUMMARY_MAX_CHARS`."""
+    out = []
+    for f in study.figures:
+        if not any(n in f.setup for n in names):
+            out.append(f"{f.name}: setup {f.setup!r} names none of {sorted(names)}")
+        if len(f.setup) > SETUP_MAX_CHARS and f.figure.get_size_inches()[0] <= 8.5:
+            out.append(f"{f.name}: setup of {len(f.setup)} characters")
+        out += [f"{f.name}: {t}" for t in small_text(f.figure)]
+    s = study.summary
+    if not s or not any(ch.isdigit() for ch in s) or len(s) > SUMMARY_MAX_CHARS:
+        out.append(f"summary {s!r}: empty, without a number or over {SUMMARY_MAX_CHARS} characters")
+    return out

@@ -229,3 +229,25 @@ def study_problems(study: Any, names: Any) -> list[str]:
     if not s or not any(ch.isdigit() for ch in s) or len(s) > SUMMARY_MAX_CHARS:
         out.append(f"summary {s!r}: empty, without a number or over {SUMMARY_MAX_CHARS} characters")
     return out
+
+
+def end_labels(ax: Any, ends: list[tuple[float, float, str, str]], gap_pt: float = 10.5, x: float = 1.02) -> None:
+    """Label lines directly, in a column just right of the axes: ``ends`` holds (x, y, text, colour)
+    of the point each label belongs to (data coordinates). Labels closer than ``gap_pt`` are spread
+    apart, and each is tied to its point by a thin leader. Call after the limits are final."""
+    ax.get_xlim(), ax.get_ylim()                    # settle autoscaling before reading positions
+    to_axes = ax.transScale + ax.transLimits
+    fig = ax.get_figure()
+    gap = gap_pt / 72 / max(ax.get_position().height * fig.get_size_inches()[1], 1e-9)
+    items = sorted((float(to_axes.transform((xd, yd))[1]), xd, yd, t, c) for xd, yd, t, c in ends)
+    ys = [it[0] for it in items]
+    for i in range(1, len(ys)):                     # push up, then back down from the top if needed
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    if ys and ys[-1] > 1.0:
+        ys[-1] = 1.0
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    for (_y, xd, yd, text, c), y in zip(items, ys, strict=True):
+        ax.annotate(text, (xd, yd), xytext=(x, y), textcoords="axes fraction", va="center", ha="left",
+                    fontsize=8, color=c, annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": c, "lw": 0.5, "alpha": 0.7, "shrinkA": 1, "shrinkB": 3})

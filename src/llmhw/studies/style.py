@@ -117,6 +117,13 @@ def figure(width: float = 6.5, height: float = 3.6, nrows: int = 1, ncols: int =
     return fig, axes
 
 
+def canvas(width: float = 6.5, height: float = 3.6) -> Figure:
+    """A new empty figure in the report's style, for layouts :func:`figure` does not make
+    (``fig.subplot_mosaic``, nested grids)."""
+    apply()
+    return Figure(figsize=(width, height), layout="constrained")
+
+
 def _hashed(name: str, palette: tuple[str, ...] = PALETTE) -> str:
     return palette[zlib.crc32(name.encode()) % len(palette)]
 

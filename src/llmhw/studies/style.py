@@ -257,4 +257,58 @@ def end_labels(ax: Any, ends: list[tuple[float, float, str, str]], gap_pt: float
     for (_y, xd, yd, text, c), y in zip(items, ys, strict=True):
         ax.annotate(text, (xd, yd), xytext=(x, y), textcoords="axes fraction", va="center", ha="left",
                     fontsize=8, color=c, annotation_clip=False,
-                    arrowprops={"arrowstyle": "-", "color": c, "lw": 0.5, "alpha": 0.7, "shrinkA": 1, "shrinkB": 3})
+                    arrowprops={"arrowstyle": "-", "color": c, "lw": 0.5, "alpha": 0.7, "shrinkA": 1, "shrinkB": 3,
+                                "relpos": (0.0, 0.5)})
+
+
+def place_labels(ax: Any, points: list[tuple[float, float, str]], fontsize: float = 8, color: str = "#222222",
+                 avoid: list[Any] | None = None) -> None:
+    """Label scattered points without overlaps: each label takes the first of a ring of positions
+    around its point (right, left, above, below, the diagonals; then twice as far) whose box clears
+    the labels already placed, every point's marker, the ``avoid`` artists (a legend) and the axes'
+    edges; failing all, the one that overlaps least. Call when the figure is otherwise complete:
+    it lays the figure out once to measure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    fig = ax.get_figure()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    px = fig.dpi / 72.0
+    frame = ax.get_window_extent(r)
+    half = 4.0 * px
+    markers = [Bbox.from_extents(x - half, y - half, x + half, y + half)
+               for x, y in (ax.transData.transform((p[0], p[1])) for p in points)]
+    # Padded: a horizontal line's box has no height.
+    taken = list(markers) + [a.get_window_extent(r).padded(2.0 * px) for a in (avoid or [])]
+    ring = [(6, 0, "left", "center"), (-6, 0, "right", "center"), (0, 5, "center", "bottom"),
+            (0, -5, "center", "top"), (5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
+            (-5, -4, "right", "top")]
+    ring += [(2 * dx, 2 * dy, ha, va) for dx, dy, ha, va in ring]
+
+    def cost(bb: Any) -> float:
+        over = sum(max(0.0, min(bb.x1, o.x1) - max(bb.x0, o.x0)) * max(0.0, min(bb.y1, o.y1) - max(bb.y0, o.y0))
+                   for o in taken)
+        outside = (max(0.0, frame.x0 - bb.x0) + max(0.0, bb.x1 - frame.x1) + max(0.0, frame.y0 - bb.y0)
+                   + max(0.0, bb.y1 - frame.y1)) * bb.height
+        return over + 10 * outside
+
+    for i, (x, y, text) in enumerate(points):
+        own = markers[i]
+        taken.remove(own)                 # a label may touch its own marker's box, never cover another
+        best = None
+        for dx, dy, ha, va in ring:
+            a = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, color=color)
+            c = cost(a.get_window_extent(r).expanded(1.04, 1.1))
+            if best is None or c < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (c, a)
+            else:
+                a.remove()
+            if c == 0:
+                break
+        taken.append(best[1].get_window_extent(r))
+        taken.append(own)

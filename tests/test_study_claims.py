@@ -20,7 +20,7 @@ from llmhw.hardware.catalog import chips as catalog_chips
 from llmhw.hardware.catalog import lookup, sources
 from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies import _claims_rule as rule
-from llmhw.studies import claims
+from llmhw.studies import claims, style
 from llmhw.studies.base import Study
 
 PAPER = sources()["ma_patterson2026"]["url"]
@@ -41,6 +41,15 @@ def rows(study: Study) -> dict[str, dict]:
 def verdict(paper: rule.Paper | None, value: float | None = None, **kw: object) -> str:
     return rule.judge(paper, value, **kw)[0]
 
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study: Study) -> None:
+    """Every figure says what was computed in a setup line that fits above it, no text under 8 pt;
+    the summary is short and quotes numbers; the paper is cited as a paper, not as a file."""
+    assert not style.study_problems(study, {"Ma & Patterson 2026", "Llama 3.1 70B"})
+    texts = [study.summary, *study.findings, *(f.caption for f in study.figures)]
+    texts += [str(v) for t in study.tables for r in t.rows for v in r.values()] + [t.title for t in study.tables]
+    assert not [t for t in texts if "paper.md" in t]
 
 def test_rule_agrees_inside_a_range_or_within_ten_percent() -> None:
     assert verdict(rule.Number.of((2, 3)), 2.5) == "agree"
@@ -179,7 +188,7 @@ def test_the_summary_counts_add_up(study: Study) -> None:
 
 
 def test_every_numeric_claim_of_section_2_is_a_row(rows: dict[str, dict]) -> None:
-    # paper.md §2: claims 1-24; 7 (why HBM costs grow) and 8 (the 2026 price surge) carry no number;
+    # The paper's §2: claims 1-24; 7 (why HBM costs grow) and 8 (the 2026 price surge) carry no number;
     # 22 (Table 1) is the T1-* rows
     for n in (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24):
         assert any(k == f"S2-{n}" or k.startswith(f"S2-{n}") and not k[len(f"S2-{n}")].isdigit()

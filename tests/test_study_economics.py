@@ -8,6 +8,8 @@ import pytest
 import llmhw
 from llmhw.hardware.catalog import lookup
 from llmhw.studies import economics as ec
+from llmhw.studies import style
+from llmhw.studies._claims_questions import q13_metrics
 from llmhw.studies.base import Study
 
 
@@ -18,6 +20,25 @@ def study(study_of) -> Study:
 
 def _table(study: Study, name: str) -> list[dict]:
     return next(t for t in study.tables if t.name == name).rows
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study: Study) -> None:
+    """Every figure names its model or systems in a setup line that fits above it, no text under
+    8 pt; the summary is short and quotes numbers."""
+    assert not style.study_problems(study, {llmhw.load_model(ec.MODEL).name, *ec.SYSTEMS})
+
+
+def test_the_two_cost_rankings_are_explained(study: Study) -> None:
+    """The fixed-point ranking the finding quotes (TP 8, batch 64) is the claims study's Q13 ranking
+    of the same systems (Llama 3.1 70B there, 3.3 here: one architecture), and the finding and the
+    targets table's note both explain why the per-user floor ranks them otherwise."""
+    why = next(f for f in study.findings if f.startswith("Two cost rankings"))
+    assert why in next(t for t in study.tables if t.name == "economics_targets").note
+    fixed = why.split("USD/Mtok ranks ")[1].split(" (")[0].split(" < ")
+    q13 = q13_metrics()[0]["llmhw_figure"].split("by USD/Mtok ")[1].split(" (")[0].split(" < ")
+    assert [n for n in fixed if n in q13] == q13
+    floor = why.split("cheapest mapping and batch, ")[1].split(" (")[0].split(" < ")
+    assert sorted(floor) == sorted(fixed) and (floor == fixed or "per GPU" in why)
 
 
 def test_structure(study: Study) -> None:

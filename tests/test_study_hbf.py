@@ -8,7 +8,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from llmhw.studies import hbf, scenarios  # noqa: E402
+from llmhw.studies import hbf, scenarios, style  # noqa: E402
 from llmhw.studies.base import Study  # noqa: E402
 
 GB = 1e9
@@ -30,6 +30,12 @@ def test_study_shape(study):
     for t in study.tables:
         assert t.rows
     assert len(study.findings) >= 5
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study):
+    """Every figure names its model or chip in a setup line that fits above it, no text under
+    8 pt; the summary is short and quotes numbers."""
+    assert not style.study_problems(study, {"moe-1t", "Llama 3.1 405B", "B200"})
 
 
 def test_moe_1t_is_kimi_k2_sized():

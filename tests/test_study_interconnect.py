@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 from llmhw.cost.comm import collective_cost  # noqa: E402
 from llmhw.cost.params import family_params  # noqa: E402
 from llmhw.studies import interconnect as ic  # noqa: E402
+from llmhw.studies import style  # noqa: E402
 
 US = 1e-6
 MIB = 1048576.0
@@ -23,6 +24,12 @@ def study(study_of):
 
 def rows(study, name):
     return next(t for t in study.tables if t.name == name).rows
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study):
+    """Every figure names its model or system in a setup line that fits above it, no text under
+    8 pt; the summary is short and quotes numbers."""
+    assert not style.study_problems(study, {"Llama 3.1 405B", "moe-1t", "MoE", "B200", "H100", "-chip networks"})
 
 
 def test_study_shape(study):

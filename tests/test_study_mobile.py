@@ -8,7 +8,7 @@ import pytest
 
 import llmhw
 from llmhw.hardware.catalog import lookup
-from llmhw.studies import mobile
+from llmhw.studies import mobile, style
 from llmhw.studies.base import Study
 
 
@@ -19,6 +19,13 @@ def study(study_of) -> Study:
 
 def _table(study: Study, name: str) -> list[dict]:
     return next(t for t in study.tables if t.name == name).rows
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study: Study) -> None:
+    """Every figure names its model or phone in a setup line that fits above it, no text under
+    8 pt; the summary is short and quotes numbers."""
+    names = {mobile.phone_name(p) for p in mobile.PHONES} | {llmhw.load_model(m).name for m in mobile.MODELS}
+    assert not style.study_problems(study, names)
 
 
 def test_structure(study: Study) -> None:

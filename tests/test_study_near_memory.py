@@ -12,6 +12,7 @@ from llmhw import api  # noqa: E402
 from llmhw.hardware.catalog import near_memory_presets  # noqa: E402
 from llmhw.hardware.near_memory import kv_head_item, shard_fit  # noqa: E402
 from llmhw.studies import near_memory as nm  # noqa: E402
+from llmhw.studies import style  # noqa: E402
 
 GB = 1e9
 # Llama 3.1 70B at TP 8, per chip, in parameters: per layer qkv 1280 x 8192, o 8192 x 1024, FFN
@@ -33,6 +34,12 @@ def test_study_shape(study):
     assert study.name == "near_memory"
     assert 2 <= len(study.figures) <= 4 and all(f.caption for f in study.figures)
     assert len(study.findings) >= 5
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study):
+    """Every figure names its model or system in a setup line that fits above it, no text under
+    8 pt; the summary is short and quotes numbers."""
+    assert not style.study_problems(study, {"Llama 3.1 70B", "H100", "DeepSeek-V3"})
 
 
 def test_pim_compute_bound_at_high_multiplier():

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 
 import llmhw  # noqa: E402
 from llmhw.cost.params import family_params  # noqa: E402
-from llmhw.studies import stacking  # noqa: E402
+from llmhw.studies import stacking, style  # noqa: E402
 
 GEN1_BW = 400e-6 / (9e-6) ** 2 * (8192 / 506173) * (1.953125e9 / 8)    # area / pitch^2 x data share x rate
 GEN2_BW = 400e-6 / (3e-6) ** 2 * 0.01 * (1e9 / 8)
@@ -37,6 +37,12 @@ def curves():
 
 def rows(study, name):
     return next(t for t in study.tables if t.name == name).rows
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study):
+    """Every figure names its model or system in a setup line that fits above it, no text under
+    8 pt; the summary is short and quotes numbers."""
+    assert not style.study_problems(study, {"Llama 3.1 70B", "H200", "GH100"})
 
 
 def test_study_shape(study):

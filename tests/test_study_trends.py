@@ -5,7 +5,7 @@ import math
 import pytest
 
 from llmhw.hardware.catalog import chips
-from llmhw.studies import trends
+from llmhw.studies import style, trends
 from llmhw.workload.catalog import load_model
 
 
@@ -29,6 +29,13 @@ def test_study_shape(study):
     assert all(f.caption and f.figure is not None for f in study.figures)
     assert len(_table(study, "trends")) == len(trends.TRENDS) * len(trends.SYSTEMS)
     assert len(study.findings) >= 6
+
+
+def test_figures_say_their_setup_and_the_study_its_answer(study):
+    """Every figure names what was computed (a chip or model of the study) in a setup line short
+    enough to sit above it, with no text under 8 pt; the summary is short and quotes numbers."""
+    names = {style.label(c) for c, _ in trends.SYSTEMS} | {load_model(t.model).name for t in trends.TRENDS}
+    assert not style.study_problems(study, names)
 
 
 def test_ridge_points_are_peak_over_bandwidth():

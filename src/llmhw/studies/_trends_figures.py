@@ -50,22 +50,23 @@ def fig_roofline(sweep: list[dict[str, float]]) -> Any:
     pre = [r for r in sweep if r["phase"] == "prefill"]
     col = style.color("h100-sxm")
     ax.plot([r["intensity"] for r in dec], [r["flops_per_s"] / 1e12 for r in dec], "o-", color=col, mfc=col,
-            lw=0.9, ms=6, label="H100 x8 decode (engine), batch 1 to 1,024")
+            lw=0.9, ms=6, label=f"H100 x8 decode (engine), batch {dec[0]['batch']:,} to {dec[-1]['batch']:,}")
     ax.plot([r["intensity"] for r in pre], [r["flops_per_s"] / 1e12 for r in pre], "s", color=col, mfc="white",
-            mew=1.6, ms=7, label="H100 x8 prefill (engine), 1K and 32K prompt")
+            mew=1.6, ms=7, label="H100 x8 prefill (engine) of a " + " and a ".join(style.tokens(r["batch"]) for r in pre)
+            + " prompt")
     for r in dec:
         ax.annotate(f"B={r['batch']:,}", (r["intensity"], r["flops_per_s"] / 1e12), textcoords="offset points",
-                    xytext=(5, -11), fontsize=7.5, color="#333333")
-    for r in pre:
-        ax.annotate(f"{r['batch'] / 1000:.0f}K prompt", (r["intensity"], r["flops_per_s"] / 1e12),
-                    textcoords="offset points", xytext=(-8, 7), fontsize=7.5, color="#333333", ha="right")
+                    xytext=(5, -11), fontsize=8, color="#333333")
+    for r in pre:                       # right of the squares: above them runs the TPU's roof
+        ax.annotate(style.tokens(r["batch"]), (r["intensity"], r["flops_per_s"] / 1e12),
+                    textcoords="offset points", xytext=(7, 0), fontsize=8, color="#333333", va="center")
     style.log_axis(ax, "xy")
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(0.5, 1.3e4)
     ax.set_xlabel("arithmetic intensity (FLOP per byte of memory traffic, per chip)")
     ax.set_ylabel("attainable FLOP/s per chip (TFLOP/s)")
-    ax.set_title("FP8 rooflines; Llama 3.1 70B on 8 x H100 (TP8), engine-predicted")
-    ax.legend(loc="upper left", fontsize=7.6)
+    ax.set_title("FP8 rooflines and where the engine puts decode and prefill")
+    ax.legend(loc="lower right", fontsize=8)     # the empty corner: past the ridges, below the roofs
     return fig
 
 
@@ -91,12 +92,12 @@ def fig_intensity(rs: tuple[Run, ...]) -> Any:
         close = abs(math.log10(p / d)) < 0.25
         if close:   # markers overlap: decode's value to the left, prefill's to the right
             ax.annotate(num(d), (d, yi), textcoords="offset points", xytext=(-8, 0), ha="right", va="center",
-                        fontsize=7.5, bbox={"fc": "white", "ec": "none", "pad": 0.5})
+                        fontsize=8, bbox={"fc": "white", "ec": "none", "pad": 0.5})
             ax.annotate(num(p), (p, yi), textcoords="offset points", xytext=(8, 0), ha="left", va="center",
-                        fontsize=7.5)
+                        fontsize=8)
         else:
-            ax.annotate(num(d), (d, yi), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7.5)
-            ax.annotate(num(p), (p, yi), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7.5)
+            ax.annotate(num(d), (d, yi), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+            ax.annotate(num(p), (p, yi), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.set_yticks(y, [f"{r.trend.label}\n(batch {r.batch})" for r in ref], fontsize=8)
     style.log_axis(ax, "x")
     ax.set_xlim(1, 2e4)
@@ -107,7 +108,7 @@ def fig_intensity(rs: tuple[Run, ...]) -> Any:
                Line2D([], [], marker="s", color="#222222", mfc="white", ls="", label="prefill of one prompt")]
     handles += [Line2D([], [], color=style.color(c), ls="--", label=f"{style.label(c)} ridge ({ridge(c):.0f})")
                 for c, _ in SYSTEMS]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7.8)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     ax.set_title("Arithmetic intensity per trend (8 x H100, FP8) vs FP8 ridge points")
     return fig
 
@@ -146,20 +147,23 @@ def fig_breakdown(rs: tuple[Run, ...]) -> Any:
             left += frac
         for yy, tt in zip(ypos_a, tot, strict=True):
             txt = f"{tt * 1e3:,.1f} ms" if tt < 1 else f"{tt:,.1f} s"
-            ax.text(1.015, yy, txt, va="center", fontsize=6.8, color="#333333")
+            ax.text(1.015, yy, txt, va="center", fontsize=8, color="#333333")
         ax.set_xlim(0, 1)
+        ax.set_ylim(ypos_a.min() - 0.7, 0.7)
         style.percent_axis(ax, "x")
         ax.grid(axis="y", visible=False)
         ax.set_title({"prefill": "prefill of one prompt", "decode": "one decode step"}[phase])
         ax.set_xlabel("share of the step's time")
-    axes[0].set_yticks(ypos_a, labels, fontsize=7.5)
+    axes[0].set_yticks(ypos_a, labels, fontsize=8)
     axes[0].tick_params(axis="y", length=0)
     for t, a, b in groups:
         axes[0].text(-0.27, -(a + b) / 2, t.label.replace(" (", "\n(").replace(" ", "\n", 1)
                      if len(t.label) > 10 else t.label, rotation=90, va="center", ha="center", fontsize=8,
                      fontweight="bold", transform=axes[0].get_yaxis_transform())
     handles, labs = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labs, loc="outside upper center", ncol=3, fontsize=8)
+    # Below the panels: a figure legend on top would be re-anchored onto the setup line the report
+    # stamps above the figure (savefig's tight box moves figure legends to the cropped canvas).
+    fig.legend(handles, labs, loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 
@@ -176,7 +180,8 @@ def fig_memory(rows: list[dict[str, Any]]) -> Any:
     ax.bar(x, w, 0.6, color=style.color("weights"), label="weights (FP8)")
     ax.bar(x, kv, 0.6, bottom=w, color=style.color("kv_cache"), label=f"KV cache of {BATCH} requests (FP8)")
     for xi, tot in zip(x, w + kv, strict=True):
-        ax.text(xi, tot + 20, f"{tot:,.0f}", ha="center", fontsize=7.5)
+        ax.text(xi, tot + 20, f"{tot:,.0f}", ha="center", fontsize=8,      # over the dashed lines
+                bbox={"fc": "white", "ec": "none", "pad": 0.6})
     caps = sorted(((NODE * chips()[c].memory_capacity_bytes / 1e9, c) for c, _ in SYSTEMS))
     top = max(max(w + kv), caps[-1][0]) * 1.08
     last = -1e9
@@ -185,7 +190,7 @@ def fig_memory(rows: list[dict[str, Any]]) -> Any:
         ytxt = max(cap, last + 0.05 * top)       # keep labels of close lines apart
         last = ytxt
         ax.text(n - 0.42, ytxt, f"{style.label(cid)} x{NODE}: {cap:,.0f} GB", va="center", ha="left",
-                fontsize=7.5, color=style.color(cid))
+                fontsize=8, color=style.color(cid))
 
     def k(tokens: int) -> str:
         v = tokens / 1024
@@ -222,7 +227,7 @@ def fig_generations(rows: list[dict[str, Any]]) -> Any:
         ax.plot(yrs, [r[key] for r in rows], marker=mk, color=col, label=lab, ms=5.5)
     for r in rows:
         ax.annotate(style.label(r["id"]), (r["year"], r["sixteen_bit_growth_x"]), textcoords="offset points",
-                    xytext=(0, 7), ha="center", fontsize=7.5, color="#444444")
+                    xytext=(0, 7), ha="center", fontsize=8, color="#444444")
     end = rows[-1]
     ax.plot([end["year"]], [PAPER_FP64_GROWTH], marker="*", ms=13, color=fp64c, mec="black", ls="",
             label=f"paper, 2012 to 2022: FP64 {PAPER_FP64_GROWTH:.0f}X, bandwidth {PAPER_BW_GROWTH:.0f}X")
@@ -239,8 +244,8 @@ def fig_generations(rows: list[dict[str, Any]]) -> Any:
     ax.set_ylabel(f"relative to {style.label(rows[0]['id'])} ({rows[0]['year']} = 1)")
     handles, labels = ax.get_legend_handles_labels()
     order = [1, 2, 0, 3, 4]                      # 16-bit, FP64, FP64 vector, bandwidth, paper
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left", fontsize=7.6)
-    ax.set_title("NVIDIA datacenter GPUs, flagship part per generation")
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left", fontsize=8)
+    ax.set_title("Compute outgrew memory bandwidth, 2012 to 2022")
     return fig
 
 
@@ -256,13 +261,13 @@ def fig_sram(need: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
                    color=style.color(cid), label=f"{style.label(cid)}, {load_model(mid).name}")
             last = pts[-1]
             a.annotate(f"{last['chips']:,}", (last["context_tokens"], last["chips"]), textcoords="offset points",
-                       xytext=(6, 0), va="center", fontsize=7.5)
+                       xytext=(6, 0), va="center", fontsize=8)
     style.log_axis(a, "xy")
     a.set_xlim(700, 3.2e5)
     a.set_xlabel("context (tokens), batch 1")
     a.set_ylabel("chips to hold FP8 weights + KV cache")
     a.set_title("SRAM-only chips needed")
-    a.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0.0, 0.36))
+    a.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 0.36))
     ref = h100_batch1_step()
     info: dict[str, Any] = {"h100_step_s": ref}
     for cid in SRAM_CHIPS:
@@ -272,13 +277,13 @@ def fig_sram(need: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
         info[cid] = sram_time_per_token(SRAM_MODELS[0], cid, SRAM_CONTEXT, HOP_LATENCY_S)
     b.axhline(ref * 1e3, color=style.color("h100-sxm"), ls="--", lw=1.3, label="H100 x8 (TP8) decode step")
     b.axvline(HOP_LATENCY_S * 1e6, color="#999999", ls=":", lw=1)
-    b.text(HOP_LATENCY_S * 1e6 * 1.12, 1.6e-3, f"{HOP_LATENCY_S * 1e6:.0f} us (TPU ICI)", fontsize=7, color="#666666")
+    b.text(HOP_LATENCY_S * 1e6 * 1.12, 1.6e-3, f"{HOP_LATENCY_S * 1e6:.0f} us (TPU ICI)", fontsize=8, color="#666666")
     b.set_ylim(1e-3, 30)
     style.log_axis(b, "xy")
     b.set_xlabel("latency per chip-to-chip hop (us)")
     b.set_ylabel("time per output token (ms)")
     b.set_title(f"Llama 3.1 70B, {SRAM_CONTEXT // 1024}K context, batch 1")
-    b.legend(fontsize=7, loc="center left", bbox_to_anchor=(0.0, 0.45))
+    b.legend(fontsize=8, loc="center left", bbox_to_anchor=(0.0, 0.45))
     return fig, info
 
 

@@ -74,6 +74,12 @@ SRAM_CONTEXT = 8192                     # the per-token time comparison
 HOP_LATENCY_S = 1e-6                    # per chip-to-chip hop; as the catalog's ICI links (scaling book)
 HOP_LATENCIES = np.logspace(-8, -5, 31)  # 10 ns .. 10 us
 
+# The roofline's batch sweep: Llama 3.1 70B on 8 x H100, decode at these batches, prefill of these prompts.
+SWEEP_MODEL = "llama-3.1-70b"
+SWEEP_BATCHES: tuple[int, ...] = (1, 4, 16, 64, 256, 1024)
+SWEEP_PROMPTS: tuple[int, ...] = (1024, 32000)
+SWEEP_INPUT, SWEEP_OUTPUT = 1024, 1024
+
 
 # -- computing --------------------------------------------------------------------------------
 
@@ -183,20 +189,20 @@ def runs() -> tuple[Run, ...]:
     return tuple(run_trend(t, c, sy) for t in TRENDS for c, sy in SYSTEMS)
 
 
-def batch_sweep(chip: str = "h100-sxm", system: str = "hgx-h100-8", model: str = "llama-3.1-70b",
-                batches: tuple[int, ...] = (1, 4, 16, 64, 256, 1024)) -> list[dict[str, float]]:
+def batch_sweep(chip: str = "h100-sxm", system: str = "hgx-h100-8", model: str = SWEEP_MODEL,
+                batches: tuple[int, ...] = SWEEP_BATCHES) -> list[dict[str, float]]:
     """Decode and prefill of Llama 3.1 70B on 8 x H100 at growing batch: where each lands on the
     roofline (per-chip FLOPs per step over bytes, and FLOPs over the step's time)."""
-    t = Trend("sweep", "", model, 1024, 1024, "")
+    t = Trend("sweep", "", model, SWEEP_INPUT, SWEEP_OUTPUT, "")
     s = _scenario(t, chip, system, NODE, 1)
-    dec = api.evaluate(s, batch=np.array(batches, float), input_tokens=1024, output_tokens=1024).decode
+    dec = api.evaluate(s, batch=np.array(batches, float), input_tokens=SWEEP_INPUT, output_tokens=SWEEP_OUTPUT).decode
     out = []
     for i, b in enumerate(batches):
         fl, by = float(dec.accounting.total_flops[i]), float(dec.accounting.memory_bytes[i])
         step = float(dec.time.total_s[i])
         out.append({"phase": "decode", "batch": b, "intensity": fl / by, "flops_per_s": fl / step, "step_s": step})
-    for L in (1024, 32000):
-        pre = api.evaluate(s, batch=1, input_tokens=L, output_tokens=1024).prefill
+    for L in SWEEP_PROMPTS:
+        pre = api.evaluate(s, batch=1, input_tokens=L, output_tokens=SWEEP_OUTPUT).prefill
         fl, by = float(pre.accounting.total_flops), float(pre.accounting.memory_bytes)
         step = float(pre.time.total_s)
         out.append({"phase": "prefill", "batch": L, "intensity": fl / by, "flops_per_s": fl / step, "step_s": step})

@@ -1,8 +1,8 @@
 """Every quantitative claim of Ma and Patterson (2026) that llmhw can recompute, recomputed.
 
-The claims come from the reconstruction of the paper in ``../shared/paper/paper.md``: its section 2
-(the numbered quantitative claims, _claims_section2), its Tables 1 and 3 (_claims_tables) and the
-tests its section 5 proposes (Q1-Q15, _claims_questions). Each row: the claim, the paper's figure
+The claims come from the paper (Ma & Patterson 2026, "Challenges and Research Directions for LLM
+Inference Hardware"): its section 2 (the numbered quantitative claims, _claims_section2), its Tables
+1 and 3 (_claims_tables) and the tests its section 5 proposes (Q1-Q15, _claims_questions). Each row: the claim, the paper's figure
 (a number, a range, or for a qualitative claim the condition on llmhw's results that states it),
 llmhw's figure computed live from the catalogs and the engine, the verdict, and why.
 
@@ -22,7 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from llmhw.studies import _claims_questions, _claims_section2, _claims_tables, style
+import llmhw
+from llmhw.hardware.catalog import lookup
+from llmhw.studies import (
+    _claims_figures,
+    _claims_questions,
+    _claims_section2,
+    _claims_tables,
+    style,
+)
 from llmhw.studies._claims_figures import distance, fig_counts, fig_roofline, fig_scatter, numeric
 from llmhw.studies._claims_rule import TOLERANCE, VERDICTS, Row, not_computable
 from llmhw.studies.base import Figure, Study, Table
@@ -80,6 +88,37 @@ def _findings(rows: list[Row]) -> list[str]:
     return out
 
 
+def _setups(rows: list[Row], q1: dict[str, Any]) -> dict[str, str]:
+    """Each figure's setup line, from the rows and Q1's scenario."""
+    s = q1["scenario"]
+    system = lookup(s["hardware"])
+    w = s["workload"]
+    chips = ", ".join(_claims_figures.RIDGE_NAMES.get(c, c) for c in q1["ridges"])
+    return {
+        "claims_agreement": style.setup(f"{len(rows)} claims of Ma & Patterson 2026 (§2, Tables 1 and 3, §5 tests)",
+                                        "llmhw from its catalogs and engine"),
+        "claims_scatter": style.setup(f"the {len(numeric(rows))} claims of Ma & Patterson 2026 with a number on "
+                                      "each side", "llmhw from its catalogs and engine"),
+        "claims_decode_roofline": style.setup(
+            f"{llmhw.load_model(s['model']).name} {s['precision']['weights'].upper()} on {s['n_chips']} x "
+            f"{style.label(system.chip.id)} (TP{s['parallelism']['tp']})",
+            f"{style.tokens(w['input_tokens'])} in / {style.tokens(w['output_tokens'])} out",
+            f"batch {int(q1['batch'][0])}-{int(q1['batch'][-1]):,}", f"ridges of {chips}"),
+    }
+
+
+def _summary(rows: list[Row], q1: dict[str, Any]) -> str:
+    c = counts(rows)
+    pts = [r for r in numeric(rows) if r["verdict"] != "by construction"]
+    within = sum(1 for r in pts if abs(distance(r)) <= TOLERANCE)
+    lo, hi, top = min(q1["ridges"].values()), max(q1["ridges"].values()), float(q1["ai"].max())
+    return (f"Of the paper's {len(rows)} quantitative claims, llmhw's figures agree with {c['agree']}, partly with "
+            f"{c['partly']} and disagree with {c['disagree']}; {c['by construction']} restate the paper's own numbers "
+            f"and {c['not computable']} are history or markets. {within} of the {len(pts)} claims with an independent "
+            f"number land within 10%. Q1: a decode step does {q1['ai'][0]:.1f} FLOP/B at batch 1 and at most "
+            f"{top:.0f} at any batch, {'below' if top < lo else 'reaching'} the {lo:.0f}-{hi:.0f} FLOP/B ridges.")
+
+
 def run() -> Study:
     style.apply()
     rows, q1 = claim_rows()
@@ -88,11 +127,11 @@ def run() -> Study:
     pts = [r for r in numeric(rows) if r["verdict"] != "by construction"]
     within = sum(1 for r in pts if abs(distance(r)) <= TOLERANCE)
     misses = [r["id"] for r in pts if abs(distance(r)) > TOLERANCE]
-    return Study(
+    study = Study(
         name="claims", title="The paper's quantitative claims, recomputed",
         question="Which numbers in Ma and Patterson (2026) does llmhw reproduce from its catalogs and engine, and "
                  "where and why does it differ?",
-        tables=[Table("claims", "Every numeric claim of the paper (paper.md §2, Tables 1/3, section 5 tests)",
+        tables=[Table("claims", "Every numeric claim of the paper (Ma & Patterson 2026: §2, Tables 1 and 3, the §5 tests)",
                       [dict(r) for r in rows],
                       note="verdict (one rule, docs/claims.md): by construction when llmhw's figure restates a catalog "
                            "quantity whose only source is the paper; agree inside the paper's range or within 10% "
@@ -118,4 +157,8 @@ def run() -> Study:
                    f"the {min(q1['ridges'].values()):.0f}-{max(q1['ridges'].values()):.0f} FLOP/B ridges of today's GPUs.",
                    fig_roofline(q1)),
         ],
-        findings=_findings(rows))
+        findings=_findings(rows), summary=_summary(rows, q1))
+    setups = _setups(rows, q1)
+    for f in study.figures:
+        f.setup = setups[f.name]
+    return study

@@ -13,6 +13,7 @@ constants of its own. If that package is missing, the study says so and draws th
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,26 +283,29 @@ def _line(name: str, styled: bool) -> dict[str, Any]:
 
 def _fig_fronts(fronts: dict[str, list[dict[str, Any]]], labels: dict[str, str], title: str,
                 styled: bool = False) -> MplFigure:
-    fig = MplFigure(figsize=(8.0, 5.2), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = style.figure(8.0, 5.2)
     for name, fr in fronts.items():
         ax.plot([r["tok_s_per_user"] for r in fr], [r["tok_s_per_gpu"] for r in fr], label=labels[name],
                 **_line(name, styled))
-    for t in TARGETS_TOK_S_PER_USER:
+    for t in TARGETS_TOK_S_PER_USER:             # the tables' interactivity floors
         ax.axvline(t, color="0.7", lw=0.7, ls=":")
+        ax.text(t, 1.0, f"{t:g}", transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=8,
+                color="0.45")
     _style(ax, "throughput (output tokens/s per GPU)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7.5, loc="lower left")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower left")
     return fig
 
 
 def _fig_econ(fronts: dict[str, dict[str, list[dict[str, Any]]]], labels: dict[str, str]) -> MplFigure:
-    fig = MplFigure(figsize=(13, 5.0), layout="constrained")
-    axes = fig.subplots(1, 3)
-    spec = (("usd_per_mtok", "cost (USD per million output tokens)", "lower is better"),
-            ("tok_s_per_mw", "output tokens/s per MW provisioned", "higher is better"),
-            ("gco2e_per_mtok", "carbon (gCO2e per million output tokens, US grid)", "lower is better"))
-    for ax, (y, ylab, better) in zip(axes, spec, strict=True):
+    # Three panels and the legend in a 2 x 2 grid, 8 in wide: every text at 8 pt or more.
+    fig = style.canvas(8.0, 7.6)
+    axd = fig.subplot_mosaic([["usd_per_mtok", "tok_s_per_mw"], ["gco2e_per_mtok", "legend"]])
+    spec = (("usd_per_mtok", "USD per million output tokens", "(a) cost, lower is better"),
+            ("tok_s_per_mw", "output tokens/s per MW provisioned", "(b) power, higher is better"),
+            ("gco2e_per_mtok", "gCO2e per million output tokens", "(c) carbon, lower is better"))
+    for y, ylab, title in spec:
+        ax = axd[y]
         for name, fr in fronts[y].items():
             st = _line(name, name in _LINES)
             st.update(ms=2.5) if "ms" in st else None
@@ -311,11 +315,12 @@ def _fig_econ(fronts: dict[str, dict[str, list[dict[str, Any]]]], labels: dict[s
         _style(ax, ylab)
         if y == "tok_s_per_mw":
             ax.yaxis.set_major_formatter(_SI)
-        ax.set_title(better, fontsize=9)
-    h, lab = axes[0].get_legend_handles_labels()
-    fig.legend(h, lab, fontsize=7.5, loc="outside lower center", ncol=3)
-    fig.suptitle(f"{MODEL} FP8, {INPUT_TOKENS} in / {OUTPUT_TOKENS} out: Pareto fronts of cost, power and carbon "
-                 "(TP 1-8, concurrency 1-1024; dashed: H200 + a direction)", fontsize=10)
+        ax.set_title(title)
+    leg = axd["legend"]
+    leg.axis("off")
+    h, lab = axd["usd_per_mtok"].get_legend_handles_labels()
+    leg.legend(h, [textwrap.fill(t, 42) for t in lab], fontsize=8, loc="center", title="solid: systems; "
+               f"dashed: {BASE} + a direction", title_fontsize=8)
     return fig
 
 
@@ -482,7 +487,60 @@ def _economics_findings(p: Points) -> list[str]:
     findings.append(f"Ranking by peak FP8 FLOP/s ({' > '.join(rank_flops)}) differs from ranking by USD/Mtok at "
                     f"{t_mid:g} tok/s/user ({' < '.join(rank_cost)}): the paper's point that peak FLOP/s is not "
                     "the metric.")
+    why = ranking_explained(p)
+    if why:
+        findings.append(why)
     return findings
+
+
+# One operating point for every system, as the claims study's Q13 ranks them: all eight GPUs of the
+# node in tensor parallel, 64 requests in flight.
+FIXED_TP, FIXED_BATCH = 8, 64
+
+
+def fixed_point(p: Points, n: str) -> dict[str, Any] | None:
+    """System ``n``'s drawn point at TP FIXED_TP and concurrency FIXED_BATCH (None when it does not fit)."""
+    return next((r for r in p.all[n] if r["tp"] == FIXED_TP and r["concurrency"] == FIXED_BATCH
+                 and r["config"] == 0), None)
+
+
+def ranking_explained(p: Points) -> str:
+    """Why USD/Mtok ranks the systems one way at one fixed point (TP 8, batch 64) and another under a
+    per-user floor: every number from the study's points and searches; empty without economics."""
+    t = TARGETS_TOK_S_PER_USER[1]
+    fixed = {n: fixed_point(p, n) for n in p.sys_names}
+    floor = {n: p.best.get((n, t, "usd_per_mtok")) for n in p.sys_names}
+    names = [n for n in p.sys_names if fixed[n] is not None and floor[n] is not None]
+    if not p.econ or len(names) < 2:
+        return ""
+    r64 = sorted(names, key=lambda n: fixed[n]["usd_per_mtok"])
+    rfl = sorted(names, key=lambda n: floor[n]["objective"])
+    # A GPU-hour's cost, from the fixed point: USD/Mtok x tokens/s per GPU x 3600 s / 1e6.
+    hour = {n: fixed[n]["usd_per_mtok"] * fixed[n]["tok_s_per_gpu"] * 3600 / 1e6 for n in names}
+    users = [fixed[n]["tok_s_per_user"] for n in names]
+    head = (f"Two cost rankings, two operating points. At one point for all, TP {FIXED_TP} and batch {FIXED_BATCH} "
+            f"(the claims study's Q13), USD/Mtok ranks {' < '.join(r64)} ("
+            + ", ".join(f"{n} {fixed[n]['usd_per_mtok']:.2f}" for n in r64) + f"); under the {t:g} tok/s per-user "
+            f"floor, each system at its cheapest mapping and batch, {' < '.join(rfl)} ("
+            + ", ".join(f"{n} {floor[n]['objective']:.2f}" for n in rfl) + ").")
+    if r64 == rfl:
+        return head + " The two agree."
+    mover = max(names, key=lambda n: r64.index(n) - rfl.index(n))
+    per_gpu = {n: floor[n]["batch"] / floor[n]["varied"]["n_chips"] for n in names}
+    fastest = max(names, key=lambda n: p.slo_best(n, t, "tok_s_per_gpu"))
+    return (head + f" At batch {FIXED_BATCH} on {FIXED_TP} GPUs every system runs far above the floor "
+            f"({min(users):.0f}-{max(users):.0f} tok/s per user), so a GPU-hour's cost ("
+            + ", ".join(f"{n} {hour[n]:.2f}" for n in names) + " USD) over the tokens of that one light load decides, "
+            "and the dearest GPUs lose. With only the floor to meet, each takes the largest load that keeps every "
+            "user above it: " + "; ".join(
+                f"{n} batch {floor[n]['batch']} on {floor[n]['varied']['n_chips']} GPU"
+                f"{'s' if floor[n]['varied']['n_chips'] > 1 else ''} ({per_gpu[n]:.0f} requests per GPU, "
+                f"{floor[n]['tok_s_per_user']:.0f} tok/s per user)" for n in rfl)
+            + ". How many requests a GPU carries above the floor (its per-user speed under load: memory bandwidth "
+            "and the engine's fitted efficiencies) sets the cost, so "
+            + (f"{mover}, the fastest per GPU there, " if mover == fastest else f"{mover} ")
+            + f"spreads its price over the most tokens: {fixed[mover]['usd_per_mtok']:.2f} -> "
+            f"{floor[mover]['objective']:.2f} USD/Mtok.")
 
 
 def _tables(p: Points) -> list[Table]:
@@ -497,7 +555,8 @@ def _tables(p: Points) -> list[Table]:
                    "collective stack). tok_s_per_gpu, gpus, mapping, batch, placement, tok_s_per_user, tpot_ms, j_per_token: the highest-throughput point. "
                    "usd_per_mtok, tok_s_per_mw, gco2e_per_mtok: each its own search for that metric under the same "
                    "SLO (llmhw.economics defaults: 60% utilization, 4-year life, US grid). The Pareto fronts (table "
-                   "economics_pareto and the figures) keep the InferenceMAX grid: TP 1-8, concurrency 1-1024."),
+                   "economics_pareto and the figures) keep the InferenceMAX grid: TP 1-8, concurrency 1-1024. "
+                   + ranking_explained(p)),
         Table("economics_pareto", "Throughput Pareto fronts (output tokens/s per GPU vs tokens/s per user)",
               front_rows),
     ]
@@ -515,8 +574,8 @@ def _throughput_figures(p: Points) -> list[Figure]:
                f"InferenceMAX-style fronts for {MODEL} FP8: at {t_mid:g} tok/s per user a B200 delivers {b:.1f}x an "
                f"H100's tokens/s per GPU; along every front throughput per GPU spans {span:.0f}x or more between the "
                "most interactive and the highest-throughput configuration.",
-               _fig_fronts({n: tput[n] for n in sys_names}, labels,
-                           f"{MODEL} FP8, {INPUT_TOKENS} in / {OUTPUT_TOKENS} out, TP 1-8, concurrency 1-1024")),
+               _fig_fronts({n: tput[n] for n in sys_names}, labels, "Throughput per GPU vs interactivity: "
+                           "Pareto fronts")),
     ]
     peak = {n: max(r["tok_s_per_gpu"] for r in all_points[n]) for n in dir_names}
     inter_d = {n: max(r["tok_s_per_user"] for r in all_points[n]) for n in dir_names}
@@ -531,7 +590,7 @@ def _throughput_figures(p: Points) -> list[Figure]:
         + (f"loses {(1 - peak[cap] / peak[BASE]) * 100:.0f}%" if peak[cap] < peak[BASE]
            else f"gains {(peak[cap] / peak[BASE] - 1) * 100:.0f}%") + " of peak throughput.",
         _fig_fronts({n: tput[n] for n in dir_names}, labels_dir,
-                    f"{BASE} + each direction: {MODEL} FP8, 1k/1k", styled=True)))
+                    f"{BASE} + each of the paper's directions: Pareto fronts", styled=True)))
     return figs
 
 
@@ -561,6 +620,44 @@ def _economics_figure(p: Points) -> Figure:
         _fig_econ(econ_fronts, labels))
 
 
+def _setups(p: Points) -> dict[str, str]:
+    """Each figure's setup line, from the study's constants."""
+    e = EconomicsParams.default()
+    base = style.setup(f"{llmhw.load_model(MODEL).name} {PRECISION['weights'].upper()}",
+                       f"{style.tokens(INPUT_TOKENS)} in / {style.tokens(OUTPUT_TOKENS)} out",
+                       f"TP {TPS[0]}-{TPS[-1]}", f"concurrency {CONCURRENCY[0]}-{CONCURRENCY[-1]:,}")
+    return {
+        "economics_pareto_systems": style.setup(base, "/".join(SYSTEMS)),
+        "economics_pareto_directions": style.setup(base, f"{BASE} + each direction"),
+        "economics_cost_power_carbon": style.setup(base, f"{e.utilization:.0%} utilization",
+                                                   f"{e.service_life_years:.0f}-year life", f"{e.grid:.0f} gCO2e/kWh"),
+    }
+
+
+def _summary(p: Points) -> str:
+    t = TARGETS_TOK_S_PER_USER[1]
+    tput = {n: p.slo_best(n, t) for n in p.sys_names}
+    top = max(tput, key=lambda n: tput[n])
+    text = (f"At >= {t:g} tok/s per user on {llmhw.load_model(MODEL).name}, each system at its best mapping and batch, "
+            f"{top} gives the most tokens/s per GPU ({tput[top]:,.0f}, {tput[top] / tput['H100']:.1f}x an H100).")
+    if p.econ:
+        cost = {n: p.slo_best(n, t, "usd_per_mtok") for n in p.sys_names}
+        cheap = min(cost, key=lambda n: cost[n])
+        fixed = {n: fixed_point(p, n) for n in p.sys_names}
+        r64 = min((n for n in fixed if fixed[n] is not None), key=lambda n: fixed[n]["usd_per_mtok"])
+        text += (f" It is also cheapest there ({cost[cheap]:.2f} USD/Mtok)" if cheap == top else
+                 f" {cheap} is cheapest there ({cost[cheap]:.2f} USD/Mtok)")
+        text += ("" if r64 == cheap else f", while at one fixed load for all (TP {FIXED_TP}, batch {FIXED_BATCH}) "
+                 f"{r64} is: the operating point decides the cost ranking") + "."
+    low = TARGETS_TOK_S_PER_USER[-1]
+    ll = "Low-latency interconnect"
+    if ll in p.dirs:
+        text += (f" Of the directions on {BASE}, a low-latency interconnect adds "
+                 f"{(p.slo_best(ll, low) / p.slo_best(BASE, low) - 1) * 100:+.0f}% tokens/s per GPU at {low:g} tok/s "
+                 "per user.")
+    return text
+
+
 def run() -> Study:
     style.apply()
     p = gather()
@@ -571,8 +668,11 @@ def run() -> Study:
     figs = _throughput_figures(p)
     if p.econ:
         figs.append(_economics_figure(p))
+    setups = _setups(p)
+    for f in figs:
+        f.setup = setups[f.name]
     return Study(
         name="economics", title="Economics: throughput, cost, power and carbon per token",
         question="What throughput per chip does each system (and each of the paper's four directions) give at "
                  "each level of interactivity, and at what cost, power and carbon per token (the paper's Q13)?",
-        tables=tables, figures=figs, findings=findings)
+        tables=tables, figures=figs, findings=findings, summary=_summary(p))

@@ -37,14 +37,17 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import NullLocator
 
 import llmhw
 from llmhw import api
 from llmhw.core.units import DAYS_PER_YEAR, SECONDS_PER_DAY
 from llmhw.hardware.catalog import memory_presets
 from llmhw.scenario.economics import EconomicsParams
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.studies.scenarios import (
+    HARDWARE,
     ISL,
     OSL,
     SITES,
@@ -376,39 +379,48 @@ def _style(ax: Any) -> None:
     ax.grid(True, which="minor", alpha=0.1)
 
 
-COLORS = {("hbm3e", 0): "#1f77b4", ("hbm3e", 2): "#ff7f0e", ("hbm3e", 4): "#2ca02c",
-          ("hbm4", 0): "#9467bd", ("hbm4", 4): "#8c564b"}
+# One colour per design across the figures (style.PALETTE, colour-blind safe); HBM4-site designs are
+# also hatched (bars) or dotted (lines).
+COLORS = {("hbm3e", 0): style.PALETTE[0], ("hbm3e", 2): style.PALETTE[3], ("hbm3e", 4): style.PALETTE[1],
+          ("hbm4", 0): style.PALETTE[2], ("hbm4", 4): style.PALETTE[4]}
 BAR_DESIGNS = [(kind, k) for kind, ks in SITE_DESIGNS.items() for k in ks]
 
 
+def _pow2_axis(ax: Any, values: Any) -> None:
+    """A base-2 log x axis with plain tick labels (1, 4, 16, ...)."""
+    ax.set_xscale("log", base=2)
+    ticks = [int(v) for v in values]
+    ax.set_xticks(ticks, labels=[f"{v:,}" for v in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def _fig_chips(chips: dict[tuple[str, str, int, str], tuple[int, int]]) -> MplFigure:
-    fig = MplFigure(figsize=(8.5, 4.4), layout="constrained")
-    ax = fig.add_subplot()
-    groups = [("moe-1t", "fp8", "1T MoE, FP8\n(1.03 TB)"), ("moe-1t", "bf16", "1T MoE, BF16\n(2.05 TB)"),
-              ("llama-3.1-405b", "fp8", "Llama 3.1 405B, FP8\n(0.41 TB)"),
-              ("llama-3.1-405b", "bf16", "Llama 3.1 405B, BF16\n(0.81 TB)")]
+    fig, ax = style.figure(7.6, 4.4)
+    models = ((moe_1t(), "1T MoE"), (llmhw.load_model("llama-3.1-405b"), "Llama 3.1 405B"))
+    groups = [(m.id, prec, f"{name}, {prec.upper()}\n({m.weight_bytes(prec) / 1e12:.2f} TB)")
+              for m, name in models for prec in ("fp8", "bf16")]
     w = 0.16
     for j, (kind, k) in enumerate(BAR_DESIGNS):
         xs = np.arange(len(groups)) + (j - (len(BAR_DESIGNS) - 1) / 2) * w
-        vals = [chips[(m, p, k, kind)][0] for m, p, _ in groups]
+        vals = [chips[(mid, p, k, kind)][0] for mid, p, _ in groups]
         ax.bar(xs, vals, w, color=COLORS[(kind, k)], label=design_label(k, kind),
-               hatch="//" if kind == "hbm4" else None, edgecolor="white" if kind == "hbm4" else None)
+               hatch="//" if kind == "hbm4" else None, edgecolor="white", linewidth=0.4)
         for x, v in zip(xs, vals, strict=True):
-            ax.text(x, v * 1.08, str(v), ha="center", va="bottom", fontsize=7)
+            ax.text(x, v * 1.08, str(v), ha="center", va="bottom", fontsize=8)
     ax.set_yscale("log", base=2)
-    ax.set_ylim(0.7, 64)
+    ax.set_ylim(0.7, 180)                 # room above the bars for the legend
     ax.set_yticks([1, 2, 4, 8, 16, 32], labels=["1", "2", "4", "8", "16", "32"])
-    ax.set_xticks(np.arange(len(groups)), labels=[g[2] for g in groups], fontsize=8)
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(np.arange(len(groups)), labels=[g[2] for g in groups])
     ax.set_ylabel("chips to hold the weights (power of two)")
     ax.set_title("Chips needed: 8 memory sites per package, DRAM or HBF stacks")
-    ax.legend(fontsize=6.5, loc="upper left")
-    _style(ax)
+    ax.legend(fontsize=8, loc="upper center")
+    ax.grid(axis="x", visible=False)
     return fig
 
 
 def _fig_curves(curves: dict[Key, dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(10.5, 4.6), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, (ax1, ax2) = style.figure(10.5, 4.6, 1, 2)
     n_hbm = next(n for (kind, k, n) in curves if kind == "hbm3e" and k == 0)
     for (kind, k, n), a in curves.items():
         f = a["fits"].astype(bool)
@@ -418,63 +430,63 @@ def _fig_curves(curves: dict[Key, dict[str, np.ndarray]]) -> MplFigure:
         ax1.plot(a["batches"][f], a["tpot_s"][f] * 1e3, ls, marker=mk, ms=3.5, color=COLORS[(kind, k)], label=label)
         ax2.plot(a["tok_s_per_user"][f], a["output_tok_s_per_chip"][f], ls, marker=mk, ms=3.5,
                  color=COLORS[(kind, k)], label=label)
-    ax1.set_xscale("log", base=2)
-    ax1.set_yscale("log")
+    _pow2_axis(ax1, BATCHES[::2])
+    style.log_axis(ax1, "y")
     ax1.set_xlabel("concurrent requests (batch)")
     ax1.set_ylabel("TPOT (ms)")
     ax1.set_title("(a) time per output token")
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
+    style.log_axis(ax2, "xy")
     ax2.set_xlabel("interactivity: tokens/s per user (1 / TPOT)")
     ax2.set_ylabel("output tokens/s per chip")
     ax2.set_title("(b) throughput per chip vs interactivity")
     for ax in (ax1, ax2):
         _style(ax)
-    ax1.legend(fontsize=7, title="moe-1t FP8; solid/dashed: B200 HBM3E sites\n(1.0 TB/s); dotted: HBM4 sites "
-               "(1.64 TB/s)", title_fontsize=7)
+    ax1.legend(fontsize=8, title=f"solid, dashed: B200 HBM3E sites ({site('hbm3e')[2] / 1e12:.1f} TB/s)\n"
+               f"dotted: HBM4 sites ({site('hbm4')[2] / 1e12:.2f} TB/s)", title_fontsize=8, loc="upper left")
     return fig
 
 
 def _fig_latency_page(lat: dict[str, Any], page: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 4.0), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, (ax1, ax2) = style.figure(10, 4.2, 1, 2)
+    batch_colors = (style.PALETTE[0], style.PALETTE[1])
     ax1.axvspan(1, 25, color="0.9", lw=0, label="1-25 us: range quoted by\nthe paper and vendors")
     for kind, ls in (("hbm3e", "-"), ("hbm4", ":")):
         for j, b in enumerate(lat["batch"]):
-            ax1.plot(LATENCIES_S * 1e6, lat["step_s"][kind][:, j] * 1e3, ls, marker="o", ms=4, color=f"C{j}",
+            ax1.plot(LATENCIES_S * 1e6, lat["step_s"][kind][:, j] * 1e3, ls, marker="o", ms=4, color=batch_colors[j],
                      label=f"batch {b}, {SITE_NAMES[kind]}")
-    ax1.set_xscale("log")
-    ax1.set_yscale("log")
+    style.log_axis(ax1, "xy")
     ax1.set_xlabel("HBF read latency (us)")
     ax1.set_ylabel("decode step (ms)")
-    ax1.set_title("(a) read latency, weights in HBF (moe-1t)")
-    ax1.legend(fontsize=7, title="1 chip, 4 DRAM + 4 HBF stacks, FP8", title_fontsize=7, loc="center left")
+    ax1.set_title("(a) read latency, weights in HBF (1T MoE)")
+    ax1.legend(fontsize=8, loc="center left")
     kb = PAGES_B / 1024
+    page_colors = (style.PALETTE[2], style.PALETTE[3])
     for j, (mid, d) in enumerate(page.items()):
-        ax2.plot(kb, d["step_s"] / d["kv_hbm_s"], marker="o", ms=4, color=f"C{j + 2}",
+        ratio = d["step_s"] / d["kv_hbm_s"]
+        ax2.plot(kb, ratio, marker="os"[j], ms=4.5, color=page_colors[j],
                  label=f"{mid}: {d['block'] / 1e3:.1f} KB KV block")
-        for x, y, amp in zip(kb, d["step_s"] / d["kv_hbm_s"], d["amp"], strict=True):
-            ax2.annotate(f"{amp:.2g}x", (x, y), textcoords="offset points", xytext=(0, 5),
-                         ha="center", fontsize=7, color=f"C{j + 2}")
-    ax2.margins(y=0.15)
+        # The two models' points nearly coincide at small pages: one model's labels above its
+        # points, the other's below.
+        for x, y, amp in zip(kb, ratio, d["amp"], strict=True):
+            ax2.annotate(f"{amp:.2g}x", (x, y), textcoords="offset points", xytext=(0, 6 if j == 0 else -7),
+                         va="bottom" if j == 0 else "top", ha="center", fontsize=8, color=page_colors[j])
+    ax2.margins(y=0.18)
     ax2.axhline(1.0, color="0.4", ls="--", lw=1, label="KV cache in HBM")
-    ax2.set_xscale("log", base=2)
-    ax2.set_xticks(kb, labels=[f"{int(x)}" for x in kb])
+    _pow2_axis(ax2, kb)
     ax2.set_xlabel("HBF page (read granularity, KB)")
     ax2.set_ylabel("decode step, KV in HBF / KV in HBM")
     ax2.set_title(f"(b) page size, KV cache in HBF (batch {PAGE_BATCH})")
-    ax2.legend(fontsize=8, loc="upper left", title="labels: KV read amplification", title_fontsize=7.5)
+    ax2.legend(fontsize=8, loc="upper left", title="labels: KV read amplification", title_fontsize=8)
     for ax in (ax1, ax2):
         _style(ax)
     return fig
 
 
 def _fig_endurance(end: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(7.5, 4.4), layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = style.figure(7.5, 4.4)
     styles = ["-", "-", "--", "--"]
     for j, ((label, years), ls) in enumerate(zip(end["years"].items(), styles, strict=True)):
-        ax.plot(PE_CYCLES, years, ls, marker="o", ms=4, color=f"C{j}", label=label)
+        ax.plot(PE_CYCLES, years, ls, marker="o", ms=4, color=style.PALETTE[j], label=label)
     life = service_life_years()
     ax.axhline(life, color="k", lw=1)
     ax.text(PE_CYCLES[-1], life * 1.2, f"{life:.0f}-year service life", fontsize=8, ha="right")
@@ -482,13 +494,12 @@ def _fig_endurance(end: dict[str, Any]) -> MplFigure:
     ax.axvline(1e5, color="0.5", ls=":", lw=1)
     ax.text(1.05e3, 2e-2, "TLC NAND\n(1-3k)", fontsize=8)
     ax.text(1.08e5, 2e-2, "HBF, reported\n(SLC, 100k)", fontsize=8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    style.log_axis(ax, "xy")
     ax.set_ylim(1e-2, 1e4)
     ax.set_xlabel("flash program/erase cycles")
-    ax.set_ylabel("lifetime of 2 TB of HBF (years)")
-    ax.set_title("Endurance: one chip with 4 HBF stacks, FP8 KV cache, 8192+1024-token requests")
-    ax.legend(fontsize=7.5, loc="upper left")
+    ax.set_ylabel(f"lifetime of {end['capacity'] / 1e12:.0f} TB of HBF (years)")
+    ax.set_title("How long the flash lasts when it takes writes")
+    ax.legend(fontsize=8, loc="upper left")
     _style(ax)
     return fig
 
@@ -716,6 +727,39 @@ def _flash_findings(res: Results) -> list[str]:
     ]
 
 
+def _setups(res: Results) -> dict[str, str]:
+    """Each figure's setup line, from the study's inputs."""
+    m, l405 = moe_1t(), llmhw.load_model("llama-3.1-405b")
+    moe = f"{m.id} ({m.total_params / 1e12:.2f} T params)"
+    lengths = f"{style.tokens(ISL)} in / {style.tokens(OSL)} out"
+    chip_counts = sorted({n for (_kind, _k, n) in res.curves})
+    one = f"1 {HARDWARE.upper()} ({design_short(4)})"
+    end_batches = ", ".join(f"{v['batch']:,}" for v in res.end["rates"].values())
+    return {
+        "hbf-chips": style.setup(f"{moe}, {l405.name}", f"FP8, BF16 weights on {HARDWARE.upper()}-class packages",
+                                 f"{SITES} memory sites"),
+        "hbf-tpot-throughput": style.setup(f"{moe} FP8 on {chip_counts[0]}-{chip_counts[-1]} {HARDWARE.upper()}-class "
+                                           "chips (DP = EP = chips)", lengths, "batch 1 to the most that fits"),
+        "hbf-latency-page": style.setup(f"{m.id} (a); {m.id}, {l405.name} (b); FP8 on {one}", lengths,
+                                        "batch " + ", ".join(str(b) for b in res.lat["batch"]) + f" (a), "
+                                        f"{PAGE_BATCH} (b)"),
+        "hbf-endurance": style.setup(f"{m.id}, {l405.name} FP8 KV in {res.end['capacity'] / 1e12:.0f} TB HBF of {one}",
+                                     lengths, f"batch {end_batches} (max)"),
+    }
+
+
+def _summary(res: Results) -> str:
+    n_hbm, n_4 = res.chips_for("fp8", 0), res.chips_for("fp8", 4)
+    h1, f1 = res.point(0, n_hbm, "batch 1"), res.point(4, n_4, "batch 1")
+    fm = res.point(4, n_4, "max")
+    need = res.cycles_needed()
+    return (f"Yes for capacity: giving 4 of a B200's 8 memory sites to HBF cuts the chips a 1T-parameter MoE needs "
+            f"from {n_hbm} to {n_4} (FP8), and that one chip decodes at {f1['tpot_ms']} ms per token against "
+            f"{h1['tpot_ms']} ms on {n_hbm} HBM-only chips; its 90 GB of HBM then caps the batch at {fm['batch']}. "
+            f"Flash is fine for weights, but a per-token KV cache in HBF outlives a {service_life_years():.0f}-year "
+            f"service life only with >= {max(need.values()) / 1e3:.0f}k P/E cycles (SLC-class).")
+
+
 def _figures(res: Results) -> list[Figure]:
     n_hbm, n_4 = res.chips_for("fp8", 0), res.chips_for("fp8", 4)
     b_hbm, b_4 = res.chips_for("bf16", 0), res.chips_for("bf16", 4)
@@ -749,10 +793,13 @@ def run() -> Study:
     res = results()
     findings = [*_system_findings(res), best_finding(res), *_flash_findings(res)]
     figures = _figures(res)
+    setups = _setups(res)
+    for f in figures:
+        f.setup = setups[f.name]
     return Study(
         name="hbf", title="RQ2: High Bandwidth Flash for weights, HBM for the KV cache",
         question=("Does HBF's 10x capacity per node (512 GB per stack, read at its memory site's bandwidth) shrink "
                   "the system a 1T-parameter model needs, and what do its microsecond page reads and limited write "
                   "endurance cost in TPOT, throughput, energy and $/token? (Ma & Patterson 2026, section 4.3; Q4-Q6)"),
         tables=[res.chips_t, res.sites_t, res.ops_t, res.best_t, res.lat_t, res.page_t, res.end_t], figures=figures,
-        findings=findings)
+        findings=findings, summary=_summary(res))

@@ -21,13 +21,14 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import NullLocator
 
 import llmhw
 from llmhw.api import collective_cost, family_params, search
 from llmhw.core.units import DAYS_PER_YEAR
 from llmhw.hardware.catalog import lookup
 from llmhw.hardware.interconnect import Interconnect, Link
-from llmhw.studies import scenarios
+from llmhw.studies import scenarios, style
 from llmhw.studies.base import Figure, Study, Table
 
 FP = family_params("nvidia-gpu")                     # fitted: software base 12.6 us per collective
@@ -553,57 +554,64 @@ def _style(ax: Any) -> None:
     ax.grid(True, which="minor", alpha=0.1)
 
 
+def _pow2_x(ax: Any, values: Any, labels: list[str] | None = None) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(values, labels=labels or [f"{v:g}" for v in values])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def _fig_hops(sw: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(11, 4.6), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, (ax1, ax2) = style.figure(11, 5.8, 1, 2)
     for ax, key, nets, today, title in (
             (ax1, "tp", tp_networks(), sw["tp_today"],
-             f"(a) TP 8 all-reduce, {TP_BATCH} tokens x {TP_HIDDEN} x 2 B = 1 MiB"),
+             f"(a) TP 8 all-reduce, {TP_BATCH} tokens x {TP_HIDDEN:,} x 2 B = {tp_message() / 2 ** 20:.0f} MiB"),
             (ax2, "ep", ep_networks(), sw["ep_today"],
-             f"(b) EP {EP} all-to-all, {EP_TOKENS} tok/chip x top-{EP_TOPK} x {EP_HIDDEN} x 1 B")):
+             f"(b) EP {EP} all-to-all, {EP_TOKENS} tok/chip x top-{EP_TOPK} x {EP_HIDDEN:,} x 1 B")):
         for j, name in enumerate(nets):
-            ax.plot(HOPS_S * 1e9, sw[key][name] * 1e6, color=f"C{j}", label=name,
+            ax.plot(HOPS_S * 1e9, sw[key][name] * 1e6, color=style.PALETTE[j], label=name,
                     ls=(0, (5, 2)) if name.startswith("full mesh") else "-", lw=1.6)
-        ax.plot(HOPS_S * 1e9, today * 1e6, "k--", lw=1.2, label=f"{list(nets)[0].split(' (')[0]}, software base "
-                f"{FP.comm_latency_s * 1e6:.1f} us (fitted, today)")
+        ax.plot(HOPS_S * 1e9, today * 1e6, "k--", lw=1.2, label=f"the first, fitted base {FP.comm_latency_s * 1e6:.1f} us "
+                "(today)")
         ax.axvline(500, color="0.6", ls=":", lw=1)
-        ax.text(520, 1.1, "NVLink switch\n(est. 0.5 us)", fontsize=7, color="0.4")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.text(520, 1.1, "NVLink switch\n(est. 0.5 us)", fontsize=8, color="0.4")
+        style.log_axis(ax, "xy")
         ax.set_xlabel("latency per hop (ns)")
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title)
         ax.set_ylim(1, 1000)
-        ax.legend(fontsize=6.8, loc="upper left")
+        # Under each panel: inside, eight entries would cover the slow networks' curves.
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         _style(ax)
     ax1.set_ylabel("collective time (us)")
     return fig
 
 
 def _fig_tp(curves: dict[Any, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(11, 4.3), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
+    fig, axes = style.figure(11, 4.3, 1, 2, sharey=True)
     for ax, b in zip(axes, (1, 64), strict=True):
         for j, name in enumerate(TP_VARIANTS):
             e = curves[(name, b)]
-            ax.plot(e["degree"], e["efficiency"], marker="o", ms=4, color=f"C{j}", label=name)
+            # Markers apart: at batch 1 the classic and one-shot curves run under the in-network one.
+            ax.plot(e["degree"], e["efficiency"], marker=style.marker(j), ms=5 if j < 2 else 4,
+                    mfc="none" if j < 2 else None, color=style.PALETTE[j], label=name)
         ax.axhline(0.5, color="k", lw=0.8, ls="--")
         ax.axvspan(8, 64, color="0.93", lw=0)
-        ax.text(9, 0.03, "beyond one NVLink domain: InfiniBand", fontsize=7, color="0.35")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(TP_DEGREES, labels=[str(d) for d in TP_DEGREES])
+        ax.text(9, 0.03, "beyond one NVLink domain: InfiniBand", fontsize=8, color="0.35")
+        _pow2_x(ax, TP_DEGREES)
         ax.set_xlabel("tensor-parallel degree")
-        ax.set_title(f"batch {b}: all-reduce of {b * 16384 * 2 / 1e3:.0f} KB")
+        ax.set_title(f"batch {b}: all-reduce of {b * llmhw.load_model(TP_MODEL).hidden_size * 2 / 1e3:.0f} KB")
         ax.set_ylim(0, 1.05)
         _style(ax)
     axes[0].set_ylabel("parallel efficiency = work(TP 1) / (TP x layer time)")
-    axes[0].legend(fontsize=7, loc="lower left", title=f"{TP_MODEL} FP8 decode on H100s", title_fontsize=7)
+    axes[0].legend(fontsize=8, loc="lower left", title="collectives", title_fontsize=8)
     return fig
 
 
+HBM_HBF_COLORS = {"HBM": style.PALETTE[0], "HBF": style.PALETTE[1]}   # as the HBF study's 8 HBM3E and 4 + 4 HBF
+
+
 def _fig_scaling(sc: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(11, 4.3), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    for name, color in (("HBM", "C0"), ("HBF", "C2")):
+    fig, (ax1, ax2) = style.figure(11, 4.3, 1, 2)
+    for name, color in HBM_HBF_COLORS.items():
         d = sc[name]
         label = "B200, 8 HBM3E (180 GB)" if name == "HBM" else "B200, 4 HBM3E + 4 HBF (2 TB)"
         ax1.plot(SIZES_T, d["chips"], marker="o", color=color, label=label)
@@ -611,70 +619,78 @@ def _fig_scaling(sc: dict[str, Any]) -> MplFigure:
         ax2.plot(SIZES_T[ok], d["torus_lat"][ok] * 1e6, marker="o", color=color, label=f"{label}, 3D torus")
         ax2.plot(SIZES_T[ok], d["fat_lat"][ok] * 1e6, marker="s", ls="--", color=color, label=f"{label}, fat tree")
         for x, y, h in zip(SIZES_T[ok], d["torus_lat"][ok] * 1e6, d["torus_hops"][ok], strict=True):
-            ax2.annotate(f"{int(h)}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7.5,
+            ax2.annotate(f"{int(h)}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8,
                          color=color)
     for ax in (ax1, ax2):
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(SIZES_T, labels=[f"{t:g}" for t in SIZES_T])
+        _pow2_x(ax, SIZES_T)
         ax.set_xlabel("model parameters (trillions, FP8)")
         _style(ax)
     ax1.set_yscale("log", base=2)
     ax1.set_yticks([1, 2, 4, 8, 16, 32, 64, 128], labels=["1", "2", "4", "8", "16", "32", "64", "128"])
+    ax1.yaxis.set_minor_locator(NullLocator())
     ax1.set_ylabel("chips to hold the weights")
     ax1.set_title("(a) system size")
-    ax1.legend(fontsize=7.5)
+    ax1.legend(fontsize=8)
     ax2.set_ylabel("latency part of dispatch + combine (us)")
-    ax2.set_title("(b) EP all-to-all latency per MoE layer (labels: torus diameter, hops)", fontsize=9.5)
+    ax2.set_title("(b) EP all-to-all latency per MoE layer")
     ax2.set_ylim(0, 1.12e6 * max(float(sc[k]["torus_lat"].max()) for k in ("HBM", "HBF")))
-    ax2.text(0.98, 0.03, "one chip: no all-to-all", transform=ax2.transAxes, ha="right", fontsize=7.5, color="C2")
-    ax2.legend(fontsize=7, loc="upper left")
+    ax2.text(0.98, 0.03, "one chip: no all-to-all", transform=ax2.transAxes, ha="right", fontsize=8,
+             color=HBM_HBF_COLORS["HBF"])
+    ax2.legend(fontsize=8, loc="upper left", title="labels: torus diameter (hops)", title_fontsize=8)
     return fig
 
 
 def _fig_reliability(cases: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(12, 4.3), layout="constrained")
-    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.4, 1, 1])
+    # (a) across the top, (b) and (c) below: 8 in wide, every text at 8 pt or more.
+    fig = style.canvas(8, 7.0)
+    axd = fig.subplot_mosaic([["a", "a"], ["b", "c"]], height_ratios=[1, 1.15])
+    ax1, ax2, ax3 = axd["a"], axd["b"], axd["c"]
     labels, parts = [], []
     for name, c in cases.items():
         for how in ("migrate", "spare"):
             labels.append(f"{name}\n{'migrate' if how == 'migrate' else 'local spare'}")
             parts.append(c[how])
     bottom = np.zeros(len(labels))
-    for key, color, lab in (("detect_s", "0.6", "detect (assumed)"), ("restart_s", "C3", "restart engine (assumed)"),
-                            ("reload_s", "C0", "reload weights"), ("reprefill_s", "C2", "re-prefill lost KV")):
+    for key, color, lab in (("detect_s", "#999999", "detect (assumed)"),
+                            ("restart_s", style.PALETTE[3], "restart engine (assumed)"),
+                            ("reload_s", style.PALETTE[0], "reload weights"),
+                            ("reprefill_s", style.PALETTE[2], "re-prefill lost KV")):
         v = np.array([p[key] for p in parts])
         ax1.barh(labels, v, left=bottom, color=color, label=lab)
         bottom += v
     for y, tot in enumerate(bottom):
         ax1.text(tot + 1, y, f"{tot:.0f} s", va="center", fontsize=8)
     ax1.set_xlabel("time to serve again after a chip fails (s)")
-    ax1.set_title("(a) a failed chip, moe-1t FP8 on B200s", fontsize=10)
+    ax1.set_title("(a) a failed chip")
     ax1.set_xlim(0, bottom.max() * 1.25)
     ax1.invert_yaxis()
-    ax1.tick_params(axis="y", labelsize=7.5)
-    ax1.legend(fontsize=7, loc="lower right")
-    colors = {None: "C3", TIMEOUTS_S[0]: "C1", TIMEOUTS_S[1]: "C0", TIMEOUTS_S[2]: "C4"}
-    styles = {None: "-", TIMEOUTS_S[0]: "-", TIMEOUTS_S[1]: "--", TIMEOUTS_S[2]: "-"}
+    ax1.tick_params(axis="y", labelsize=8)
+    ax1.grid(axis="y", visible=False)
+    ax1.legend(fontsize=8, loc="lower right")
+    colors = {None: style.PALETTE[3], TIMEOUTS_S[0]: style.PALETTE[1], TIMEOUTS_S[1]: style.PALETTE[0],
+              TIMEOUTS_S[2]: style.PALETTE[4]}
+    styles = {None: ("-", "o"), TIMEOUTS_S[0]: ("-", "o"), TIMEOUTS_S[1]: ("--", "s"), TIMEOUTS_S[2]: ("-", "^")}
     for t, color in colors.items():
         lab = "wait for the slowest" if t is None else f"timeout {t * 1e6:.0f} us"
-        ax2.plot(GROUPS, straggler_wait(GROUPS, JITTER_S, t, STALL_PROB, STALL_S) * 1e6, marker="o", ms=3.5,
-                 color=color, label=lab, ls=styles[t])
+        ls, mk = styles[t]
+        ax2.plot(GROUPS, straggler_wait(GROUPS, JITTER_S, t, STALL_PROB, STALL_S) * 1e6, marker=mk, ms=3.5,
+                 color=color, label=lab, ls=ls)
         if t is not None:
-            ax3.plot(GROUPS, stale_share(GROUPS, JITTER_S, t, STALL_PROB, STALL_S), marker="o", ms=3.5, color=color,
-                     label=lab, ls=styles[t])
+            ax3.plot(GROUPS, stale_share(GROUPS, JITTER_S, t, STALL_PROB, STALL_S), marker=mk, ms=3.5, color=color,
+                     label=lab, ls=ls, mfc="none" if mk == "s" else None)
     ax2.plot(GROUPS, straggler_wait(GROUPS, JITTER_S) * 1e6, ls=":", color="0.4", label="jitter only, no stalls")
+    ticks = GROUPS[::3]
     for ax in (ax2, ax3):
-        ax.set_xscale("log", base=2)
+        _pow2_x(ax, ticks, [f"{int(g):,}" for g in ticks])
         ax.set_xlabel("chips in the collective")
-    ax2.set_yscale("log")
+    style.log_axis(ax2, "y")
     ax2.set_ylabel("expected wait per collective (us)")
-    ax2.set_title(f"(b) stragglers: {JITTER_S * 1e6:.0f} us jitter, {STALL_S * 1e3:.0f} ms stalls at {STALL_PROB:g}",
-                  fontsize=10)
-    ax2.legend(fontsize=7, loc="upper left")
-    ax3.set_yscale("log")
+    ax2.set_title("(b) waiting for stragglers")
+    ax2.legend(fontsize=8, loc="upper left")
+    style.log_axis(ax3, "y", plain=False)
     ax3.set_ylabel("share of collectives using stale data")
-    ax3.set_title("(c) the price of a timeout", fontsize=10)
-    ax3.legend(fontsize=7, loc="upper left")
+    ax3.set_title("(c) the price of a timeout")
+    ax3.legend(fontsize=8, loc="lower right")
     for ax in (ax1, ax2, ax3):
         _style(ax)
     return fig
@@ -760,6 +776,44 @@ def _system_findings(size_t: Table, sc: dict[str, Any], fail_t: Table, strag_t: 
     ]
 
 
+def _setups(cases: dict[str, Any]) -> dict[str, str]:
+    """Each figure's setup line, from the study's constants."""
+    moe = scenarios.moe_1t().id
+    b200s = " or ".join(f"{c['chips']} B200{'s' if c['chips'] > 1 else ''}" for c in cases.values())
+    return {
+        "interconnect-hop-latency": style.setup(f"8- and {EP}-chip networks, {INJECTION / 1e9:.0f} GB/s per chip",
+                                                f"software base {FAST_BASE_S * 1e6:.0f} us",
+                                                f"hops {HOPS_S[0] * 1e9:.0f} ns-{HOPS_S[-1] * 1e6:.0f} us"),
+        "interconnect-tp-degree": style.setup(f"{llmhw.load_model(TP_MODEL).name} FP8 decode on H100s (8 per NVLink "
+                                              "domain, InfiniBand beyond)", f"TP {TP_DEGREES[0]}-{TP_DEGREES[-1]}",
+                                              "batch 1 and 64"),
+        "interconnect-capacity-scaling": style.setup(f"{SIZES_T[0]:g}-{SIZES_T[-1]:g}T-parameter MoE FP8 on B200s, "
+                                                     "HBM or HBF", f"{GLOBAL_TOKENS} decode tokens in flight",
+                                                     f"top-{EP_TOPK}"),
+        "interconnect-reliability": style.setup(f"{moe} FP8 on {b200s}, 64 requests (a)",
+                                                f"{JITTER_S * 1e6:.0f} us jitter, {STALL_S * 1e3:.0f} ms stalls at "
+                                                f"{STALL_PROB:g} per chip (b, c)"),
+    }
+
+
+def _summary(topo_t: Table, best_t: Table, size_t: Table, fail_t: Table) -> str:
+    tp_sw = next(r for r in topo_t.rows if r["collective"] == "TP 8 all-reduce"
+                 and r["network"] == "switch + in-network reduction")
+    ok = [r for r in best_t.rows if r["tok_s_per_chip"] is not None]
+    best = ("" if len(ok) < 2 else f" For {llmhw.load_model(TP_MODEL).name} under TPOT <= {SLO_TPOT_S * 1e3:.0f} ms "
+            f"on {SEARCH_HW.replace('hgx-', '').replace('-8', '').upper()}s, the lowest-latency network serves "
+            f"{ok[-1]['ratio_vs_baseline']:.2f}x today's tokens/s per chip.")
+    size = {(r["model_precision"], r["design"]): r for r in size_t.rows}
+    s8, s1 = size[("moe-1t FP8", "8 HBM3E")], size[("moe-1t FP8", "4 HBM3E + 4 HBF")]
+    spare = [r["total_s"] for r in fail_t.rows if r["recovery"] == "local hot spare"]
+    move = [r["total_s"] for r in fail_t.rows if r["recovery"] != "local hot spare"]
+    return (f"Decode collectives are latency-bound: a 1 MiB TP 8 all-reduce takes {tp_sw['time_today_base_100ns_hop_us']} "
+            f"us with today's fitted software base and {tp_sw['time_at_100ns_hop_us']} us with a "
+            f"{FAST_BASE_S * 1e6:.0f} us base." + best + f" HBF's capacity cuts a 1T MoE from {s8['chips']} chips to "
+            f"{s1['chips']}, its decode communication from {s8['decode_comm_ms']} to {s1['decode_comm_ms']} ms per step; a "
+            f"local spare cuts recovery from {min(move):.0f}-{max(move):.0f} s to {min(spare):.0f}-{max(spare):.0f} s.")
+
+
 def run() -> Study:
     sw = _hop_sweep()
     topo_t = _topology_table()
@@ -791,9 +845,13 @@ def run() -> Study:
                "collectives.",
                _fig_reliability(cases)),
     ]
+    setups = _setups(cases)
+    for f in figures:
+        f.setup = setups[f.name]
     return Study(
         name="interconnect", title="RQ4: low-latency interconnect for decode",
         question=("Decode's collectives are small and frequent: how much do hop latency, topology, one-shot and "
                   "in-network algorithms, a smaller system (more capacity per chip), local spares and timeouts "
                   "change decode time? (Ma & Patterson 2026, sections 3 and 4.6; Q9-Q11)"),
-        tables=[topo_t, alg_t, tp_t, best_t, size_t, scale_t, fail_t, strag_t], figures=figures, findings=findings)
+        tables=[topo_t, alg_t, tp_t, best_t, size_t, scale_t, fail_t, strag_t], figures=figures, findings=findings,
+        summary=_summary(topo_t, best_t, size_t, fail_t))

@@ -358,22 +358,25 @@ def direction_rows() -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ figures
+# One colour and marker per phone, one colour per precision (style.PALETTE: colour-blind safe).
+PHONE_COLORS = dict(zip(PHONES, (style.PALETTE[0], style.PALETTE[5], style.PALETTE[2], style.PALETTE[1],
+                                 style.PALETTE[3], style.PALETTE[4], style.PALETTE[9]), strict=True))
+PRECISION_COLORS = {"fp16": style.PALETTE[0], "int8": style.PALETTE[2], "int4": style.PALETTE[3]}
+
+
 def _fig_fit(rows: list[dict[str, Any]]) -> MplFigure:
-    fig = MplFigure(figsize=(8.0, 5.2), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = style.figure(8.0, 5.4)
     markers = dict(zip(PHONES, "osD^v<>", strict=True))
-    colors = dict(zip(PHONES, ["#1f77b4", "#2ca02c", "#17becf", "#d62728", "#ff7f0e", "#9467bd", "#8c564b"],
-                      strict=True))
     for ph in PHONES:
         rs = [r for r in rows if r["chip_id"] == ph]
         fit = [r for r in rs if r["fits"]]
         nofit = [r for r in rs if not r["fits"]]
         r0 = rs[0]
         ax.scatter([r["weights_gb"] for r in fit], [r["decode_tok_s"] for r in fit], marker=markers[ph],
-                   color=colors[ph], s=28, label=f"{phone_name(ph)} ({r0['dram_gb']:g} GB, "
+                   color=PHONE_COLORS[ph], s=28, label=f"{phone_name(ph)} ({r0['dram_gb']:g} GB, "
                    f"{r0['dram_bandwidth_gb_per_s']:g} GB/s, {r0['compute_unit'].upper()})")
         ax.scatter([r["weights_gb"] for r in nofit], [r["decode_tok_s"] for r in nofit], marker=markers[ph],
-                   facecolors="none", edgecolors=colors[ph], s=28)
+                   facecolors="none", edgecolors=PHONE_COLORS[ph], s=28)
     x = np.logspace(np.log10(0.5), np.log10(20), 50)
     for bw, ls in ((51.2, ":"), (84.8, "--")):
         ax.plot(x, bw / x, color="0.4", ls=ls, lw=1)
@@ -381,105 +384,106 @@ def _fig_fit(rows: list[dict[str, Any]]) -> MplFigure:
                 va="bottom")
     for cap in (8, 12, 16):
         ax.axvline(0.9 * cap, color="0.75", lw=0.8, zorder=0)
-        ax.text(0.9 * cap * 0.97, 1.08, f"{cap} GB DRAM", fontsize=7, color="0.35", ha="right", va="bottom",
+        ax.text(0.9 * cap * 0.97, 1.08, f"{cap} GB DRAM", fontsize=8, color="0.35", ha="right", va="bottom",
                 rotation=90)
     ax.axhline(TARGET_TOK_S, color="0.6", lw=0.8, ls="-.")
     ax.text(0.52, TARGET_TOK_S * 1.05, f"{TARGET_TOK_S:g} tok/s", fontsize=8, color="0.4")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(0.5, 20)
-    ax.set_ylim(1, 200)
+    ax.set_ylim(1, 300)                # room above the points for the legend
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(_PLAIN)
         axis.set_minor_formatter(_PLAIN_MINOR)
-    ax.tick_params(which="minor", labelsize=7)
+    ax.tick_params(which="minor", labelsize=8)
     ax.set_xlabel("weight bytes (GB): 1-8 B models at FP16, INT8, INT4")
     ax.set_ylabel("single-user decode speed (tokens/s)")
-    ax.set_title("Phones: decode speed vs model size (filled: fits in 90% of DRAM, hollow: does not)",
-                 fontsize=10)
-    ax.legend(fontsize=7, loc="upper right", title="SoC (DRAM, LPDDR bandwidth, unit)", title_fontsize=7)
+    ax.set_title("Decode speed vs model size (filled: fits in 90% of DRAM, hollow: does not)")
+    ax.legend(fontsize=8, loc="upper right", title="SoC (DRAM, LPDDR bandwidth, unit)", title_fontsize=8)
     ax.grid(True, which="both", alpha=0.25)
     return fig
 
 
 def _fig_flash(rows: list[dict[str, Any]]) -> MplFigure:
-    fig = MplFigure(figsize=(9.5, 4.8), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    colors = ["#1f77b4", "#d62728", "#2ca02c"]
-    for (ph, model, prec), c in zip(FLASH_CASES, colors, strict=True):
+    fig, (ax1, ax2) = style.figure(8.0, 4.9, 1, 2)
+    for (ph, model, prec), c in zip(FLASH_CASES, (style.PALETTE[0], style.PALETTE[1], style.PALETTE[2]), strict=True):
         rs = sorted([r for r in rows if r["chip_id"] == ph and r["model"] == model and r["weights"] == prec],
                     key=lambda r: r["flash_fraction_per_token"])
         f = [100 * r["flash_fraction_per_token"] for r in rs]
-        lab = f"{phone_name(ph)}, {model} {prec.upper()} ({rs[0]['weights_gb']:.1f} GB > {rs[0]['dram_usable_gb']:g} GB usable)"
+        lab = (f"{phone_name(ph)}, {model} {prec.upper()} ({rs[0]['weights_gb']:.1f} GB > "
+               f"{rs[0]['dram_usable_gb']:g} GB usable)")
         ax1.plot(f, [r["tok_s"] for r in rs], "o-", color=c, label=lab, ms=4)
         ax1.axhline(rs[0]["dram_resident_tok_s"], color=c, ls="--", lw=0.8)
         ax2.plot(f, [r["dynamic_j_per_token"] for r in rs], "o-", color=c, ms=4)
-    ax1.plot([], [], "k--", lw=0.8, label="same model if DRAM could hold it")
+    ax1.plot([], [], "k--", lw=0.8, label="the same model if DRAM could hold it")
     ticks = [100 * f for f in FLASH_FRACTIONS]
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xticks(ticks, [f"{t:g}%" for t in ticks])
+        ax.set_xticks(ticks, [f"{t:g}%" for t in ticks], rotation=45)
         ax.xaxis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_formatter(_PLAIN)
         ax.yaxis.set_minor_formatter(_PLAIN_MINOR)
-        ax.tick_params(axis="y", which="minor", labelsize=7)
-        ax.set_xlabel("weights read from UFS 4.0 per token (% of all)")
+        ax.tick_params(axis="y", which="minor", labelsize=8)
+        ax.set_xlabel("weights read from UFS 4.0 per token")
         ax.grid(True, which="both", alpha=0.25)
         ax.invert_xaxis()
     ax1.set_ylabel("decode speed (tokens/s)")
-    ax2.set_ylabel("dynamic energy (J per token)")
-    ax1.set_title("Speed: UFS 4.0 (4.2 GB/s) vs LPDDR5X", fontsize=10)
-    ax2.set_title(f"Energy: flash reads ({_ufs_j_per_bit() * 1e12:.0f} pJ/bit) + DRAM + compute", fontsize=10)
-    fig.legend(*ax1.get_legend_handles_labels(), fontsize=7.5, loc="outside lower center", ncol=2)
+    ax2.set_ylabel(f"dynamic energy (J per token; flash {_ufs_j_per_bit() * 1e12:.0f} pJ/bit)")
+    ax1.set_title("(a) speed")
+    ax2.set_title("(b) energy")
+    fig.legend(*ax1.get_legend_handles_labels(), fontsize=8, loc="outside lower center", ncol=1)
     return fig
 
 
 def _fig_directions(rows: list[dict[str, Any]]) -> MplFigure:
-    fig = MplFigure(figsize=(12, 4.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    # Three panels one above the other, 8 in wide: bar labels stay at 8 pt.
+    fig, axes = style.figure(8.0, 8.6, 3, 1, sharex=True)
     keys = [k for k, _, extra, _ in direction_variants() if extra is not None]
     st_bw = stacking_presets()[STACK].bandwidth_bytes_per_s
     labels = {"baseline": "LPDDR5X\n(today)", "pim": "LPDDR5\n-PIM", "stack3d": f"3D DRAM\n{st_bw / 1e12:.1f} TB/s",
               "stack3d_same_bw": "3D DRAM\nat LPDDR\nbandwidth", "flash": "weights\nin UFS 4.0"}
-    colors = {"fp16": "#4c72b0", "int8": "#55a868", "int4": "#dd8452"}
     width = 0.8 / len(DIRECTION_PRECISIONS)
     xs = np.arange(len(keys))
-    metrics = (("decode_tok_s", "decode speed, no power limit (tokens/s)"),
-               ("dynamic_j_per_token", "dynamic energy (J per token)"),
-               ("tok_s_at_budget", f"decode speed within {POWER_BUDGET_W:g} W (tokens/s)"))
-    for ax, (m, ylab) in zip(axes, metrics, strict=True):
+    metrics = (("decode_tok_s", "tokens/s", "(a) decode speed, no power limit"),
+               ("dynamic_j_per_token", "J per token", "(b) dynamic energy per token"),
+               ("tok_s_at_budget", "tokens/s", f"(c) decode speed within {POWER_BUDGET_W:g} W, the memories' "
+                                              "standby power counted"))
+    for ax, (m, ylab, title) in zip(axes, metrics, strict=True):
         positive = [r[m] for r in rows if r["applicable"] and r[m] > 0]
         for i, prec in enumerate(DIRECTION_PRECISIONS):
             rs = [next(r for r in rows if r["direction"] == k and r["weights"] == prec) for k in keys]
             x = xs + (i - (len(DIRECTION_PRECISIONS) - 1) / 2) * width
             vals = [r[m] for r in rs]
-            bars = ax.bar(x, vals, width, color=colors[prec], label=f"{DIRECTIONS_MODEL} {prec.upper()}",
+            # In (c) a label goes above the bar's dynamic-power tick too.
+            tops = [max(v, r["tok_s_at_budget_dynamic_only"]) if m == "tok_s_at_budget" else v
+                    for v, r in zip(vals, rs, strict=True)]
+            bars = ax.bar(x, vals, width, color=PRECISION_COLORS[prec], label=f"{prec.upper()} weights",
+                          edgecolor="white", linewidth=0.4,
                           hatch=["//" if r["best_precision_for_direction"] and m == "tok_s_at_budget" else ""
                                  for r in rs])
-            for b, v in zip(bars, vals, strict=True):
+            for b, v, top in zip(bars, vals, tops, strict=True):
                 if v > 0:
-                    ax.text(b.get_x() + b.get_width() / 2, v * 1.08, f"{v:.3g}", ha="center", va="bottom",
-                            fontsize=5.5, rotation=90)
+                    ax.text(b.get_x() + b.get_width() / 2, top * 1.15, f"{v:.3g}", ha="center", va="bottom",
+                            fontsize=8, rotation=90)
                 else:
-                    ax.text(b.get_x() + b.get_width() / 2, 0.02, "0", ha="center", va="bottom", fontsize=6,
+                    ax.text(b.get_x() + b.get_width() / 2, 0.03, "0", ha="center", va="bottom", fontsize=8,
                             transform=ax.get_xaxis_transform())
             if m == "tok_s_at_budget":
                 # The same budget for dynamic power only (memory standby left out): a tick.
-                ax.plot(x, [r["tok_s_at_budget_dynamic_only"] for r in rs], "_", color="k", ms=7, mew=1.2)
+                ax.plot(x, [r["tok_s_at_budget_dynamic_only"] for r in rs], "_", color="k", ms=9, mew=1.4)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(_PLAIN)
-        ax.set_xticks(xs, [labels[k] for k in keys], fontsize=7)
-        ax.set_ylabel(ylab, fontsize=8.5)
+        ax.set_ylabel(ylab)
+        ax.set_title(title, loc="left")
         ax.grid(True, axis="y", which="both", alpha=0.25)
-        ax.set_ylim(min(positive) / 2, max(positive) * 4)
-    axes[0].legend(fontsize=7, loc="upper left")
-    handles = [Line2D([], [], ls="none", marker="_", color="k", ms=7, mew=1.2, label="dynamic power only"),
-               Patch(facecolor="w", edgecolor="0.3", hatch="//", label="best precision of the direction")]
-    axes[2].legend(handles=handles, fontsize=6.5, loc="upper right")
-    fig.suptitle(f"Directions on a phone ({phone_name(DIRECTIONS_PHONE)}, NPU, one user); bars within "
-                 f"{POWER_BUDGET_W:g} W count the memories' standby power. PNM and interconnect: not applicable",
-                 fontsize=9.5)
+        ax.grid(axis="x", visible=False)
+        ax.set_ylim(min(positive) / 2, max(positive) * 8)
+    axes[-1].set_xticks(xs, [labels[k] for k in keys])
+    axes[0].legend(fontsize=8, loc="upper left", ncol=3)
+    handles = [Line2D([], [], ls="none", marker="_", color="k", ms=9, mew=1.4, label="dynamic power only"),
+               Patch(facecolor="w", edgecolor="0.3", hatch="//", label="the direction's best precision")]
+    axes[2].legend(handles=handles, fontsize=8, loc="upper right", ncol=2)
     return fig
 
 
@@ -707,8 +711,45 @@ def _figures(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[
                f"the 3D stack on the LPDDR's interface gives {min(same):.2f}-{max(same):.2f}x the baseline, on its "
                f"own {wide[0]['interface_bandwidth_gb_s'] / 1e3:.1f} TB/s {max(r['tok_s_at_budget'] for r in wide):.3g} "
                f"tok/s (its standby: {wide[0]['memory_standby_w']} W); PIM on the same interface gains "
-               + ", ".join(f"{g:.2f}x at {w.upper()}" for w, g in pim.items()) + ".", _fig_directions(dirs)),
+               + ", ".join(f"{g:.2f}x at {w.upper()}" for w, g in pim.items()) + ". Bars within the budget count "
+               "the memories' standby power (ticks: dynamic power only); PNM and a low-latency interconnect do not "
+               "apply to one phone.", _fig_directions(dirs)),
     ]
+
+
+def _setups() -> dict[str, str]:
+    """Each figure's setup line, from the study's constants."""
+    lengths = f"batch 1, {style.tokens(INPUT_TOKENS)} in / {style.tokens(OUTPUT_TOKENS)} out"
+    precisions = "/".join(p.upper() for p in PRECISIONS)
+    flash_models = ", ".join(dict.fromkeys(llmhw.load_model(m).name for _, m, _ in FLASH_CASES))
+    flash_phones = ", ".join(phone_name(p) for p, _, _ in FLASH_CASES)
+    return {
+        "mobile_fit_speed": style.setup(f"{len(MODELS)} models ({llmhw.load_model(MODELS[0]).name} to "
+                                        f"{llmhw.load_model(MODELS[-1]).name}) at {precisions} on {len(PHONES)} phone SoCs",
+                                        lengths),
+        "mobile_flash": style.setup(f"{flash_models} on {flash_phones}", lengths),
+        "mobile_directions": style.setup(f"{llmhw.load_model(DIRECTIONS_MODEL).name} on {phone_name(DIRECTIONS_PHONE)} "
+                                         f"({compute_unit(DIRECTIONS_PHONE).upper()})", lengths,
+                                         f"{POWER_BUDGET_W:g} W budget"),
+    }
+
+
+def _summary(fit: list[dict[str, Any]], flash: list[dict[str, Any]], dirs: list[dict[str, Any]]) -> str:
+    shares = [r["share_of_bound"] for r in fit]
+    e8 = [r for r in fit if r["model"] == "llama-3.1-8b" and r["weights"] == "int4"]
+    full = [r["tok_s"] for r in flash if r["flash_fraction_per_token"] == 1.0]
+    keys = [k for k, _, extra, _ in direction_variants() if extra is not None]
+    lab = {k: lbl for k, lbl, _, _ in direction_variants()}
+    best = {k: best_precision(dirs, k) for k in keys}
+    top = max((k for k in keys if best[k] is not None), key=lambda k: best[k]["tok_s_at_budget"])
+    tied = [k for k in keys if best[k] is not None and best[k]["tok_s_at_budget"] == best[top]["tok_s_at_budget"]]
+    return (f"Phones decode at {min(shares):.0%}-{max(shares):.0%} of LPDDR bandwidth / weight bytes: Llama 3.1 8B "
+            f"INT4 fits {sum(r['fits'] for r in e8)} of {len(e8)} phones at {min(r['decode_tok_s'] for r in e8):.0f}-"
+            f"{max(r['decode_tok_s'] for r in e8):.0f} tok/s. Reading every weight from UFS flash gives "
+            f"{min(full):.2f}-{max(full):.2f} tok/s. Within {POWER_BUDGET_W:g} W, "
+            + (f"{lab[top]} serves the most" if len(tied) == 1 else
+               " and ".join(lab[k] for k in tied) + " tie for the most")
+            + f" ({best[top]['tok_s_at_budget']} tok/s at {best[top]['weights'].upper()}).")
 
 
 def run() -> Study:
@@ -719,8 +760,11 @@ def run() -> Study:
     findings = [*_fit_findings(fit), *_flash_findings(flash), *_direction_findings(dirs)]
     tables = _tables(fit, flash, dirs)
     figs = _figures(fit, flash, dirs)
+    setups = _setups()
+    for f in figs:
+        f.setup = setups[f.name]
     return Study(
         name="mobile", title="RQ5: LLMs on phones",
         question="For a phone SoC with LPDDR, what model sizes reach a usable tok/s, at what energy, can flash "
                  "hold larger models, and which of the four directions help (the paper's Q14)?",
-        tables=tables, figures=figs, findings=findings)
+        tables=tables, figures=figs, findings=findings, summary=_summary(fit, flash, dirs))

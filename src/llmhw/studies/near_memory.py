@@ -30,13 +30,14 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import NullFormatter, NullLocator
 
 import llmhw
 from llmhw import api
 from llmhw.core.units import bytes_per_element
 from llmhw.hardware.catalog import near_memory_presets
 from llmhw.hardware.near_memory import gemv_item, shard_fit, tier_peak_flops
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table
 
 MULTIPLIERS = np.array([1, 2, 4, 8, 16, 32])
@@ -45,7 +46,7 @@ PLOT_BATCHES = (1, 4, 16)
 TECHS = ("pim-hbm", "pnm-hbm")
 LABELS = {None: "H100 HBM3, no near-memory compute", "pim-hbm": "PIM in the HBM banks (HBM-PIM)",
           "pnm-hbm": "PNM on the HBM base die"}
-COLORS = {None: "0.3", "pim-hbm": "C3", "pnm-hbm": "C0"}
+COLORS = {None: "0.3", "pim-hbm": style.color("pim-hbm"), "pnm-hbm": style.color("pnm-hbm")}
 CONTEXTS = np.logspace(np.log10(1024), np.log10(2 ** 21), 60)
 
 BASE: dict[str, Any] = {
@@ -379,9 +380,14 @@ def _style(ax: Any) -> None:
     ax.grid(True, which="minor", alpha=0.1)
 
 
+def _pow2_x(ax: Any, values: Any) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(values, labels=[str(x) for x in values])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def _fig_tpot(sw: dict[Any, dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(11, 4.6), layout="constrained")
-    axes = fig.subplots(1, len(PLOT_BATCHES), sharey=False)
+    fig, axes = style.figure(11, 4.6, 1, len(PLOT_BATCHES))
     cap = _envelope_w()
     for ax, b in zip(axes, PLOT_BATCHES, strict=True):
         j = int(np.where(BATCHES == b)[0][0])
@@ -389,32 +395,29 @@ def _fig_tpot(sw: dict[Any, dict[str, np.ndarray]]) -> MplFigure:
         ax.axhline(float(plain["tpot_s"][0, j]) * 1e3, color=COLORS[None], lw=1.5, label=LABELS[None])
         floor = float(plain["decode_comm_s"][0, j] + plain["decode_overhead_s"][0, j])
         ax.axhline(floor * 1e3, color="0.5", ls=":", lw=1, label="collectives + overheads of a step")
-        for tech in TECHS:
+        for tech, mk in zip(TECHS, ("o", "s"), strict=True):
             a = sw[tech]
             t = a["tpot_s"][:, j] * 1e3
             ax.plot(MULTIPLIERS, t, color=COLORS[tech], label=LABELS[tech])
             # Filled: within the H100's power envelope; hollow: the design would draw more than its TDP.
             inside = np.ones_like(t, dtype=bool) if cap is None else a["power_w_per_chip_model"][:, j] <= cap
-            ax.plot(MULTIPLIERS[inside], t[inside], "o", ms=4, color=COLORS[tech])
-            ax.plot(MULTIPLIERS[~inside], t[~inside], "o", ms=4, mfc="none", color=COLORS[tech])
+            ax.plot(MULTIPLIERS[inside], t[inside], mk, ms=4.5, color=COLORS[tech])
+            ax.plot(MULTIPLIERS[~inside], t[~inside], mk, ms=4.5, mfc="none", color=COLORS[tech])
             k = _at_preset(tech)
             ax.plot(MULTIPLIERS[k], t[k], marker="*", ms=12, color=COLORS[tech], ls="none")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(MULTIPLIERS, labels=[str(x) for x in MULTIPLIERS])
+        _pow2_x(ax, MULTIPLIERS)
         ax.set_xlabel("internal / external bandwidth (x)")
         ax.set_title(f"batch {b} (every design)")
         ax.set_ylim(bottom=0)
         _style(ax)
     axes[0].set_ylabel("TPOT (ms)")
-    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncol=4,
-               title="Llama 3.1 70B BF16, 8 x H100, TP 8, same HBM3 interface (star: preset; filled: within the "
-               "H100's TDP, hollow: above it)", title_fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=8, loc="outside lower center", ncol=4,
+               title="star: the preset's multiplier; filled: within the H100's TDP, hollow: above it", title_fontsize=8)
     return fig
 
 
 def _fig_energy(sw: dict[Any, dict[str, np.ndarray]], cands: dict[Any, Candidates]) -> MplFigure:
-    fig = MplFigure(figsize=(10.5, 4.0), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, (ax1, ax2) = style.figure(10.5, 4.4, 1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
     for b, ls in ((1, "-"), (16, "--")):
         j = int(np.where(BATCHES == b)[0][0])
         ax1.axhline(float(sw[None]["energy_j_per_token"][0, j]), color=COLORS[None], ls=ls, lw=1.2)
@@ -422,15 +425,14 @@ def _fig_energy(sw: dict[Any, dict[str, np.ndarray]], cands: dict[Any, Candidate
             ax1.plot(MULTIPLIERS, sw[tech]["energy_j_per_token"][:, j], ls, marker="o", ms=3.5, color=COLORS[tech])
     handles = [ax1.plot([], [], color=COLORS[t], label=LABELS[t])[0] for t in (None, *TECHS)]
     handles += [ax1.plot([], [], "k-", label="batch 1")[0], ax1.plot([], [], "k--", label="batch 16")[0]]
-    ax1.legend(handles=handles, fontsize=7, loc="center right")
-    ax1.set_xscale("log", base=2)
+    ax1.legend(handles=handles, fontsize=8, loc="center right")
+    _pow2_x(ax1, MULTIPLIERS)
     ax1.set_yscale("log")
     ax1.set_yticks([1, 3, 5, 10, 20, 30, 50], labels=["1", "3", "5", "10", "20", "30", "50"])
     ax1.yaxis.set_minor_formatter(NullFormatter())
-    ax1.set_xticks(MULTIPLIERS, labels=[str(x) for x in MULTIPLIERS])
     ax1.set_xlabel("internal / external bandwidth (x)")
     ax1.set_ylabel("energy per output token, whole system (J)")
-    ax1.set_title("(a) J/token vs bandwidth multiplier, same batch")
+    ax1.set_title("(a) J/token vs bandwidth multiplier")
     # (b) where the joules go: at batch 1 (every design) and at each design's best mapping within
     # the interactive TPOT limit (presets at their own multiplier).
     j1 = int(np.where(BATCHES == 1)[0][0])
@@ -446,29 +448,29 @@ def _fig_energy(sw: dict[Any, dict[str, np.ndarray]], cands: dict[Any, Candidate
         if i is None:
             continue
         stacks.append(_per_token_parts({k: v[i] for k, v in c.a.items()}, 8))
-        names.append(f"{short[tech]}\nbest, {INTERACTIVE_S * 1e3:.0f} ms\n({c.mapping[i]}, b{int(c.a['batch'][i])})")
+        names.append(f"{short[tech]} best\n{c.mapping[i]}\nbatch {int(c.a['batch'][i])}")
     # Shares of each bar's J/token (totals differ 50x between the groups), the total written on top.
     total = np.array([sum(float(v) for v in st.values()) for st in stacks])
     bottom = np.zeros(len(names))
-    for k, color in zip(stacks[0], ("C2", "C1", "0.7", "C4"), strict=True):
+    parts_colors = (style.color("memory"), style.color("compute"), "#BBBBBB", style.color("pim"))
+    for k, color in zip(stacks[0], parts_colors, strict=True):
         v = 100 * np.array([float(st[k]) for st in stacks]) / total
-        ax2.bar(names, v, bottom=bottom, color=color, label=k, width=0.55)
+        ax2.bar(names, v, bottom=bottom, color=color, label=k, width=0.6)
         bottom += v
     for x, e in enumerate(total):
-        ax2.text(x, 101, f"{e:.3g} J", ha="center", va="bottom", fontsize=7)
+        ax2.text(x, 101, f"{e:.3g} J", ha="center", va="bottom", fontsize=8)
     ax2.set_ylim(0, 112)
-    ax2.tick_params(axis="x", labelsize=6.5)
+    ax2.tick_params(axis="x", labelsize=8)
+    ax2.grid(axis="x", visible=False)
     ax2.set_ylabel("share of the energy per output token (%)")
-    ax2.set_title("(b) where the energy goes: batch 1 vs each at its best mapping", fontsize=9)
-    ax2.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    for ax in (ax1, ax2):
-        _style(ax)
+    ax2.set_title(f"(b) where it goes: batch 1, and best under {INTERACTIVE_S * 1e3:.0f} ms TPOT")
+    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    _style(ax1)
     return fig
 
 
 def _fig_frontier(cands: dict[Any, Candidates]) -> MplFigure:
-    fig = MplFigure(figsize=(7.8, 4.6), layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = style.figure(7.8, 4.6)
     for tech in (None, *TECHS):
         t, y = frontier(cands[tech])
         ax.plot(t * 1e3, y, "-", color=COLORS[tech], lw=1.8, label=LABELS[tech])
@@ -478,46 +480,47 @@ def _fig_frontier(cands: dict[Any, Candidates]) -> MplFigure:
                 ax.plot(cands[tech].a["tpot_s"][i] * 1e3, cands[tech].a["output_tok_s_per_chip"][i], m,
                         color=COLORS[tech], ms=6, mfc="none", mew=1.5)
     for target in TPOT_TARGETS_S:
-        if target is not None:
+        if target is not None:      # mid-height: the curves run along the top, the legend sits below
             ax.axvline(target * 1e3, color="0.5", ls=":", lw=1)
-            ax.text(target * 1e3 * 1.03, 0.05, f"TPOT {target * 1e3:.0f} ms", fontsize=7, color="0.35", rotation=90,
-                    transform=ax.get_xaxis_transform())
+            ax.text(target * 1e3 * 1.04, 0.42, f"TPOT {target * 1e3:.0f} ms", fontsize=8, color="0.35", rotation=90,
+                    va="bottom", transform=ax.get_xaxis_transform())
     marks = [ax.plot([], [], m, color="0.3", mfc="none", label=objective_label(t))[0]
              for t, m in zip(TPOT_TARGETS_S, ("o", "s", "D"), strict=True)]
-    ax.legend(handles=[*ax.get_legend_handles_labels()[0][:3], *marks], fontsize=7, loc="lower right")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0][:3], *marks], fontsize=8, loc="lower right")
+    style.log_axis(ax, "xy")
     ax.set_xlabel("TPOT (ms)")
     ax.set_ylabel("output tokens/s per chip")
-    ax.set_title(f"Each design at its best mapping ({', '.join(mapping_label(p) for p in MAPPINGS)}; any batch), "
-                 f"same HBM3 interface, within {cands[None].power_cap_w:.0f} W", fontsize=8.5)
+    ax.set_title("Each design at its best mapping and batch, same interface and power")
     _style(ax)
     return fig
 
 
 def _fig_shards(rows: list[dict[str, Any]]) -> MplFigure:
-    fig = MplFigure(figsize=(7.8, 4.6), layout="constrained")
-    ax = fig.add_subplot()
+    import textwrap
+
+    fig, ax = style.figure(7.8, 4.6)
     seen: dict[float, str] = {}
     for mid, _ in SHARD_MODELS:
         per = kv_bytes_per_head_token(llmhw.load_model(mid))
         seen[per] = f"{seen[per]}, {mid}" if per in seen else mid
+    line_colors = (style.PALETTE[0], style.PALETTE[1], style.PALETTE[9])
     for j, (per, names) in enumerate(sorted(seen.items())):
-        ax.plot(CONTEXTS, CONTEXTS * per, color=f"C{j}", lw=2,
-                label=f"{names} ({per:.0f} B per token)")
-    ax.axhspan(32e6, 64e6, color="C3", alpha=0.15)
-    ax.text(CONTEXTS[0] * 1.1, 40e6, "PIM bank, 32-64 MB (paper)", fontsize=8, color="C3")
-    ax.axhspan(16e9, 32e9, color="C0", alpha=0.15)
-    ax.text(CONTEXTS[0] * 1.1, 20e9, "PNM shard, 16-32 GB (paper)", fontsize=8, color="C0")
+        ax.plot(CONTEXTS, CONTEXTS * per, color=line_colors[j], lw=2,
+                label=textwrap.fill(f"{names} ({per:.0f} B per token)", 58))
+    ax.axhspan(32e6, 64e6, color=COLORS["pim-hbm"], alpha=0.2)
+    ax.text(CONTEXTS[0] * 1.1, 40e6, "PIM bank, 32-64 MB (paper)", fontsize=8.5, color="#8A3D6C")
+    ax.axhspan(16e9, 32e9, color=COLORS["pnm-hbm"], alpha=0.2)
+    ax.text(CONTEXTS[0] * 1.1, 20e9, "PNM shard, 16-32 GB (paper)", fontsize=8.5, color="#006B4F")
     ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+    style.log_axis(ax, "y", plain=False)
     ax.set_ylim(1e5, 1e11)
     ticks = [2 ** k for k in range(10, 22, 2)]
     ax.set_xticks(ticks, labels=[f"{t // 1024}k" if t < 2 ** 20 else f"{t // 2 ** 20}M" for t in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("context (tokens)")
     ax.set_ylabel("one request's cache of one KV head (bytes)")
-    ax.set_title("Decode attention: a KV head must sit in one compute unit's shard (BF16)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Decode attention: a KV head must sit in one compute unit's shard")
+    ax.legend(fontsize=8, loc="lower right")
     _style(ax)
     return fig
 
@@ -721,6 +724,30 @@ def _shard_findings(shard_rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _setups(cands: dict[Any, Candidates]) -> dict[str, str]:
+    """Each figure's setup line, from BASE and the sweeps."""
+    w = BASE["workload"]
+    model = f"{llmhw.load_model(BASE['model']).name} {BASE['precision']['weights'].upper()}"
+    system = f"{BASE['n_chips']} x {style.label('h100-sxm')}"
+    lengths = f"{style.tokens(w['input_tokens'])} in / {style.tokens(w['output_tokens'])} out"
+    searched = SEARCH_BATCHES[SEARCH_BATCHES > 0]
+    cap = cands[None].power_cap_w
+    first, last = llmhw.load_model(SHARD_MODELS[0][0]).name, llmhw.load_model(SHARD_MODELS[-1][0]).name
+    return {
+        "near-memory-tpot": style.setup(f"{model} on {system} (TP{BASE['parallelism']['tp']}), same HBM3 interface",
+                                        lengths, "batch " + ", ".join(str(b) for b in PLOT_BATCHES)),
+        "near-memory-frontier": style.setup(f"{model} on {system} ({', '.join(mapping_label(p) for p in MAPPINGS)})",
+                                            lengths, f"batch {int(searched[0])}-{int(searched[-1]):,}",
+                                            "" if cap is None else f"within {cap:.0f} W per chip"),
+        "near-memory-energy": style.setup(f"{model} on {system}", lengths,
+                                          f"(a) TP{BASE['parallelism']['tp']}, batch 1 and 16; (b) batch 1, and the "
+                                          f"best mapping under {INTERACTIVE_S * 1e3:.0f} ms"),
+        "near-memory-shards": style.setup(f"KV cache of {len(SHARD_MODELS)} models ({first} to {last}) in BF16",
+                                          "one request", f"{style.tokens(round(CONTEXTS[0]))} to "
+                                          f"{CONTEXTS[-1] / 2 ** 20:.0f}M tokens of context"),
+    }
+
+
 def run() -> Study:
     sw = _multiplier_sweep()
     designs_t = _designs_table(sw)
@@ -760,10 +787,22 @@ def run() -> Study:
                f"{min(ctx32) / 1e3:.0f}k-{max(ctx64) / 1e3:.0f}k tokens depending on the head width; a 48 GB PNM "
                f"device holds {min(ctx_pnm) / 1e6:.0f}-{max(ctx_pnm) / 1e6:.0f} M tokens of it.", _fig_shards(shard_rows)),
     ]
+    pnm40 = fair[objective_label(INTERACTIVE_S), LABELS["pnm-hbm"]].get("gain_vs_hbm_x")
+    pim40 = fair[objective_label(INTERACTIVE_S), LABELS["pim-hbm"]].get("gain_vs_hbm_x")
+    at40 = ("" if pim40 is None or pnm40 is None else
+            f" At each design's best mapping under a {INTERACTIVE_S * 1e3:.0f} ms TPOT, PIM gives {pim40:.2f}x and PNM "
+            f"{pnm40:.2f}x HBM's tokens/s per chip.")
+    summary = (f"At one batch for all, PIM's {near_memory_presets()['pim-hbm'].internal_bandwidth_multiplier:g}x "
+               f"internal bandwidth cuts the TPOT of {llmhw.load_model(BASE['model']).name} on 8 x H100 " + ", ".join(f"{g:.2f}x at batch {b}" for b, g in pim_gain.items()) + "."
+               + at40 + f" One request's KV head outgrows a 32 MB PIM bank beyond {min(ctx32) / 1e3:.0f}k tokens; a "
+               f"48 GB PNM device holds {min(ctx_pnm) / 1e6:.0f} M or more.")
+    setups = _setups(cands)
+    for f in figures:
+        f.setup = setups[f.name]
     return Study(
         name="near_memory", title="RQ3a: processing in memory (PIM) vs near memory (PNM) for decode",
         question=("PIM has more bandwidth per watt but must shard the model into 32-64 MB banks with slow DRAM-"
                   "process logic; PNM has less but shards 1000x larger: which suits LLM decode better, in TPOT "
                   "and J/token, and which models map onto PIM banks? (Ma & Patterson 2026, section 4.4, "
                   "Table 4; Q7)"),
-        tables=[designs_t, _fair_table(fair_rows), shard_t], figures=figures, findings=findings)
+        tables=[designs_t, _fair_table(fair_rows), shard_t], figures=figures, findings=findings, summary=summary)

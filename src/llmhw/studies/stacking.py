@@ -31,6 +31,7 @@ from llmhw.core.errors import LlmhwError
 from llmhw.hardware.catalog import lookup, memory_presets, stacked_from_dict, stacking_presets
 from llmhw.hardware.package import PackagePower, package_power
 from llmhw.hardware.physics import chip_physics
+from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table
 
 DIE_M2 = 814e-6                  # GH100 (H100, H200)
@@ -40,6 +41,7 @@ PITCHES_M = np.logspace(np.log10(1e-6), np.log10(40e-6), 50)
 CAPS_W_PER_M2 = np.linspace(0.15e6, 1.2e6, 120)
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256])
 MODEL = "llama-3.1-70b"
+ISL, OSL = 2048, 512              # one chat-length request
 # The one SLO every design is searched under: 50 tokens/s per user, an interactive chat pace that a
 # bandwidth-rich stack should serve at a larger batch than HBM (the H200 alone decodes Llama 70B FP8
 # at batch 1 in about 17 ms). ALT_TPOT_SLO_S: the looser SLO the finding checks the verdict against.
@@ -55,19 +57,21 @@ class Design(NamedTuple):
     power_exponent: float           # logic power ~ f^k: 1 fixed voltage, 3 voltage scaled (DVFS)
     thermal_cap: bool               # the stack's 0.43 W/mm2 applies (else the 700 W TDP alone)
     color: str
+    marker: str = "o"               # lines that run close stay apart by marker and dash too
+    ls: str = "-"
 
 
 DESIGNS: tuple[Design, ...] = (
     Design("H200: 6 HBM3E on the shoreline (141 GB, 4.8 TB/s), 700 W with its memory", "H200 HBM3E", None, 0.0,
-           1.0, False, "0.3"),
+           1.0, False, "#444444", "o", "-"),
     Design("3D gen-1, 9 um SoIC (96 GB, 19.5 TB/s), thermal cap, fixed voltage", "3D gen-1", "3d-dram-soic-gen1",
-           12e9, 1.0, True, "C0"),
+           12e9, 1.0, True, style.PALETTE[0], "s", "-"),
     Design("3D gen-2, 3 um hybrid bond (192 GB, 55.6 TB/s), thermal cap, fixed voltage", "3D gen-2",
-           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, True, "C3"),
+           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, True, style.PALETTE[3], "^", "--"),
     Design("3D gen-2, thermal cap, clock and voltage scaled (DVFS)", "3D gen-2 DVFS", "3d-dram-hybrid-bond-gen2",
-           16e9, 3.0, True, "C1"),
+           16e9, 3.0, True, style.PALETTE[1], "D", "-"),
     Design("3D gen-2 in the H200's 700 W, no thermal cap (iso-power, memory included)", "3D gen-2 700 W",
-           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, False, "C2"),
+           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, False, style.PALETTE[2], "v", "-."),
 )
 SHORT = tuple(d.short for d in DESIGNS)
 BASE = 0
@@ -93,7 +97,7 @@ def scenario(i: int, engine: str = "default", batch: int = 1) -> llmhw.Scenario:
     return llmhw.Scenario.from_dict({
         "model": MODEL, "hardware": "h200", "n_chips": 1, "engine": engine,
         "precision": {"weights": "fp8", "kv_cache": "fp8"},
-        "workload": {"input_tokens": 2048, "output_tokens": 512, "batch": batch}, "overrides": overrides(i)})
+        "workload": {"input_tokens": ISL, "output_tokens": OSL, "batch": batch}, "overrides": overrides(i)})
 
 
 def envelope(i: int) -> PackagePower | None:
@@ -287,7 +291,7 @@ def _designs_table(curves: dict[int, dict[str, np.ndarray]]) -> Table:
                                                         ("decode_compute_s", "decode_memory_s")})[0],
                          "power_w_per_chip": round(float(a["power_w_per_chip_model"][j])),
                          "max_batch": int(a["max_batch"][j])})
-    note = (f"{MODEL} in FP8 on one chip, 2048 in / 512 out, default engine (fitted NVIDIA kernels). Same die "
+    note = (f"{MODEL} in FP8 on one chip, {ISL} in / {OSL} out, default engine (fitted NVIDIA kernels). Same die "
             f"(814 mm2) and the same envelope with the memory inside it: {TDP_W:.0f} W for the H200 and its HBM3E; "
             "the stacked designs also under the thermal cap where marked. J/token from llmhw.economics, whole "
             "system: memory energy is access energy x bytes (decode_memory_access, per request per step) plus "
@@ -305,31 +309,30 @@ def _style(ax: Any) -> None:
 
 
 def _fig_bandwidth() -> MplFigure:
-    fig = MplFigure(figsize=(7.5, 4.4), layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = style.figure(7.5, 4.4)
     for d, short in zip(DESIGNS[1:3], ("gen-1 pads", "gen-2 pads"), strict=True):
         p = stacking_presets()[d.preset]
         bw = STACK_M2 / PITCHES_M ** 2 * p.data_fraction * p.bandwidth_per_connection_bytes_per_s
-        ax.plot(PITCHES_M * 1e6, bw / 1e12, color=d.color,
+        ax.plot(PITCHES_M * 1e6, bw / 1e12, color=d.color, ls=d.ls,
                 label=f"{short}: {p.data_fraction:.2%} data pads at {p.gbps_per_connection:.2f} Gb/s")
         at = STACK_M2 / p.connection_pitch_m ** 2 * p.data_fraction * p.bandwidth_per_connection_bytes_per_s
-        ax.plot(p.connection_pitch_m * 1e6, at / 1e12, "o", color=d.color, ms=7)
+        ax.plot(p.connection_pitch_m * 1e6, at / 1e12, d.marker, color=d.color, ms=7)
         first = d.short == "3D gen-1"
         ax.annotate(f"{d.preset}\n{at / 1e12:.1f} TB/s", (p.connection_pitch_m * 1e6, at / 1e12),
-                    textcoords="offset points", xytext=(8, 4) if first else (-8, -24), fontsize=7.5,
+                    textcoords="offset points", xytext=(8, 4) if first else (-8, -24), fontsize=8,
                     color=d.color, ha="left" if first else "right")
     mp = memory_presets()
     refs = (("H100: 5 x HBM3", 3.35e12), ("H200: 6 x HBM3E", 4.8e12), ("B200: 8 x HBM3E", 8e12),
             ("8 x HBM4", 8 * mp["hbm4"].bandwidth_bytes_per_s))
     for k, (label, bw) in enumerate(refs):
         ax.axhline(bw / 1e12, color="0.5", ls=(0, (4, 2 + k)), lw=1)
-        ax.text(38, bw / 1e12 * 1.06, label, fontsize=7, ha="right", color="0.3")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+        # At the left, where both lines run far above the HBM references.
+        ax.text(PITCHES_M[0] * 1e6, bw / 1e12 * 1.06, label, fontsize=8, ha="left", color="0.3")
+    style.log_axis(ax, "xy")
     ax.set_xlabel("bond pitch (um)")
     ax.set_ylabel("stack bandwidth (TB/s)")
-    ax.set_title("3D stack over 400 mm2 of the die: bandwidth = area / pitch^2 x data share x rate")
-    ax.legend(fontsize=7.5, loc="upper right")
+    ax.set_title(f"Bandwidth = {STACK_M2 * 1e6:.0f} mm2 / pitch^2 x data share x rate per pad")
+    ax.legend(fontsize=8, loc="upper right")
     _style(ax)
     return fig
 
@@ -349,8 +352,7 @@ def _fraction_vs_cap(i: int, caps: np.ndarray) -> np.ndarray:
 
 
 def _fig_thermal(th: dict[str, Any]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 4.4), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, (ax1, ax2) = style.figure(10, 4.4, 1, 2)
     g1 = stacking_presets()["3d-dram-soic-gen1"]
     prov = g1.provenance["max_logic_power_density_w_per_m2"]
     logic = th[SHORT[1]]["envelope"].logic_w
@@ -358,14 +360,17 @@ def _fig_thermal(th: dict[str, Any]) -> MplFigure:
              label="logic alone, the memory's power left out")
     for i in (1, 2, 3):
         d = DESIGNS[i]
-        ax1.plot(CAPS_W_PER_M2 / 1e6, _fraction_vs_cap(i, CAPS_W_PER_M2), color=d.color, label=f"{d.short}, memory included")
-    ax1.axvspan(prov.low / 1e6, prov.high / 1e6, color="0.92", lw=0, label="range of the estimate")
-    ax1.axvline(g1.max_logic_power_density_w_per_m2 / 1e6, color="k", lw=1, ls=":", label="preset: 0.43 W/mm2")
+        ax1.plot(CAPS_W_PER_M2 / 1e6, _fraction_vs_cap(i, CAPS_W_PER_M2), color=d.color, ls=d.ls,
+                 label=f"{d.short}, memory included")
+    ax1.axvspan(prov.low / 1e6, prov.high / 1e6, color="0.88", lw=0, label="range of the estimate")
+    ax1.axvline(g1.max_logic_power_density_w_per_m2 / 1e6, color="k", lw=1, ls=":",
+                label=f"preset: {g1.max_logic_power_density_w_per_m2 / 1e6:.2f} W/mm2")
     ax1.set_xlabel("power density the die under the stack may shed (W/mm2)")
     ax1.set_ylabel("clock and stack data rate / full")
-    ax1.set_title(f"(a) throttle under the cap ({logic:.0f} W logic, 814 mm2)")
+    ax1.set_title(f"(a) throttle under the cap ({logic:.0f} W logic, {DIE_M2 * 1e6:.0f} mm2)")
     ax1.set_ylim(0, 1.05)
-    ax1.legend(fontsize=7, loc="lower right")
+    # On a white box: it sits partly over the shaded range, whose own patch would vanish there.
+    ax1.legend(fontsize=8, loc="lower right", frameon=True, facecolor="white", edgecolor="none", framealpha=1)
     hbm_static, hbm_access = h200_memory_w()
     parts = {"logic": [], "memory reads": [], "memory static": []}
     for d in DESIGNS:
@@ -380,47 +385,56 @@ def _fig_thermal(th: dict[str, Any]) -> MplFigure:
             parts["memory static"].append(pw.stack_static_w + pw.other_memory_w)
     x = np.arange(len(DESIGNS))
     bottom = np.zeros(len(DESIGNS))
-    for (name, v), color in zip(parts.items(), ("0.55", "C0", "C9"), strict=True):
+    for (name, v), color in zip(parts.items(), ("#999999", style.color("memory"), style.PALETTE[9]), strict=True):
         ax2.bar(x, v, bottom=bottom, color=color, label=name)
         bottom += np.array(v)
-    for i, d in enumerate(DESIGNS):
+    for i, d in enumerate(DESIGNS):         # inside the bar tops: above them run the TDP and cap lines
         pw = th[d.short]["envelope"]
         f = 1.0 if pw is None else pw.fraction
-        ax2.text(i, bottom[i] + 8, f"f = {f:.2f}", ha="center", fontsize=7)
+        ax2.text(i, bottom[i] - 12, f"f = {f:.2f}", ha="center", va="top", fontsize=8, color="white")
+    cap_w = g1.max_logic_power_density_w_per_m2 * DIE_M2
     ax2.axhline(TDP_W, color="k", lw=0.8, ls="--")
-    ax2.axhline(g1.max_logic_power_density_w_per_m2 * DIE_M2, color="k", lw=0.8, ls=":")
-    ax2.text(len(DESIGNS) - 0.5, TDP_W + 8, "TDP", fontsize=7, ha="right")
-    ax2.text(len(DESIGNS) - 0.5, g1.max_logic_power_density_w_per_m2 * DIE_M2 + 8, "thermal cap", fontsize=7, ha="right")
-    ax2.set_xticks(x, [d.short.replace(" ", "\n", 1) for d in DESIGNS], fontsize=7)
+    ax2.axhline(cap_w, color="k", lw=0.8, ls=":")
+    ax2.text(-0.45, TDP_W + 8, f"TDP {TDP_W:.0f} W", fontsize=8, ha="left")
+    ax2.text(0.55, cap_w + 8, f"thermal cap {cap_w:.0f} W", fontsize=8, ha="left")
+    ax2.set_ylim(0, TDP_W * 1.08)
+    ax2.set_xticks(x, [d.short.replace(" ", "\n", 1) for d in DESIGNS], fontsize=8)
     ax2.set_ylabel("W at the operating point (full activity)")
     ax2.set_title("(b) where the envelope goes")
-    ax2.legend(fontsize=7, loc="upper right")
-    for ax in (ax1, ax2):
-        _style(ax)
+    ax2.legend(fontsize=8, loc="center", bbox_to_anchor=(0.5, 0.64))
+    ax2.grid(axis="x", visible=False)
+    _style(ax1)
     return fig
 
 
 def _fig_designs(curves: dict[int, dict[str, np.ndarray]], ideal: dict[int, dict[str, np.ndarray]]) -> MplFigure:
-    fig = MplFigure(figsize=(10, 5.2), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig, (ax1, ax2) = style.figure(10, 5.0, 1, 2)
+    ends: dict[Any, list[tuple[float, float, str, str]]] = {ax1: [], ax2: []}
     for i, a in curves.items():
         d = DESIGNS[i]
         f = a["fits"].astype(bool)
-        wide = {"lw": 4, "alpha": 0.45} if i == 1 else {"lw": 1.5}
-        ax1.plot(BATCHES[f], a["tpot_s"][f] * 1e3, marker="o", ms=3.5, color=d.color, label=d.label, **wide)
-        ax2.plot(BATCHES[f], a["energy_j_per_token"][f], marker="o", ms=3.5, color=d.color, **wide)
-        ax1.plot(BATCHES[f], ideal[i]["tpot_s"][f] * 1e3, ls=":", color=d.color, lw=1.2)
-    ax1.plot([], [], "k:", lw=1.2, label="dotted: the same on the ideal roofline (peak efficiencies, no overheads)")
+        line = {"color": d.color, "ls": d.ls, "marker": d.marker, "ms": 4.5, "lw": 1.6}
+        ax1.plot(BATCHES[f], a["tpot_s"][f] * 1e3, label=d.label, **line)
+        ax2.plot(BATCHES[f], a["energy_j_per_token"][f], **line)
+        ax1.plot(BATCHES[f], ideal[i]["tpot_s"][f] * 1e3, ls=":", color=d.color, lw=1.1)
+        last = int(np.nonzero(f)[0][-1])
+        ends[ax1].append((BATCHES[last], float(a["tpot_s"][last]) * 1e3, d.short, d.color))
+        ends[ax2].append((BATCHES[last], float(a["energy_j_per_token"][last]), d.short, d.color))
+    ax1.plot([], [], "k:", lw=1.1, label="dotted: the same on the ideal roofline (peak efficiencies, no overheads)")
+    shown = BATCHES[BATCHES <= max(e[0] for e in ends[ax1])]
     for ax in (ax1, ax2):
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        ax.set_xticks(shown, labels=[str(b) for b in shown])
+        ax.set_xlim(shown[0] / 1.25, shown[-1] * 1.25)
+        style.log_axis(ax, "y")
         ax.set_xlabel("concurrent requests (batch)")
         _style(ax)
+        style.end_labels(ax, ends[ax])
     ax1.set_ylabel("TPOT (ms)")
-    ax1.set_title(f"(a) TPOT, {MODEL} FP8, one GH100-class die")
+    ax1.set_title("(a) time per output token")
     ax2.set_ylabel("energy per output token, whole system (J)")
     ax2.set_title("(b) energy per token (llmhw.economics)")
-    fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7.5)
+    fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8)
     return fig
 
 
@@ -459,7 +473,7 @@ def _best_table() -> Table:
                      "min_cost_usd_per_mtok": None if c is None else round(c["cost_usd_per_mtok"], 2)})
     note = (f"Each design at its best mapping under the same SLO, TPOT <= {TPOT_SLO_S * 1e3:.0f} ms: llmhw.search over "
             "every batch up to its memory limit (one chip, so the only mapping is tp1) for the most output "
-            f"tokens/s per chip; {MODEL} FP8 weights and KV, 2048 in / 512 out, default engine, each design in its "
+            f"tokens/s per chip; {MODEL} FP8 weights and KV, {ISL} in / {OSL} out, default engine, each design in its "
             "own power envelope as above. cost_usd_per_mtok is at that point; min_cost_usd_per_mtok is a second "
             "search for the least cost under the same SLO. The stacking-designs table compares the designs at the "
             "same fixed batches: a different question.")
@@ -617,6 +631,37 @@ def _figures(th: dict[str, Any], designs_t: Table, curves: dict[int, dict[str, n
     ]
 
 
+def _setups(curves: dict[int, dict[str, np.ndarray]]) -> dict[str, str]:
+    """Each figure's setup line, from the study's constants and sweeps."""
+    presets = [d.preset for d in DESIGNS[1:3]]
+    fits = [BATCHES[a["fits"].astype(bool)] for a in curves.values()]
+    hi = max(int(b.max()) for b in fits if b.size)
+    return {
+        "stacking-bandwidth": style.setup(f"{', '.join(presets)} over {STACK_M2 * 1e6:.0f} mm2 of a GH100 die",
+                                          f"bond pitch {PITCHES_M[0] * 1e6:.0f}-{PITCHES_M[-1] * 1e6:.0f} um"),
+        "stacking-thermal": style.setup(f"GH100 die ({DIE_M2 * 1e6:.0f} mm2) + 3D DRAM over {STACK_M2 * 1e6:.0f} mm2 vs "
+                                        f"H200 ({TDP_W:.0f} W with its HBM3E)", "logic and memory at full activity"),
+        "stacking-tpot-energy": style.setup(f"{llmhw.load_model(MODEL).name} FP8 on one H200 or GH100 + 3D DRAM",
+                                            f"{style.tokens(ISL)} in / {style.tokens(OSL)} out",
+                                            f"batch {int(BATCHES[0])}-{hi} (as fits)"),
+    }
+
+
+def _summary(th: dict[str, Any], best_t: Table) -> str:
+    g1, g2, h200 = _stacks()
+    env1, env2 = th[SHORT[1]]["envelope"], th[SHORT[2]]["envelope"]
+    ok = sorted((r for r in best_t.rows if r["output_tok_s_per_chip"] is not None),
+                key=lambda r: -r["output_tok_s_per_chip"])
+    best = "" if not ok else (f" At each design's best batch under TPOT <= {TPOT_SLO_S * 1e3:.0f} ms, {ok[0]['design']} "
+                              f"serves the most ({ok[0]['ratio_vs_h200']:.2f}x the H200's tokens/s).")
+    return (f"A 3D DRAM stack over {STACK_M2 * 1e6:.0f} mm2 of the die gives {g1.bandwidth_bytes_per_s / 1e12:.1f} "
+            f"(9 um) to {g2.bandwidth_bytes_per_s / 1e12:.1f} TB/s (3 um), "
+            f"{g1.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.0f}-"
+            f"{g2.bandwidth_bytes_per_s / h200.bandwidth_bytes_per_s:.0f}x an H200's HBM3E. With the stack's own power "
+            f"inside the {env1.thermal_w:.0f} W the die may shed, clock and data rate fall to {env1.fraction:.0%} "
+            f"(gen-1) and {env2.fraction:.0%} (gen-2)." + best)
+
+
 def run() -> Study:
     tech_t = _tech_table()
     thermal_t, th = _thermal_table()
@@ -626,10 +671,14 @@ def run() -> Study:
     best_t = _best_table()
     findings = [*_memory_findings(), *_design_findings(th, designs_t, curves, ideal), best_finding(best_t, curves)]
     figures = _figures(th, designs_t, curves, ideal)
+    setups = _setups(curves)
+    for f in figures:
+        f.setup = setups[f.name]
     return Study(
         name="stacking", title="RQ3b: 3D memory-on-logic stacking vs HBM",
         question=("How much bandwidth, access energy and static power does a memory stack on the compute die give "
                   "over HBM's shoreline, what clock and data rate do the thermal cap and the TDP leave once the "
                   "stack's own power counts, and does decode stay memory-bound there (TPOT, tokens/s and J/token at "
                   "the same power envelope, memory included)? (Ma & Patterson 2026, section 4.5; Q8)"),
-        tables=[tech_t, thermal_t, designs_t, best_t], figures=figures, findings=findings)
+        tables=[tech_t, thermal_t, designs_t, best_t], figures=figures, findings=findings,
+        summary=_summary(th, best_t))

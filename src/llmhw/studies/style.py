@@ -117,6 +117,13 @@ def figure(width: float = 6.5, height: float = 3.6, nrows: int = 1, ncols: int =
     return fig, axes
 
 
+def canvas(width: float = 6.5, height: float = 3.6) -> Figure:
+    """A new empty figure in the report's style, for layouts :func:`figure` does not make
+    (``fig.subplot_mosaic``, nested grids)."""
+    apply()
+    return Figure(figsize=(width, height), layout="constrained")
+
+
 def _hashed(name: str, palette: tuple[str, ...] = PALETTE) -> str:
     return palette[zlib.crc32(name.encode()) % len(palette)]
 
@@ -177,3 +184,131 @@ def log_axis(ax: Any, which: str = "y", plain: bool = True) -> None:
 def percent_axis(ax: Any, which: str = "x") -> None:
     fmt = FuncFormatter(lambda v, _p: f"{v:.0%}" if abs(v) <= 1.0001 else f"{v:g}")
     (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+# The smallest text a figure may carry, in points at its saved size: a 6.5-8 in figure shown two per
+# row (~650 px wide) still renders 8 pt at about 9-11 px.
+MIN_FONT_PT = 8.0
+
+
+def small_text(fig: Figure, min_pt: float = MIN_FONT_PT) -> list[str]:
+    """The visible texts of a figure set smaller than ``min_pt`` points (what a test refuses)."""
+    from matplotlib.text import Text
+
+    return [f"{t.get_text()[:40]!r} at {t.get_fontsize():.1f} pt" for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < min_pt - 1e-9]
+
+
+def tokens(n: float) -> str:
+    """A token count as a reader writes it: 1K for 1,024, 32K for 32,000, 1.4K for 1,424, 200."""
+    if n < 1000:
+        return f"{n:,.0f}"
+    for unit in (1024, 1000):
+        if n % unit == 0:
+            return f"{n // unit:,.0f}K"
+    v = n / 1024
+    return f"{v:.1f}K" if v < 10 else f"{v:,.0f}K"
+
+
+def setup(*parts: str) -> str:
+    """A figure's setup line from its parts (model and precision, system and mapping, lengths,
+    batch), empty parts left out."""
+    return ", ".join(p for p in parts if p)
+
+
+SETUP_MAX_CHARS = 120      # a setup line that fits above a 6.5-8 in figure at the report's 8.5 pt
+SUMMARY_MAX_CHARS = 450    # two or three sentences
+
+
+def study_problems(study: Any, names: Any) -> list[str]:
+    """What keeps a study from presenting itself (empty when nothing): a figure without a setup line
+    naming one of ``names`` (the study's models or systems), a setup line too long to sit above its
+    figure (wide figures excepted), text under :data:`MIN_FONT_PT`; a summary that is empty, quotes
+    no number or runs past :data:`SUMMARY_MAX_CHARS`."""
+    out = []
+    for f in study.figures:
+        if not any(n in f.setup for n in names):
+            out.append(f"{f.name}: setup {f.setup!r} names none of {sorted(names)}")
+        if len(f.setup) > SETUP_MAX_CHARS and f.figure.get_size_inches()[0] <= 8.5:
+            out.append(f"{f.name}: setup of {len(f.setup)} characters")
+        out += [f"{f.name}: {t}" for t in small_text(f.figure)]
+    s = study.summary
+    if not s or not any(ch.isdigit() for ch in s) or len(s) > SUMMARY_MAX_CHARS:
+        out.append(f"summary {s!r}: empty, without a number or over {SUMMARY_MAX_CHARS} characters")
+    return out
+
+
+def end_labels(ax: Any, ends: list[tuple[float, float, str, str]], gap_pt: float = 10.5, x: float = 1.02) -> None:
+    """Label lines directly, in a column just right of the axes: ``ends`` holds (x, y, text, colour)
+    of the point each label belongs to (data coordinates). Labels closer than ``gap_pt`` are spread
+    apart, and each is tied to its point by a thin leader. Call after the limits are final."""
+    ax.get_xlim(), ax.get_ylim()                    # settle autoscaling before reading positions
+    to_axes = ax.transScale + ax.transLimits
+    fig = ax.get_figure()
+    gap = gap_pt / 72 / max(ax.get_position().height * fig.get_size_inches()[1], 1e-9)
+    items = sorted((float(to_axes.transform((xd, yd))[1]), xd, yd, t, c) for xd, yd, t, c in ends)
+    ys = [it[0] for it in items]
+    for i in range(1, len(ys)):                     # push up, then back down from the top if needed
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    if ys and ys[-1] > 1.0:
+        ys[-1] = 1.0
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    for (_y, xd, yd, text, c), y in zip(items, ys, strict=True):
+        ax.annotate(text, (xd, yd), xytext=(x, y), textcoords="axes fraction", va="center", ha="left",
+                    fontsize=8, color=c, annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": c, "lw": 0.5, "alpha": 0.7, "shrinkA": 1, "shrinkB": 3,
+                                "relpos": (0.0, 0.5)})
+
+
+def place_labels(ax: Any, points: list[tuple[float, float, str]], fontsize: float = 8, color: str = "#222222",
+                 avoid: list[Any] | None = None) -> None:
+    """Label scattered points without overlaps: each label takes the first of a ring of positions
+    around its point (right, left, above, below, the diagonals; then twice as far) whose box clears
+    the labels already placed, every point's marker, the ``avoid`` artists (a legend) and the axes'
+    edges; failing all, the one that overlaps least. Call when the figure is otherwise complete:
+    it lays the figure out once to measure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    fig = ax.get_figure()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    px = fig.dpi / 72.0
+    frame = ax.get_window_extent(r)
+    half = 4.0 * px
+    markers = [Bbox.from_extents(x - half, y - half, x + half, y + half)
+               for x, y in (ax.transData.transform((p[0], p[1])) for p in points)]
+    # Padded: a horizontal line's box has no height.
+    taken = list(markers) + [a.get_window_extent(r).padded(2.0 * px) for a in (avoid or [])]
+    ring = [(6, 0, "left", "center"), (-6, 0, "right", "center"), (0, 5, "center", "bottom"),
+            (0, -5, "center", "top"), (5, 4, "left", "bottom"), (5, -4, "left", "top"), (-5, 4, "right", "bottom"),
+            (-5, -4, "right", "top")]
+    ring += [(2 * dx, 2 * dy, ha, va) for dx, dy, ha, va in ring]
+
+    def cost(bb: Any) -> float:
+        over = sum(max(0.0, min(bb.x1, o.x1) - max(bb.x0, o.x0)) * max(0.0, min(bb.y1, o.y1) - max(bb.y0, o.y0))
+                   for o in taken)
+        outside = (max(0.0, frame.x0 - bb.x0) + max(0.0, bb.x1 - frame.x1) + max(0.0, frame.y0 - bb.y0)
+                   + max(0.0, bb.y1 - frame.y1)) * bb.height
+        return over + 10 * outside
+
+    for i, (x, y, text) in enumerate(points):
+        own = markers[i]
+        taken.remove(own)                 # a label may touch its own marker's box, never cover another
+        best = None
+        for dx, dy, ha, va in ring:
+            a = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, color=color)
+            c = cost(a.get_window_extent(r).expanded(1.04, 1.1))
+            if best is None or c < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (c, a)
+            else:
+                a.remove()
+            if c == 0:
+                break
+        taken.append(best[1].get_window_extent(r))
+        taken.append(own)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmhw.hardware.catalog import chips
+from llmhw.studies import style
 from llmhw.studies._trends_figures import (
     fig_breakdown,
     fig_generations,
@@ -52,9 +53,14 @@ from llmhw.studies._trends_runs import (
     NODE,
     PAPER_BW_GROWTH,
     PAPER_FP64_GROWTH,
+    PRECISION,
     SRAM_CHIPS,
+    SRAM_CONTEXT,
     SRAM_CONTEXTS,
     SRAM_MODELS,
+    SWEEP_INPUT,
+    SWEEP_MODEL,
+    SWEEP_OUTPUT,
     SYSTEMS,
     TRENDS,
     Run,
@@ -68,6 +74,7 @@ from llmhw.studies._trends_runs import (
     sram_time_per_token,
 )
 from llmhw.studies.base import Figure, Study, Table
+from llmhw.workload.catalog import load_model
 
 # The study's public names (tests and notebooks use them through this module).
 __all__ = ["SYSTEMS", "TRENDS", "Results", "batch_sweep", "generations", "results", "ridge", "run", "run_trend",
@@ -256,6 +263,51 @@ def _findings_hardware(res: Results) -> list[str]:
     ]
 
 
+def _setups(res: Results) -> dict[str, str]:
+    """Each figure's setup line, from the runs behind it."""
+    fp8 = PRECISION["weights"].upper()
+    models = ", ".join(dict.fromkeys(load_model(t.model).name for t in TRENDS))
+    ref = [r for r in res.runs if r.chip == SYSTEMS[0][0]]
+    lo, hi = min(r.n_chips for r in ref), max(r.n_chips for r in ref)
+    h100 = style.label(SYSTEMS[0][0])
+    systems = ", ".join(style.label(c) for c, _ in SYSTEMS)
+    dec = [r for r in res.sweep if r["phase"] == "decode"]
+    pre = [r for r in res.sweep if r["phase"] == "prefill"]
+    g0, g1 = res.generations[0], res.generations[-1]
+    batch = f"up to {BATCH} requests"
+    return {
+        "roofline": style.setup(f"{load_model(SWEEP_MODEL).name} {fp8} on {NODE} x {h100} (TP{NODE})",
+                                f"{style.tokens(SWEEP_INPUT)} in / {style.tokens(SWEEP_OUTPUT)} out",
+                                f"decode batch {dec[0]['batch']:,}-{dec[-1]['batch']:,}",
+                                "prefill of " + " and ".join(style.tokens(r["batch"]) for r in pre) + " prompts"),
+        "intensity_vs_ridge": style.setup(f"{models} {fp8} on {lo}-{hi} x {h100} (TP{NODE})", batch),
+        "step_breakdown": style.setup(f"{models} {fp8}, TP{NODE} per {NODE}-chip node of {systems}", batch),
+        "memory_capacity": style.setup(f"{models}, {fp8} weights and KV", f"{BATCH} requests at full context",
+                                       f"{NODE}-chip nodes"),
+        "hardware_trend": style.setup(f"NVIDIA flagship GPUs, {style.label(g0['id'])} ({g0['year']}) to "
+                                      f"{style.label(g1['id'])} ({g1['year']})",
+                                      "datasheet FP64, 16-bit FLOP/s and memory bandwidth"),
+        "sram_only": style.setup(", ".join(load_model(m).name for m in SRAM_MODELS) + f" {fp8}, batch 1 on "
+                                 + ", ".join(style.label(c) for c in SRAM_CHIPS) + " pipelines",
+                                 f"right: {style.tokens(SRAM_CONTEXT)} context"),
+    }
+
+
+def _summary(res: Results) -> str:
+    ridges = [ridge(c) for c, _ in SYSTEMS]
+    dec_lo, dec_hi = _decode_range(res.runs)
+    b1 = res.sweep[0]
+    moe = res.by[("moe", SYSTEMS[0][0])]
+    lc_mem = next(r for r in res.memory if r["trend"] == res.by[("long_context", SYSTEMS[0][0])].trend.label)
+    g1 = res.generations[-1]
+    return (f"Decode is memory-bound: Llama 3.1 70B runs at {b1['intensity']:.1f} FLOP/B at batch 1, and every "
+            f"autoregressive trend at batch {BATCH} at {dec_lo:.1f}-{dec_hi:.0f} FLOP/B, against FP8 ridge points "
+            f"of {min(ridges):.0f}-{max(ridges):.0f}. Capacity sets the chip count: DeepSeek-V3 takes "
+            f"{moe.n_chips} H100s, and {BATCH} requests at 128K need {lc_mem['kv_at_batch_gb']:,.0f} GB of KV cache. "
+            f"From K20X to H100 compute outgrew bandwidth {g1['fp64_growth_x'] / g1['bandwidth_growth_x']:.1f}X "
+            f"(paper {PAPER_FP64_GROWTH / PAPER_BW_GROWTH:.1f}X).")
+
+
 def _figures(res: Results) -> list[Figure]:
     rs, sweep = res.runs, res.sweep
     ridges = [ridge(c) for c, _ in SYSTEMS]
@@ -339,10 +391,13 @@ def run() -> Study:
     res = results()
     tables = _tables(res)
     figures = _figures(res)
+    setups = _setups(res)
+    for f in figures:
+        f.setup = setups[f.name]
     findings = [*_findings_intensity(res), *_findings_time_and_memory(res), *_findings_hardware(res)]
     return Study(name="trends", title="RQ1: Bottlenecks of current systems under the AI trends",
                  question="Which wall does LLM inference hit on today's hardware (compute, memory bandwidth, memory "
                           "capacity or interconnect) for MoE, reasoning, multimodal, long-context, RAG and "
                           "diffusion-style workloads, and does the hardware trend the paper cites reproduce?",
-                 tables=tables, figures=figures, findings=findings)
+                 tables=tables, figures=figures, findings=findings, summary=_summary(res))
 

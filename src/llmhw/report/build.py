@@ -232,12 +232,27 @@ def _inline_svg(text: str, prefix: str) -> str:
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{p}-{m.group(1)}"', text)
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{p}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{p}-{m.group(1)})", text)
-    # Let the page scale the figure to its column, never past its natural size (pt -> px).
-    text = re.sub(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"',
-                  lambda m: f'<svg{m.group(1)} width="100%" style="max-width:{float(m.group(2)) * 4 / 3:.0f}px;height:auto"',
-                  text, count=1)
+    # Let the page scale the figure to its column, never past its natural size (pt -> px); a wide
+    # figure to the scale narrow ones get.
+    def sized(m: re.Match[str]) -> str:
+        natural = float(m.group(2)) * 4 / 3
+        scale = WIDE_SCALE if float(m.group(2)) / 72.0 > WIDE_FIGURE_IN else 1.0
+        return f'<svg{m.group(1)} width="100%" style="max-width:{natural * scale:.0f}px;height:auto"'
+
+    text = re.sub(r'<svg([^>]*?)\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"', sized, text, count=1)
     return text.strip()
 
+
+def _timing_line(timings: dict[str, float]) -> str:
+    """Seconds each study took to compute and draw, for the footer."""
+    if not timings:
+        return ""
+    return " Computed and drawn in " + ", ".join(f"{_e(k)} {v:.1f} s" for k, v in timings.items()) + "."
+
+
+# Wide figures are shown at the scale the narrow ones get in their half of the page (about 80%
+# of their natural size), so text reads the same size in every figure.
+WIDE_SCALE = 0.8
 
 # A figure wider than this (inches, as saved) takes a whole row of the page; narrower ones go
 # two to a row. 8.5 in: the widest figure whose fonts stay legible at half of a 1,320 px page.
@@ -259,7 +274,7 @@ body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial
        background: var(--bg); margin: 0; }
 main { max-width: 1320px; margin: 0 auto; padding: 20px 28px 60px; }
 h1 { font-size: 28px; margin: 8px 0 4px; }
-h2 { font-size: 22px; margin: 40px 0 6px; padding-top: 10px; border-top: 2px solid var(--ink); }
+h2 { font-size: 22px; margin: 32px 0 6px; padding-top: 8px; border-top: 2px solid var(--ink); }
 h3 { font-size: 16px; margin: 20px 0 6px; }
 .sub { color: var(--muted); margin: 0 0 14px; }
 .prose { max-width: 1080px; }
@@ -269,22 +284,27 @@ nav.toc ol { margin: 4px 0; padding-left: 22px; columns: 2; column-gap: 40px; }
 nav.toc .counts { color: var(--muted); font-size: 13px; }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
 .summary li { margin: 6px 0; }
-.question { font-size: 16px; border-left: 4px solid var(--accent); margin: 10px 0 14px; padding: 4px 14px;
+.question { font-size: 15px; border-left: 4px solid var(--accent); margin: 8px 0 10px; padding: 3px 14px;
             background: #f3f7fc; max-width: 1080px; }
-.findings { font-size: 14.5px; padding-left: 22px; }
-.findings li { margin: 3px 0; }
+.findings { font-size: 14px; line-height: 1.45; padding-left: 22px; margin: 8px 0; }
+.findings li { margin: 2px 0; }
 details.doubts > summary { cursor: pointer; color: var(--muted); font-size: 14px; }
-/* Figures two to a row; a wide multi-panel figure takes the whole row. */
-.figs { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 32px; align-items: start; }
+/* Figures two to a row, packed (a narrow figure after a wide one moves up beside the previous
+   narrow one; captions keep their numbers); a wide multi-panel figure takes the whole row. */
+.figs { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 32px; align-items: start;
+        grid-auto-flow: row dense; }
 .figs figure.wide { grid-column: 1 / -1; }
-figure { margin: 14px 0; padding: 0; min-width: 0; }
+figure { margin: 10px 0; padding: 0; min-width: 0; }
 figure svg { display: block; margin: 0 auto; }
-figcaption { color: var(--ink); font-size: 13.5px; margin-top: 6px; }
+figcaption { color: var(--ink); font-size: 13px; line-height: 1.45; margin-top: 4px; }
 figcaption b { white-space: nowrap; }
 figcaption .setup { display: block; color: var(--muted); font-size: 12.5px; margin-top: 2px; }
-/* Tables fold: a reader opens the one they want; the CSV next to the page holds every row. */
-details.table { border-top: 1px solid var(--rule); padding: 5px 0; }
-details.table:last-of-type { border-bottom: 1px solid var(--rule); }
+/* Tables fold, two titles to a row: a reader opens the one they want (it takes the whole row);
+   the CSV next to the page holds every row. */
+.tables { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0 32px; margin-top: 10px;
+          border-bottom: 1px solid var(--rule); }
+details.table { border-top: 1px solid var(--rule); padding: 5px 0; min-width: 0; }
+details.table[open] { grid-column: 1 / -1; }
 details.table > summary { cursor: pointer; font-size: 14.5px; }
 details.table > summary .counts { color: var(--muted); font-size: 13px; }
 .tablewrap { overflow-x: auto; margin: 6px 0 4px; }
@@ -458,7 +478,7 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
         mdp: list[str] = [f'\n<a id="{anchor}"></a>\n\n## {i}. {s.title}\n', f"> {s.question}\n"]
         if s.findings:
             shown, doubts = _split_doubts(s.findings)
-            parts.append('<h3>Findings</h3><ul class="findings">'
+            parts.append('<ul class="findings">'
                          + "".join(f"<li>{_e(f)}</li>" for f in shown) + "</ul>")
             if doubts:
                 parts.append('<details class="doubts"><summary>Assumptions and doubts</summary><ul class="findings">'
@@ -477,29 +497,25 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
                        f"([SVG]({svg.relative_to(out).as_posix()}))\n")
         if figs:
             parts.append(f'<div class="figs">{"".join(figs)}</div>')
-        if s.tables:
-            parts.append("<h3>Tables</h3>")
+        tables: list[str] = []
         for j, (t, path) in enumerate(zip(s.tables, item.csv, strict=True), start=1):
             tid = f"{anchor}-table-{_stem(t.name)}"
             rel = path.relative_to(out).as_posix()
             label = f"Table {i}.{j}"
             counts = f"{len(t.rows):,} row{'s' if len(t.rows) != 1 else ''}"
-            parts.append(f'<details class="table" id="{tid}"><summary><b>{label}.</b> {_e(t.title)} '
-                         f'<span class="counts">({counts})</span></summary>{_html_table(t)}')
-            if len(t.rows) > PAGE_ROWS:
-                parts.append(f'<p class="note">{_e(_more(t, rel))}</p>')
-            if t.note:
-                parts.append(f'<p class="note">{_e(t.note)}</p>')
-            parts.append(f'<p class="files">CSV: <a href="{_e(rel)}">{_e(rel)}</a></p></details>')
+            more = f'<p class="note">{_e(_more(t, rel))}</p>' if len(t.rows) > PAGE_ROWS else ""
+            note = f'<p class="note">{_e(t.note)}</p>' if t.note else ""
+            tables.append(f'<details class="table" id="{tid}"><summary><b>{label}.</b> {_e(t.title)} '
+                          f'<span class="counts">({counts})</span></summary>{_html_table(t)}{more}{note}'
+                          f'<p class="files">CSV: <a href="{_e(rel)}">{_e(rel)}</a></p></details>')
             mdp.append(f"### {label}. {t.title}\n\n{_md_table(t)}")
             if len(t.rows) > PAGE_ROWS:
                 mdp.append(f"{_more(t, rel)}\n")
             if t.note:
                 mdp.append(f"{t.note}\n")
             mdp.append(f"CSV: [{rel}]({rel})\n")
-        secs = timings.get(s.name)
-        if secs is not None:
-            parts.append(f'<p class="files">Computed and drawn in {secs:.2f} s.</p>')
+        if tables:
+            parts.append(f'<div class="tables">{"".join(tables)}</div>')
         parts.append("</section>")
         sections.append("".join(parts))
         counts = f"{len(s.figures)} figure{'s' if len(s.figures) != 1 else ''}, " \
@@ -521,7 +537,7 @@ def assemble(items: Sequence[WrittenStudy | StudyFailure], out_dir: str | Path, 
         f'<nav class="toc"><b>Contents</b><ol>{"".join(toc)}</ol></nav>'
         f'{"".join(sections)}'
         f"<footer>Generated by <code>llmhw study</code>. Self-contained: opens offline. Tables are folded: "
-        f"click a title to open one; printing opens them all.</footer>"
+        f"click a title to open one; printing opens them all.{_timing_line(timings)}</footer>"
         f"</main>{_PRINT_SCRIPT}</body></html>\n")
     paths.index.write_text(page, encoding="utf-8")
     md[2:2] = md_summary

@@ -6,7 +6,9 @@ The YAML schema (the contract later tools extend)::
     hardware: h100-sxm            # catalog id of a chip or system, or a path to a YAML spec
     n_chips: 8
     parallelism: {tp: 8, pp: 1, ep: 1, dp: 1}
-    precision: {weights: fp8, kv_cache: fp8, activations: bf16}
+    precision: {weights: fp8, kv_cache: fp8, activations: bf16}   # or a scheme: W8A16, W4A16,
+                                  #   W8A8, W4A4 (weights stored, GEMMs multiplied: values.SCHEMES);
+                                  #   compute: bf16 names the GEMM type whatever the chip lists
     workload: {input_tokens: 1024, output_tokens: 1024, batch: 64}
     overrides:                    # optional what-ifs: dotted path into the system -> value
       chip.memory: [hbm3e, hbf]   #   (hardware/whatif.py, docs/whatif.md)
@@ -159,7 +161,10 @@ class Scenario(BaseModel):
         model = _model(d["model"], base_dir)
         hw = _hardware(d["hardware"], base_dir)
         par = build(Parallelism, _mapping(d.get("parallelism"), "parallelism"), where="parallelism")
-        prec = build(PrecisionSpec, _mapping(d.get("precision"), "precision"), where="precision")
+        prec_raw = d.get("precision")
+        # A quantization scheme alone (precision: W8A16) stands for {scheme: W8A16}.
+        prec = build(PrecisionSpec, {"scheme": prec_raw} if isinstance(prec_raw, str) else
+                     _mapping(prec_raw, "precision"), where="precision")
         wl = build(Workload, _trace_path(_mapping(d["workload"], "workload"), base_dir), where="workload")
         n_chips = d.get("n_chips")
         if n_chips is None:
@@ -186,8 +191,14 @@ class Scenario(BaseModel):
         for k, v in changes.items():
             if k not in data:
                 raise LlmhwError("unknown field", field=k, accepted=", ".join(data))
+            if k == "precision" and isinstance(v, str):
+                v = {"scheme": v}
             if isinstance(v, dict) and isinstance(data[k], Block):
-                v = build(type(data[k]), {**data[k].model_dump(), **v}, where=k)
+                base = data[k].model_dump()
+                if k == "precision" and "scheme" in v:
+                    # A scheme names weights and compute afresh; the rest of the block stays.
+                    base = {n: x for n, x in base.items() if n not in ("weights", "compute")}
+                v = build(type(data[k]), {**base, **v}, where=k)
             data[k] = v
         return Scenario.create(**data)
 

@@ -139,7 +139,7 @@ class OperatorModel:
 
     def __post_init__(self) -> None:
         s = self.scenario
-        m = s.model
+        m = s.run_model
         stages = stage_layers(m.n_layers, s.parallelism.pp)
         # The stage with the most layers sets the pace (uneven splits leave one heavier).
         heavy = max(stages, key=len)
@@ -169,7 +169,7 @@ class OperatorModel:
 
     def _attention_split(self) -> tuple[float, float, float]:
         """Per-chip parameters of (q/k/v and down-projections, MLA's kv_b, o)."""
-        m, tp = self.scenario.model, self.scenario.parallelism.tp
+        m, tp = self.scenario.run_model, self.scenario.parallelism.tp
         total = attention_params_per_chip(m, tp)
         o = m.attn_out_width * m.hidden_size / tp
         kv_b = 0.0
@@ -180,7 +180,7 @@ class OperatorModel:
     # -- the operators ------------------------------------------------------------------------
 
     def ops(self, step: Step) -> list[Op]:
-        s, m = self.scenario, self.scenario.model
+        s, m = self.scenario, self.scenario.run_model
         p = s.parallelism
         tp = p.tp
         h = m.hidden_size
@@ -237,8 +237,8 @@ class OperatorModel:
         return ops
 
     def _moe_ops(self, T: np.ndarray, n: int) -> list[Op]:
-        s, m = self.scenario, self.scenario.model
-        p, moe = s.parallelism, s.model.moe
+        s, m = self.scenario, self.scenario.run_model
+        p, moe = s.parallelism, s.run_model.moe
         assert moe is not None
         h, wp, cp = m.hidden_size, s.precision.weights, s.precision.compute
         # dp: replicas that share one copy of the experts (all of them with moe_dp shared, else
@@ -276,7 +276,7 @@ class OperatorModel:
         return ops
 
     def _head_ops(self, step: Step) -> list[Op]:
-        s, m = self.scenario, self.scenario.model
+        s, m = self.scenario, self.scenario.run_model
         tp = s.parallelism.tp
         V, h = m.vocab_size, m.hidden_size
         lg = np.asarray(step.logits, dtype=float)

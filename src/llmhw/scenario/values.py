@@ -68,7 +68,12 @@ class Parallelism(Block):
         "tp x dp chips (attention data parallel, DeepSeek style); 'replicated' gives every replica "
         "all experts on its own tp chips (independent replicas). Dense models ignore it")
 
-    _degrees = field_validator("tp", "pp", "ep", "dp", mode="before")(_whole("chips"))
+    ranks_per_chip: int = Field(
+        1, ge=1, description="tensor-parallel ranks the engine runs on each chip: 1 on GPUs; Neuron runs one "
+        "per NeuronCore, 2 on an Inferentia2 or Trainium1 chip (vLLM's tensor_parallel_size 24 on 12 chips). "
+        "Heads split (and, where the engine pads, pad) over tp x ranks_per_chip ranks")
+
+    _degrees = field_validator("tp", "pp", "ep", "dp", "ranks_per_chip", mode="before")(_whole("chips"))
 
     @model_validator(mode="after")
     def _total(self) -> Parallelism:

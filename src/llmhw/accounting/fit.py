@@ -147,10 +147,13 @@ def context_notes(s: Scenario) -> list[str]:
 def _notes(s: Scenario) -> list[str]:
     m, p = s.model, s.parallelism
     notes = []
+    run = s.run_model
+    if run is not m:
+        notes.append(_padding_note(m, run, p.tp * p.ranks_per_chip, s.engine))
     rep = kv_replication(m, p.tp)
     if m.mla is not None and p.tp > 1:
         notes.append(f"MLA's latent KV cache is replicated on all {p.tp} TP ranks (use dp for attention to avoid it)")
-    elif rep > 1:
+    elif rep > 1 and run is m:
         notes.append(f"{m.n_kv_heads} KV heads < tp={p.tp}: each KV head is replicated on {rep} chips")
     if m.n_layers % p.pp:
         sizes = sorted({len(r) for r in stage_layers(m.n_layers, p.pp)})
@@ -159,6 +162,20 @@ def _notes(s: Scenario) -> list[str]:
     if s.workload.batch != "max" and int(s.workload.batch) % p.dp:
         notes.append(f"batch {s.workload.batch} does not divide over dp={p.dp}; the fullest replica decides")
     return notes
+
+
+def _padding_note(m: Any, run: Any, ranks: int, engine: str) -> str:
+    """What the engine's head padding costs: the heads, K/V heads and FFN width it computes."""
+    parts = []
+    if run.n_heads != m.n_heads:
+        parts.append(f"{m.n_heads} -> {run.n_heads} query heads ({run.n_heads // ranks} per rank, "
+                     f"+{run.n_heads / m.n_heads - 1:.1%} attention FLOPs)")
+    if run.n_kv_heads != m.n_kv_heads:
+        parts.append(f"{m.n_kv_heads} -> {run.n_kv_heads} K/V heads (replicated or padded: "
+                     f"{max(1, run.n_kv_heads // ranks)} per rank)")
+    if run.intermediate_size != m.intermediate_size:
+        parts.append(f"FFN width {m.intermediate_size} -> {run.intermediate_size}")
+    return f"engine '{engine}' pads for {ranks} tensor-parallel ranks: " + "; ".join(parts or ["nothing padded"])
 
 
 _LOWER = {"fp32": "bf16", "bf16": "fp8", "fp16": "fp8", "fp8": "fp4", "int8": "int4"}

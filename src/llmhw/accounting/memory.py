@@ -119,7 +119,7 @@ class MemoryModel:
     def of(cls, s: Scenario) -> MemoryModel:
         """The scenario's memory model on its placement: explicit when the scenario gives one,
         else automatic, sized at the scenario's batch (accounting/placement.py)."""
-        m, p = s.model, s.parallelism
+        m, p = s.run_model, s.parallelism     # heads padded where the engine pads them
         kvt = kv_elements_per_token_per_chip(m, p.tp) * bytes_per_element(s.precision.kv_cache)
         shares = stage_shares(m, p, s.precision.weights, s.precision.embedding_precision, s.precision.kv_cache, 1)
         stages = []

@@ -51,6 +51,7 @@ class Op:
     m: Array = 1.0                 # GEMM token dimension
     n: float = 1.0e9               # GEMM's narrowest weight dimension on the chip (TP shrinks it)
     weight_precision: str = "bf16"
+    compute_precision: str | None = None   # GEMMs: the type they multiply in when the scenario names one
     collective: str = ""           # all_reduce, all_to_all, all_gather, send
     comm_bytes: Array = 0.0        # message size per chip
     group: int = 1                 # chips in the collective
@@ -138,7 +139,7 @@ class OperatorModel:
 
     def __post_init__(self) -> None:
         s = self.scenario
-        m = s.model
+        m = s.run_model
         stages = stage_layers(m.n_layers, s.parallelism.pp)
         # The stage with the most layers sets the pace (uneven splits leave one heavier).
         heavy = max(stages, key=len)
@@ -168,7 +169,7 @@ class OperatorModel:
 
     def _attention_split(self) -> tuple[float, float, float]:
         """Per-chip parameters of (q/k/v and down-projections, MLA's kv_b, o)."""
-        m, tp = self.scenario.model, self.scenario.parallelism.tp
+        m, tp = self.scenario.run_model, self.scenario.parallelism.tp
         total = attention_params_per_chip(m, tp)
         o = m.attn_out_width * m.hidden_size / tp
         kv_b = 0.0
@@ -179,12 +180,12 @@ class OperatorModel:
     # -- the operators ------------------------------------------------------------------------
 
     def ops(self, step: Step) -> list[Op]:
-        s, m = self.scenario, self.scenario.model
+        s, m = self.scenario, self.scenario.run_model
         p = s.parallelism
         tp = p.tp
         h = m.hidden_size
         T = np.asarray(step.tokens, dtype=float)
-        wp = s.precision.weights
+        wp, cp = s.precision.weights, s.precision.compute
         ops: list[Op] = []
         qkv_p, kvb_p, o_p = self._attention_split()
         heads = m.n_heads / tp
@@ -203,11 +204,12 @@ class OperatorModel:
         for g in self.groups:
             n = g.count
             ops.append(Op("qkv_proj", "gemm", n, flops=2 * T * qkv_p, weight_bytes=qkv_p * self.wb,
-                          act_bytes=T * (h + q_out) * self.ab, m=T, n=min(h, q_out), weight_precision=wp))
+                          act_bytes=T * (h + q_out) * self.ab, m=T, n=min(h, q_out), weight_precision=wp,
+                          compute_precision=cp))
             if kvb_p:
                 ops.append(Op("kv_b_proj", "gemm", n, flops=2 * T * kvb_p, weight_bytes=kvb_p * self.wb,
                               act_bytes=T * (m.mla.kv_lora_rank * 2 + heads * (dk + dv)) * self.ab,
-                              m=T, n=m.mla.kv_lora_rank, weight_precision=wp))
+                              m=T, n=m.mla.kv_lora_rank, weight_precision=wp, compute_precision=cp))
             pairs = step.attended_sliding if g.attention == "sliding" else step.attended_full
             read = step.kv_read_sliding if g.attention == "sliding" else step.kv_read_full
             ops.append(Op("attention", "attention", n, flops=2 * heads * (dk + dv) * np.asarray(pairs, float),
@@ -215,7 +217,7 @@ class OperatorModel:
                           act_bytes=T * heads * (dk + dv) * self.ab, m=T))
             ops.append(Op("o_proj", "gemm", n, flops=2 * T * o_p, weight_bytes=o_p * self.wb,
                           act_bytes=T * (m.attn_out_width / tp + h) * self.ab, m=T, n=m.attn_out_width / tp,
-                          weight_precision=wp))
+                          weight_precision=wp, compute_precision=cp))
             if tp > 1:
                 ops.append(Op("attn_all_reduce", "comm", n, collective="all_reduce", comm_bytes=T * h * self.ab,
                               group=tp))
@@ -223,7 +225,7 @@ class OperatorModel:
                 fp = m.dense_ffn_params / tp
                 ops.append(Op("ffn", "gemm", n, flops=2 * T * fp, weight_bytes=fp * self.wb,
                               act_bytes=T * (2 * h + 3 * m.intermediate_size / tp) * self.ab, m=T,
-                              n=m.intermediate_size / tp, weight_precision=wp))
+                              n=m.intermediate_size / tp, weight_precision=wp, compute_precision=cp))
                 if tp > 1:
                     ops.append(Op("ffn_all_reduce", "comm", n, collective="all_reduce",
                                   comm_bytes=T * h * self.ab, group=tp))
@@ -235,10 +237,10 @@ class OperatorModel:
         return ops
 
     def _moe_ops(self, T: np.ndarray, n: int) -> list[Op]:
-        s, m = self.scenario, self.scenario.model
-        p, moe = s.parallelism, s.model.moe
+        s, m = self.scenario, self.scenario.run_model
+        p, moe = s.parallelism, s.run_model.moe
         assert moe is not None
-        h, wp = m.hidden_size, s.precision.weights
+        h, wp, cp = m.hidden_size, s.precision.weights, s.precision.compute
         # dp: replicas that share one copy of the experts (all of them with moe_dp shared, else
         # 1: a replicated copy sees only its own replica's tokens and talks only within its tp).
         tp, dp, ep = p.tp, p.expert_dp, p.ep
@@ -253,17 +255,17 @@ class OperatorModel:
         expert_chip = m.expert_params / per_expert_split
         ops = [
             Op("router", "gemm", n, flops=2 * T * m.router_params, weight_bytes=m.router_params * self.wb,
-               act_bytes=T * (h + E) * self.ab, m=T, n=E, weight_precision=wp),
+               act_bytes=T * (h + E) * self.ab, m=T, n=E, weight_precision=wp, compute_precision=cp),
             Op("experts", "gemm", n, flops=2 * pairs_here * expert_chip, weight_bytes=touched * expert_chip * self.wb,
                act_bytes=pairs_here * (2 * h + 3 * moe.expert_intermediate_size / per_expert_split) * self.ab,
                m=np.maximum(pairs_here / np.maximum(touched, 1e-9), 1.0),
-               n=moe.expert_intermediate_size / per_expert_split, weight_precision=wp),
+               n=moe.expert_intermediate_size / per_expert_split, weight_precision=wp, compute_precision=cp),
         ]
         if moe.n_shared_experts:
             sp = m.shared_expert_params / tp
             ops.append(Op("shared_experts", "gemm", n, flops=2 * T * sp, weight_bytes=sp * self.wb,
                           act_bytes=T * (2 * h + 3 * moe.shared_intermediate_size / tp) * self.ab, m=T,
-                          n=moe.shared_intermediate_size / tp, weight_precision=wp))
+                          n=moe.shared_intermediate_size / tp, weight_precision=wp, compute_precision=cp))
         if dp > 1:
             # Attention data-parallel: tokens travel to their experts' chips and back.
             msg = T * min(k, ep) * h * self.ab
@@ -274,14 +276,14 @@ class OperatorModel:
         return ops
 
     def _head_ops(self, step: Step) -> list[Op]:
-        s, m = self.scenario, self.scenario.model
+        s, m = self.scenario, self.scenario.run_model
         tp = s.parallelism.tp
         V, h = m.vocab_size, m.hidden_size
         lg = np.asarray(step.logits, dtype=float)
         shard = V * h / tp
         ops = [Op("lm_head", "gemm", 1, flops=2 * lg * shard, weight_bytes=shard * self.eb,
                   act_bytes=lg * (h * self.ab + V / tp * LOGIT_BYTES), m=lg, n=min(h, V / tp),
-                  weight_precision=s.precision.embedding_precision)]
+                  weight_precision=s.precision.embedding_precision, compute_precision=s.precision.compute)]
         if tp > 1:
             ops.append(Op("logits_gather", "comm", 1, collective="all_gather", comm_bytes=lg * V / tp * LOGIT_BYTES, group=tp))
         return ops

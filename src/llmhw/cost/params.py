@@ -84,8 +84,10 @@ def calibration() -> dict[str, Any]:
 
 @cache
 def profiles() -> dict[str, EngineProfile]:
-    """Engine profiles, with the overheads fitted in calibration.yaml over the defaults."""
-    fitted = calibration().get("engines") or {}
+    """Engine profiles, with the overheads fitted in calibration.yaml over the defaults: the main
+    fit's ``engines`` and, for the stacks of chips outside the main collection, ``new_chip_engines``
+    (validation/new_chips.py)."""
+    fitted = {**(calibration().get("new_chip_engines") or {}), **(calibration().get("engines") or {})}
     return {k: replace(v, **fitted.get(k, {})) for k, v in default_profiles().items()}
 
 
@@ -98,7 +100,8 @@ def family_params(key: str) -> FamilyParams:
     """Parameters of ``family`` or ``family:unit``: the fitted values over the defaults."""
     cal = calibration()
     values = dict(cal["defaults"])
-    fams = cal.get("families") or {}
+    # The main fit's families, and those fitted on the new chips' rows (validation/new_chips.py).
+    fams = {**(cal.get("new_chip_families") or {}), **(cal.get("families") or {})}
     base = key.split(":")[0]
     values.update(fams.get(base, {}))
     if key != base:

@@ -33,9 +33,16 @@ from llmhw.hardware.physics import ChipPhysics, chip_physics
 Array = np.ndarray | float
 
 
-def gemm_dtype(weight_precision: str, activations: str, flops: dict[str, float], profile: EngineProfile) -> str:
-    """Quantized weights run on low-precision units only when the chip has them and the engine
-    uses them (FP8 W8A8, NVFP4 W4A4); otherwise they are dequantized to the activation type."""
+def gemm_dtype(weight_precision: str, activations: str, flops: dict[str, float], profile: EngineProfile,
+               compute: str | None = None) -> str:
+    """The type a weight GEMM multiplies in. A scenario's ``precision.compute`` decides when given
+    (W8A16: int8 weights read, dequantized, bf16 GEMMs), whatever peaks the chip lists. Otherwise
+    quantized weights run on low-precision units only when the chip has them and the engine uses
+    them (FP8 W8A8, NVFP4 W4A4), and are dequantized to the activation type elsewhere. The
+    dequantization itself (a multiply-add per weight element, in registers, hidden behind the
+    weight read in a memory-bound step) is not priced."""
+    if compute is not None:
+        return compute
     if weight_precision in ("fp8", "int8") and weight_precision in flops and (
             profile.native_fp8 or weight_precision == "int8"):
         return weight_precision
@@ -276,7 +283,8 @@ def _compute_time(op: Op, flops: dict[str, float], activations: str, fp: FamilyP
     if op.kind == "attention":
         dtype, act_peak = compute_dtype(flops, activations)
         return dtype, np.asarray(op.flops, dtype=float) / (act_peak * fp.attention_eff)
-    dtype, peak = compute_dtype(flops, gemm_dtype(op.weight_precision, activations, flops, profile))
+    dtype, peak = compute_dtype(flops, gemm_dtype(op.weight_precision, activations, flops, profile,
+                                                  op.compute_precision))
     peak *= fp.fp4_eff if dtype == "fp4" else fp.fp8_eff if dtype == "fp8" else 1.0
     m = np.asarray(op.m, dtype=float)
     eff = fp.compute_eff_max * np.maximum(m / (m + fp.compute_m_half), floor) \
@@ -293,7 +301,7 @@ def _near_memory_time(op: Op, tm: TierModel, near: NearMemoryModel, activations:
     on_tier = (op.weight_bytes if tm.weights == near.tier else 0.0) \
         + (op.kv_read_bytes if tm.kv == near.tier else 0.0)
     dtype = activations if op.kind == "attention" else gemm_dtype(op.weight_precision, activations,
-                                                                  near.flops, profile)
+                                                                  near.flops, profile, op.compute_precision)
     nm_peak = compute_dtype(near.flops, dtype)[1]
     t_near = np.maximum(np.asarray(op.flops, dtype=float) / nm_peak,
                         np.asarray(on_tier, dtype=float) / (near.bandwidth * tm.stream[near.tier])) + near.latency

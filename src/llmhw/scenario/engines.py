@@ -37,6 +37,8 @@ class EngineProfile:
     schedule: str = "mixed"          # mixed | prefill_first
     admission: str = "current"       # peak | current
     preemption: str = "recompute"    # recompute | swap | none
+    pad_heads: bool = False          # pads heads to the tensor-parallel ranks (scenario/padding.py)
+    batching: str = "continuous"     # continuous | static | static_sequential (closed_loop.py)
 
     @property
     def prefill_chunk_tokens(self) -> int:
@@ -45,6 +47,7 @@ class EngineProfile:
 
 
 SCHEDULES = ("mixed", "prefill_first")
+BATCHINGS = ("continuous", "static", "static_sequential")
 ADMISSIONS = ("peak", "current")
 PREEMPTIONS = ("recompute", "swap", "none")
 
@@ -68,6 +71,9 @@ def default_profiles() -> dict[str, EngineProfile]:
     out = {k: EngineProfile(name=k, **v) for k, v in raw.items()}
     for k, p in out.items():
         check_policy(f"engines.{k}", p.schedule, p.admission, p.preemption)
+        if p.batching not in BATCHINGS:
+            raise LlmhwError(f"unknown batching {p.batching!r}", field=f"engines.{k}.batching",
+                             accepted=", ".join(BATCHINGS))
     return out
 
 

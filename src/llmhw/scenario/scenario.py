@@ -6,7 +6,9 @@ The YAML schema (the contract later tools extend)::
     hardware: h100-sxm            # catalog id of a chip or system, or a path to a YAML spec
     n_chips: 8
     parallelism: {tp: 8, pp: 1, ep: 1, dp: 1}
-    precision: {weights: fp8, kv_cache: fp8, activations: bf16}
+    precision: {weights: fp8, kv_cache: fp8, activations: bf16}   # or a scheme: W8A16, W4A16,
+                                  #   W8A8, W4A4 (weights stored, GEMMs multiplied: values.SCHEMES);
+                                  #   compute: bf16 names the GEMM type whatever the chip lists
     workload: {input_tokens: 1024, output_tokens: 1024, batch: 64}
     overrides:                    # optional what-ifs: dotted path into the system -> value
       chip.memory: [hbm3e, hbf]   #   (hardware/whatif.py, docs/whatif.md)
@@ -42,6 +44,7 @@ from llmhw.hardware.system import System, system_of
 from llmhw.hardware.whatif import apply_to_hardware
 from llmhw.scenario.economics import check_overrides
 from llmhw.scenario.engines import check_engine, default_profiles
+from llmhw.scenario.padding import padded_model
 from llmhw.scenario.values import PLACEMENT_CLASSES, Block, Parallelism, PrecisionSpec, Workload
 from llmhw.workload.catalog import load_model
 from llmhw.workload.model import ModelSpec
@@ -82,11 +85,21 @@ class Scenario(BaseModel):
     economics: dict[str, Any] = Field(
         default_factory=dict, description="economics constant -> value (docs/economics.md); empty: the catalog's")
     _base_hardware: Chip | System | None = PrivateAttr(None)
+    _run_model: ModelSpec | None = PrivateAttr(None)
 
     @property
     def base_hardware(self) -> Chip | System:
         """The hardware before ``overrides``."""
         return self._base_hardware if self._base_hardware is not None else self.hardware
+
+    @property
+    def run_model(self) -> ModelSpec:
+        """The model as the engine runs it on this tensor-parallel split: the model itself, or with
+        heads and FFN width padded where the engine pads them (scenario/padding.py). Accounting
+        prices this one, so padded heads cost their FLOPs, weights and KV cache."""
+        if self._run_model is None:
+            self._run_model = padded_model(self.model, self.parallelism.tp, self.parallelism.ranks_per_chip)
+        return self._run_model
 
     @property
     def system(self) -> System:
@@ -123,9 +136,9 @@ class Scenario(BaseModel):
         if isinstance(memory_utilization, bool) or not isinstance(memory_utilization, int | float) \
                 or not 0 < memory_utilization <= 1:
             raise LlmhwError(f"must be a number in (0, 1], got {shown(memory_utilization)}", field="memory_utilization")
-        check_parallelism(model, parallelism, n_chips)
-        chip = hardware.chip if isinstance(hardware, System) else hardware
         check_engine(engine)
+        check_parallelism(model, parallelism, n_chips, engine=engine)
+        chip = hardware.chip if isinstance(hardware, System) else hardware
         if compute_unit is not None:
             units = sorted(chip.compute_units) or []
             if compute_unit not in units:
@@ -159,7 +172,10 @@ class Scenario(BaseModel):
         model = _model(d["model"], base_dir)
         hw = _hardware(d["hardware"], base_dir)
         par = build(Parallelism, _mapping(d.get("parallelism"), "parallelism"), where="parallelism")
-        prec = build(PrecisionSpec, _mapping(d.get("precision"), "precision"), where="precision")
+        prec_raw = d.get("precision")
+        # A quantization scheme alone (precision: W8A16) stands for {scheme: W8A16}.
+        prec = build(PrecisionSpec, {"scheme": prec_raw} if isinstance(prec_raw, str) else
+                     _mapping(prec_raw, "precision"), where="precision")
         wl = build(Workload, _trace_path(_mapping(d["workload"], "workload"), base_dir), where="workload")
         n_chips = d.get("n_chips")
         if n_chips is None:
@@ -186,8 +202,14 @@ class Scenario(BaseModel):
         for k, v in changes.items():
             if k not in data:
                 raise LlmhwError("unknown field", field=k, accepted=", ".join(data))
+            if k == "precision" and isinstance(v, str):
+                v = {"scheme": v}
             if isinstance(v, dict) and isinstance(data[k], Block):
-                v = build(type(data[k]), {**data[k].model_dump(), **v}, where=k)
+                base = data[k].model_dump()
+                if k == "precision" and "scheme" in v:
+                    # A scheme names weights and compute afresh; the rest of the block stays.
+                    base = {n: x for n, x in base.items() if n not in ("weights", "compute")}
+                v = build(type(data[k]), {**base, **v}, where=k)
             data[k] = v
         return Scenario.create(**data)
 
@@ -259,28 +281,59 @@ def _divisors(n: int, limit: int = 1024) -> str:
     return ", ".join(str(k) for k in range(1, min(n, limit) + 1) if n % k == 0)
 
 
-def check_parallelism(model: ModelSpec, par: Parallelism, n_chips: int) -> None:
-    """Reject mappings no engine can run; each error names the parallel degree at fault."""
+def _padding_hint(engine: str) -> str:
+    pads = [n for n, p in default_profiles().items() if p.pad_heads]
+    if not pads:
+        return ""
+    return f"; engine '{engine}' does not pad heads (engines that do: {', '.join(pads)})"
+
+
+def check_parallelism(model: ModelSpec, par: Parallelism, n_chips: int, *, engine: str = "default") -> None:
+    """Reject mappings the engine cannot run; each error names the parallel degree at fault.
+    An engine that pads heads (``pad_heads`` in engines.yaml: NxD Inference, transformers-neuronx)
+    runs any tp on a model without MLA (scenario/padding.py)."""
     if par.n_chips != n_chips:
         raise LlmhwError(
             f"n_chips ({n_chips}) must equal tp x pp x dp = {par.tp} x {par.pp} x {par.dp} = {par.n_chips}",
             field="n_chips",
         )
-    if model.n_heads % par.tp:
+    pads = default_profiles()[engine].pad_heads
+    shards = par.tp * par.ranks_per_chip
+    what = f"tp={par.tp}" if par.ranks_per_chip == 1 else \
+        f"tp x ranks_per_chip = {par.tp} x {par.ranks_per_chip} = {shards} ranks"
+    hint = _padding_hint(engine)
+
+    def accepted(n: int, limit: int = 1024) -> str:
+        tps = [k // par.ranks_per_chip for k in map(int, _divisors(n, limit).split(", ")) if k % par.ranks_per_chip == 0]
+        return ", ".join(map(str, tps)) or "none at this ranks_per_chip"
+
+    if pads:
+        if model.mla is not None and model.n_heads % shards:
+            raise LlmhwError(
+                f"{what} does not divide the {model.n_heads} MLA heads of {model.id} (MLA heads are not padded)",
+                field="parallelism.tp", accepted=accepted(model.n_heads),
+            )
+        return _check_experts(model, par)
+    if model.n_heads % shards:
         raise LlmhwError(
-            f"tp={par.tp} does not divide the {model.n_heads} attention heads of {model.id}",
-            field="parallelism.tp", accepted=_divisors(model.n_heads),
+            f"{what} does not divide the {model.n_heads} attention heads of {model.id}{hint}",
+            field="parallelism.tp", accepted=accepted(model.n_heads),
         )
-    if model.mla is None and model.n_kv_heads % par.tp and par.tp % model.n_kv_heads:
+    if model.mla is None and model.n_kv_heads % shards and shards % model.n_kv_heads:
         raise LlmhwError(
-            f"tp={par.tp} and the {model.n_kv_heads} KV heads of {model.id} must divide one another",
+            f"{what} and the {model.n_kv_heads} KV heads of {model.id} must divide one another{hint}",
             field="parallelism.tp",
         )
-    if model.intermediate_size and model.n_dense_layers and model.intermediate_size % par.tp:
+    if model.intermediate_size and model.n_dense_layers and model.intermediate_size % shards:
         raise LlmhwError(
-            f"tp={par.tp} does not divide the FFN width {model.intermediate_size} of {model.id}",
-            field="parallelism.tp", accepted=_divisors(model.intermediate_size, 64),
+            f"{what} does not divide the FFN width {model.intermediate_size} of {model.id}{hint}",
+            field="parallelism.tp", accepted=accepted(model.intermediate_size, 64),
         )
+    _check_experts(model, par)
+
+
+def _check_experts(model: ModelSpec, par: Parallelism) -> None:
+    """Pipeline and expert degrees: no engine pads these."""
     if par.pp > model.n_layers:
         raise LlmhwError(
             f"pp={par.pp} exceeds the {model.n_layers} layers of {model.id}",

@@ -68,7 +68,12 @@ class Parallelism(Block):
         "tp x dp chips (attention data parallel, DeepSeek style); 'replicated' gives every replica "
         "all experts on its own tp chips (independent replicas). Dense models ignore it")
 
-    _degrees = field_validator("tp", "pp", "ep", "dp", mode="before")(_whole("chips"))
+    ranks_per_chip: int = Field(
+        1, ge=1, description="tensor-parallel ranks the engine runs on each chip: 1 on GPUs; Neuron runs one "
+        "per NeuronCore, 2 on an Inferentia2 or Trainium1 chip (vLLM's tensor_parallel_size 24 on 12 chips). "
+        "Heads split (and, where the engine pads, pad) over tp x ranks_per_chip ranks")
+
+    _degrees = field_validator("tp", "pp", "ep", "dp", "ranks_per_chip", mode="before")(_whole("chips"))
 
     @model_validator(mode="after")
     def _total(self) -> Parallelism:
@@ -94,17 +99,56 @@ class Parallelism(Block):
         return self.tp * self.expert_dp
 
 
-class PrecisionSpec(Block):
-    weights: str = "bf16"
-    kv_cache: str = "bf16"
-    activations: str = "bf16"
-    embeddings: str | None = Field(None, description="embedding and LM head; default: as weights")
+# Quantization schemes as engines and papers name them, W<weight bits>A<activation bits>: the
+# weights' storage type and the type the weight GEMMs multiply in. Integer formats, as the names
+# are used for AWQ/GPTQ (W4A16), weight-only int8 (W8A16), SmoothQuant / LLM.int8() kernels (W8A8)
+# and QuaRot-style W4A4; a float variant (FP8 weights in bf16 GEMMs) is spelled in full,
+# ``{weights: fp8, compute: bf16}``. A16 is bf16 (a chip with only fp16 units runs it in fp16).
+SCHEMES: dict[str, tuple[str, str]] = {
+    "W8A16": ("int8", "bf16"), "W4A16": ("int4", "bf16"), "W8A8": ("int8", "int8"), "W4A4": ("int4", "int4"),
+}
 
-    @field_validator("weights", "kv_cache", "activations", "embeddings")
+
+class PrecisionSpec(Block):
+    weights: str = Field("bf16", description="storage type of the weight matrices (bytes read per parameter)")
+    kv_cache: str = "bf16"
+    activations: str = Field("bf16", description="storage type of activations and messages; attention "
+                             "computes in it")
+    embeddings: str | None = Field(None, description="embedding and LM head; default: as weights")
+    compute: str | None = Field(
+        None, description="the type the weight GEMMs multiply in, whatever the chip lists: weights stored "
+        "narrower are dequantized to it (W8A16: int8 weights, bf16 GEMMs); default: the engine's rule (FP8, "
+        "FP4 and INT8 weights on the chip's own units when it has them and the engine uses them, else the "
+        "activation type)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scheme(cls, v: Any) -> Any:
+        """``precision: W8A16`` (or ``{scheme: W8A16, kv_cache: fp8}``) is ``weights`` and
+        ``compute`` spelled in full; a value given beside the scheme must agree with it."""
+        if isinstance(v, str):
+            v = {"scheme": v}
+        if not isinstance(v, dict) or "scheme" not in v:
+            return v
+        v = dict(v)
+        raw = v.pop("scheme")
+        key = raw.strip().upper() if isinstance(raw, str) else None
+        if key not in SCHEMES:
+            raise LlmhwError(f"unknown scheme {shown(raw)}", field="scheme",
+                             accepted=", ".join(SCHEMES) + " (or weights and compute spelled out)")
+        for name, value in zip(("weights", "compute"), SCHEMES[key], strict=True):
+            if v.get(name, value) != value:
+                raise LlmhwError(f"scheme {key} stores weights as {SCHEMES[key][0]} and multiplies in "
+                                 f"{SCHEMES[key][1]}, but {name} is {shown(v[name])}", field=name,
+                                 accepted=f"{value}, or drop scheme")
+            v[name] = value
+        return v
+
+    @field_validator("weights", "kv_cache", "activations", "embeddings", "compute")
     @classmethod
     def _known(cls, v: str | None) -> str | None:
         if v is not None and v not in PRECISIONS:
-            raise ValueError(f"unknown precision '{v}' (accepted: {', '.join(PRECISIONS)})")
+            raise LlmhwError(f"unknown precision {shown(v)}", accepted=", ".join(PRECISIONS))
         return v
 
     @property

@@ -93,7 +93,7 @@ class Engine:
         self.ops = OperatorModel(s)
         self.memory = MemoryModel.of(s)
         self.placement = self.memory.placement
-        kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.model, s.parallelism.tp) \
+        kv_block = KV_BLOCK_TOKENS * kv_elements_per_token_per_chip(s.run_model, s.parallelism.tp) \
             * bytes_per_element(s.precision.kv_cache)
         self.tiers = self._throttled(tier_model(chip, self.placement.where, kv_block, self.physics), chip)
         self.near = self._near_memory(chip)
@@ -134,7 +134,7 @@ class Engine:
         nm = chip.near_memory
         if nm is None:
             return None
-        s, m, tp = self.scenario, self.scenario.model, self.scenario.parallelism.tp
+        s, m, tp = self.scenario, self.scenario.run_model, self.scenario.parallelism.tp
         tier = chip.near_memory_tier
         index = next(i for i, t in enumerate(chip.memory) if t is tier or t.id == tier.id)
         wb = bytes_per_element(s.precision.weights)
@@ -288,6 +288,15 @@ class Engine:
         s, profile = self.scenario, self.profile
         req = self.request_overhead_s(0.0)      # the front end's queue part is TTFT's alone
         api_wait = self.request_overhead_s(np.maximum(B, 1.0)) - req
+        if profile.batching != "continuous":
+            # A static batch: the replica's r requests start together, their prompts are prefilled
+            # in one pass (static) or one after another (static_sequential: transformers-neuronx
+            # encodes each prompt on its own), then the batch decodes together until it ends. Every
+            # first token waits for all r prompts; no prefill interleaves with the decode steps.
+            t_q = t_pf if profile.batching == "static_sequential" else self.prefill_cost(isl_m, r).total_s / r
+            ttft = r * t_q + req + api_wait
+            e2e = ttft + np.maximum(osl_m - 1, 0) * t_dec
+            return _Loop(ttft, e2e, t_dec + 0 * ttft, r, t_q, t_pf)
         # With attention data-parallel MoE the replicas step together (they meet at every MoE
         # layer), so a prefill on any replica stalls all of them: the queue is the whole batch.
         # Replicas that each hold all experts (moe_dp: replicated) run independently.

@@ -37,6 +37,9 @@ from llmhw.scenario import Scenario
 from llmhw.workload.catalog import load_model, model_ids
 
 CSV_NAME = "measurements.csv"
+# Measurements of chips the collection above did not cover (Inferentia2, Trainium1), kept apart
+# from its unchanged copy: they fit only their own stacks' engine profiles (new_chips.py).
+NEW_CHIPS_CSV = "measurements_new_chips.csv"
 
 # llmhw output names a case can measure, keyed by the CSV's metric column.
 METRICS: dict[str, str] = {
@@ -127,7 +130,12 @@ _HARDWARE_RULES: tuple[tuple[str, str], ...] = (
     (r"^apple a18 pro\b", "apple-a18-pro"),
     (r"^apple a18\b", "apple-a18"),
     (r"^apple a19 pro\b", "apple-a19-pro"),
+    (r"^(aws )?inferentia ?2\b|^inf2\b", "inferentia2"),
+    (r"^(aws )?trainium ?1?\b(?! ?[23])|^trn1\b", "trainium1"),
 )
+# Neuron's tensor-parallel degree counts NeuronCores: two NeuronCore-v2 per Inferentia2 or
+# Trainium1 chip, each a rank (Scenario parallelism.ranks_per_chip).
+_RANKS_PER_CHIP: dict[str, int] = {"inferentia2": 2, "trainium1": 2}
 _APPLE_M = re.compile(r"^apple (m\d)( pro| max| ultra)?\b")
 
 
@@ -185,6 +193,8 @@ _MODELS: dict[str, tuple[str, str]] = {
     "mixtral-8x7b": ("mixtral-8x7b", ""),
     "mixtral-8x7b-instruct-v0.1": ("mixtral-8x7b", ""),
     "mistral-7b-instruct-v0.3": ("mistral-7b", ""),
+    "mistral-7b-instruct-v0.2": ("mistral-7b", "Mistral 7B v0.2 has v0.3's shapes but a 32,000-token vocabulary"),
+    "codellama-13b-hf": ("llama-2-13b", "Code Llama 13B has Llama 2 13B's shapes (vocabulary 32,016, context 16,384)"),
     "mistral-7b-v0.1": ("mistral-7b-v0.1", ""),
     "qwen3-235b-a22b": ("qwen3-235b-a22b", ""),
     "qwen3-30b-a3b": ("qwen3-30b-a3b", ""),
@@ -321,6 +331,8 @@ _ENGINES: tuple[tuple[str, str], ...] = (
     (r"\bmlc\b|mlc-llm", "mlc"),
     (r"jetstream", "jetstream"),
     (r"sglang", "sglang"),
+    (r"transformers[- ]?neuronx", "transformers-neuronx"),
+    (r"vllm.*neuron|neuron.*vllm", "vllm-neuron"),
     (r"vllm", "vllm"),
     (r"\batom\b", "atom"),
     (r"tensorrt|trt-llm|trtllm", "trtllm"),
@@ -337,7 +349,7 @@ def _engine(framework: str) -> str:
 
 # Benchmarks that time requests through an HTTP server and a client; every other source times the
 # engine in-process (trtllm-bench, gptSessionBenchmark, llama-bench, MLPerf Offline, AI Hub apps).
-_SERVED = re.compile(r"inferencemax|bench[ _-]serve|genai-perf|mlperf.*server|hosted|api\b", re.IGNORECASE)
+_SERVED = re.compile(r"inferencemax|bench[ _-]serve|genai-perf|mlperf.*server|hosted|api\b|guidellm", re.IGNORECASE)
 
 
 def _harness(r: dict[str, str]) -> str:
@@ -446,13 +458,15 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
         "model": mid,
         "hardware": cid,
         "n_chips": n_chips,
-        "parallelism": _parallelism(r, n_chips, par_notes),
+        "parallelism": _parallelism(_per_chip_tp(r, cid, par_notes), n_chips, par_notes),
         "precision": precision,
         "workload": {"input_tokens": isl, "output_tokens": osl, "batch": batch},
         "engine": _engine(r["framework"]),
         "compute_unit": _compute_unit(r["hardware"], r["framework"], set(chip.compute_units)),
     }
     scenario["workload"]["harness"] = _harness(r)
+    if _RANKS_PER_CHIP.get(cid, 1) > 1:
+        scenario["parallelism"]["ranks_per_chip"] = _RANKS_PER_CHIP[cid]
     if not apply_unstated_mapping(r, scenario, n_chips, notes):
         notes += par_notes
     if "InferenceMAX" in r["source_desc"]:
@@ -467,6 +481,17 @@ def _row_to_case(i: int, r: dict[str, str]) -> Case:
     notes += _source_notes(r)
     return Case(row=i, scenario=scenario, metric=metric, measured=measured, family=chip.family,
                 hardware=cid, source=r["source_url"], note="; ".join(notes))
+
+
+def _per_chip_tp(r: dict[str, str], cid: str, notes: list[str]) -> dict[str, str]:
+    """The row with its tp in chips: Neuron quotes its tensor-parallel degree in NeuronCores."""
+    ranks, cores = _RANKS_PER_CHIP.get(cid, 1), _int_or_none(r["tp"])
+    if ranks == 1 or cores is None:
+        return r
+    if cores % ranks:
+        raise _SkipRow("invalid scenario", f"TP {cores} NeuronCores is not a whole number of {cid} chips")
+    notes.append(f"TP {cores} NeuronCores = tp {cores // ranks} chips x {ranks} ranks per chip")
+    return {**r, "tp": str(cores // ranks)}
 
 
 def _row_chip(r: dict[str, str], notes: list[str]) -> tuple[str, Any]:
@@ -570,6 +595,10 @@ def _row_precision(r: dict[str, str], chip: Any, cid: str, notes: list[str]) -> 
     pw = r["precision_weights"].lower()
     activations = "int8" if "int8 dyn. act" in pw else "bf16"
     precision: dict[str, str] = {"weights": weights, "kv_cache": kv, "activations": activations}
+    if weights in ("int8", "int4") and re.search(r"matmul\w*[- ]bf16", pw):
+        # Weights stored narrow, multiplied in BF16 (transformers-neuronx's int8 weight storage).
+        precision["compute"] = "bf16"
+        notes.append(f"{weights} weights dequantized to bf16 GEMMs (W{8 if weights == 'int8' else 4}A16)")
     if "4-bit embeddings" in pw:
         precision["embeddings"] = "int4"
     return precision
@@ -579,7 +608,9 @@ def _source_notes(r: dict[str, str]) -> list[str]:
     """What the row's source and notes say about how the value was measured."""
     notes = []
     low = r["notes"].lower()
-    if re.search(r"\bp9[59]\b", low) and "mean" not in low:
+    if re.search(r"\bp50\b", low) and "mean" not in low:
+        notes.append("the value is the median (p50), not a mean")
+    elif re.search(r"\bp9[59]\b", low) and "mean" not in low:
         notes.append("the value is a percentile (p95/p99), not a mean")
     if "s_tg" in low:
         notes.append("llama-batched-bench S_TG: decode-only throughput, prompt processing excluded")
@@ -589,16 +620,16 @@ def _source_notes(r: dict[str, str]) -> list[str]:
     return notes
 
 
-def _rows() -> list[dict[str, str]]:
-    text = resources.files("llmhw.validation").joinpath(CSV_NAME).read_text(encoding="utf-8")
+def _rows(name: str = CSV_NAME) -> list[dict[str, str]]:
+    text = resources.files("llmhw.validation").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 
 @cache
-def _load() -> tuple[tuple[Case, ...], tuple[Skip, ...]]:
+def _load(name: str = CSV_NAME) -> tuple[tuple[Case, ...], tuple[Skip, ...]]:
     cases: list[Case] = []
     skips: list[Skip] = []
-    for i, r in enumerate(_rows()):
+    for i, r in enumerate(_rows(name)):
         try:
             cases.append(_row_to_case(i, r))
         except _SkipRow as s:
@@ -615,9 +646,10 @@ def flagged() -> dict[int, str]:
     return {row: " ".join(f["reason"].split()) for f in raw["flags"] for row in f["rows"]}
 
 
-def load_cases() -> tuple[list[Case], list[Skip]]:
-    """Every row of the shipped measurements.csv as a Case or a Skip, in row order."""
-    cases, skips = _load()
+def load_cases(name: str = CSV_NAME) -> tuple[list[Case], list[Skip]]:
+    """Every row of the shipped measurements.csv (or of another file of the same columns in this
+    package, ``NEW_CHIPS_CSV``) as a Case or a Skip, in row order."""
+    cases, skips = _load(name)
     return list(cases), list(skips)
 
 

@@ -1,0 +1,52 @@
+"""Start the explorer: Streamlit's own server on a host and port, running ``app.py``."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from llmhw.core.errors import LlmhwError
+
+APP = Path(__file__).with_name("app.py")
+# Streamlit's settings for a local tool: no telemetry, no first-run prompt, no file watcher (the
+# app is installed code, not a script being edited), errors shown as one line by the pages.
+SETTINGS = ("--server.headless=true", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+            "--server.runOnSave=false", "--client.toolbarMode=minimal", "--client.showErrorDetails=none")
+
+
+def check_free(host: str, port: int) -> None:
+    """Refuse, naming the option, a port outside 1-65535, a host that does not resolve, or a
+    port already taken, before Streamlit starts (it would fail later with a longer story)."""
+    if not 1 <= port <= 65535:
+        raise LlmhwError(f"{port} is no TCP port", field="--port", accepted="1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise LlmhwError(f"cannot resolve host {host[:100]!r}", field="--host",
+                         accepted="an address or name of this machine, e.g. 127.0.0.1 or 0.0.0.0") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            raise LlmhwError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", field="--port",
+                             accepted="a free port, e.g. --port 8502") from None
+
+
+def command(host: str, port: int) -> list[str]:
+    """The Streamlit command line that serves the explorer."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP), f"--server.address={host}",
+            f"--server.port={port}", *SETTINGS]
+
+
+def serve(host: str = "127.0.0.1", port: int = 8501) -> int:
+    """Serve the explorer until interrupted; returns Streamlit's exit code. Without Streamlit
+    installed, one line saying how to install it."""
+    if importlib.util.find_spec("streamlit") is None:
+        raise LlmhwError("the web explorer needs Streamlit, which is not installed", field="serve",
+                         accepted="pip install 'llmhw[web]'")
+    check_free(host, port)
+    return subprocess.call(command(host, port))

@@ -53,12 +53,12 @@ def test_the_app_opens_on_predict():
 def test_predict_shows_the_prediction_and_follows_the_batch():
     at = _page("predict")
     d = logic.scenario_dict(logic.defaults(logic.scenario_fields()))
-    tpot = "time per output token (TPOT)"
-    assert _metric(at, tpot) == pages.fmt(logic.predict(d)["tpot_s"] * 1e3, "ms")
+    tpot = "time per output token (TPOT) (ms)"
+    assert _metric(at, tpot) == pages.fmt(logic.predict(d)["tpot_s"] * 1e3)
     _widget(at, "number_input", "predict", "batch").set_value(256).run()
     _clean(at)
     moved = logic.predict({**d, "workload": {**d["workload"], "batch": 256}})
-    assert _metric(at, tpot) == pages.fmt(moved["tpot_s"] * 1e3, "ms")
+    assert _metric(at, tpot) == pages.fmt(moved["tpot_s"] * 1e3)
     assert moved["tpot_s"] > logic.predict(d)["tpot_s"]            # more requests, a longer step
     assert at.query_params["batch"] == "256"                       # the link holds the change
     code = [c.value for c in at.code]
@@ -82,7 +82,7 @@ def test_bad_input_is_a_message_not_a_traceback():
 
 def test_whatif_variant_moves_with_a_direction():
     at = _page("whatif")
-    tpot = "time per output token (TPOT)"
+    tpot = "time per output token (TPOT) (ms)"
     before = _metric(at, tpot)
     _widget(at, "checkbox", "whatif", "hbf").check().run()
     _widget(at, "selectbox", "whatif", "weights_on").set_value("hbf").run()
@@ -94,7 +94,7 @@ def test_whatif_variant_moves_with_a_direction():
 
 def test_serving_follows_the_rate():
     at = _page("serving", model="llama-3.1-8b", tp="1", requests="100")
-    before = _metric(at, "output throughput")
+    before = _metric(at, "output throughput (tokens/s)")
     _widget(at, "number_input", "serving", "rate").set_value(4.0).run()
     _clean(at)
-    assert _metric(at, "output throughput") != before
+    assert _metric(at, "output throughput (tokens/s)") != before

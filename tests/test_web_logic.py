@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from tests.robustness.harness import assert_answered, run_cli, strict_json
+from tests.robustness.harness import assert_answered, assert_refused, run_cli, strict_json
 
 from llmhw import api, cli_flags
 from llmhw.core.errors import LlmhwError
@@ -82,7 +82,7 @@ def test_exported_yaml_and_command_line_predict_what_the_page_shows(tmp_path, ca
 
 
 def test_a_whatif_exports_its_overrides_as_yaml(tmp_path, capsys):
-    state = {**logic.defaults(logic.whatif_fields()), "hbf": True, "weights_on": "hbf", "near": "pnm-hbm",
+    state = {**logic.defaults(logic.whatif_fields()), "hbf": True, "weights_on": "hbf", "near": "pnm-hbm", "stack": "none",
              "hop_ns": 250.0, "sweep": "hop_latency", "sweep_lo": 50.0, "sweep_hi": 500.0, "sweep_n": 3}
     base, variant = logic.whatif_dicts(state)
     assert "overrides" not in base
@@ -233,3 +233,31 @@ def test_quick_flags_only_when_every_field_has_one():
     assert logic.quick_flags({**d, "placement": {"weights": "hbm3"}}) is None
     assert logic.quick_flags({**d, "workload": {**d["workload"], "arrival": {"process": "poisson"}}}) is None
     assert math.isclose(float(flags[flags.index("--batch") + 1]), 64)
+
+
+# -- llmhw serve: refused before any server starts ------------------------------------------------
+
+
+def test_serve_without_streamlit_says_how_to_install(capsys, monkeypatch):
+    from llmhw.web import server
+
+    real = server.importlib.util.find_spec
+    monkeypatch.setattr(server.importlib.util, "find_spec", lambda n, *a: None if n == "streamlit" else real(n, *a))
+    assert_refused(run_cli(capsys, "serve"), "pip install 'llmhw[web]'")
+
+
+@pytest.mark.parametrize("args, names", [(["--port", "0"], ["--port", "65535"]),
+                                         (["--port", "70000"], ["--port"]),
+                                         (["--host", "192.0.2.1"], ["--host", "192.0.2.1"])])
+def test_serve_refuses_a_bad_address(capsys, args, names):
+    assert_refused(run_cli(capsys, "serve", *args), *names)
+
+
+def test_serve_refuses_a_port_in_use(capsys):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert_refused(run_cli(capsys, "serve", "--port", str(port)), "--port", str(port))

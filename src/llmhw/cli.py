@@ -627,9 +627,7 @@ def serve(
     pages in the browser, at http://HOST:PORT. Needs the web extra: pip install 'llmhw[web]'."""
     from llmhw.web import serve as run_server
 
-    code = run_server(host, port)
-    if code:
-        raise typer.Exit(code)
+    run_server(host, port)
 
 
 def _error_line(text: str) -> None:

@@ -346,6 +346,7 @@ def predict(d: Mapping[str, Any]) -> dict[str, Any]:
 # -- what-if ----------------------------------------------------------------------------------------
 
 AUTO, FAST = "auto", "fastest tier"
+STACK = "3d-dram-hybrid-bond-gen2" if "3d-dram-hybrid-bond-gen2" in STACKS else NONE
 PLACES = (AUTO, FAST, "hbf")
 
 
@@ -359,7 +360,8 @@ def whatif_fields() -> list[Field]:
             Field("weights_on", "weights on", AUTO, PLACES),
             Field("kv_on", "KV cache on", AUTO, PLACES),
             Field("near", "near-memory compute (PIM/PNM)", NONE, (NONE, *NEAR_MEMORY)),
-            Field("stack", "3D-stacked memory", NONE, (NONE, *STACKS)),
+            # A direction on by default, so the page opens on a change to read (a 3D-stacked DRAM)
+            Field("stack", "3D-stacked memory", STACK, (NONE, *STACKS)),
             Field("topology", "scale-up topology", AS_IS, (AS_IS, *TOPOLOGIES)),
             Field("hop_ns", "hop latency (ns; 0 = as is)", 0.0, lo=0, hi=1e7),
             Field("sweep", "sweep", "hop_latency", tuple(SWEEPS)),

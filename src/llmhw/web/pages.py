@@ -91,8 +91,13 @@ def fmt(v: Any, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def _sig(v: Any) -> Any:
+    """Floats to four significant figures (still numbers: the table sorts them as numbers)."""
+    return float(f"{v:.4g}") if isinstance(v, float) else v
+
+
 def table(rows: Sequence[Mapping[str, Any]]) -> None:
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(pd.DataFrame([{k: _sig(v) for k, v in r.items()} for r in rows]), hide_index=True)
 
 
 def export(yaml_text: str, yaml_name: str, commands: Sequence[str], note: str = "") -> None:
@@ -118,7 +123,12 @@ def metrics(rows: Sequence[Mapping[str, Any]], names: Sequence[str], base: Seque
         delta = None
         if name in old and isinstance(r["value"], float) and isinstance(old[name]["value"], float) and old[name]["value"]:
             delta = f"{(r['value'] / old[name]['value'] - 1) * 100:+.1f}%"
-        col.metric(name, fmt(r["value"], r["unit"]), delta=delta, delta_color="off")
+        col.metric(label(r), fmt(r["value"]), delta=delta, delta_color="off")
+
+
+def label(row: Mapping[str, Any]) -> str:
+    """A headline number's label, its unit in brackets (the figure itself stays short)."""
+    return f"{row['metric']} ({row['unit']})" if row["unit"] else row["metric"]
 
 
 def _log(field: str, title: str) -> alt.X:
@@ -300,10 +310,10 @@ def serving() -> None:
         with st.spinner("simulating"):
             r, rows = _serve(json.dumps([req.scenario, req.rate, req.requests, req.seed, req.slo, s["rate"]]))
         cols = st.columns(4)
-        cols[0].metric("output throughput", fmt(r["output_tok_s"], "tokens/s"))
-        cols[1].metric("goodput", fmt(r.get("goodput_req_s"), "requests/s"))
-        cols[2].metric("TTFT p99", fmt(r["ttft_s"]["p99"] * logic.MS, "ms"))
-        cols[3].metric("TPOT p99", fmt(r["tpot_s"]["p99"] * logic.MS, "ms"))
+        cols[0].metric("output throughput (tokens/s)", fmt(r["output_tok_s"]))
+        cols[1].metric("goodput (requests/s)", fmt(r.get("goodput_req_s")))
+        cols[2].metric("TTFT p99 (ms)", fmt(r["ttft_s"]["p99"] * logic.MS))
+        cols[3].metric("TPOT p99 (ms)", fmt(r["tpot_s"]["p99"] * logic.MS))
         if r["saturated"]:
             st.warning("the load saturates the deployment: the queue grows for as long as requests arrive")
         table(logic.percentile_rows(r))
@@ -390,15 +400,15 @@ def report() -> None:
             res = _study(s["study"])
         st.header(res["title"])
         st.markdown(f"*{res['question']}*")
-        if res["summary"]:
-            st.markdown(res["summary"])
-        for f in res["findings"]:
-            st.markdown(f"- {f}")
+        st.markdown(res["summary"] or (res["findings"][0] if res["findings"] else ""))
         for t in res["tables"]:
-            with st.expander(f"{t['title']} ({len(t['rows'])} rows)", expanded=s["study"] == "claims"):
+            with st.expander(f"Table: {t['title']} ({len(t['rows'])} rows)", expanded=s["study"] == "claims"):
                 table(t["rows"])
                 if t["note"]:
                     st.caption(t["note"])
-        for f in res["figures"]:
-            st.image(f["png"], caption=f"{f['caption']} ({f['setup']})" if f["setup"] else f["caption"])
+        cols = st.columns(2)
+        for i, f in enumerate(res["figures"]):
+            cols[i % 2].image(f["png"], caption=f"{f['caption']} ({f['setup']})" if f["setup"] else f["caption"])
+        with st.expander(f"Findings ({len(res['findings'])})", expanded=False):
+            st.markdown("\n".join(f"- {f}" for f in res["findings"]))
         st.code(f"llmhw study {s['study']} --out out/report", language="bash")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def check_free(host: str, port: int) -> None:
         try:
             s.bind(addr)
         except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise LlmhwError(f"{host[:100]} is not an address of this machine", field="--host",
+                                 accepted="127.0.0.1, 0.0.0.0 or one of this machine's addresses") from None
             raise LlmhwError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", field="--port",
                              accepted="a free port, e.g. --port 8502") from None
 
@@ -42,11 +46,15 @@ def command(host: str, port: int) -> list[str]:
             f"--server.port={port}", *SETTINGS]
 
 
-def serve(host: str = "127.0.0.1", port: int = 8501) -> int:
-    """Serve the explorer until interrupted; returns Streamlit's exit code. Without Streamlit
-    installed, one line saying how to install it."""
+def serve(host: str = "127.0.0.1", port: int = 8501) -> None:
+    """Serve the explorer until interrupted: this process becomes Streamlit's server (so a signal
+    that stops it stops the server, leaving no orphan). Without Streamlit installed, or with an
+    address it cannot listen on, one line saying so, before anything starts."""
     if importlib.util.find_spec("streamlit") is None:
         raise LlmhwError("the web explorer needs Streamlit, which is not installed", field="serve",
                          accepted="pip install 'llmhw[web]'")
     check_free(host, port)
-    return subprocess.call(command(host, port))
+    argv = command(host, port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)

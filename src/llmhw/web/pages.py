@@ -111,9 +111,10 @@ def export(yaml_text: str, yaml_name: str, commands: Sequence[str], note: str = 
             st.code(c, language="bash")
 
 
-def metrics(rows: Sequence[Mapping[str, Any]], names: Sequence[str], base: Sequence[Mapping[str, Any]] | None = None,
+def metrics(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str], base: Sequence[Mapping[str, Any]] | None = None,
             where: Any = None) -> None:
-    """Chosen headline numbers as large figures (with the change against ``base`` when given)."""
+    """Chosen headline numbers (row metric -> label) as large figures, with the change against
+    ``base`` when given."""
     where = where if where is not None else st
     cols = where.columns(len(names))
     by = {r["metric"]: r for r in rows}
@@ -123,7 +124,7 @@ def metrics(rows: Sequence[Mapping[str, Any]], names: Sequence[str], base: Seque
         delta = None
         if name in old and isinstance(r["value"], float) and isinstance(old[name]["value"], float) and old[name]["value"]:
             delta = f"{(r['value'] / old[name]['value'] - 1) * 100:+.1f}%"
-        col.metric(label(r), fmt(r["value"]), delta=delta, delta_color="off")
+        col.metric(names[name], fmt(r["value"]), delta=delta, delta_color="off", help=label(r))
 
 
 def label(row: Mapping[str, Any]) -> str:
@@ -135,8 +136,9 @@ def _log(field: str, title: str) -> alt.X:
     return alt.X(field, title=title, scale=alt.Scale(type="log"))
 
 
-HEADLINE = ("time to first token (TTFT)", "time per output token (TPOT)", "output throughput per chip",
-            "speed per user")
+# The headline figures of a prediction, and their short labels (the unit in brackets).
+HEADLINE = {"time to first token (TTFT)": "TTFT (ms)", "time per output token (TPOT)": "TPOT (ms)",
+            "output throughput per chip": "tokens/s per chip", "speed per user": "tokens/s per user"}
 
 # -- Predict -----------------------------------------------------------------------------------
 

@@ -447,10 +447,10 @@ def whatif_sweep(variant: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[
     preds = api.whatif(dict(variant), path, si_vals)
     rows = []
     for x, p in zip(shown_vals, preds, strict=True):
-        d = p.to_dict()
-        rows.append({f"{label} ({unit})": x, "TTFT (ms)": d["ttft_s"] * MS, "TPOT (ms)": d["tpot_s"] * MS,
-                     "tokens/s/chip": d["output_tok_s_per_chip"], "tokens/s/user": d["tok_s_per_user"],
-                     "fits": d["fits"], "decode bound": d["breakdown"]["decode"]["bound"]})
+        # the prediction's own fields, not its JSON: the economics are not plotted (a third faster)
+        rows.append({f"{label} ({unit})": x, "TTFT (ms)": float(p.ttft_s) * MS, "TPOT (ms)": float(p.tpot_s) * MS,
+                     "tokens/s/chip": float(p.output_tok_s_per_chip), "tokens/s/user": float(p.tok_s_per_user),
+                     "fits": bool(p.fits), "decode bound": p.metrics.decode.time.bound()})
     vary = f"{path}={','.join(_fmt(v) for v in si_vals)}"
     return rows, vary
 

@@ -132,6 +132,21 @@ def label(row: Mapping[str, Any]) -> str:
     return f"{row['metric']} ({row['unit']})" if row["unit"] else row["metric"]
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def _predicted(scenario: str) -> dict[str, Any]:
+    return logic.predict(json.loads(scenario))
+
+
+def predicted(d: Mapping[str, Any]) -> dict[str, Any]:
+    """``logic.predict``, remembered per scenario for the server's sessions (the baseline of a
+    what-if does not change when a direction does); an uploaded model is not remembered."""
+    try:
+        key = json.dumps(d, sort_keys=True)
+    except TypeError:
+        return logic.predict(d)
+    return _predicted(key)
+
+
 def _log(field: str, title: str) -> alt.X:
     return alt.X(field, title=title, scale=alt.Scale(type="log"))
 
@@ -157,7 +172,7 @@ def predict() -> None:
         spec = logic.uploaded_model(upload.name, upload.getvalue()) if upload is not None else None
         d = logic.scenario_dict(s)
         run = logic.with_model(d, spec)
-        p = logic.predict(run)
+        p = predicted(run)
         if spec is not None:
             st.info(f"model: the uploaded {upload.name} ({spec.name}); a link does not carry the file")
             d = logic.scenario_dict(s, model=upload.name)
@@ -217,7 +232,7 @@ def whatif() -> None:
     s = state(page, fields)
     with answered():
         base, variant = logic.whatif_dicts(s)
-        pb, pv = logic.predict(base), logic.predict(variant)
+        pb, pv = predicted(base), predicted(variant)
         rb, rv = logic.summary_rows(pb), logic.summary_rows(pv)
         st.subheader("Variant (change against the baseline)")
         metrics(rv, HEADLINE, base=rb)
@@ -348,7 +363,7 @@ def compare() -> None:
     s = state(page, fields)
     with answered():
         designs = logic.compare_dicts(s)
-        preds = [logic.predict(d) for _, d in designs]
+        preds = [predicted(d) for _, d in designs]
         names = [n for n, _ in designs]
         table([{k: fmt(v) if k != "metric" else v for k, v in r.items()} for r in logic.compare_rows(names, preds)])
         fronts = pd.DataFrame([{**pt, "design": n} for n, d in designs for pt in logic.front(d)])

@@ -508,7 +508,7 @@ RATE_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 def serving_fields() -> list[Field]:
     return [*scenario_fields(batch=False),
-            Field("rate", "arrival rate (requests/s)", 2.0, lo=1e-3, hi=1e5),
+            Field("rate", "arrival rate (requests/s)", 10.0, lo=1e-3, hi=1e5),
             Field("arrival", "arrival process", "poisson", ("poisson", "gamma")),
             Field("cv", "burstiness (gamma CV)", 2.0, lo=0.05, hi=100),
             Field("dataset", "request lengths", FIXED, (FIXED, *DATASETS)),

@@ -14,12 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from llmhw.core.errors import LlmhwError, clip
-from llmhw.web import logic
+from llmhw.web import charts, logic
 
 # -- shared pieces -----------------------------------------------------------------------------
 
@@ -147,8 +146,8 @@ def predicted(d: Mapping[str, Any]) -> dict[str, Any]:
     return _predicted(key)
 
 
-def _log(field: str, title: str) -> alt.X:
-    return alt.X(field, title=title, scale=alt.Scale(type="log"))
+def chart(spec: Mapping[str, Any]) -> None:
+    st.vega_lite_chart(spec, width="stretch")
 
 
 # The headline figures of a prediction, and their short labels (the unit in brackets).
@@ -186,19 +185,12 @@ def predict() -> None:
             st.subheader("One step of each phase")
             parts = logic.breakdown_rows(p)
             table(parts)
-            long = pd.DataFrame([{"phase": r["phase"], "part": k[:-5], "ms": v} for r in parts
-                                 for k, v in r.items() if k.endswith("(ms)") and not k.startswith("total")])
-            st.altair_chart(alt.Chart(long).mark_bar().encode(
-                x=alt.X("ms:Q", title="ms per step"), y=alt.Y("phase:N", title=None), color="part:N"),
-                width="stretch")
+            long = [{"phase": r["phase"], "part": k[:-5], "ms": v} for r in parts
+                    for k, v in r.items() if k.endswith("(ms)") and not k.startswith("total")]
+            chart(charts.bars(long, "ms", "phase", "part", x_title="ms per step"))
         st.subheader("On the roofline (per chip)")
         roof = logic.roofline(run, p)
-        line = alt.Chart(pd.DataFrame(roof.line())).mark_line(color="#888").encode(
-            x=_log("flop_per_byte:Q", "FLOP per byte moved"),
-            y=alt.Y("tflops:Q", title=f"TFLOP/s ({roof.dtype})", scale=alt.Scale(type="log")))
-        pts = alt.Chart(pd.DataFrame(roof.points)).mark_point(size=120, filled=True).encode(
-            x="flop_per_byte:Q", y="tflops:Q", color=alt.Color("step:N"), tooltip=["step", "bound"])
-        st.altair_chart(line + pts, width="stretch")
+        chart(charts.roofline(roof.line(), roof.points, roof.dtype))
         st.caption(f"peak {fmt(roof.peak_flops / 1e12, 'TFLOP/s')} ({roof.dtype}), fastest tier "
                    f"{fmt(roof.bandwidth_bytes_per_s / 1e12, 'TB/s')}; prefill of one prompt, decode of a "
                    f"replica's requests at the mean context")
@@ -246,11 +238,9 @@ def whatif() -> None:
         st.subheader(f"The variant against {label}")
         rows, vary = logic.whatif_sweep(variant, s)
         x = f"{label} ({unit})"
-        data = pd.DataFrame(rows).melt(id_vars=[x], value_vars=["TPOT (ms)", "tokens/s/chip"])
-        st.altair_chart(alt.Chart(data).mark_line(point=True).encode(
-            x=_log(f"{x}:Q", x), y=alt.Y("value:Q", title=None), color="variable:N",
-            row=alt.Row("variable:N", title=None)).resolve_scale(y="independent").properties(height=180),
-            width="stretch")
+        for col, y in zip(st.columns(2), ("TPOT (ms)", "tokens/s/chip"), strict=True):
+            with col:
+                chart(charts.line(rows, x, y, log_x=True, tooltip=("fits", "decode bound")))
         table(rows)
         export(logic.to_yaml(variant), "whatif.yaml",
                [logic.command_line("predict", variant, yaml_name="whatif.yaml"),
@@ -289,12 +279,10 @@ def search() -> None:
         st.caption(f"{res['evaluated']:,} configurations priced; objective {res['objective']}; "
                    f"SLOs {', '.join(res['slo']) or 'none'}; rejected: "
                    + ", ".join(f"{k} {v:,}" for k, v in res["rejected"].items()))
-        front = pd.DataFrame(logic.search_rows(res["pareto"]))
-        if not front.empty:
+        if res["pareto"]:
             st.subheader("Pareto front")
-            st.altair_chart(alt.Chart(front).mark_line(point=True).encode(
-                x=alt.X("tokens/s/user:Q"), y=alt.Y("objective:Q", title=res["objective"]),
-                tooltip=["mapping", "batch", "TTFT (ms)", "TPOT (ms)"]), width="stretch")
+            chart(charts.line(logic.search_rows(res["pareto"]), "tokens/s/user", "objective", y_title=res["objective"],
+                              tooltip=("mapping", "batch", "TTFT (ms)", "TPOT (ms)")))
         st.subheader(f"The {top} best")
         table(logic.search_rows(res["top"]))
         for note in res["notes"]:
@@ -335,13 +323,10 @@ def serving() -> None:
             st.warning("the load saturates the deployment: the queue grows for as long as requests arrive")
         table(logic.percentile_rows(r))
         st.subheader("Against the arrival rate")
-        frame = pd.DataFrame(rows)
         x = "rate (requests/s)"
-        long = frame.melt(id_vars=[x], value_vars=["TTFT p99 (ms)", "TPOT p99 (ms)", "goodput (requests/s)"])
-        st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
-            x=f"{x}:Q", y=alt.Y("value:Q", title=None), color="variable:N",
-            row=alt.Row("variable:N", title=None)).resolve_scale(y="independent").properties(height=160),
-            width="stretch")
+        for col, y in zip(st.columns(3), ("TTFT p99 (ms)", "TPOT p99 (ms)", "goodput (requests/s)"), strict=True):
+            with col:
+                chart(charts.line(rows, x, y, tooltip=("saturated",), height=220))
         table(rows)
         export(logic.to_yaml(req.scenario), "serving.yaml",
                [logic.command_line("simulate", req.scenario, req.args(), "serving.yaml")])
@@ -366,11 +351,9 @@ def compare() -> None:
         preds = [predicted(d) for _, d in designs]
         names = [n for n, _ in designs]
         table([{k: fmt(v) if k != "metric" else v for k, v in r.items()} for r in logic.compare_rows(names, preds)])
-        fronts = pd.DataFrame([{**pt, "design": n} for n, d in designs for pt in logic.front(d)])
+        fronts = [{**pt, "design": n} for n, d in designs for pt in logic.front(d)]
         st.subheader("Fronts")
-        st.altair_chart(alt.Chart(fronts).mark_line(point=True).encode(
-            x=alt.X("tokens/s/user:Q"), y=alt.Y("tokens/s/chip:Q"), color="design:N",
-            tooltip=["design", "batch"]), width="stretch")
+        chart(charts.line(fronts, "tokens/s/user", "tokens/s/chip", color="design", tooltip=("batch",), height=360))
         dicts = [d for _, d in designs]
         export(logic.to_jsonl(dicts), "compare.jsonl",
                ["llmhw predict --batch compare.jsonl"] + [logic.command_line("predict", d) for d in dicts],

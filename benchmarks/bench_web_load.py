@@ -8,7 +8,7 @@ the time is up, sends a rerun carrying that control's new value and waits for th
 response time is from sending the rerun to that message; an error is an exception or error
 element on the page, a run that does not finish successfully, or a dropped connection.
 Sessions alternate between the Predict page (moving the batch) and the What-if page (moving the
-hop latency).
+capacity of an added HBF tier, which changes the variant and its whole sweep).
 
 First a warm-up and one session alone (the server-side time of an interaction, nothing else
 running), then N sessions at once for the duration.
@@ -42,11 +42,13 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parents[1]
-# page url path -> (label of the control moved, kind of value, its k-th value). The values do
-# not repeat within a run, so no interaction is answered from the server's cache of predictions.
-SCRIPTS: dict[str, tuple[str, str, object]] = {
-    "": ("requests in flight (batch)", "int", lambda k: 1 + (37 * k) % 1000),
-    "what-if": ("hop latency (ns; 0 = as is)", "double", lambda k: 10.0 + (73.1 * k) % 5000.0),
+# page url path -> (its query string, label of the control moved, kind of value, its k-th value).
+# The values do not repeat within a run, so no interaction is answered from the server's cache of
+# predictions; on What-if the control is the HBF tier's capacity (with HBF on), which changes the
+# variant and every point of its sweep: the page's most expensive interaction.
+SCRIPTS: dict[str, tuple[str, str, str, object]] = {
+    "": ("", "requests in flight (batch)", "int", lambda k: 1 + (37 * k) % 1000),
+    "what-if": ("hbf=1", "HBF capacity per chip (GB; 0 = one device)", "double", lambda k: 64.0 + (37.7 * k) % 4000.0),
 }
 WATCHED = "TPOT (ms)"       # the headline figure each interaction must move
 FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
@@ -64,7 +66,7 @@ class Stats:
 def _rerun(page: str, widget: tuple[str, str, float] | None = None) -> bytes:
     msg = BackMsg()
     cs = msg.rerun_script
-    cs.query_string = ""
+    cs.query_string = SCRIPTS[page][0]
     cs.page_name = page
     if widget is not None:
         wid, kind, value = widget
@@ -107,7 +109,7 @@ async def _until_finished(ws, label: str, shown: set[str] | None = None) -> tupl
 async def session(url: str, page: str, until: float, stats: Stats, offset: int = 0, think: float = 0.0) -> None:
     """One tab: its page, then interactions until ``until``, ``think`` seconds apart (a person
     reading the answer before moving the control again)."""
-    label, kind, value_of = SCRIPTS[page]
+    _, label, kind, value_of = SCRIPTS[page]
     shown: set[str] = set()
     ws_url = url.replace("http", "ws", 1) + "/_stcore/stream"
     try:

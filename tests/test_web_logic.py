@@ -261,3 +261,13 @@ def test_serve_refuses_a_port_in_use(capsys):
         s.listen()
         port = s.getsockname()[1]
         assert_refused(run_cli(capsys, "serve", "--port", str(port)), "--port", str(port))
+
+
+def test_the_sweep_does_not_depend_on_the_swept_controls_own_value():
+    state = {**logic.defaults(logic.whatif_fields()), "sweep_n": 2, "hop_ns": 400.0}
+    _, variant = logic.whatif_dicts(state)
+    assert variant["overrides"]["interconnect.hop_latency_s"] == 4e-7
+    base = logic.swept_base(variant, state)
+    assert "interconnect.hop_latency_s" not in base["overrides"] and "chip.stacked" in base["overrides"]
+    _, plain = logic.whatif_dicts({**state, "hop_ns": 0.0})
+    assert logic.whatif_sweep(variant, state) == logic.whatif_sweep(plain, state)

@@ -439,9 +439,19 @@ def compare_rows(names: Sequence[str], preds: Sequence[Mapping[str, Any]]) -> li
             for i, row in enumerate(tables[0])]
 
 
+def swept_base(variant: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    """The variant without the override the sweep sets at each point: the same sweep, whatever
+    the page's own value of the swept control (so moving that control need not sweep again)."""
+    path = SWEEPS[state["sweep"]][0]
+    over = {k: v for k, v in (variant.get("overrides") or {}).items() if k != path}
+    out = {k: v for k, v in variant.items() if k != "overrides"}
+    return {**out, "overrides": over} if over else out
+
+
 def whatif_sweep(variant: Mapping[str, Any], state: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """The variant predicted at each swept value: rows for a table and a line plot, and the
     ``--vary`` argument that asks the command line for the same."""
+    variant = swept_base(variant, state)
     path, shown_vals, si_vals = sweep_values(state)
     label, unit = SWEEPS[state["sweep"]][1:3]
     preds = api.whatif(dict(variant), path, si_vals)

@@ -236,7 +236,8 @@ def whatif() -> None:
             st.info(note)
         path, label, unit = logic.SWEEPS[s["sweep"]][:3]
         st.subheader(f"The variant against {label}")
-        rows, vary = logic.whatif_sweep(variant, s)
+        sweep = {k: s[k] for k in ("sweep", "sweep_lo", "sweep_hi", "sweep_n")}
+        rows, vary = _swept(json.dumps([logic.swept_base(variant, s), sweep], sort_keys=True))
         x = f"{label} ({unit})"
         for col, y in zip(st.columns(2), ("TPOT (ms)", "tokens/s/chip"), strict=True):
             with col:
@@ -245,6 +246,12 @@ def whatif() -> None:
         export(logic.to_yaml(variant), "whatif.yaml",
                [logic.command_line("predict", variant, yaml_name="whatif.yaml"),
                 logic.command_line("whatif", variant, ["--vary", vary], yaml_name="whatif.yaml")])
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _swept(request: str) -> tuple[list[dict[str, Any]], str]:
+    variant, sweep = json.loads(request)
+    return logic.whatif_sweep(variant, sweep)
 
 
 # -- Search ------------------------------------------------------------------------------------

@@ -209,11 +209,14 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
+    # The machine's load average as the run ends: on a shared machine, what else was running.
     res = {"sessions": args.sessions, "seconds": args.seconds, "think_s": args.think, "cpus": os.cpu_count(),
+           "load_average_1min": os.getloadavg()[0],
            "alone": summary(alone, args.alone_seconds), "loaded": summary(loaded, args.seconds)}
     if args.json:
         print(json.dumps(res, indent=2))
         return
+    print(f"{res['cpus']} CPUs, load average {res['load_average_1min']:.1f} at the end")
     for name in ("alone", "loaded"):
         r = res[name]
         head = "1 session" if name == "alone" else f"{args.sessions} sessions, {args.seconds:g} s, think {args.think:g} s"

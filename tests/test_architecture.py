@@ -16,7 +16,7 @@ SRC = Path(llmhw.__file__).resolve().parent
 
 # Each stage may import from itself and from any stage before it, never from one after it.
 PIPELINE = ("core", "workload", "hardware", "scenario", "accounting", "cost", "serving", "economics",
-            "explore", "api", "validation", "studies", "report", "cli", "__main__")
+            "explore", "api", "validation", "studies", "report", "web", "cli", "__main__")
 
 # What the studies may use: the public API and the data types and catalogs they ask about.
 STUDY_IMPORTS = ("llmhw", "llmhw.api", "llmhw.core", "llmhw.workload", "llmhw.hardware", "llmhw.scenario",

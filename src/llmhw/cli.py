@@ -644,6 +644,18 @@ def study(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command()
+def serve(
+    port: int = typer.Option(8501, "--port", help="TCP port to listen on"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (0.0.0.0: every interface)"),
+) -> None:
+    """Start the web explorer (docs/web.md): Predict, What-if, Search, Serving, Compare and Report
+    pages in the browser, at http://HOST:PORT. Needs the web extra: pip install 'llmhw[web]'."""
+    from llmhw.web import serve as run_server
+
+    run_server(host, port)
+
+
 def _error_line(text: str) -> None:
     """One line on stderr: ``error: TEXT``, the text printed as is (user text may hold square
     brackets, which rich would otherwise read as markup), newlines folded, cut to MAX_MESSAGE."""

@@ -9,6 +9,7 @@ from llmhw.cost.params import calibration
 from llmhw.cost.trust import calibration_used, trust
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+NEW_CHIPS = DOCS.with_name("validation-new-chips.md")
 
 
 def test_the_trust_table_is_the_validation_report_s():
@@ -27,9 +28,16 @@ def test_the_trust_table_is_the_validation_report_s():
         assert (fams[fam]["chip_held_out"] is None) == (held == "-")
         if held != "-":
             assert fams[fam]["chip_held_out"] == pytest.approx(float(held[:-1]) / 100, abs=5e-4)
-    assert seen == len(fams) >= 4
+    new = NEW_CHIPS.read_text()                 # the family fitted on the new chips' rows alone
+    ins = re.search(r"^\| in-sample \| all \| all \| (\d+) \| ([\d.]+)% \|", new, re.M)
+    held = re.search(r"^\| chip held out \| transformers-neuronx \| all \| \d+ \| ([\d.]+)% \|", new, re.M)
+    assert fams["aws-trainium"]["rows"] == int(ins.group(1))
+    assert fams["aws-trainium"]["in_sample"] == pytest.approx(float(ins.group(2)) / 100, abs=5e-4)
+    assert fams["aws-trainium"]["chip_held_out"] == pytest.approx(float(held.group(1)) / 100, abs=5e-4)
+    assert seen + 1 == len(fams) >= 5
     # every family with a trust row is one the calibration fitted, and the other way round
-    assert set(fams) == set(calibration()["families"])
+    cal = calibration()
+    assert set(fams) == set(cal["families"]) | set(cal["new_chip_families"])
 
 
 def test_the_trust_table_lists_the_chips_each_family_was_fitted_on():
@@ -41,7 +49,11 @@ def test_the_trust_table_lists_the_chips_each_family_was_fitted_on():
     chips: dict[str, set[str]] = {}
     for p in points:
         chips.setdefault(p.key, set()).add(p.chip)
-    assert {k: sorted(v) for k, v in chips.items()} == {k: v["chips"] for k, v in trust()["families"].items()}
+    listed = {k: v["chips"] for k, v in trust()["families"].items() if k != "aws-trainium"}
+    assert {k: sorted(v) for k, v in chips.items()} == listed
+    from llmhw.validation import new_chips
+
+    assert sorted({p.chip for p in new_chips.points()}) == trust()["families"]["aws-trainium"]["chips"]
 
 
 def test_each_class_of_chip_gets_its_own_error():

@@ -43,7 +43,8 @@ def trust() -> dict[str, Any]:
 
 def calibrated_families() -> set[str]:
     """Family keys with fitted software parameters in calibration.yaml."""
-    return set((calibration().get("families") or {}).keys())
+    cal = calibration()
+    return set(cal.get("families") or {}) | set(cal.get("new_chip_families") or {})
 
 
 def calibration_used(family: str, compute_unit: str | None, chip_id: str, engine: str = "") -> CalibrationUsed:

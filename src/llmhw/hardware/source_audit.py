@@ -27,10 +27,12 @@ PRIMARY_HOSTS: tuple[str, ...] = (
     "aws.amazon.com", "cerebras.ai", "cerebras.net", "groq.com", "sandisk.com", "kioxia.com", "tsmc.com",
     "jedec.org", "mlcommons.org", "arxiv.org", "ieee.org", "acm.org", "usenix.org", "openreview.net",
     "isscc.org", "hotchips.org", "mediatek.com", "habana.ai", "mlsys.org", "neurips.cc",
+    # AWS's own Neuron SDK documentation, hosted on Read the Docs
+    "awsdocs-neuron.readthedocs-hosted.com",
 )
 # Repositories that hold primary material (MLCommons results, vendors' own code and docs).
 PRIMARY_REPOS: tuple[str, ...] = ("github.com/mlcommons", "github.com/nvidia", "github.com/rocm",
-                                  "github.com/google", "github.com/amd")
+                                  "github.com/google", "github.com/amd", "github.com/aws-neuron")
 
 
 def is_primary(url: str) -> bool:

@@ -137,3 +137,18 @@ def test_whatif_baseline_units_and_workload_paths(capsys, tmp_path):
     assert [r["batch"] for r in strict_json(res.stdout)] == [64, 1, 128]
     res = run_cli(capsys, "whatif", p, "--vary", "chip.memory[0].bandwidth_bytes_per_s=9.6 TB")
     assert_refused(res, "bandwidth_bytes_per_s.unit")
+
+
+def test_compute_and_ranks_per_chip_flags_equal_the_yaml(capsys, tmp_path):
+    base = {"model": "llama-3.1-8b", "hardware": "inferentia2", "n_chips": 12, "engine": "transformers-neuronx",
+            "parallelism": {"tp": 12, "ranks_per_chip": 2},
+            "precision": {"weights": "int8", "compute": "bf16"},
+            "workload": {"input_tokens": 128, "output_tokens": 32, "batch": 1}}
+    from_yaml = strict_json(run_cli(capsys, "predict", str(write(tmp_path, "s.yaml", json.dumps(base))),
+                                    "--json").stdout)
+    flags = strict_json(run_cli(capsys, "predict", "--model", "llama-3.1-8b", "--hardware", "inferentia2",
+                                "--tp", "12", "--ranks-per-chip", "2", "--weights", "int8", "--compute", "bf16",
+                                "--engine", "transformers-neuronx", "--input-tokens", "128",
+                                "--output-tokens", "32", "--json").stdout)
+    assert flags["tpot_s"] == from_yaml["tpot_s"] and flags["ttft_s"] == from_yaml["ttft_s"]
+    assert flags["precision"]["compute"] == "bf16" and flags["parallelism"]["ranks_per_chip"] == 2

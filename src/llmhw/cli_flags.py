@@ -24,6 +24,10 @@ QUICK_FLAGS: dict[str, tuple[type, str, tuple[str, ...]]] = {
     "dp": (int, "data parallel replicas (parallelism.dp)", ("parallelism", "dp")),
     "weights": (str, "weight precision: bf16, fp8, fp4, int4, ... (precision.weights)", ("precision", "weights")),
     "kv_cache": (str, "KV-cache precision (precision.kv_cache)", ("precision", "kv_cache")),
+    "compute": (str, "the type GEMMs multiply in, whatever the weights are stored in: bf16 for W8A16 "
+                "(precision.compute)", ("precision", "compute")),
+    "ranks_per_chip": (int, "engine ranks per chip, e.g. 2 NeuronCores on Inferentia2 "
+                       "(parallelism.ranks_per_chip)", ("parallelism", "ranks_per_chip")),
     "input_tokens": (int, "prompt tokens per request (workload.input_tokens)", ("workload", "input_tokens")),
     "output_tokens": (int, "generated tokens per request (workload.output_tokens)", ("workload", "output_tokens")),
     "batch": (str, "requests in flight, or max (workload.batch)", ("workload", "batch")),

@@ -1,0 +1,312 @@
+"""Running a sweep spec into a store: chunk by chunk, on Ray workers (local or a cluster) or in
+this process when Ray is not installed (docs/scale.md).
+
+A chunk is priced where it runs (a worker builds each of its scenarios once, keeps the last few,
+and passes their batch and length axes through the vectorized engine in one pass per scenario)
+and comes back as a finished Parquet file, which the driver alone writes into the store: one
+writer, so the manifest needs no lock and a cluster needs no shared filesystem. At most two
+chunks per worker are in flight, so neither the driver nor the object store ever holds more than
+that. A worker that dies costs its chunk, which Ray runs again elsewhere (``MAX_RETRIES``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llmhw.core.errors import LlmhwError, clip
+from llmhw.economics.report import economics_arrays
+from llmhw.explore.store import Store, encode, require
+from llmhw.explore.sweep import check_finite
+from llmhw.explore.sweep_spec import VECTOR_AXES, Axis, SweepSpec, build, load_spec
+from llmhw.serving.closed_loop import Engine
+
+# Times Ray runs a chunk again after its worker died (a machine lost, the OOM killer).
+MAX_RETRIES = 3
+# Chunks in flight per worker: one running, one queued, so a worker never waits on the driver.
+IN_FLIGHT_PER_WORKER = 2
+# Scenarios (and their engines) a worker keeps between chunks: a grid's chunks walk through them
+# in order; a random sample over listed values revisits a few.
+ENGINE_CACHE = 64
+
+
+@dataclass
+class SweepRun:
+    """What a run did (``llmhw sweep --json``)."""
+
+    out: str
+    mode: str                     # "ray" or "in-process"
+    workers: int
+    points: int
+    chunks: int
+    chunks_run: int               # chunks priced by this run (the others were already done)
+    rows: int                     # rows in the store (points that passed the filter)
+    invalid: int                  # points whose scenario is invalid (skipped; see notes)
+    seconds: float                # wall time, Ray's start included
+    points_per_s: float           # points this run priced, per second once the workers were up
+    startup_s: float = 0.0        # starting Ray (or joining the cluster) and the workers
+    failed: list[int] = field(default_factory=list)     # chunks that failed after every retry
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+# -- one chunk
+
+_CACHE: dict[str, OrderedDict[Any, Any]] = {}
+
+
+def _engines(spec: SweepSpec) -> OrderedDict[Any, Any]:
+    cache = _CACHE.get(spec.sha256)
+    if cache is None:
+        _CACHE.clear()                   # one spec at a time per process
+        cache = _CACHE[spec.sha256] = OrderedDict()
+    return cache
+
+
+def _built(spec: SweepSpec, key: tuple[Any, ...]) -> tuple[Any, Engine] | str:
+    """The scenario and engine of one combination of static values, or why it is invalid."""
+    cache = _engines(spec)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    assignment = {a.path: a.value(c) for a, c in zip(spec.static, key, strict=True)}
+    try:
+        s = build(spec.base, assignment)
+        entry: tuple[Any, Engine] | str = (s, Engine(s))
+    except LlmhwError as exc:
+        entry = clip(f"{', '.join(f'{k}={v}' for k, v in assignment.items())}: {exc}", 300)
+    cache[key] = entry
+    if len(cache) > ENGINE_CACHE:
+        cache.popitem(last=False)
+    return entry
+
+
+def _groups(spec: SweepSpec, coords: dict[str, np.ndarray], n: int) -> Iterator[tuple[tuple[Any, ...], np.ndarray]]:
+    """The points of a chunk grouped by their static values: (key, positions)."""
+    static = spec.static
+    if not static:
+        yield (), np.arange(n)
+        return
+    cols = [coords[a.path] for a in static]
+    if all(not a.continuous for a in static):
+        code = np.zeros(n, dtype=np.int64)
+        for a, c in zip(static, cols, strict=True):
+            code = code * a.size + c
+        keys, inverse = np.unique(code, return_inverse=True)
+    else:
+        stacked = np.stack([np.asarray(c, dtype=float) for c in cols], axis=1)
+        keys, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse, minlength=len(keys)))])
+    for g in range(len(keys)):
+        members = order[bounds[g]:bounds[g + 1]]
+        first = members[0]
+        yield tuple(c[first].item() for c in cols), members
+
+
+def _vector(spec: SweepSpec, coords: dict[str, np.ndarray], members: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The batch and the two lengths of the members: their axes' values, else the base's."""
+    w = spec.base.workload
+    default = {"batch": -1.0 if w.batch == "max" else float(w.batch), "input_tokens": float(w.input_tokens),
+               "output_tokens": float(w.output_tokens)}
+    axes: dict[str, Axis] = {VECTOR_AXES[a.path]: a for a in spec.vector}
+    return tuple(axes[name].numbers(coords[axes[name].path][members]) if name in axes
+                 else np.full(members.size, default[name]) for name in ("batch", "input_tokens", "output_tokens"))
+
+
+def evaluate_chunk(spec: SweepSpec, k: int) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Chunk ``k`` priced: its store columns (the points that are valid and pass the filter) and
+    its counts (evaluated, invalid, the first invalid point's reason)."""
+    start, stop = spec.chunk_range(k)
+    n = stop - start
+    coords = spec.coordinates(start, stop)
+    needed = spec.needed
+    values = {m: np.full(n, np.nan) for m in needed}
+    valid = np.zeros(n, dtype=bool)
+    invalid, note = 0, None
+    for key, members in _groups(spec, coords, n):
+        entry = _built(spec, key)
+        if isinstance(entry, str):
+            invalid += members.size
+            note = note or entry
+            continue
+        s, eng = entry
+        vec = _vector(spec, coords, members)
+        m = eng.evaluate(*vec)
+        got = m.as_dict()
+        if spec.economics:
+            got = {**got, **economics_arrays(m, s)}
+        out = {name: got[name] for name in needed if name in got}
+        check_finite(out, s, vec)
+        for name, v in out.items():
+            values[name][members] = np.asarray(v, dtype=float)
+        valid[members] = True
+    keep = valid.copy()
+    for c in spec.filter:
+        with np.errstate(invalid="ignore"):
+            keep &= c.holds(values[c.key])
+    cols: dict[str, np.ndarray] = {"point": np.arange(start, stop, dtype=np.int64)[keep]}
+    for a in spec.axes:
+        cols.update({name: v for name, v in a.columns(coords[a.path][keep]).items()})
+    cols.update({name: values[name][keep] for name in spec.metrics})
+    return cols, {"evaluated": n, "invalid": invalid, "rows": int(keep.sum()), **({"note": note} if note else {})}
+
+
+def chunk_file(spec: SweepSpec, k: int) -> tuple[int, bytes, dict[str, Any]]:
+    """Chunk ``k`` priced and encoded as its Parquet file: what a worker sends back."""
+    t = time.perf_counter()
+    cols, info = evaluate_chunk(spec, k)
+    data = encode(spec, k, cols, info)
+    return k, data, {**info, "seconds": time.perf_counter() - t, "pid": os.getpid()}
+
+
+# -- running every chunk
+
+
+Progress = Callable[[int, int], None]     # (points done, points in all)
+
+
+def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *, workers: int | None = None,
+              address: str | None = None, resume: bool = False, progress: Progress | None = None,
+              use_ray: bool | None = None, log: Callable[[str], None] = lambda s: None) -> SweepRun:
+    """Price every chunk of ``spec`` not yet in the store at ``out``. On Ray when it is
+    installed (``address``: a cluster, ``auto`` or ``ray://host:port``; else a local instance of
+    ``workers`` processes, default every core), else in this process; ``use_ray=False`` forces
+    this process. ``progress(done, total)`` counts points; ``log`` gets one-line notes."""
+    sp = spec if isinstance(spec, SweepSpec) else load_spec(spec)
+    if workers is not None and workers < 1:
+        raise LlmhwError(f"need at least one worker, got {workers}", field="--workers", accepted="1 or more")
+    store = Store.open(out, sp, resume)
+    todo = [k for k in range(sp.chunks) if k not in store.done]
+    notes = list(store.notes)
+    if resume and store.done:
+        notes.append(f"resumed: {len(store.done)} of {sp.chunks} chunks were done")
+    ray = _ray(use_ray, address)
+    if ray is None:
+        if use_ray is None:
+            notes.append("ray is not installed: running in this process (pip install 'llmhw[ray]' for workers "
+                         "and clusters)")
+        mode, n_workers = "in-process", 1
+    else:
+        mode = "ray"
+    for n in notes:
+        log(n)
+    done_points = sum(sp.chunk_range(k)[1] - sp.chunk_range(k)[0] for k in store.done)
+    t0 = time.perf_counter()
+    tick = _counter(progress, done_points, sp.points)
+    failed: list[int] = []
+    up = [t0]                        # when the workers were ready
+    try:
+        if ray is None:
+            for k in todo:
+                kk, data, info = chunk_file(sp, k)
+                store.add(kk, data, info)
+                tick(info["evaluated"])
+        else:
+            n_workers, failed = _run_on_ray(ray, sp, store, todo, workers, address, tick, log, up)
+    finally:
+        store.write_manifest(force=True, finished=True)
+    end = time.perf_counter()
+    seconds, pricing = end - t0, end - up[0]
+    priced = sum(store.done[k]["evaluated"] for k in todo if k in store.done)
+    if failed:
+        notes.append(f"{len(failed)} chunk(s) failed after {MAX_RETRIES} retries (first: {failed[0]}): "
+                     "run again with --resume")
+    return SweepRun(str(store.root), mode, n_workers, sp.points, sp.chunks, len(todo) - len(failed),
+                    sum(c["rows"] for c in store.done.values()), sum(c["invalid"] for c in store.done.values()),
+                    seconds, priced / pricing if pricing > 0 else 0.0, up[0] - t0, failed,
+                    [*notes, *_spec_notes(store)])
+
+
+def _spec_notes(store: Store) -> list[str]:
+    invalid = [c["note"] for c in store.done.values() if c.get("note")]
+    return [*store.spec.notes, *([f"invalid points skipped, e.g. {invalid[0]}"] if invalid else [])]
+
+
+def _counter(progress: Progress | None, done: int, total: int) -> Callable[[int], None]:
+    state = [done]
+    if progress:
+        progress(done, total)
+
+    def tick(n: int) -> None:
+        state[0] += n
+        if progress:
+            progress(state[0], total)
+    return tick
+
+
+def _ray(use_ray: bool | None, address: str | None) -> Any:
+    """The ray module, or None to run in this process."""
+    if use_ray is False:
+        if address:
+            raise LlmhwError("a cluster address needs Ray", field="--address", accepted="no --address with --workers 0")
+        return None
+    try:
+        import ray
+    except ImportError:
+        if address or use_ray:
+            require("ray", "ray")      # raises MissingExtra naming the extra
+        return None
+    return ray
+
+
+def _run_on_ray(ray: Any, spec: SweepSpec, store: Store, todo: list[int], workers: int | None,
+                address: str | None, tick: Callable[[int], None], log: Callable[[str], None],
+                up: list[float]) -> tuple[int, list[int]]:
+    import logging
+
+    started = False
+    if not ray.is_initialized():
+        kw: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
+        if address:
+            ray.init(address=address, **kw)
+        else:
+            ray.init(num_cpus=workers or os.cpu_count() or 1, **kw)
+        started = True
+    try:
+        n_workers = int(ray.cluster_resources().get("CPU", 1))
+        if workers and not address:
+            n_workers = min(n_workers, workers)
+        log(f"ray: {n_workers} worker(s){' at ' + address if address else ' on this machine'}")
+        task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(chunk_file)
+        ref = ray.put(spec)
+        up[0] = time.perf_counter()
+        pending: dict[Any, int] = {}
+        queue = list(reversed(todo))
+        failed: list[int] = []
+        while queue or pending:
+            while queue and len(pending) < IN_FLIGHT_PER_WORKER * n_workers:
+                k = queue.pop()
+                pending[task.remote(ref, k)] = k
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for r in ready:
+                k = pending.pop(r)
+                try:
+                    kk, data, info = ray.get(r)
+                except ray.exceptions.RayTaskError as exc:
+                    cause = getattr(exc, "cause", None)
+                    if isinstance(cause, Exception):
+                        raise cause from None        # the worker's own error, not Ray's wrapper
+                    raise
+                except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                        ray.exceptions.ObjectLostError) as exc:
+                    failed.append(k)
+                    log(f"chunk {k} failed after {MAX_RETRIES} retries: {clip(str(exc), 200)}")
+                    continue
+                store.add(kk, data, info)
+                tick(info["evaluated"])
+                del data
+        return n_workers, failed
+    finally:
+        if started:
+            ray.shutdown()

@@ -192,7 +192,10 @@ class SweepSpec:
                 u = uniform(self.sample.seed, 2 * k, idx)
             else:      # Latin hypercube: point i falls in stratum perm_k(i) of N on axis k
                 strata = permutation(self.sample.seed, 2 * k, idx, self.points)
-                u = (strata + uniform(self.sample.seed, 2 * k + 1, idx)) / self.points
+                # anywhere in its stratum on a range; at its middle on a list, so that each of
+                # the listed values gets N / values points, give or take one
+                jitter = 0.5 if not a.continuous else uniform(self.sample.seed, 2 * k + 1, idx)
+                u = (strata + jitter) / self.points
             out[a.path] = a.from_unit(u)
         return out
 
@@ -275,6 +278,8 @@ def load_spec(source: str | Path | dict[str, Any], *, base_dir: Path | None = No
     if not isinstance(axes_raw, dict) or not axes_raw:
         raise LlmhwError(f"expected a mapping of paths to values, got {shown(axes_raw)}", field="axes",
                          accepted="e.g. {workload.batch: [1, 8, 64], engine: [vllm, sglang]}")
+    if sample.kind == "grid":        # a grid's size first: no value is checked for a sweep too big to run
+        _points([Axis(str(p), (None,) * _listed_size(v)) for p, v in axes_raw.items()], sample)
     axes = [_axis_of(str(path), v, base, sample, notes) for path, v in axes_raw.items()]
     axes = [a for a in axes if not a.vector] + [a for a in axes if a.vector]
     points = _points(axes, sample)
@@ -392,7 +397,15 @@ def _listed(path: str, values: list[Any], base: Scenario, whole: bool) -> Axis:
             raise LlmhwError(exc.detail, field=where, accepted=exc.accepted) from None
         values = [int(x) for x in arr]
     else:
-        for x in values:
+        # Numbers are checked at the two ends (a field's bounds are an interval); names and
+        # mappings one by one. A combination of valid values may still be invalid: such points
+        # are skipped and counted when the chunk runs.
+        nums = [x for x in values if isinstance(x, int | float) and not isinstance(x, bool)]
+        bad = [x for x in nums if not math.isfinite(x)]
+        if bad:
+            raise LlmhwError(f"value {bad[0]} is not a finite number", field=where, accepted="finite numbers")
+        check = [x for x in values if x not in nums] + ([min(nums), max(nums)] if nums else [])
+        for x in check:
             try:
                 build(base, {path: x})
             except LlmhwError as exc:
@@ -440,6 +453,14 @@ def _range_axis(path: str, v: dict[str, Any], base: Scenario, sample: Sample, no
             notes.append(f"{path}: {num} values asked, {grid.size} distinct whole numbers in [{lo:g}, {hi:g}]")
         return _listed(path, [int(x) for x in grid], base, True)
     return _listed(path, [float(x) for x in grid], base, False)
+
+
+def _listed_size(v: Any) -> int:
+    """The values an axis lists or grids, before any check (1 for what the checks will refuse)."""
+    if isinstance(v, list):
+        return max(1, len(v))
+    num = v.get("num") if isinstance(v, dict) else None
+    return num if isinstance(num, int) and not isinstance(num, bool) and num >= 1 else 1
 
 
 def _points(axes: Sequence[Axis], sample: Sample) -> int:
@@ -516,6 +537,7 @@ def build(base: Scenario, assignment: dict[str, Any]) -> Scenario:
     s = apply(base, rest) if rest else base
     par = assignment.get("parallelism")
     if par is not None:
+        par = {"tp": 1, "pp": 1, "ep": 1, "dp": 1, **par}
         chips = {} if "n_chips" in assignment else {"n_chips": par["tp"] * par["pp"] * par["dp"]}
         s = s.replace(parallelism=dict(par), **chips)
     return s

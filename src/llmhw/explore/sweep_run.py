@@ -11,7 +11,9 @@ that. A worker that dies costs its chunk, which Ray runs again elsewhere (``MAX_
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -52,6 +54,7 @@ class SweepRun:
     seconds: float                # wall time, Ray's start included
     points_per_s: float           # points this run priced, per second once the workers were up
     startup_s: float = 0.0        # starting Ray (or joining the cluster) and the workers
+    peak_rss_bytes: int = 0       # the largest peak resident memory of a process that priced a chunk
     failed: list[int] = field(default_factory=list)     # chunks that failed after every retry
     notes: list[str] = field(default_factory=list)
 
@@ -90,17 +93,27 @@ def _built(spec: SweepSpec, key: tuple[Any, ...]) -> tuple[Any, Engine] | str:
     return entry
 
 
-def _groups(spec: SweepSpec, coords: dict[str, np.ndarray], n: int) -> Iterator[tuple[tuple[Any, ...], np.ndarray]]:
-    """The points of a chunk grouped by their static values: (key, positions)."""
+Members = slice | np.ndarray          # a chunk's points of one scenario: a run of them, or scattered
+
+
+def _groups(spec: SweepSpec, coords: dict[str, np.ndarray], n: int) -> Iterator[tuple[tuple[Any, ...], Members]]:
+    """The points of a chunk grouped by their static values: (key, positions). A grid's groups
+    are runs of consecutive points (slices, no copying); a random sample's are scattered."""
     static = spec.static
     if not static:
-        yield (), np.arange(n)
+        yield (), slice(0, n)
         return
     cols = [coords[a.path] for a in static]
     if all(not a.continuous for a in static):
         code = np.zeros(n, dtype=np.int64)
         for a, c in zip(static, cols, strict=True):
             code = code * a.size + c
+        steps = np.diff(code)
+        if not (steps < 0).any():            # sorted (a grid): each group is one run
+            bounds = [0, *(np.flatnonzero(steps) + 1).tolist(), n]
+            for lo, hi in itertools.pairwise(bounds):
+                yield tuple(c[lo].item() for c in cols), slice(lo, hi)
+            return
         keys, inverse = np.unique(code, return_inverse=True)
     else:
         stacked = np.stack([np.asarray(c, dtype=float) for c in cols], axis=1)
@@ -114,14 +127,18 @@ def _groups(spec: SweepSpec, coords: dict[str, np.ndarray], n: int) -> Iterator[
         yield tuple(c[first].item() for c in cols), members
 
 
-def _vector(spec: SweepSpec, coords: dict[str, np.ndarray], members: np.ndarray) -> tuple[np.ndarray, ...]:
+def _size(members: Members, n: int) -> int:
+    return len(range(n)[members]) if isinstance(members, slice) else int(members.size)
+
+
+def _vector(spec: SweepSpec, coords: dict[str, np.ndarray], members: Members, size: int) -> tuple[np.ndarray, ...]:
     """The batch and the two lengths of the members: their axes' values, else the base's."""
     w = spec.base.workload
     default = {"batch": -1.0 if w.batch == "max" else float(w.batch), "input_tokens": float(w.input_tokens),
                "output_tokens": float(w.output_tokens)}
     axes: dict[str, Axis] = {VECTOR_AXES[a.path]: a for a in spec.vector}
     return tuple(axes[name].numbers(coords[axes[name].path][members]) if name in axes
-                 else np.full(members.size, default[name]) for name in ("batch", "input_tokens", "output_tokens"))
+                 else np.full(size, default[name]) for name in ("batch", "input_tokens", "output_tokens"))
 
 
 def evaluate_chunk(spec: SweepSpec, k: int) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -131,34 +148,44 @@ def evaluate_chunk(spec: SweepSpec, k: int) -> tuple[dict[str, np.ndarray], dict
     n = stop - start
     coords = spec.coordinates(start, stop)
     needed = spec.needed
-    values = {m: np.full(n, np.nan) for m in needed}
+    values: dict[str, np.ndarray] = {}
     valid = np.zeros(n, dtype=bool)
     invalid, note = 0, None
     for key, members in _groups(spec, coords, n):
+        size = _size(members, n)
         entry = _built(spec, key)
         if isinstance(entry, str):
-            invalid += members.size
+            invalid += size
             note = note or entry
             continue
         s, eng = entry
-        vec = _vector(spec, coords, members)
+        vec = _vector(spec, coords, members, size)
         m = eng.evaluate(*vec)
         got = m.as_dict()
         if spec.economics:
             got = {**got, **economics_arrays(m, s)}
         out = {name: got[name] for name in needed if name in got}
         check_finite(out, s, vec)
-        for name, v in out.items():
-            values[name][members] = np.asarray(v, dtype=float)
+        if size == n and len(out) == len(needed):       # the whole chunk is one scenario: no copies
+            values = {name: np.asarray(v, dtype=float) for name, v in out.items()}
+        else:
+            for name in needed:
+                if name not in values:
+                    values[name] = np.full(n, np.nan)
+                if name in out:
+                    values[name][members] = np.asarray(out[name], dtype=float)
         valid[members] = True
+    for name in needed:
+        values.setdefault(name, np.full(n, np.nan))
     keep = valid.copy()
     for c in spec.filter:
         with np.errstate(invalid="ignore"):
             keep &= c.holds(values[c.key])
-    cols: dict[str, np.ndarray] = {"point": np.arange(start, stop, dtype=np.int64)[keep]}
+    rows: Members = slice(None) if keep.all() else keep
+    cols: dict[str, np.ndarray] = {"point": np.arange(start, stop, dtype=np.int64)[rows]}
     for a in spec.axes:
-        cols.update({name: v for name, v in a.columns(coords[a.path][keep]).items()})
-    cols.update({name: values[name][keep] for name in spec.metrics})
+        cols.update(a.columns(coords[a.path][rows]))
+    cols.update({name: values[name][rows] for name in spec.metrics})
     return cols, {"evaluated": n, "invalid": invalid, "rows": int(keep.sum()), **({"note": note} if note else {})}
 
 
@@ -167,7 +194,18 @@ def chunk_file(spec: SweepSpec, k: int) -> tuple[int, bytes, dict[str, Any]]:
     t = time.perf_counter()
     cols, info = evaluate_chunk(spec, k)
     data = encode(spec, k, cols, info)
-    return k, data, {**info, "seconds": time.perf_counter() - t, "pid": os.getpid()}
+    del cols
+    return k, data, {**info, "seconds": time.perf_counter() - t, "pid": os.getpid(), "peak_rss_bytes": _peak_rss()}
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:          # not on Windows
+        return 0
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(kb if sys.platform == "darwin" else kb * 1024)      # macOS counts bytes, Linux KiB
 
 
 # -- running every chunk
@@ -206,14 +244,16 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
     tick = _counter(progress, done_points, sp.points)
     failed: list[int] = []
     up = [t0]                        # when the workers were ready
+    peak = [0]                       # the largest peak memory a worker reported
     try:
         if ray is None:
             for k in todo:
                 kk, data, info = chunk_file(sp, k)
                 store.add(kk, data, info)
+                peak[0] = max(peak[0], info["peak_rss_bytes"])
                 tick(info["evaluated"])
         else:
-            n_workers, failed = _run_on_ray(ray, sp, store, todo, workers, address, tick, log, up)
+            n_workers, failed = _run_on_ray(ray, sp, store, todo, workers, address, tick, log, up, peak)
     finally:
         store.write_manifest(force=True, finished=True)
     end = time.perf_counter()
@@ -224,7 +264,7 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
                      "run again with --resume")
     return SweepRun(str(store.root), mode, n_workers, sp.points, sp.chunks, len(todo) - len(failed),
                     sum(c["rows"] for c in store.done.values()), sum(c["invalid"] for c in store.done.values()),
-                    seconds, priced / pricing if pricing > 0 else 0.0, up[0] - t0, failed,
+                    seconds, priced / pricing if pricing > 0 else 0.0, up[0] - t0, peak[0], failed,
                     [*notes, *_spec_notes(store)])
 
 
@@ -262,7 +302,7 @@ def _ray(use_ray: bool | None, address: str | None) -> Any:
 
 def _run_on_ray(ray: Any, spec: SweepSpec, store: Store, todo: list[int], workers: int | None,
                 address: str | None, tick: Callable[[int], None], log: Callable[[str], None],
-                up: list[float]) -> tuple[int, list[int]]:
+                up: list[float], peak: list[int]) -> tuple[int, list[int]]:
     import logging
 
     started = False
@@ -304,6 +344,7 @@ def _run_on_ray(ray: Any, spec: SweepSpec, store: Store, todo: list[int], worker
                     log(f"chunk {k} failed after {MAX_RETRIES} retries: {clip(str(exc), 200)}")
                     continue
                 store.add(kk, data, info)
+                peak[0] = max(peak[0], info["peak_rss_bytes"])
                 tick(info["evaluated"])
                 del data
         return n_workers, failed

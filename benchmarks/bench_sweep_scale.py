@@ -1,0 +1,134 @@
+"""How `llmhw sweep` scales: points per second per worker against in-process `llmhw.sweep`, one
+Ray worker against two, and one large run's wall time, rate and peak memory per worker.
+
+    .venv/bin/python benchmarks/bench_sweep_scale.py [--points 1e8] [--workers 2] [--out DIR] [--json FILE]
+    .venv/bin/python benchmarks/bench_sweep_scale.py --only large --points 1e9 --metrics tpot_s,output_tok_s_per_chip
+
+Needs the `[ray]` extra (Ray, pyarrow, duckdb). The scenario is Llama 3.1 70B on 8 H100s (TP8,
+FP8): a grid of HBM bandwidths (the static axis, one scenario per value) times batch x input x
+output lengths (the vectorized axes). Results go to stdout (and --json); docs/performance.md
+records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import llmhw  # noqa: E402
+from llmhw.explore.sweep_run import run_sweep  # noqa: E402
+from llmhw.explore.sweep_spec import DEFAULT_METRICS, load_spec  # noqa: E402
+
+BASE = {"model": "llama-3.1-70b", "hardware": "h100-sxm", "n_chips": 8, "parallelism": {"tp": 8},
+        "precision": {"weights": "fp8", "kv_cache": "fp8"},
+        "workload": {"input_tokens": 1024, "output_tokens": 1024, "batch": 64}}
+
+
+def spec(points: float, metrics: list[str] | None = None, filt: list[str] | None = None) -> dict:
+    """A grid of about ``points`` points: 10 bandwidths (or more, for big sweeps) x batch x
+    input x output, the three vectorized axes of equal size up to 1,000 values each."""
+    n_static = 10
+    per = max(1, round((points / n_static) ** (1 / 3)))
+    axes = {"chip.memory[0].bandwidth_bytes_per_s": {"range": [2e12, 8e12], "num": n_static, "scale": "lin"},
+            "workload.batch": {"range": [1, 4096], "num": per, "scale": "lin"},
+            "workload.input_tokens": {"range": [128, 131072], "num": per, "scale": "lin"},
+            "workload.output_tokens": {"range": [128, 32768], "num": per, "scale": "lin"}}
+    d = {"base": BASE, "axes": axes}
+    if metrics:
+        d["metrics"] = metrics
+    if filt:
+        d["filter"] = filt
+    return d
+
+
+def sweep_rate(metrics: list[str], points: int = 1 << 20, repeats: int = 3) -> float:
+    """In-process `llmhw.sweep` over the same kind of grid block, keeping the same metrics."""
+    sp = load_spec(spec(points))
+    c = sp.coordinates(0, points)
+    arrays = {a.path: a.numbers(c[a.path]) for a in sp.vector}
+    s = llmhw.Scenario.from_dict(BASE)
+    times = []
+    for _ in range(repeats + 1):
+        t = time.perf_counter()
+        out = llmhw.sweep(s, batch=arrays["workload.batch"], input_tokens=arrays["workload.input_tokens"],
+                          output_tokens=arrays["workload.output_tokens"])
+        kept = {k: out[k] for k in metrics}
+        times.append(time.perf_counter() - t)
+        del out, kept
+    return points / statistics.median(times[1:])
+
+
+def store_run(points: float, out: Path, workers: int | None, use_ray: bool, metrics: list[str] | None = None,
+              filt: list[str] | None = None) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    last = [time.perf_counter(), 0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 30:
+            print(f"  {done:,}/{total:,} points, {(done - last[1]) / (now - last[0]):,.0f} points/s", flush=True)
+            last[0], last[1] = now, done
+    res = run_sweep(spec(points, metrics, filt), out, workers=workers, use_ray=use_ray, progress=progress)
+    size = sum(f.stat().st_size for f in out.glob("chunk-*.parquet"))
+    d = {k: v for k, v in res.to_dict().items() if k != "notes"}
+    d["store_bytes"] = size
+    return d
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=float, default=1e8, help="points of the large run")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", default=None, help="folder for the stores (default: a temporary one)")
+    ap.add_argument("--only", choices=("rate", "scaling", "large"), default=None)
+    ap.add_argument("--metrics", default=None, help="comma-separated metrics of the large run (default: predict's)")
+    ap.add_argument("--filter", default=None, help="comma-separated filter of the large run, e.g. tpot_s<=0.02")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    root = Path(args.out or tempfile.mkdtemp(prefix="llmhw-sweep-bench-"))
+    metrics = list(DEFAULT_METRICS)
+    result: dict = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__}
+    if args.only in (None, "rate"):
+        r_sweep = sweep_rate(metrics)
+        inproc = store_run(1 << 22, root / "inproc", None, False)
+        result["rate"] = {"llmhw_sweep_points_per_s": r_sweep, "store_in_process": inproc,
+                          "ratio": inproc["points_per_s"] / r_sweep}
+        print(f"llmhw.sweep in-process: {r_sweep:,.0f} points/s; sweep store in-process: "
+              f"{inproc['points_per_s']:,.0f} points/s ({inproc['points_per_s'] / r_sweep:.0%})", flush=True)
+    if args.only in (None, "scaling"):
+        one = store_run(1 << 23, root / "ray1", 1, True)
+        two = store_run(1 << 23, root / "ray2", args.workers, True)
+        result["scaling"] = {"one_worker": one, "workers": two, "speedup": two["points_per_s"] / one["points_per_s"]}
+        print(f"ray, 1 worker: {one['points_per_s']:,.0f} points/s; {args.workers} workers: "
+              f"{two['points_per_s']:,.0f} points/s ({two['points_per_s'] / one['points_per_s']:.2f}x); start-up "
+              f"{two['startup_s']:.1f} s", flush=True)
+    if args.only in (None, "large"):
+        m = args.metrics.split(",") if args.metrics else None
+        f = args.filter.split(",") if args.filter else None
+        n = load_spec(spec(args.points, m, f)).points
+        print(f"large run: {n:,} points on {args.workers} workers ...", flush=True)
+        big = store_run(args.points, root / "large", args.workers, True, m, f)
+        result["large"] = big
+        print(f"large run: {big['points']:,} points in {big['seconds']:,.0f} s ({big['points_per_s']:,.0f} points/s "
+              f"once started), peak memory per worker {big['peak_rss_bytes'] / 2**30:.2f} GiB, "
+              f"{big['rows']:,} rows stored in {big['store_bytes'] / 1e9:.2f} GB", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=lambda o: float(o) if math.isfinite(o) else None))
+    if not args.out:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

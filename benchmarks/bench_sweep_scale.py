@@ -108,8 +108,8 @@ def main() -> None:
         print(f"llmhw.sweep in-process: {r_sweep:,.0f} points/s; sweep store in-process: "
               f"{inproc['points_per_s']:,.0f} points/s ({inproc['points_per_s'] / r_sweep:.0%})", flush=True)
     if args.only in (None, "scaling"):
-        one = store_run(1 << 23, root / "ray1", 1, True)
-        two = store_run(1 << 23, root / "ray2", args.workers, True)
+        one = store_run(1 << 25, root / "ray1", 1, True)
+        two = store_run(1 << 25, root / "ray2", args.workers, True)
         result["scaling"] = {"one_worker": one, "workers": two, "speedup": two["points_per_s"] / one["points_per_s"]}
         print(f"ray, 1 worker: {one['points_per_s']:,.0f} points/s; {args.workers} workers: "
               f"{two['points_per_s']:,.0f} points/s ({two['points_per_s'] / one['points_per_s']:.2f}x); start-up "

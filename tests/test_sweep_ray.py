@@ -59,3 +59,15 @@ def test_ray_prices_what_the_process_prices_and_survives_a_dead_worker(local_ray
     got, want = table(tmp_path / "ray"), table(tmp_path / "local")
     assert got.column("point").to_pylist() == list(range(24))
     assert got.equals(want)
+
+
+@pytest.mark.parametrize("address, names", [("bogus", ["--address", "malformed"]),
+                                            ("127.0.0.1:1", ["--address", "nothing answers"]),
+                                            ("ray://127.0.0.1:1", ["--address", "nothing answers"])])
+def test_an_address_without_a_cluster_is_refused_at_once(capsys, tmp_path, address, names):
+    from tests.robustness.harness import assert_refused, run_cli
+
+    p = tmp_path / "spec.json"
+    p.write_text(__import__("json").dumps({**SPEC, "chunk_points": 24}))
+    assert_refused(run_cli(capsys, "sweep", p, "--out", tmp_path / "o", "--address", address), *names)
+    assert not (tmp_path / "o").exists()

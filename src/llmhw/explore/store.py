@@ -150,26 +150,34 @@ class Store:
     notes: list[str] = field(default_factory=list)
     _written: float = 0.0
 
-    @classmethod
-    def open(cls, root: str | Path, spec: SweepSpec, resume: bool = False) -> Store:
-        """A new sweep in an empty (or absent) folder, or, with ``resume``, the one already
-        there if it has the same spec and calibration; its finished chunks are kept."""
+    @staticmethod
+    def check(root: str | Path, resume: bool = False) -> bool:
+        """Whether ``root`` holds a sweep to resume; refuses a folder a new sweep may not use
+        (a file, a sweep without ``resume``, a folder of other files). Creates nothing."""
         require("pyarrow")
         p = Path(root)
         if p.exists() and not p.is_dir():
             raise LlmhwError(f"'{p}' is a file, not a folder", field="--out")
-        manifest = p / MANIFEST
-        if manifest.is_file():
+        if (p / MANIFEST).is_file():
             if not resume:
                 raise LlmhwError(f"'{p}' already holds a sweep", field="--out",
                                  accepted="--resume to finish it, or an empty or new folder")
+            return True
+        if p.is_dir() and any(p.iterdir()):
+            raise LlmhwError(f"'{p}' is not empty and holds no sweep (no {MANIFEST})", field="--out",
+                             accepted="an empty or new folder")
+        return False
+
+    @classmethod
+    def open(cls, root: str | Path, spec: SweepSpec, resume: bool = False) -> Store:
+        """A new sweep in an empty (or absent) folder, or, with ``resume``, the one already
+        there if it has the same spec and calibration; its finished chunks are kept."""
+        p = Path(root)
+        if cls.check(p, resume):
             store = cls(p, spec)
             store._check(read_manifest(p))
             store._scan()
             return store
-        if p.is_dir() and any(p.iterdir()):
-            raise LlmhwError(f"'{p}' is not empty and holds no sweep (no {MANIFEST})", field="--out",
-                             accepted="an empty or new folder")
         p.mkdir(parents=True, exist_ok=True)
         store = cls(p, spec)
         store.write_manifest(force=True)

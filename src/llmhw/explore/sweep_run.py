@@ -11,6 +11,8 @@ that. A worker that dies costs its chunk, which Ray runs again elsewhere (``MAX_
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import os
 import sys
@@ -25,7 +27,7 @@ import numpy as np
 
 from llmhw.core.errors import LlmhwError, clip
 from llmhw.economics.report import economics_arrays
-from llmhw.explore.store import Store, encode, require
+from llmhw.explore.store import Store, calibration_sha256, encode, require
 from llmhw.explore.sweep import check_finite
 from llmhw.explore.sweep_spec import VECTOR_AXES, Axis, SweepSpec, build, load_spec
 from llmhw.serving.closed_loop import Engine
@@ -195,7 +197,15 @@ def chunk_file(spec: SweepSpec, k: int) -> tuple[int, bytes, dict[str, Any]]:
     cols, info = evaluate_chunk(spec, k)
     data = encode(spec, k, cols, info)
     del cols
-    return k, data, {**info, "seconds": time.perf_counter() - t, "pid": os.getpid(), "peak_rss_bytes": _peak_rss()}
+    return k, data, {**info, "seconds": time.perf_counter() - t, "pid": os.getpid(), "peak_rss_bytes": _peak_rss(),
+                     "calibration_sha256": _calibration()}
+
+
+@functools.cache
+def _calibration() -> str:
+    """The calibration this process prices with: a cluster node with another llmhw would price
+    other numbers, and the driver refuses its chunks."""
+    return calibration_sha256()
 
 
 def _peak_rss() -> int:
@@ -218,53 +228,58 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
               address: str | None = None, resume: bool = False, progress: Progress | None = None,
               use_ray: bool | None = None, log: Callable[[str], None] = lambda s: None) -> SweepRun:
     """Price every chunk of ``spec`` not yet in the store at ``out``. On Ray when it is
-    installed (``address``: a cluster, ``auto`` or ``ray://host:port``; else a local instance of
-    ``workers`` processes, default every core), else in this process; ``use_ray=False`` forces
-    this process. ``progress(done, total)`` counts points; ``log`` gets one-line notes."""
+    installed (``address``: a cluster, ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``; else a
+    local instance of ``workers`` processes, default every core), else in this process;
+    ``use_ray=False`` forces this process. ``progress(done, total)`` counts points; ``log`` gets
+    one-line notes as they happen."""
     sp = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     if workers is not None and workers < 1:
         raise LlmhwError(f"need at least one worker, got {workers}", field="--workers", accepted="1 or more")
-    store = Store.open(out, sp, resume)
-    todo = [k for k in range(sp.chunks) if k not in store.done]
-    notes = list(store.notes)
-    if resume and store.done:
-        notes.append(f"resumed: {len(store.done)} of {sp.chunks} chunks were done")
+    Store.check(out, resume)                  # a bad --out is refused before Ray starts
     ray = _ray(use_ray, address)
-    if ray is None:
-        if use_ray is None:
-            notes.append("ray is not installed: running in this process (pip install 'llmhw[ray]' for workers "
-                         "and clusters)")
-        mode, n_workers = "in-process", 1
-    else:
-        mode = "ray"
-    for n in notes:
-        log(n)
-    done_points = sum(sp.chunk_range(k)[1] - sp.chunk_range(k)[0] for k in store.done)
+    notes: list[str] = []
+    if ray is None and use_ray is None:
+        notes.append("ray is not installed: running in this process (pip install 'llmhw[ray]' for workers "
+                     "and clusters)")
     t0 = time.perf_counter()
-    tick = _counter(progress, done_points, sp.points)
-    failed: list[int] = []
-    up = [t0]                        # when the workers were ready
-    peak = [0]                       # the largest peak memory a worker reported
-    try:
-        if ray is None:
-            for k in todo:
-                kk, data, info = chunk_file(sp, k)
-                store.add(kk, data, info)
-                peak[0] = max(peak[0], info["peak_rss_bytes"])
-                tick(info["evaluated"])
-        else:
-            n_workers, failed = _run_on_ray(ray, sp, store, todo, workers, address, tick, log, up, peak)
-    finally:
-        store.write_manifest(force=True, finished=True)
+    with _session(ray, workers, address) as n_workers:
+        store = Store.open(out, sp, resume)
+        todo = [k for k in range(sp.chunks) if k not in store.done]
+        notes += store.notes
+        if resume and store.done:
+            notes.append(f"resumed: {len(store.done)} of {sp.chunks} chunks were done")
+        if ray is not None:
+            notes.append(f"ray: {n_workers} worker(s){' at ' + address if address else ' on this machine'}")
+        for n in notes:
+            log(n)
+        up = time.perf_counter()
+        done_points = sum(sp.chunk_range(k)[1] - sp.chunk_range(k)[0] for k in store.done)
+        tick = _counter(progress, done_points, sp.points)
+        peak = [0]
+
+        def finished(k: int, data: bytes, info: dict[str, Any]) -> None:
+            store.add(k, data, info)
+            peak[0] = max(peak[0], info["peak_rss_bytes"])
+            tick(info["evaluated"])
+
+        failed: list[int] = []
+        try:
+            if ray is None:
+                for k in todo:
+                    finished(*chunk_file(sp, k))
+            else:
+                failed = _run_on_ray(ray, sp, todo, n_workers, finished, log)
+        finally:
+            store.write_manifest(force=True, finished=True)
     end = time.perf_counter()
-    seconds, pricing = end - t0, end - up[0]
     priced = sum(store.done[k]["evaluated"] for k in todo if k in store.done)
     if failed:
         notes.append(f"{len(failed)} chunk(s) failed after {MAX_RETRIES} retries (first: {failed[0]}): "
                      "run again with --resume")
-    return SweepRun(str(store.root), mode, n_workers, sp.points, sp.chunks, len(todo) - len(failed),
-                    sum(c["rows"] for c in store.done.values()), sum(c["invalid"] for c in store.done.values()),
-                    seconds, priced / pricing if pricing > 0 else 0.0, up[0] - t0, peak[0], failed,
+    return SweepRun(str(store.root), "in-process" if ray is None else "ray", n_workers, sp.points, sp.chunks,
+                    len(todo) - len(failed), sum(c["rows"] for c in store.done.values()),
+                    sum(c["invalid"] for c in store.done.values()), end - t0,
+                    priced / (end - up) if end > up else 0.0, up - t0, peak[0], failed,
                     [*notes, *_spec_notes(store)])
 
 
@@ -300,54 +315,90 @@ def _ray(use_ray: bool | None, address: str | None) -> Any:
     return ray
 
 
-def _run_on_ray(ray: Any, spec: SweepSpec, store: Store, todo: list[int], workers: int | None,
-                address: str | None, tick: Callable[[int], None], log: Callable[[str], None],
-                up: list[float], peak: list[int]) -> tuple[int, list[int]]:
+ADDRESSES = "auto (the cluster this machine belongs to), HOST:PORT (its head's GCS) or ray://HOST:PORT (Ray Client)"
+# Seconds to wait for a cluster's head to answer before saying it cannot be reached (Ray itself
+# retries for minutes).
+CONNECT_S = 5.0
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once an address that is malformed or whose head does not answer."""
+    import socket
+
+    if address == "auto":
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise LlmhwError(f"malformed address '{clip(address, 200)}'", field="--address", accepted=ADDRESSES)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
+    except OSError as exc:
+        raise LlmhwError(f"nothing answers at {clip(address, 200)} ({exc.strerror or exc})", field="--address",
+                         accepted=ADDRESSES) from None
+
+
+@contextlib.contextmanager
+def _session(ray: Any, workers: int | None, address: str | None) -> Iterator[int]:
+    """Ray started (a local instance) or joined (a cluster) for the run, and the workers it
+    gives; nothing to start in-process (one worker). A Ray the caller started is used as is."""
+    if ray is None:
+        yield 1
+        return
     import logging
 
     started = False
     if not ray.is_initialized():
         kw: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
         if address:
-            ray.init(address=address, **kw)
+            _check_reachable(address)
+            try:
+                ray.init(address=address, **kw)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise LlmhwError(f"cannot join the Ray cluster at '{clip(address, 200)}': {clip(str(exc), 300)}",
+                                 field="--address", accepted=ADDRESSES) from None
         else:
             ray.init(num_cpus=workers or os.cpu_count() or 1, **kw)
         started = True
     try:
-        n_workers = int(ray.cluster_resources().get("CPU", 1))
-        if workers and not address:
-            n_workers = min(n_workers, workers)
-        log(f"ray: {n_workers} worker(s){' at ' + address if address else ' on this machine'}")
-        task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(chunk_file)
-        ref = ray.put(spec)
-        up[0] = time.perf_counter()
-        pending: dict[Any, int] = {}
-        queue = list(reversed(todo))
-        failed: list[int] = []
-        while queue or pending:
-            while queue and len(pending) < IN_FLIGHT_PER_WORKER * n_workers:
-                k = queue.pop()
-                pending[task.remote(ref, k)] = k
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for r in ready:
-                k = pending.pop(r)
-                try:
-                    kk, data, info = ray.get(r)
-                except ray.exceptions.RayTaskError as exc:
-                    cause = getattr(exc, "cause", None)
-                    if isinstance(cause, Exception):
-                        raise cause from None        # the worker's own error, not Ray's wrapper
-                    raise
-                except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                        ray.exceptions.ObjectLostError) as exc:
-                    failed.append(k)
-                    log(f"chunk {k} failed after {MAX_RETRIES} retries: {clip(str(exc), 200)}")
-                    continue
-                store.add(kk, data, info)
-                peak[0] = max(peak[0], info["peak_rss_bytes"])
-                tick(info["evaluated"])
-                del data
-        return n_workers, failed
+        n = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        yield min(n, workers) if workers and not address else n
     finally:
         if started:
             ray.shutdown()
+
+
+def _run_on_ray(ray: Any, spec: SweepSpec, todo: list[int], n_workers: int,
+                finished: Callable[[int, bytes, dict[str, Any]], None], log: Callable[[str], None]) -> list[int]:
+    """Every chunk of ``todo`` as a Ray task, at most IN_FLIGHT_PER_WORKER per worker in flight;
+    each result stored as it comes. Returns the chunks that failed after every retry."""
+    task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(chunk_file)
+    ref = ray.put(spec)
+    pending: dict[Any, int] = {}
+    queue = list(reversed(todo))
+    failed: list[int] = []
+    while queue or pending:
+        while queue and len(pending) < IN_FLIGHT_PER_WORKER * n_workers:
+            k = queue.pop()
+            pending[task.remote(ref, k)] = k
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for r in ready:
+            k = pending.pop(r)
+            try:
+                kk, data, info = ray.get(r)
+            except ray.exceptions.RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, Exception):
+                    raise cause from None        # the worker's own error, not Ray's wrapper
+                raise
+            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                    ray.exceptions.ObjectLostError) as exc:
+                failed.append(k)
+                log(f"chunk {k} failed after {MAX_RETRIES} retries: {clip(str(exc), 200)}")
+                continue
+            if info["calibration_sha256"] != _calibration():
+                raise LlmhwError(f"a worker (pid {info['pid']}) prices with another calibration than this "
+                                 "machine's: install the same llmhw on every node", field="--address",
+                                 accepted="a cluster whose nodes run this llmhw")
+            finished(kk, data, info)
+            del data
+    return failed

@@ -347,10 +347,11 @@ def _session(ray: Any, workers: int | None, address: str | None) -> Iterator[int
     import logging
 
     started = False
+    if address:
+        _check_reachable(address)
     if not ray.is_initialized():
         kw: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
         if address:
-            _check_reachable(address)
             try:
                 ray.init(address=address, **kw)
             except (ConnectionError, RuntimeError, ValueError) as exc:

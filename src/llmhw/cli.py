@@ -498,7 +498,7 @@ def sweep_cmd(
     from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
     from rich.text import Text
 
-    from llmhw.explore.store import MissingExtra
+    from llmhw.explore.parallel import MissingExtra
     from llmhw.explore.sweep_run import run_sweep
     from llmhw.explore.sweep_spec import load_spec
 
@@ -552,9 +552,9 @@ def query_cmd(
     """SQL over a sweep's Parquet store (DuckDB; the rows are the view `sweep`), or its Pareto front."""
     import csv
 
+    from llmhw.explore.parallel import MissingExtra
     from llmhw.explore.query import pareto as pareto_front
     from llmhw.explore.query import query as run_query
-    from llmhw.explore.store import MissingExtra
 
     if as_csv and as_json:
         raise LlmhwError("choose one output format", field="--csv", accepted="--csv or --json, not both")

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError, clip, shown
+from llmhw.explore.parallel import require
 from llmhw.explore.search import Objective, parse_objective
-from llmhw.explore.store import CHUNK_GLOB, MANIFEST, read_manifest, require
+from llmhw.explore.store import CHUNK_GLOB, MANIFEST, read_manifest
 
 # Rows per batch when a query's result is streamed (the Pareto front).
 BATCH_ROWS = 1 << 16

@@ -29,6 +29,7 @@ import numpy as np
 
 from llmhw.core import __version__
 from llmhw.core.errors import LlmhwError
+from llmhw.explore.parallel import require
 from llmhw.explore.sweep_spec import PARALLELISM_KEYS, SweepSpec
 
 MANIFEST = "manifest.json"
@@ -40,22 +41,6 @@ _TEMP = re.compile(r"^\.chunk-\d{8}\.parquet\..*\.tmp$")
 META_KEY = b"llmhw.sweep"
 # Seconds between rewrites of the manifest during a run (each rewrite lists every chunk done).
 MANIFEST_EVERY_S = 5.0
-
-
-class MissingExtra(RuntimeError):
-    """An optional dependency is not installed: the message names the extra that brings it."""
-
-
-def require(module: str, extra: str = "sweep") -> Any:
-    """Import an optional dependency, or say in one line which extra installs it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        what = {"sweep": "pyarrow and duckdb", "ray": "ray"}[extra]
-        raise MissingExtra(f"the sweep store needs {what} ({module} is not installed): "
-                           f"pip install 'llmhw[{extra}]'") from None
 
 
 def chunk_name(k: int) -> str:

@@ -11,7 +11,6 @@ that. A worker that dies costs its chunk, which Ray runs again elsewhere (``MAX_
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import os
@@ -27,15 +26,12 @@ import numpy as np
 
 from llmhw.core.errors import LlmhwError, clip
 from llmhw.economics.report import economics_arrays
-from llmhw.explore.store import Store, calibration_sha256, encode, require
+from llmhw.explore.parallel import MAX_RETRIES, TaskFailed, ray_map, ray_module, session
+from llmhw.explore.store import Store, calibration_sha256, encode
 from llmhw.explore.sweep import check_finite
 from llmhw.explore.sweep_spec import VECTOR_AXES, Axis, SweepSpec, build, load_spec
 from llmhw.serving.closed_loop import Engine
 
-# Times Ray runs a chunk again after its worker died (a machine lost, the OOM killer).
-MAX_RETRIES = 3
-# Chunks in flight per worker: one running, one queued, so a worker never waits on the driver.
-IN_FLIGHT_PER_WORKER = 2
 # Scenarios (and their engines) a worker keeps between chunks: a grid's chunks walk through them
 # in order; a random sample over listed values revisits a few.
 ENGINE_CACHE = 64
@@ -236,13 +232,13 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
     if workers is not None and workers < 1:
         raise LlmhwError(f"need at least one worker, got {workers}", field="--workers", accepted="1 or more")
     Store.check(out, resume)                  # a bad --out is refused before Ray starts
-    ray = _ray(use_ray, address)
+    ray = ray_module(use_ray, address)
     notes: list[str] = []
     if ray is None and use_ray is None:
         notes.append("ray is not installed: running in this process (pip install 'llmhw[ray]' for workers "
                      "and clusters)")
     t0 = time.perf_counter()
-    with _session(ray, workers, address) as n_workers:
+    with session(ray, workers, address) as n_workers:
         store = Store.open(out, sp, resume)
         todo = [k for k in range(sp.chunks) if k not in store.done]
         notes += store.notes
@@ -268,7 +264,17 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
                 for k in todo:
                     finished(*chunk_file(sp, k))
             else:
-                failed = _run_on_ray(ray, sp, todo, n_workers, finished, log)
+                for i, result in ray_map(ray, chunk_file, sp, todo, n_workers, log):
+                    if isinstance(result, TaskFailed):
+                        failed.append(todo[i])
+                        continue
+                    k, data, info = result
+                    if info["calibration_sha256"] != _calibration():
+                        raise LlmhwError(f"a worker (pid {info['pid']}) prices with another calibration than "
+                                         "this machine's: install the same llmhw on every node", field="--address",
+                                         accepted="a cluster whose nodes run this llmhw")
+                    finished(k, data, info)
+                    del data, result
         finally:
             store.write_manifest(force=True, finished=True)
     end = time.perf_counter()
@@ -298,108 +304,3 @@ def _counter(progress: Progress | None, done: int, total: int) -> Callable[[int]
         if progress:
             progress(state[0], total)
     return tick
-
-
-def _ray(use_ray: bool | None, address: str | None) -> Any:
-    """The ray module, or None to run in this process."""
-    if use_ray is False:
-        if address:
-            raise LlmhwError("a cluster address needs Ray", field="--address", accepted="no --address with --workers 0")
-        return None
-    try:
-        import ray
-    except ImportError:
-        if address or use_ray:
-            require("ray", "ray")      # raises MissingExtra naming the extra
-        return None
-    return ray
-
-
-ADDRESSES = "auto (the cluster this machine belongs to), HOST:PORT (its head's GCS) or ray://HOST:PORT (Ray Client)"
-# Seconds to wait for a cluster's head to answer before saying it cannot be reached (Ray itself
-# retries for minutes).
-CONNECT_S = 5.0
-
-
-def _check_reachable(address: str) -> None:
-    """Refuse at once an address that is malformed or whose head does not answer."""
-    import socket
-
-    if address == "auto":
-        return
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise LlmhwError(f"malformed address '{clip(address, 200)}'", field="--address", accepted=ADDRESSES)
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
-    except OSError as exc:
-        raise LlmhwError(f"nothing answers at {clip(address, 200)} ({exc.strerror or exc})", field="--address",
-                         accepted=ADDRESSES) from None
-
-
-@contextlib.contextmanager
-def _session(ray: Any, workers: int | None, address: str | None) -> Iterator[int]:
-    """Ray started (a local instance) or joined (a cluster) for the run, and the workers it
-    gives; nothing to start in-process (one worker). A Ray the caller started is used as is."""
-    if ray is None:
-        yield 1
-        return
-    import logging
-
-    started = False
-    if address:
-        _check_reachable(address)
-    if not ray.is_initialized():
-        kw: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
-        if address:
-            try:
-                ray.init(address=address, **kw)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise LlmhwError(f"cannot join the Ray cluster at '{clip(address, 200)}': {clip(str(exc), 300)}",
-                                 field="--address", accepted=ADDRESSES) from None
-        else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, **kw)
-        started = True
-    try:
-        n = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        yield min(n, workers) if workers and not address else n
-    finally:
-        if started:
-            ray.shutdown()
-
-
-def _run_on_ray(ray: Any, spec: SweepSpec, todo: list[int], n_workers: int,
-                finished: Callable[[int, bytes, dict[str, Any]], None], log: Callable[[str], None]) -> list[int]:
-    """Every chunk of ``todo`` as a Ray task, at most IN_FLIGHT_PER_WORKER per worker in flight;
-    each result stored as it comes. Returns the chunks that failed after every retry."""
-    task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(chunk_file)
-    ref = ray.put(spec)
-    pending: dict[Any, int] = {}
-    queue = list(reversed(todo))
-    failed: list[int] = []
-    while queue or pending:
-        while queue and len(pending) < IN_FLIGHT_PER_WORKER * n_workers:
-            k = queue.pop()
-            pending[task.remote(ref, k)] = k
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for r in ready:
-            k = pending.pop(r)
-            try:
-                kk, data, info = ray.get(r)
-            except ray.exceptions.RayTaskError as exc:
-                cause = getattr(exc, "cause", None)
-                if isinstance(cause, Exception):
-                    raise cause from None        # the worker's own error, not Ray's wrapper
-                raise
-            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                    ray.exceptions.ObjectLostError) as exc:
-                failed.append(k)
-                log(f"chunk {k} failed after {MAX_RETRIES} retries: {clip(str(exc), 200)}")
-                continue
-            if info["calibration_sha256"] != _calibration():
-                raise LlmhwError(f"a worker (pid {info['pid']}) prices with another calibration than this "
-                                 "machine's: install the same llmhw on every node", field="--address",
-                                 accepted="a cluster whose nodes run this llmhw")
-            finished(kk, data, info)
-            del data
-    return failed

@@ -71,3 +71,15 @@ def test_an_address_without_a_cluster_is_refused_at_once(capsys, tmp_path, addre
     p.write_text(__import__("json").dumps({**SPEC, "chunk_points": 24}))
     assert_refused(run_cli(capsys, "sweep", p, "--out", tmp_path / "o", "--address", address), *names)
     assert not (tmp_path / "o").exists()
+
+
+def test_search_on_ray_equals_search_in_one_process(local_ray):
+    from llmhw.api import search
+
+    sc = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "n_chips": 4, "engine": "vllm",
+          "workload": {"input_tokens": 512, "output_tokens": 128, "batch": 1}}
+    vary = {"interconnect.hop_latency_s": [1e-7, 1e-6]}
+    one = search(sc, ["tpot_s<=0.01"], "output_tok_s_per_chip", vary)
+    many = search(sc, ["tpot_s<=0.01"], "output_tok_s_per_chip", vary, workers=2)
+    assert many.to_dict() == one.to_dict()
+    assert one.evaluated > 100 and one.best is not None

@@ -452,6 +452,10 @@ def search(
     top: int = typer.Option(5, "--top", min=1, help="how many of the best configurations to list"),
     disaggregate: bool = typer.Option(False, "--disaggregate", help="search prefill/decode pools: every split "
                                       "of the chips and every mapping of each pool"),
+    workers: int = typer.Option(None, "--workers", help="price the space on this many Ray workers (each within "
+                                "the budget, so a space N times larger is searched whole); needs llmhw[ray]"),
+    address: str = typer.Option(None, "--address", help="price the space on a Ray cluster: auto, HOST:PORT or "
+                                "ray://HOST:PORT (docs/scale.md)"),
     as_json: bool = JSON_OPT,
     quick: dict[str, Any] | None = None,
 ) -> None:
@@ -460,14 +464,18 @@ def search(
     from rich.progress import Progress
 
     from llmhw.api import search as run_search
+    from llmhw.explore.parallel import MissingExtra, TaskFailed
     from llmhw.explore.vary import parse_vary
 
     base = _scenario_input(scenario, quick or {}, one_pool=True)
     varied = dict(parse_vary(v) for v in vary)
-    with Progress(console=tables.err, transient=True, disable=as_json) as bar:
-        task = bar.add_task("searching", total=None)
-        res = run_search(base, slo, objective, varied, top, disaggregate=disaggregate,
-                         progress=lambda i, n: bar.update(task, completed=i, total=n))
+    try:
+        with Progress(console=tables.err, transient=True, disable=as_json) as bar:
+            task = bar.add_task("searching", total=None)
+            res = run_search(base, slo, objective, varied, top, disaggregate=disaggregate, workers=workers,
+                             address=address, progress=lambda i, n: bar.update(task, completed=i, total=n))
+    except (MissingExtra, TaskFailed) as exc:
+        raise Failed(str(exc)) from None
     if as_json:
         _emit_json(res.to_dict())
         return

@@ -18,7 +18,7 @@ from llmhw.explore.search import Objective, parse_objective
 from llmhw.explore.store import CHUNK_GLOB, MANIFEST, read_manifest
 
 # Rows per batch when a query's result is streamed (the Pareto front).
-BATCH_ROWS = 1 << 16
+BATCH_ROWS = 1 << 20
 
 
 @dataclass
@@ -48,6 +48,8 @@ def connect(root: str | Path) -> tuple[Any, list[str]]:
         notes.append(f"{len(files)} of {m['chunks_total']} chunks are done: the sweep is running or was stopped "
                      f"(llmhw sweep --resume finishes it)")
     con = duckdb.connect(":memory:")
+    # DuckDB draws its own progress bar on the terminal for long queries, into our output.
+    con.execute("SET enable_progress_bar = false")
     pattern = str(p.resolve() / CHUNK_GLOB).replace("'", "''")
     con.execute(f"CREATE VIEW sweep AS SELECT * FROM read_parquet('{pattern}')")
     return con, notes
@@ -126,6 +128,17 @@ def pareto(root: str | Path, axes: Sequence[str], sql: str | None = None) -> Que
                          accepted="e.g. tok_s_per_user,output_tok_s_per_chip or min:tpot_s,max:output_tok_s")
     objs = [parse_objective(a) for a in axes]
     con, notes = connect(root)
+    if sql is None:
+        # Every row: read the two columns (and the point number) only, then the front's rows whole.
+        cols = [d[0] for d in con.execute("SELECT * FROM sweep LIMIT 0").description]
+        if all(o.key in cols for o in objs) and "point" in cols and "point" not in (o.key for o in objs):
+            con.close()
+            front = pareto(root, axes, 'SELECT point, {} FROM sweep'.format(", ".join(_quoted(o.key) for o in objs)))
+            points = ", ".join(str(int(r[0])) for r in front.rows) or "NULL"
+            whole = query(root, f"SELECT * FROM sweep WHERE point IN ({points})")
+            order = {r[0]: i for i, r in enumerate(front.rows)}
+            rows = sorted(whole.rows, key=lambda r: order[r[whole.columns.index("point")]])
+            return QueryResult(whole.columns, rows, notes)
     try:
         rel = _relation(con, sql or "SELECT * FROM sweep")
         cols = list(rel.columns)
@@ -138,6 +151,8 @@ def pareto(root: str | Path, axes: Sequence[str], sql: str | None = None) -> Que
         for batch in reader:
             t = pa.Table.from_batches([batch])
             if front is not None:
+                # Most of a batch is beaten by the front so far: drop it before sorting the rest.
+                t = t.filter(pa.array(~_beaten(t, front, objs)))
                 t = pa.concat_tables([front, t])
             front = t.take(pa.array(np.flatnonzero(_front(t, objs))))
     except LlmhwError:
@@ -156,6 +171,10 @@ def pareto(root: str | Path, axes: Sequence[str], sql: str | None = None) -> Que
     return QueryResult(cols, rows, notes)
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _numbers(t: Any, name: str) -> np.ndarray:
     col = t.column(name)
     try:
@@ -165,8 +184,29 @@ def _numbers(t: Any, name: str) -> np.ndarray:
                          accepted="two numeric columns") from None
 
 
-def _front(t: Any, objs: Sequence[Objective]) -> np.ndarray:
+def _signed(t: Any, objs: Sequence[Objective]) -> tuple[np.ndarray, np.ndarray]:
+    """The two columns, each turned larger-is-better."""
     x, y = (_numbers(t, o.key) * (1.0 if o.maximise else -1.0) for o in objs)
+    return x, y
+
+
+def _beaten(t: Any, front: Any, objs: Sequence[Objective]) -> np.ndarray:
+    """Rows of ``t`` some row of ``front`` (a Pareto front) is at least as good as on both
+    columns. Along a front sorted by x the y falls, so the best y among the front rows with an x
+    at least a row's x is that of the first such row."""
+    x, y = _signed(t, objs)
+    fx, fy = _signed(front, objs)
+    order = np.argsort(fx, kind="stable")
+    fx, fy = fx[order], fy[order]
+    i = np.searchsorted(fx, x, side="left")
+    beaten = np.zeros(x.size, dtype=bool)
+    inside = i < fx.size
+    beaten[inside] = fy[i[inside]] >= y[inside]
+    return beaten
+
+
+def _front(t: Any, objs: Sequence[Objective]) -> np.ndarray:
+    x, y = _signed(t, objs)
     ok = np.isfinite(x) & np.isfinite(y)
     keep = np.zeros(t.num_rows, dtype=bool)
     idx = np.flatnonzero(ok)

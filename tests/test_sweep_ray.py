@@ -39,7 +39,7 @@ def table(path: Path):
 
 def test_ray_prices_what_the_process_prices_and_survives_a_dead_worker(local_ray, tmp_path, monkeypatch):
     marker = tmp_path / "died"
-    real = sweep_run.chunk_file
+    real = sweep_run.chunk_task
 
     def dies_once_on_chunk_2(spec, k):
         # The first attempt at chunk 2 kills its worker process outright (as the OOM killer
@@ -49,11 +49,11 @@ def test_ray_prices_what_the_process_prices_and_survives_a_dead_worker(local_ray
             os._exit(1)
         return real(spec, k)
 
-    monkeypatch.setattr(sweep_run, "chunk_file", dies_once_on_chunk_2)
+    monkeypatch.setattr(sweep_run, "chunk_task", dies_once_on_chunk_2)
     res = run_sweep(SPEC, tmp_path / "ray", use_ray=True)
     assert marker.exists()
     assert res.mode == "ray" and res.workers == 2 and not res.failed
-    monkeypatch.setattr(sweep_run, "chunk_file", real)
+    monkeypatch.setattr(sweep_run, "chunk_task", real)
     ref = run_sweep(SPEC, tmp_path / "local", use_ray=False)
     assert res.rows == ref.rows == 24 and res.chunks == 5
     got, want = table(tmp_path / "ray"), table(tmp_path / "local")

@@ -214,7 +214,7 @@ def test_invalid_combinations_are_skipped_and_counted(tmp_path):
 def test_resume_after_a_crash_gives_every_point_exactly_once(tmp_path, monkeypatch):
     out = tmp_path / "crash"
     sp = load_spec(spec(chunk_points=20))
-    real = sweep_run.chunk_file
+    real = sweep_run.chunk_task
     calls = []
 
     def dies_on_the_fifth(s, k):
@@ -223,10 +223,10 @@ def test_resume_after_a_crash_gives_every_point_exactly_once(tmp_path, monkeypat
             raise KeyboardInterrupt
         return real(s, k)
 
-    monkeypatch.setattr(sweep_run, "chunk_file", dies_on_the_fifth)
+    monkeypatch.setattr(sweep_run, "chunk_task", dies_on_the_fifth)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(sp, out, use_ray=False)
-    monkeypatch.setattr(sweep_run, "chunk_file", real)
+    monkeypatch.setattr(sweep_run, "chunk_task", real)
     assert len(list(out.glob("chunk-*.parquet"))) == 4
     # the debris a kill -9 can leave, and worse: a half-written temporary file, a chunk file
     # truncated and one deleted, a manifest that lists chunks that are gone
@@ -337,3 +337,23 @@ def test_the_command_runs_in_this_process_without_ray(tmp_path, capsys, monkeypa
     assert rows(tmp_path / "o")["point"] == list(range(6))
     res = run_cli(capsys, "sweep", p, "--out", tmp_path / "o2", "--address", "auto")
     assert res.code == 1 and "llmhw[ray]" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_worker_writes_its_chunk_only_into_the_store_it_sees(tmp_path):
+    # A cluster node without the driver's folder (or with a stale one of the same name) sends its
+    # chunk back; a worker that reads this run's mark in the manifest writes the chunk itself.
+    from llmhw.explore.store import Store
+
+    sp = load_spec(spec(chunk_points=50))
+    store = Store.open(tmp_path / "s", sp)
+    elsewhere = tmp_path / "stale"
+    elsewhere.mkdir()
+    (elsewhere / MANIFEST).write_text(json.dumps({"run_token": "another run", "spec_sha256": sp.sha256}))
+    k, data, info = sweep_run.chunk_task((sp, str(elsewhere), store.token), 1)
+    assert data is not None and not list(elsewhere.glob("chunk-*"))
+    store.add(k, data, info)
+    k, data, info = sweep_run.chunk_task((sp, str(store.root.resolve()), store.token), 0)
+    assert data is None and (store.root / chunk_name(0)).exists()
+    store.add(k, data, info)
+    r = rows(store.root)
+    assert r["point"] == list(range(100))

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -133,6 +134,9 @@ class Store:
     done: dict[int, dict[str, Any]] = field(default_factory=dict)    # chunk -> its metadata
     started: float = field(default_factory=time.time)
     notes: list[str] = field(default_factory=list)
+    # This run's own mark in the manifest: a worker writes its chunks into the store itself only
+    # when it reads this mark there (the same folder, not one of the same name on another node).
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
     _written: float = 0.0
 
     @staticmethod
@@ -162,9 +166,9 @@ class Store:
             store = cls(p, spec)
             store._check(read_manifest(p))
             store._scan()
-            return store
-        p.mkdir(parents=True, exist_ok=True)
-        store = cls(p, spec)
+        else:
+            p.mkdir(parents=True, exist_ok=True)
+            store = cls(p, spec)
         store.write_manifest(force=True)
         return store
 
@@ -198,9 +202,11 @@ class Store:
                 self.notes.append(f"{f.name}: incomplete or not this sweep's; priced again")
                 f.unlink()
 
-    def add(self, k: int, data: bytes, info: dict[str, Any]) -> None:
-        """Store one finished chunk (atomically), and note it in the manifest now and then."""
-        write_atomic(self.root / chunk_name(k), data)
+    def add(self, k: int, data: bytes | None, info: dict[str, Any]) -> None:
+        """Store one finished chunk (atomically; ``data`` None: a worker wrote it already), and
+        note it in the manifest now and then."""
+        if data is not None:
+            write_atomic(self.root / chunk_name(k), data)
         start, stop = self.spec.chunk_range(k)
         self.done[k] = _entry(k, {"start": start, "stop": stop, **info})
         self.write_manifest()
@@ -213,7 +219,8 @@ class Store:
         spec = self.spec
         chunks = [self.done[k] for k in sorted(self.done)]
         m = {
-            "format": FORMAT, "llmhw_version": __version__, "calibration_sha256": calibration_sha256(),
+            "format": FORMAT, "run_token": self.token, "llmhw_version": __version__,
+            "calibration_sha256": calibration_sha256(),
             "spec_sha256": spec.sha256, "spec": spec.raw,
             "points": spec.points, "chunk_points": spec.chunk_points, "chunks_total": spec.chunks,
             "chunks_done": len(chunks), "finished": finished and len(chunks) == spec.chunks,
@@ -238,6 +245,15 @@ def _invalid_notes(chunks: list[dict[str, Any]], most: int = 5) -> list[str]:
             if len(seen) == most:
                 break
     return [f"invalid points (skipped): {n}" for n in seen]
+
+
+def holds_run(root: str | Path, token: str) -> bool:
+    """Whether the folder ``root``, as this process sees it, is the store of the run marked
+    ``token`` (False when it cannot be read)."""
+    try:
+        return json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8")).get("run_token") == token
+    except (OSError, ValueError, UnicodeError, AttributeError):
+        return False
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:

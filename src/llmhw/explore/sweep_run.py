@@ -27,7 +27,14 @@ import numpy as np
 from llmhw.core.errors import LlmhwError, clip
 from llmhw.economics.report import economics_arrays
 from llmhw.explore.parallel import MAX_RETRIES, TaskFailed, ray_map, ray_module, session
-from llmhw.explore.store import Store, calibration_sha256, encode
+from llmhw.explore.store import (
+    Store,
+    calibration_sha256,
+    chunk_name,
+    encode,
+    holds_run,
+    write_atomic,
+)
 from llmhw.explore.sweep import check_finite
 from llmhw.explore.sweep_spec import VECTOR_AXES, Axis, SweepSpec, build, load_spec
 from llmhw.serving.closed_loop import Engine
@@ -53,6 +60,7 @@ class SweepRun:
     points_per_s: float           # points this run priced, per second once the workers were up
     startup_s: float = 0.0        # starting Ray (or joining the cluster) and the workers
     peak_rss_bytes: int = 0       # the largest peak resident memory of a process that priced a chunk
+    worker_cpu_s: float = 0.0     # CPU seconds the chunks of this run took, all workers together
     failed: list[int] = field(default_factory=list)     # chunks that failed after every retry
     notes: list[str] = field(default_factory=list)
 
@@ -189,12 +197,29 @@ def evaluate_chunk(spec: SweepSpec, k: int) -> tuple[dict[str, np.ndarray], dict
 
 def chunk_file(spec: SweepSpec, k: int) -> tuple[int, bytes, dict[str, Any]]:
     """Chunk ``k`` priced and encoded as its Parquet file: what a worker sends back."""
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     cols, info = evaluate_chunk(spec, k)
     data = encode(spec, k, cols, info)
     del cols
-    return k, data, {**info, "seconds": time.perf_counter() - t, "pid": os.getpid(), "peak_rss_bytes": _peak_rss(),
-                     "calibration_sha256": _calibration()}
+    return k, data, {**info, "seconds": time.perf_counter() - t, "cpu_s": time.process_time() - cpu,
+                     "pid": os.getpid(), "peak_rss_bytes": _peak_rss(), "calibration_sha256": _calibration()}
+
+
+def chunk_task(shared: tuple[SweepSpec, str, str], k: int) -> tuple[int, bytes | None, dict[str, Any]]:
+    """What a worker runs for chunk ``k``: priced and encoded, then written into the store by the
+    worker itself when it sees the store (this machine's run, or a shared filesystem), else sent
+    back to the driver to write. ``shared``: the spec, the store's folder and the run's token."""
+    spec, out, token = shared
+    k, data, info = chunk_file(spec, k)
+    if _sees(out, token):
+        write_atomic(Path(out) / chunk_name(k), data)
+        return k, None, info
+    return k, data, info
+
+
+@functools.cache
+def _sees(out: str, token: str) -> bool:
+    return holds_run(out, token)
 
 
 @functools.cache
@@ -251,20 +276,23 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
         up = time.perf_counter()
         done_points = sum(sp.chunk_range(k)[1] - sp.chunk_range(k)[0] for k in store.done)
         tick = _counter(progress, done_points, sp.points)
-        peak = [0]
+        peak, cpu = [0], [0.0]
 
-        def finished(k: int, data: bytes, info: dict[str, Any]) -> None:
+        shared = (sp, str(store.root.resolve()), store.token)
+
+        def finished(k: int, data: bytes | None, info: dict[str, Any]) -> None:
             store.add(k, data, info)
             peak[0] = max(peak[0], info["peak_rss_bytes"])
+            cpu[0] += info["cpu_s"]
             tick(info["evaluated"])
 
         failed: list[int] = []
         try:
             if ray is None:
                 for k in todo:
-                    finished(*chunk_file(sp, k))
+                    finished(*chunk_task(shared, k))
             else:
-                for i, result in ray_map(ray, chunk_file, sp, todo, n_workers, log):
+                for i, result in ray_map(ray, chunk_task, shared, todo, n_workers, log):
                     if isinstance(result, TaskFailed):
                         failed.append(todo[i])
                         continue
@@ -285,7 +313,7 @@ def run_sweep(spec: SweepSpec | str | Path | dict[str, Any], out: str | Path, *,
     return SweepRun(str(store.root), "in-process" if ray is None else "ray", n_workers, sp.points, sp.chunks,
                     len(todo) - len(failed), sum(c["rows"] for c in store.done.values()),
                     sum(c["invalid"] for c in store.done.values()), end - t0,
-                    priced / (end - up) if end > up else 0.0, up - t0, peak[0], failed,
+                    priced / (end - up) if end > up else 0.0, up - t0, peak[0], cpu[0], failed,
                     [*notes, *_spec_notes(store)])
 
 

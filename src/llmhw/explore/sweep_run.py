@@ -3,10 +3,13 @@ this process when Ray is not installed (docs/scale.md).
 
 A chunk is priced where it runs (a worker builds each of its scenarios once, keeps the last few,
 and passes their batch and length axes through the vectorized engine in one pass per scenario)
-and comes back as a finished Parquet file, which the driver alone writes into the store: one
-writer, so the manifest needs no lock and a cluster needs no shared filesystem. At most two
-chunks per worker are in flight, so neither the driver nor the object store ever holds more than
-that. A worker that dies costs its chunk, which Ray runs again elsewhere (``MAX_RETRIES``).
+and is encoded as a finished Parquet file there. A worker that sees the store (this machine's
+run, or a shared filesystem; it must read this run's token in the manifest) writes the file
+itself, atomically; any other sends it back to the driver, which writes it. Only the driver
+writes the manifest (no lock), and a cluster needs no shared filesystem. At most two chunks per
+worker are in flight, so neither the driver nor the object store ever holds more than that. A
+worker that dies costs its chunk, which Ray runs again elsewhere (``MAX_RETRIES``); a chunk
+written twice is written whole both times, with the same content.
 """
 
 from __future__ import annotations

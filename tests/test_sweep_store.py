@@ -357,3 +357,9 @@ def test_a_worker_writes_its_chunk_only_into_the_store_it_sees(tmp_path):
     store.add(k, data, info)
     r = rows(store.root)
     assert r["point"] == list(range(100))
+
+
+def test_the_example_sweeps_load():
+    for p in sorted((ROOT / "examples" / "sweeps").glob("*.yaml")):
+        sp = load_spec(p)
+        assert sp.points > 0 and sp.sample.kind == "grid", p

@@ -81,12 +81,12 @@ def test_new_needs_like_and_like_needs_new(capsys):
 
 
 def test_the_worked_example_predicts_aws_s_published_tpot(capsys):
-    """docs/new-chip.md: examples/my-inferentia2.yaml, Llama 3 8B W8A16 on 12 chips (TP 24
+    """docs/new-chip.md: examples/hardware/my-inferentia2.yaml, Llama 3 8B W8A16 on 12 chips (TP 24
     NeuronCores, heads padded), against AWS's Inf2 latency table: TPOT P50 7.41 ms at 128 in /
     8,064 out and 7.47 ms at 4,096 / 4,096 (batch 1)."""
     for (isl, osl), measured in (((128, 8064), 7.41e-3), ((4096, 4096), 7.47e-3)):
         d = strict_json(run_cli(capsys, "predict", "--model", "llama-3.1-8b", "--hardware",
-                                "examples/my-inferentia2.yaml", "--tp", "12", "--ranks-per-chip", "2",
+                                "examples/hardware/my-inferentia2.yaml", "--tp", "12", "--ranks-per-chip", "2",
                                 "--weights", "int8", "--compute", "bf16", "--engine", "transformers-neuronx",
                                 "--input-tokens", str(isl), "--output-tokens", str(osl), "--json").stdout)
         assert abs(d["tpot_s"] / measured - 1) < 0.15

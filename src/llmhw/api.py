@@ -21,9 +21,12 @@ from llmhw.cost.params import family_params as _family_params
 from llmhw.cost.roofline import StepCost, tier_model
 from llmhw.cost.trust import CalibrationUsed, calibration_used
 from llmhw.economics.report import Constants, constants_for, economics_json
+from llmhw.explore.query import pareto as pareto_sweep
+from llmhw.explore.query import query as query_sweep
 from llmhw.explore.search import SearchResult, scenario_of
 from llmhw.explore.search import search as _search
 from llmhw.explore.sweep import as_scenario, check_finite, evaluate, sweep, sweep_economics
+from llmhw.explore.sweep_run import run_sweep
 from llmhw.explore.vary import apply as apply_varied
 from llmhw.hardware.chip import Chip
 from llmhw.hardware.interconnect import Interconnect
@@ -42,8 +45,8 @@ from llmhw.serving.disaggregated import evaluate as evaluate_disaggregated
 from llmhw.serving.metrics import METRICS, Metrics
 
 __all__ = ["Metrics", "Prediction", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
-           "near_memory_ops", "operator_totals", "package_power", "predict", "step_cost", "sweep", "sweep_economics",
-           "whatif"]
+           "near_memory_ops", "operator_totals", "package_power", "pareto_sweep", "predict", "query_sweep", "run_sweep",
+           "step_cost", "sweep", "sweep_economics", "whatif"]
 
 
 @dataclass

@@ -485,6 +485,10 @@ def search(
     top: int = typer.Option(5, "--top", min=1, help="how many of the best configurations to list"),
     disaggregate: bool = typer.Option(False, "--disaggregate", help="search prefill/decode pools: every split "
                                       "of the chips and every mapping of each pool"),
+    workers: int = typer.Option(None, "--workers", help="price the space on this many Ray workers (each within "
+                                "the budget, so a space N times larger is searched whole); needs llmhw[ray]"),
+    address: str = typer.Option(None, "--address", help="price the space on a Ray cluster: auto, HOST:PORT or "
+                                "ray://HOST:PORT (docs/scale.md)"),
     as_json: bool = JSON_OPT,
     quick: dict[str, Any] | None = None,
 ) -> None:
@@ -493,18 +497,149 @@ def search(
     from rich.progress import Progress
 
     from llmhw.api import search as run_search
+    from llmhw.explore.parallel import MissingExtra, TaskFailed
     from llmhw.explore.vary import parse_vary
 
     base = _scenario_input(scenario, quick or {}, one_pool=True)
     varied = dict(parse_vary(v) for v in vary)
-    with Progress(console=tables.err, transient=True, disable=as_json) as bar:
-        task = bar.add_task("searching", total=None)
-        res = run_search(base, slo, objective, varied, top, disaggregate=disaggregate,
-                         progress=lambda i, n: bar.update(task, completed=i, total=n))
+    try:
+        with Progress(console=tables.err, transient=True, disable=as_json) as bar:
+            task = bar.add_task("searching", total=None)
+            res = run_search(base, slo, objective, varied, top, disaggregate=disaggregate, workers=workers,
+                             address=address, progress=lambda i, n: bar.update(task, completed=i, total=n))
+    except (MissingExtra, TaskFailed) as exc:
+        raise Failed(str(exc)) from None
     if as_json:
         _emit_json(res.to_dict())
         return
     tables.print_search(base, res)
+
+
+# -- sweep and query (docs/scale.md): a spec's points into a Parquet store, and SQL over it
+
+# Rows a terminal table of `llmhw query` shows; --csv and --json print them all.
+QUERY_TABLE_ROWS = 200
+
+
+@app.command("sweep")
+def sweep_cmd(
+    spec: str = typer.Argument(..., help="Sweep spec YAML: base scenario, axes, sample, filter, metrics "
+                               "(docs/scale.md)"),
+    out_dir: str = typer.Option(..., "--out", help="Folder of the store: a Parquet file per chunk and "
+                                "manifest.json"),
+    workers: int = typer.Option(None, "--workers", help="Ray worker processes on this machine (default: every "
+                                "core); 0 runs in this process, without Ray"),
+    address: str = typer.Option(None, "--address", help="a Ray cluster to run on: auto, or ray://HOST:PORT"),
+    resume: bool = typer.Option(False, "--resume", help="Finish the sweep already in --out: its finished chunks "
+                                "are kept, the rest priced"),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Price every point of a sweep spec into a Parquet store (on Ray workers when Ray is installed,
+    else in this process); `llmhw query` reads it."""
+    from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    from llmhw.explore.parallel import MissingExtra
+    from llmhw.explore.sweep_run import run_sweep
+    from llmhw.explore.sweep_spec import load_spec
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed:,.0f} points/s" if task.speed else "", style="progress.data.speed")
+
+    if workers is not None and workers < 0:
+        raise LlmhwError(f"expected 0 or more, got {workers}", field="--workers", accepted="0 (this process) or N")
+    sp = load_spec(_input_file(spec, "SPEC"))
+    notes: list[str] = []
+    try:
+        with Progress(TextColumn("sweeping"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f} points"),
+                      Rate(), TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar:
+            task = bar.add_task("sweep", total=sp.points)
+
+            def log(text: str) -> None:
+                notes.append(text)
+                if not as_json:
+                    bar.console.print(escape(text), style="dim", highlight=False)
+            res = run_sweep(sp, out_dir, workers=workers or None, address=address, resume=resume,
+                            use_ray=False if workers == 0 else None, log=log,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except MissingExtra as exc:
+        raise Failed(str(exc)) from None
+    if as_json:
+        _emit_json(res.to_dict())
+    else:
+        out.print(f"{res.points:,} points in {res.chunks:,} chunks ({res.chunks_run:,} priced now, "
+                  f"{res.mode}, {res.workers} worker(s)): {res.rows:,} rows stored"
+                  + (f", {res.invalid:,} invalid points skipped" if res.invalid else "")
+                  + f"; {res.seconds:.1f} s, {res.points_per_s:,.0f} points/s", highlight=False, markup=False)
+        for n in res.notes:
+            if n not in notes:
+                out.print(f"note: {n}", highlight=False, markup=False)
+        out.print(f'query it: llmhw query {res.out} "SELECT * FROM sweep LIMIT 10"', highlight=False, markup=False)
+    if res.failed:
+        raise Failed(f"{len(res.failed)} chunk(s) failed after every retry; llmhw sweep --resume prices them")
+
+
+@app.command("query")
+def query_cmd(
+    store: str = typer.Argument(..., help="A sweep's folder (llmhw sweep --out)"),
+    sql: str = typer.Argument(None, help='DuckDB SQL over the view sweep, e.g. "SELECT engine, max(tok_s_per_user) '
+                              'FROM sweep WHERE fits GROUP BY engine"'),
+    pareto: str = typer.Option(None, "--pareto", help="X,Y: the Pareto front of two columns (of SQL's rows, default "
+                               "every row), each by its meaning or with max:/min:"),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV instead of a table."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """SQL over a sweep's Parquet store (DuckDB; the rows are the view `sweep`), or its Pareto front."""
+    import csv
+
+    from llmhw.explore.parallel import MissingExtra
+    from llmhw.explore.query import pareto as pareto_front
+    from llmhw.explore.query import query as run_query
+
+    if as_csv and as_json:
+        raise LlmhwError("choose one output format", field="--csv", accepted="--csv or --json, not both")
+    if sql is None and pareto is None:
+        raise LlmhwError("give a query or --pareto X,Y", field="SQL", accepted='e.g. "SELECT * FROM sweep LIMIT 10"')
+    try:
+        res = pareto_front(store, pareto.split(","), sql) if pareto is not None else run_query(store, sql)
+    except MissingExtra as exc:
+        raise Failed(str(exc)) from None
+    for n in res.notes:
+        err.print(f"note: {escape(n)}", style="dim", highlight=False)
+    if as_json:
+        _emit_json([{k: _finite_or_none(v) for k, v in r.items()} for r in res.records()])
+        return
+    if as_csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(res.columns)
+        w.writerows(res.rows)
+        return
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for c in res.columns:
+        table.add_column(escape(c), overflow="fold")
+    for r in res.rows[:QUERY_TABLE_ROWS]:
+        table.add_row(*(escape(_cell(v)) for v in r))
+    out.print(table)
+    if len(res.rows) > QUERY_TABLE_ROWS:
+        out.print(f"{len(res.rows):,} rows; the first {QUERY_TABLE_ROWS} shown (LIMIT, --csv or --json for more)",
+                  highlight=False, markup=False)
+
+
+def _finite_or_none(v: Any) -> Any:
+    """A query's value as strict JSON takes it: NaN and infinities (a memory that never wears
+    out, a division by zero in the SQL) become null."""
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
 
 
 @app.command()

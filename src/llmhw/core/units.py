@@ -164,7 +164,7 @@ class Range(NamedTuple):
 
 
 _UNITLESS = ("", "chips", "links", "dies", "tokens", "requests", "simulated requests", "seed", "grid points",
-             "varied values", "cycles", "x", "calendar year")
+             "varied values", "sweep points", "cycles", "x", "calendar year")
 
 RANGES: dict[str, Range] = {
     # -- hardware (SI) --
@@ -200,6 +200,8 @@ RANGES: dict[str, Range] = {
                            "them by every mapping and batch"),
     "grid points": Range(1.0, 1e7, "points one sweep prices: about 60 metrics of 8 bytes each take 5 GB at "
                          "that size"),
+    "sweep points": Range(1.0, 1e12, "points one stored sweep (`llmhw sweep`) prices: a trillion take about "
+                          "a week on a thousand workers and tens of terabytes unfiltered"),
     "seed": Range(1.0, 2.0**32 - 1, "a 32-bit random seed, which every numpy generator takes"),
     # -- economics (each field's own unit, scenario/economics.py) --
     "USD/kWh": Range(1e-6, 1e3, "a thousandth of a cent to 5000x the dearest retail tariff"),

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from llmhw.core.errors import LlmhwError
+from llmhw.explore.parallel import TaskFailed, ray_map, ray_module, session
 from llmhw.explore.sweep import as_scenario, sweep, sweep_economics
 from llmhw.explore.vary import apply
 from llmhw.scenario import Scenario
@@ -173,14 +174,77 @@ def _needs_economics(keys: Sequence[str]) -> bool:
     return any(k.startswith(_ECONOMICS) for k in keys)
 
 
+@dataclass
+class _Part:
+    """What one task of a search priced: (mapping position, configuration, arrays) blocks, and
+    the notes and invalid count it adds."""
+
+    blocks: list[tuple[int, dict[str, Any], dict[str, np.ndarray]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    invalid: int = 0
+    thinned: bool = False
+
+
+@dataclass(frozen=True)
+class _Task:
+    """The search's shared inputs: sent once to every worker."""
+
+    s0: Scenario
+    mappings_: tuple[dict[str, Any], ...] | None
+    econ: bool
+    disaggregate: bool
+    budget: int
+    total: int              # combinations of the varied values
+    parts: int              # tasks each combination's mappings are split into
+
+
+def _price_part(task: _Task, item: tuple[int, dict[str, Any], int]) -> _Part:
+    """One combination of varied values (``item``: its index, the values, which part of its
+    mappings), every mapping in that part priced over its batch grid."""
+    _, assignment, part = item
+    out = _Part()
+    try:
+        base = apply(task.s0, assignment) if assignment else task.s0
+    except LlmhwError as exc:
+        if part == 0:             # one part says so, once
+            out.invalid += 1
+            out.notes.append(f"{assignment}: {exc}")
+        return out
+    if task.disaggregate:
+        if part == 0:
+            out.blocks = [(j, {**cfg, "varied": assignment}, arrays)
+                          for j, (cfg, arrays) in enumerate(_disaggregated_blocks(base))]
+        return out
+    maps = list(task.mappings_ or mappings(base))
+    for j in range(part, len(maps), task.parts):
+        par = maps[j]
+        try:
+            s = base.replace(parallelism=par)
+        except LlmhwError:
+            out.invalid += 1
+            continue
+        cap = sweep(s, batch=np.array([-1.0]))
+        grid = batch_grid(float(cap["max_batch"][0]))
+        if task.budget and len(grid) * task.total * 8 > task.budget:
+            grid = grid[np.unique(np.geomspace(1, len(grid), 24).astype(int) - 1)]
+            out.thinned = True
+        arrays = sweep_economics(s, batch=grid) if task.econ else sweep(s, batch=grid)
+        out.blocks.append((j, {"parallelism": par, "varied": assignment}, arrays))
+    return out
+
+
 def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] = (),
            objective: str | Objective = "output_tok_s_per_chip", vary: dict[str, Sequence[Any]] | None = None,
            top: int = 5, budget: int = 2_000_000, mappings_: Sequence[dict[str, int]] | None = None,
-           progress: Callable[[int, int], None] | None = None, disaggregate: bool = False) -> SearchResult:
+           progress: Callable[[int, int], None] | None = None, disaggregate: bool = False,
+           workers: int | None = None, address: str | None = None) -> SearchResult:
     """Exhaustive search (see the module docstring). ``vary`` maps paths to the values to try;
     ``mappings_`` restricts the parallel mappings (default: every valid one). ``disaggregate``
     searches prefill/decode pools instead: every split of the chips between the two and every
-    mapping of each."""
+    mapping of each. ``workers`` (> 1) or ``address`` (a Ray cluster) prices the space on Ray
+    workers (docs/scale.md), each within ``budget`` points, so that the space as a whole may be
+    ``workers`` times larger before its batch grids are thinned; the result is the same as in
+    one process."""
     if isinstance(scenario, dict) and "parallelism" not in scenario:
         # The search chooses the mapping: a scenario without one starts from plain replicas.
         scenario = {**scenario, "parallelism": {"dp": int(scenario.get("n_chips", 1))}}
@@ -189,43 +253,39 @@ def search(scenario: Scenario | dict[str, Any], slo: Sequence[str | Constraint] 
     cons = [c if isinstance(c, Constraint) else parse_slo(c) for c in slo]
     obj = objective if isinstance(objective, Objective) else parse_objective(objective, list(vary))
     econ = _needs_economics([obj.key, *(c.key for c in cons)])
+    if disaggregate and econ:
+        raise LlmhwError("a disaggregated search prices performance only", field="--objective",
+                         accepted="a performance key: output_tok_s_per_chip, tpot_s, ttft_s, ...")
     combos = [dict(zip(vary, vals, strict=True)) for vals in itertools.product(*vary.values())] or [{}]
+    if workers is not None and workers < 1:
+        raise LlmhwError(f"need at least one worker, got {workers}", field="--workers", accepted="1 or more")
+    ray = ray_module(True, address) if (address or (workers or 1) > 1) else None
+    with session(ray, workers, address) as n_workers:
+        # Enough tasks to keep every worker busy: a combination's mappings split into parts.
+        parts = 1 if ray is None or disaggregate else max(1, -(-2 * n_workers // len(combos)))
+        task = _Task(s0, tuple(mappings_) if mappings_ else None, econ, disaggregate, budget * n_workers,
+                     len(combos), parts)
+        items = [(i, a, p) for i, a in enumerate(combos) for p in range(parts)]
+        results: list[_Part | None] = [None] * len(items)
+        stream = (enumerate(_price_part(task, it) for it in items) if ray is None
+                  else ray_map(ray, _price_part, task, items, n_workers))
+        for done, (k, part) in enumerate(stream, start=1):
+            if isinstance(part, TaskFailed):
+                raise part
+            results[k] = part
+            if progress:
+                progress(-(-done // parts), len(combos))
     pts = _Points()
     notes: list[str] = []
     invalid = 0
-    total = len(combos)
-    for i, assignment in enumerate(combos):
-        try:
-            base = apply(s0, assignment) if assignment else s0
-        except LlmhwError as exc:
-            invalid += 1
-            notes.append(f"{assignment}: {exc}")
-            continue
-        if disaggregate:
-            if econ:
-                raise LlmhwError("a disaggregated search prices performance only", field="--objective",
-                                 accepted="a performance key: output_tok_s_per_chip, tpot_s, ttft_s, ...")
-            for cfg, arrays in _disaggregated_blocks(base):
-                pts.add({**cfg, "varied": assignment}, arrays)
-            if progress:
-                progress(i + 1, total)
-            continue
-        for par in (mappings_ or mappings(base)):
-            try:
-                s = base.replace(parallelism=par)
-            except LlmhwError:
-                invalid += 1
-                continue
-            cap = sweep(s, batch=np.array([-1.0]))
-            grid = batch_grid(float(cap["max_batch"][0]))
-            if budget and len(grid) * total * 8 > budget:
-                grid = grid[np.unique(np.geomspace(1, len(grid), 24).astype(int) - 1)]
-                if not any("batch grid thinned" in n for n in notes):
-                    notes.append(f"search space over the budget of {budget:,} points: batch grid thinned to 24 per mapping")
-            arrays = sweep_economics(s, batch=grid) if econ else sweep(s, batch=grid)
-            pts.add({"parallelism": par, "varied": assignment}, arrays)
-        if progress:
-            progress(i + 1, total)
+    for i in range(len(combos)):
+        got = [r for r in results[i * parts:(i + 1) * parts] if r is not None]
+        invalid += sum(r.invalid for r in got)
+        notes += [n for r in got for n in r.notes]
+        if any(r.thinned for r in got) and not any("batch grid thinned" in n for n in notes):
+            notes.append(f"search space over the budget of {task.budget:,} points: batch grid thinned to 24 per mapping")
+        for _, cfg, arrays in sorted((b for r in got for b in r.blocks), key=lambda b: b[0]):
+            pts.add(cfg, arrays)
     if not pts.config:
         if notes:      # every varied value failed: say why (the first failure names its field)
             raise LlmhwError(f"no valid configuration; {notes[0]}", field="--vary")

@@ -13,8 +13,10 @@ import numpy as np
 from llmhw.core.errors import LlmhwError, shown
 from llmhw.core.io import read_yaml
 from llmhw.core.units import RANGES, canonical_unit, number_string, whole_number
+from llmhw.hardware.catalog import load_hardware
 from llmhw.hardware.whatif import is_list_path
 from llmhw.scenario import Scenario
+from llmhw.workload.catalog import load_model
 
 # Scenario fields a search may vary directly (the rest are override paths: chip.*, interconnect.*).
 SCENARIO_PATHS = ("engine", "n_chips", "hardware", "model", "compute_unit")
@@ -42,6 +44,12 @@ def _scalar(item: str, spec: str) -> Any:
         # the field then checks (a bandwidth in TB is refused).
         return {"value": float(m.group(1)), "unit": m.group(2)}
     return v
+
+
+def parse_value(item: str, where: str = "--vary") -> Any:
+    """One value as typed at a prompt or in a sweep spec: a YAML scalar (number, name), or a
+    quantity such as '9.6 TB/s' as the ``{value, unit}`` a YAML override would write."""
+    return _scalar(item, where)
 
 
 def parse_vary(spec: str) -> tuple[str, list[Any]]:
@@ -96,6 +104,11 @@ def apply(s: Scenario, assignment: dict[str, Any]) -> Scenario:
             blocks.setdefault(head, {})[rest] = v
         else:
             overrides[path] = v
+    # A catalog id names the chip or model itself (Scenario.replace takes the loaded spec).
+    if isinstance(fields.get("hardware"), str):
+        fields["hardware"] = load_hardware(fields["hardware"])
+    if isinstance(fields.get("model"), str):
+        fields["model"] = load_model(fields["model"])
     if "n_chips" in fields:
         # A new chip count invalidates the mapping: start from plain replicas (search remaps).
         fields["n_chips"] = whole_number(fields["n_chips"], "chips", "n_chips")

@@ -213,6 +213,7 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "model": ("model",), "hardware": ("hardware",), "n_chips": ("n_chips",),
     "tp": ("parallelism", "tp"), "pp": ("parallelism", "pp"), "ep": ("parallelism", "ep"),
     "dp": ("parallelism", "dp"), "weights": ("precision", "weights"), "kv_cache": ("precision", "kv_cache"),
+    "compute": ("precision", "compute"), "ranks_per_chip": ("parallelism", "ranks_per_chip"),
     "input_tokens": ("workload", "input_tokens"), "output_tokens": ("workload", "output_tokens"),
     "batch": ("workload", "batch"), "engine": ("engine",),
 }

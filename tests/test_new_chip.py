@@ -39,7 +39,7 @@ def test_every_field_of_the_template_is_explained(capsys):
 
 
 def _spec(tmp_path, **changes):
-    d = {"id": "acc2", "name": "Accelerator 2", "family": "intel-gaudi",
+    d = {"id": "acc2", "name": "Accelerator 2", "family": "google-tpu",
          "peak_flops": {"bf16": {"value": 432, "unit": "TFLOPS", "status": "specified", "source": "https://x.example"}},
          "memory": [{"tech": "hbm2e", "capacity_bytes": {"value": 96, "unit": "GB", "status": "specified",
                                                          "source": "https://x.example"},
@@ -63,7 +63,7 @@ def test_a_user_spec_is_shown_with_derived_figures_and_what_to_check(capsys, tmp
     assert fig["scale-up injection per chip, per direction"] == pytest.approx(21 * 100e9 / 8)
     text = " | ".join(d["warnings"])
     assert "scale_up.link: the link bandwidth does not say bandwidth_direction" in text
-    assert "family 'intel-gaudi' is not calibrated" in text
+    assert "family 'google-tpu' is not calibrated" in text
     assert d["calibration"]["basis"] == "uncalibrated family"
     assert "no price_usd" in text
 

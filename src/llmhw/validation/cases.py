@@ -132,6 +132,7 @@ _HARDWARE_RULES: tuple[tuple[str, str], ...] = (
     (r"^apple a19 pro\b", "apple-a19-pro"),
     (r"^(aws )?inferentia ?2\b|^inf2\b", "inferentia2"),
     (r"^(aws )?trainium ?1?\b(?! ?[23])|^trn1\b", "trainium1"),
+    (r"^(intel )?(habana )?gaudi ?2\b|^hls-gaudi2\b", "gaudi2"),
 )
 # Neuron's tensor-parallel degree counts NeuronCores: two NeuronCore-v2 per Inferentia2 or
 # Trainium1 chip, each a rank (Scenario parallelism.ranks_per_chip).
@@ -333,6 +334,7 @@ _ENGINES: tuple[tuple[str, str], ...] = (
     (r"sglang", "sglang"),
     (r"transformers[- ]?neuronx", "transformers-neuronx"),
     (r"vllm.*neuron|neuron.*vllm", "vllm-neuron"),
+    (r"optimum[- ]habana", "optimum-habana"),
     (r"vllm", "vllm"),
     (r"\batom\b", "atom"),
     (r"tensorrt|trt-llm|trtllm", "trtllm"),

@@ -2,16 +2,20 @@
 
 ``measurements_new_chips.csv`` holds measurements of chips the shipped collection does not cover
 (Inferentia2 and Trainium1: AWS's transformers-neuronx tables; vLLM with the Neuron plugin from
-optimum-neuron's benchmarks). They fit the software efficiency of these chips' family
-(``aws-trainium``: the Neuron SDK's kernels, which had no calibration) and the overheads and
-``kernel_eff`` of these stacks' engine profiles (``vllm-neuron``, ``transformers-neuronx``), as
-``llmhw validate --fit`` does for the shipped families; no other family or engine moves. The
+optimum-neuron's benchmarks; Gaudi 2: Intel's Optimum Habana tables). They fit the software
+efficiency of these chips' families (``aws-trainium``: the Neuron SDK's kernels; ``intel-gaudi``:
+Intel's Gaudi software; neither had a calibration) and the overheads and ``kernel_eff`` of these
+stacks' engine profiles (``vllm-neuron``, ``transformers-neuronx``, ``optimum-habana``), as
+``llmhw validate --fit`` does for the shipped families; no other family or engine moves. Each
+family is fitted on its own rows and each engine runs on one family, so one family can be refitted
+alone (:func:`run_family`) with the same result as the whole fit gives it. The
 values go to their own blocks of ``cost/calibration.yaml`` (``new_chip_families``,
 ``new_chip_engines``), which ``llmhw validate --fit --write`` leaves alone.
 
 Three errors are reported (:func:`run`): in-sample (fitted and scored on all rows), chip held out
 (each profile fitted on one chip's rows, scored on the other chip's, for the engines measured on
-both) and source held out (``vllm-neuron``: fitted on one benchmark, scored on the other).
+both) and source held out (``vllm-neuron``: fitted on one benchmark, scored on the other);
+:func:`run_family` scores one family in-sample and with each model held out.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from llmhw.validation import calibrate as cal
 from llmhw.validation.cases import NEW_CHIPS_CSV, load_cases
 from llmhw.validation.validate import FITTED_MARKER
 
-ENGINES: tuple[str, ...] = ("transformers-neuronx", "vllm-neuron")
+ENGINES: tuple[str, ...] = ("transformers-neuronx", "vllm-neuron", "optimum-habana")
 BLOCK = "new_chip_engines"
 FAMILY_BLOCK = "new_chip_families"
 BLOCK_MARKER = "# ==== new chips"
@@ -76,8 +80,24 @@ def fit(pts: list[cal.Point], rounds: int = 2) -> Fitted:
         for name in ENGINES:
             mine = [p for p in pts if p.engine.profile.name == name]
             if len(mine) >= 4:
-                engines[name] = cal.fit_engine(mine, name, mine[0].engine.profile)
+                engines[name] = _keep_unseen(mine, name, cal.fit_engine(mine, name, mine[0].engine.profile))
     return Fitted({k: asdict(v) for k, v in fams.items()}, engines)
+
+
+def _keep_unseen(pts: list[cal.Point], name: str, values: dict[str, float]) -> dict[str, float]:
+    """The fitted overheads, with those no row exercises (a served front end's time when every
+    row ran in-process) put back to the profile's shipped value: the rows say nothing about them,
+    so the optimizer's last value would be noise a served prediction then inherits."""
+    shipped = default_profiles()[name]
+    out = dict(values)
+    base = cal.log_errors(pts)
+    for k in values:
+        trial = {**out, k: float(getattr(shipped, k))}
+        cal._set_engine(pts, name, trial)
+        if np.allclose(cal.log_errors(pts), base, rtol=0.0, atol=1e-9):
+            out = trial
+    cal._set_engine(pts, name, out)
+    return out
 
 
 def _apply(pts: list[cal.Point], fitted: Fitted) -> None:
@@ -113,17 +133,21 @@ class NewChipsResult:
     chip_held_out: list[cal.Row] = field(default_factory=list)
     source_held_out: list[cal.Row] = field(default_factory=list)
     engine_of: dict[int, str] = field(default_factory=dict)
+    model_held_out: list[cal.Row] = field(default_factory=list)
 
     def summary(self) -> dict[str, dict[tuple[str, str], dict[str, float]]]:
         out = {}
         for label, rows in (("in-sample", self.in_sample), ("chip held out", self.chip_held_out),
-                            ("source held out", self.source_held_out)):
+                            ("source held out", self.source_held_out),
+                            ("model held out", self.model_held_out)):
             groups: dict[tuple[str, str], list[float]] = defaultdict(list)
             for r in rows:
                 e = self.engine_of[r.row]
                 groups[(e, r.metric)].append(r.ape)
                 groups[(e, "all")].append(r.ape)
                 groups[("all", "all")].append(r.ape)
+            if not rows:
+                continue
             out[label] = {k: {"n": len(v), "median": float(np.median(v)), "worst": float(np.max(v))}
                           for k, v in groups.items()}
         return out
@@ -147,6 +171,28 @@ def run(*, write: bool = False) -> NewChipsResult:
     source = [r for u in sources for r in _held_out(pts, lambda p, u=u: p.case.source == u, "vllm-neuron")]
     _apply(pts, fitted)
     return NewChipsResult(fitted, in_sample, chip, source, engine_of)
+
+
+def run_family(family: str, *, write: bool = False) -> NewChipsResult:
+    """Fit one family and its engines on that family's rows alone (optionally writing them over
+    the shipped blocks, every other entry kept), score them in-sample and with each model's rows
+    scored from a fit on the family's other models."""
+    pts = [p for p in points() if p.key == family]
+    if not pts:
+        raise RuntimeError(f"no row of {NEW_CHIPS_CSV} is of family {family!r}")
+    engine_of = {p.case.row: p.engine.profile.name for p in pts}
+    fitted = fit(pts)
+    if write:
+        cal_ = calibration()
+        write_block(Fitted({**(cal_.get(FAMILY_BLOCK) or {}), **fitted.families},
+                           {**(cal_.get(BLOCK) or {}), **fitted.engines}))
+    _apply(pts, fitted)
+    in_sample = cal.score(pts)
+    models = sorted({p.case.scenario["model"] for p in pts})
+    held = [r for m in models for e in sorted(set(engine_of.values()))
+            for r in _held_out(pts, lambda p, m=m: p.case.scenario["model"] == m, e)]
+    _apply(pts, fitted)
+    return NewChipsResult(fitted, in_sample, engine_of=engine_of, model_held_out=held)
 
 
 def write_block(fitted: Fitted) -> None:

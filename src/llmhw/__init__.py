@@ -19,6 +19,7 @@ from llmhw.api import (
     search,
     simulate,
     sweep,
+    train,
     whatif,
 )
 from llmhw.core import __version__
@@ -31,5 +32,5 @@ from llmhw.workload.model import ModelSpec
 
 __all__ = [
     "FitResult", "LlmhwError", "__version__", "ModelSpec", "Parallelism", "Prediction", "PrecisionSpec", "Scenario", "Workload",
-    "find_chips", "find_rate", "fit", "predict", "search", "simulate", "sweep", "whatif", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
+    "find_chips", "find_rate", "fit", "predict", "search", "simulate", "sweep", "train", "whatif", "load_hardware", "load_hf_config", "load_model", "model_from_hf_config",
 ]

@@ -44,7 +44,7 @@ from llmhw.serving.disaggregated import DisaggregatedMetrics
 from llmhw.serving.disaggregated import evaluate as evaluate_disaggregated
 from llmhw.serving.metrics import METRICS, Metrics
 
-__all__ = ["Metrics", "Prediction", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
+__all__ = ["Metrics", "Prediction", "TrainingPrediction", "train", "collective_cost", "economics_constants", "evaluate", "family_params", "fit",
            "near_memory_ops", "operator_totals", "package_power", "pareto_sweep", "predict", "query_sweep", "run_sweep",
            "step_cost", "sweep", "sweep_economics", "whatif"]
 
@@ -488,3 +488,111 @@ def hardware_template(like: str) -> str:
     from llmhw.hardware.catalog import raw_entry
 
     return spec_template(raw_entry(like), like)
+
+
+# -- training (issue 17, docs/training.md) ---------------------------------------------------
+
+
+@dataclass
+class TrainingPrediction:
+    """One training step of a scenario with a ``training:`` block (SI units)."""
+
+    scenario: Scenario
+    training: Any
+    flops: Any
+    memory: Any
+    cost: Any
+    tokens_per_step: float
+    micro_batches: int
+    energy_per_step_j: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def step_time_s(self) -> float:
+        return self.cost.step_time_s
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens_per_step / self.cost.step_time_s
+
+    @property
+    def mfu(self) -> float:
+        """Model FLOPs (every attention pair counted, no recompute) / (chips x peak x step time)."""
+        return self.flops.model / (self.scenario.n_chips * self.cost.gemm_peak_flops * self.cost.step_time_s)
+
+    @property
+    def hfu(self) -> float:
+        """Executed FLOPs (causal attention, recompute included) over the same denominator."""
+        return self.flops.executed / (self.scenario.n_chips * self.cost.gemm_peak_flops * self.cost.step_time_s)
+
+    @property
+    def capacity_bytes(self) -> float:
+        return self.scenario.chip.memory_capacity_bytes * self.scenario.memory_utilization
+
+    @property
+    def fits(self) -> bool:
+        return self.memory.total <= self.capacity_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        s, c, mem, f = self.scenario, self.cost, self.memory, self.flops
+        return {
+            "model": s.model.id, "hardware": s.system.id, "n_chips": s.n_chips,
+            "parallelism": {k: getattr(s.parallelism, k) for k in ("tp", "pp", "dp", "ep")},
+            "training": self.training.model_dump(),
+            "micro_batches": self.micro_batches, "tokens_per_step": self.tokens_per_step,
+            "step_time_s": c.step_time_s, "tokens_per_s": self.tokens_per_s,
+            "mfu": self.mfu, "hfu": self.hfu,
+            "flops": {"forward": f.forward, "backward": f.backward, "recompute": f.recompute,
+                      "executed": f.executed, "model": f.model},
+            "memory_per_chip": {"weights": mem.weights, "gradients": mem.gradients, "optimizer": mem.optimizer,
+                                "activations": mem.activations, "logits": mem.logits, "total": mem.total,
+                                "capacity": self.capacity_bytes, "fits": self.fits},
+            "breakdown": {"compute_s": c.compute_s, "memory_s": c.memory_s,
+                          "communication_exposed_s": c.communication_s, "bubble_s": c.bubble_s},
+            "communication_total_s": c.comm_total_s,
+            "energy_per_step_j": self.energy_per_step_j,
+            "energy_per_token_j": self.energy_per_step_j / self.tokens_per_step,
+            "notes": self.notes,
+        }
+
+
+def train(scenario: dict[str, Any]) -> TrainingPrediction:
+    """One training step of ``scenario`` (a mapping with model, hardware, n_chips, parallelism and
+    a ``training:`` block): step time, tokens/s, MFU, memory per chip and fit, the breakdown and
+    energy (docs/training.md)."""
+    from llmhw.accounting.training import optimizer_traffic_per_param, stage_params, step_flops, training_memory
+    from llmhw.cost.params import family_key
+    from llmhw.cost.training import training_cost
+    from llmhw.economics.energy import cap_power, flop_energy, memory_energy, wire_energy
+    from llmhw.scenario.training import training_scenario
+
+    s, t, seqs = training_scenario(scenario)
+    par = s.parallelism
+    m = seqs // par.dp // t.micro_batch
+    tokens = float(seqs * t.sequence_length)
+    flops = step_flops(s.model, t, tokens)
+    mem = training_memory(s.model, t, par.tp, par.pp, par.dp, par.ep, m)
+    fp = _family_params(family_key(s.chip.family, s.compute_unit))
+    cost = training_cost(s, t, flops, m, fp)
+    # Energy: the economics model's per-FLOP, per-bit and static figures for this chip; the chip's
+    # dynamic energy is its share of the executed FLOPs, its weight reads (forward, backward and
+    # recompute per micro-batch), the optimizer's traffic and its messages' bytes.
+    k = economics_constants(s)
+    n = s.n_chips
+    e_flop = flop_energy({t.precision: flops.executed / n}, k.j_per_flop)
+    sp = stage_params(s.model, par.tp, par.pp, par.ep)
+    passes = 4 if t.recompute == "full" else 3
+    updated = sp.total if t.zero == 0 else sp.dense / par.dp + sp.expert / (par.dp // par.ep)
+    traffic = optimizer_traffic_per_param(t) * updated
+    reads = m * passes * sp.total * 2.0 + traffic / 2
+    e_mem = memory_energy([reads], [traffic / 2], k.read_j_per_bit[:1], k.write_j_per_bit[:1])
+    from llmhw.accounting.training import training_messages
+    wire = sum(msg.count * msg.bytes * (m if msg.per_micro_batch else 1)
+               for msg in training_messages(s.model, t, par.tp, par.pp, par.dp, par.ep, m).values())
+    e_net = wire_energy(wire, k.link_j_per_bit)
+    power = k.static_w + float(e_flop + e_mem + e_net) / cost.step_time_s
+    capped, over = cap_power(power, k.power_cap_w)
+    notes = ["the chip's power would exceed its cap: the step is optimistic"] if bool(over) else []
+    energy = n * (float(capped) + k.host_avg_w) * cost.step_time_s
+    return TrainingPrediction(scenario=s, training=t, flops=flops, memory=mem, cost=cost, tokens_per_step=tokens,
+                              micro_batches=m, energy_per_step_j=energy, notes=notes)

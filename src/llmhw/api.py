@@ -560,7 +560,13 @@ def train(scenario: dict[str, Any]) -> TrainingPrediction:
     """One training step of ``scenario`` (a mapping with model, hardware, n_chips, parallelism and
     a ``training:`` block): step time, tokens/s, MFU, memory per chip and fit, the breakdown and
     energy (docs/training.md)."""
-    from llmhw.accounting.training import optimizer_traffic_per_param, stage_params, step_flops, training_memory
+    from llmhw.accounting.training import (
+        optimizer_traffic_per_param,
+        stage_params,
+        step_flops,
+        training_memory,
+        training_messages,
+    )
     from llmhw.cost.params import family_key
     from llmhw.cost.training import training_cost
     from llmhw.economics.energy import cap_power, flop_energy, memory_energy, wire_energy
@@ -586,7 +592,6 @@ def train(scenario: dict[str, Any]) -> TrainingPrediction:
     traffic = optimizer_traffic_per_param(t) * updated
     reads = m * passes * sp.total * 2.0 + traffic / 2
     e_mem = memory_energy([reads], [traffic / 2], k.read_j_per_bit[:1], k.write_j_per_bit[:1])
-    from llmhw.accounting.training import training_messages
     wire = sum(msg.count * msg.bytes * (m if msg.per_micro_batch else 1)
                for msg in training_messages(s.model, t, par.tp, par.pp, par.dp, par.ep, m).values())
     e_net = wire_energy(wire, k.link_j_per_bit)

@@ -727,6 +727,27 @@ def _simulate_batch(path: str, requests: int | None, seed: int | None, as_json: 
 
 
 @app.command()
+def train(scenario: str = typer.Argument(..., help="Scenario YAML file with a training: block"),
+          as_json: bool = JSON_OPT) -> None:
+    """One training step (docs/training.md): step time, tokens/s, MFU, memory per chip, breakdown."""
+    from llmhw.api import train as train_step
+    from llmhw.core.io import read_yaml
+
+    p = _input_file(scenario, "scenario")
+    d = train_step(read_yaml(p, field="scenario", mapping=True)).to_dict()
+    if as_json:
+        _emit_json(d)
+        return
+    for k in ("step_time_s", "tokens_per_s", "mfu", "hfu", "energy_per_token_j"):
+        out.print(f"{k}: {d[k]:.4g}", highlight=False)
+    for k, v in d["breakdown"].items():
+        out.print(f"{k}: {v:.4g}", highlight=False)
+    mem = d["memory_per_chip"]
+    out.print(f"memory per chip: {mem['total'] / 1e9:.3g} GB of {mem['capacity'] / 1e9:.3g} GB "
+              f"({'fits' if mem['fits'] else 'does not fit'})", highlight=False)
+
+
+@app.command()
 def validate(
     fit: bool = typer.Option(False, "--fit", help="Refit the efficiency parameters on the measurements first."),
     write: bool = typer.Option(False, "--write", help="With --fit: save the fitted values to calibration.yaml."),

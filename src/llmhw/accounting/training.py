@@ -51,7 +51,6 @@ from math import ceil
 
 from llmhw.accounting.memory import LOGIT_BYTES
 from llmhw.core.units import bytes_per_element
-from llmhw.scenario.scenario import Scenario
 from llmhw.scenario.training import TrainingSpec
 from llmhw.workload.model import ModelSpec
 
@@ -59,8 +58,6 @@ ACT = bytes_per_element("bf16")       # activations, weights and gradients are k
 MASTER = bytes_per_element("fp32")    # master weights and optimizer states are fp32
 # fp32 states per parameter beyond the master copy: Adam's first and second moments; SGD's momentum.
 OPTIMIZER_STATES = {"adam": 2, "sgd": 1}
-# Bytes the optimizer step moves per parameter it updates: it reads the master weight, the states
-# and the bf16 gradient and writes back the master weight, the states and the bf16 weight.
 FP8_WEIGHT_COPY = bytes_per_element("fp8")   # the FP8 cast of each weight FP8 GEMMs read
 
 

@@ -10,10 +10,10 @@ Needs Playwright's Python package and a Chromium on the PATH (Debian: `apt-get i
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from tests.browser import browser_path
 
 from llmhw.report import render
 from llmhw.studies import STUDY_ORDER
@@ -26,17 +26,9 @@ MAX_HEIGHT = 20_000     # px: the issue's bound on the whole page at that width
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
 
-def _browser_path() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory, study_of):
-    exe = _browser_path()
+    exe = browser_path()
     if exe is None:
         pytest.skip("no Chromium on the PATH (apt-get install chromium)")
     out = tmp_path_factory.mktemp("report")

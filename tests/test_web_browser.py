@@ -13,7 +13,6 @@ chromium`; .ci/run installs it); skips cleanly without them.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.browser import browser_path
 
 from llmhw import cli
 
@@ -37,14 +37,6 @@ PAGES = {"": "Predict", "what-if": "What-if", "search": "Search", "serving": "Se
          "report": "Report"}
 
 
-def _browser_path() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,7 +46,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server():
     """``llmhw serve`` in its own process on a free port; its URL. Stopped (SIGTERM) at the end."""
-    if _browser_path() is None:
+    if browser_path() is None:
         pytest.skip("no Chromium on the PATH (apt-get install chromium)")
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
@@ -88,7 +80,7 @@ def page(server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
         try:
-            browser = pw.chromium.launch(executable_path=_browser_path(), args=["--no-sandbox"])
+            browser = pw.chromium.launch(executable_path=browser_path(), args=["--no-sandbox"])
         except Exception as exc:                       # a browser that cannot start here
             pytest.skip(f"Chromium did not start: {exc}")
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})

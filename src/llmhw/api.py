@@ -19,7 +19,7 @@ from llmhw.cost.comm import collective_cost as _collective_cost
 from llmhw.cost.params import FamilyParams
 from llmhw.cost.params import family_params as _family_params
 from llmhw.cost.roofline import StepCost, tier_model
-from llmhw.cost.trust import CalibrationUsed, calibration_used
+from llmhw.cost.trust import CalibrationUsed, chip_calibration
 from llmhw.economics.report import Constants, constants_for, economics_json
 from llmhw.explore.query import pareto as pareto_sweep
 from llmhw.explore.query import query as query_sweep
@@ -130,8 +130,7 @@ class Prediction:
     def calibration(self) -> CalibrationUsed:
         """Which calibration this prediction used and the median error of its class of chip."""
         s = self.scenario
-        unit = s.compute_unit or s.chip.default_compute_unit
-        return calibration_used(s.chip.family, unit if s.chip.compute_units else None, s.chip.id, s.engine)
+        return chip_calibration(s.chip, s.compute_unit, s.engine)
 
 
 @dataclass
@@ -469,15 +468,18 @@ def inspect_hardware(name: str) -> HardwareInspection:
     from pathlib import Path
 
     from llmhw.core.io import read_yaml
-    from llmhw.hardware.catalog import chips, load_hardware, systems
+    from llmhw.hardware.catalog import chips, hardware_from_dict, load_hardware, systems
 
-    hw = load_hardware(name)
-    is_file = name not in chips() and name not in systems()
-    raw = read_yaml(Path(name), field="hardware", mapping=True) if is_file else None
+    raw = None
+    if name in chips() or name in systems():
+        hw = load_hardware(name)
+    else:
+        # A user's file, read once: its mapping builds the spec and shows what it left unsaid.
+        raw = read_yaml(Path(name), field="hardware", mapping=True)
+        hw = hardware_from_dict(raw, where=Path(name).name)
     chip = hw.chip if isinstance(hw, System) else hw
     warns = spec_warnings(hw, raw, list(chips().values()))
-    unit = chip.default_compute_unit
-    cal = calibration_used(chip.family, unit if chip.compute_units else None, chip.id)
+    cal = chip_calibration(chip)
     if cal.basis == "uncalibrated family":
         warns.append(cal.text)
     return HardwareInspection(hw, derived_figures(hw), warns, cal)

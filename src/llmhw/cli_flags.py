@@ -13,26 +13,30 @@ from typing import Any
 
 import typer
 
+from llmhw.scenario.flags import FLAG_PATHS
+
+# flag -> (type, help); the field each sets is in llmhw.scenario.flags.FLAG_PATHS
+_FLAG_HELP: dict[str, tuple[type, str]] = {
+    "model": (str, "catalog model id or path to a config.json (scenario field model)"),
+    "hardware": (str, "catalog chip or system id, or a hardware YAML (hardware)"),
+    "n_chips": (int, "chips (n_chips; default tp x pp x dp)"),
+    "tp": (int, "tensor parallel degree (parallelism.tp)"),
+    "pp": (int, "pipeline stages (parallelism.pp)"),
+    "ep": (int, "expert parallel degree (parallelism.ep)"),
+    "dp": (int, "data parallel replicas (parallelism.dp)"),
+    "weights": (str, "weight precision: bf16, fp8, fp4, int4, ... (precision.weights)"),
+    "kv_cache": (str, "KV-cache precision (precision.kv_cache)"),
+    "compute": (str, "the type GEMMs multiply in, whatever the weights are stored in: bf16 for W8A16 "
+                "(precision.compute)"),
+    "ranks_per_chip": (int, "engine ranks per chip, e.g. 2 NeuronCores on Inferentia2 (parallelism.ranks_per_chip)"),
+    "input_tokens": (int, "prompt tokens per request (workload.input_tokens)"),
+    "output_tokens": (int, "generated tokens per request (workload.output_tokens)"),
+    "batch": (str, "requests in flight, or max (workload.batch)"),
+    "engine": (str, "serving engine profile: vllm, sglang, trtllm, ... (engine)"),
+}
 # flag -> (type, help, the field it sets in the scenario mapping)
 QUICK_FLAGS: dict[str, tuple[type, str, tuple[str, ...]]] = {
-    "model": (str, "catalog model id or path to a config.json (scenario field model)", ("model",)),
-    "hardware": (str, "catalog chip or system id, or a hardware YAML (hardware)", ("hardware",)),
-    "n_chips": (int, "chips (n_chips; default tp x pp x dp)", ("n_chips",)),
-    "tp": (int, "tensor parallel degree (parallelism.tp)", ("parallelism", "tp")),
-    "pp": (int, "pipeline stages (parallelism.pp)", ("parallelism", "pp")),
-    "ep": (int, "expert parallel degree (parallelism.ep)", ("parallelism", "ep")),
-    "dp": (int, "data parallel replicas (parallelism.dp)", ("parallelism", "dp")),
-    "weights": (str, "weight precision: bf16, fp8, fp4, int4, ... (precision.weights)", ("precision", "weights")),
-    "kv_cache": (str, "KV-cache precision (precision.kv_cache)", ("precision", "kv_cache")),
-    "compute": (str, "the type GEMMs multiply in, whatever the weights are stored in: bf16 for W8A16 "
-                "(precision.compute)", ("precision", "compute")),
-    "ranks_per_chip": (int, "engine ranks per chip, e.g. 2 NeuronCores on Inferentia2 "
-                       "(parallelism.ranks_per_chip)", ("parallelism", "ranks_per_chip")),
-    "input_tokens": (int, "prompt tokens per request (workload.input_tokens)", ("workload", "input_tokens")),
-    "output_tokens": (int, "generated tokens per request (workload.output_tokens)", ("workload", "output_tokens")),
-    "batch": (str, "requests in flight, or max (workload.batch)", ("workload", "batch")),
-    "engine": (str, "serving engine profile: vllm, sglang, trtllm, ... (engine)", ("engine",)),
-}
+    name: (*_FLAG_HELP[name], path) for name, path in FLAG_PATHS.items()}
 
 
 def with_quick_flags(fn: Callable[..., Any]) -> Callable[..., Any]:

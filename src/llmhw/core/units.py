@@ -43,8 +43,6 @@ _UNITS: dict[str, float] = {
 }
 
 
-# The unit names a quantity may carry (core.units._UNITS' keys, the empty one aside).
-UNIT_NAMES: frozenset[str] = frozenset(u for u in _UNITS if u)
 
 # What each unit measures, named as RANGES names a field's unit: a quantity's unit must measure
 # what its field holds (a bandwidth given in GB is a unit slip, not 13e9 bytes a second).

@@ -81,3 +81,10 @@ def calibration_used(family: str, compute_unit: str | None, chip_id: str, engine
         text = (f"'{fitted_key}' calibration on a chip it was never fitted on: its chips held out of the "
                 f"fit were off by a median {100 * med:.0f}% ({n} rows)")
     return CalibrationUsed(fitted_key, "calibrated family", med, n, text)
+
+
+def chip_calibration(chip: Any, compute_unit: str | None = None, engine: str = "") -> CalibrationUsed:
+    """:func:`calibration_used` for a chip spec, on ``compute_unit`` (an SoC's default unit when
+    none is named; a chip without compute units has one family key)."""
+    unit = compute_unit or chip.default_compute_unit
+    return calibration_used(chip.family, unit if chip.compute_units else None, chip.id, engine)

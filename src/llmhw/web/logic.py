@@ -25,6 +25,7 @@ from llmhw.hardware.catalog import hardware_ids
 from llmhw.hardware.interconnect import TOPOLOGIES
 from llmhw.scenario import Scenario
 from llmhw.scenario.engines import engine_names
+from llmhw.scenario.flags import FLAG_PATHS
 from llmhw.workload.catalog import model_ids
 from llmhw.workload.hf_config import model_from_hf_config
 from llmhw.workload.lengths import dataset_ids
@@ -206,18 +207,6 @@ def uploaded_model(name: str, data: bytes) -> Any:
 
 
 # -- exports ---------------------------------------------------------------------------------------
-
-# Scenario fields the command line's quick flags set (llmhw/cli_flags.py's QUICK_FLAGS, whose
-# table tests/test_web_logic.py holds this one to): flag -> the field's path in the mapping.
-FLAG_PATHS: dict[str, tuple[str, ...]] = {
-    "model": ("model",), "hardware": ("hardware",), "n_chips": ("n_chips",),
-    "tp": ("parallelism", "tp"), "pp": ("parallelism", "pp"), "ep": ("parallelism", "ep"),
-    "dp": ("parallelism", "dp"), "weights": ("precision", "weights"), "kv_cache": ("precision", "kv_cache"),
-    "compute": ("precision", "compute"), "ranks_per_chip": ("parallelism", "ranks_per_chip"),
-    "input_tokens": ("workload", "input_tokens"), "output_tokens": ("workload", "output_tokens"),
-    "batch": ("workload", "batch"), "engine": ("engine",),
-}
-
 
 def quick_flags(d: Mapping[str, Any]) -> list[str] | None:
     """The command line's flags for a scenario mapping, or None when a field has no flag (an

@@ -539,7 +539,9 @@ class TrainingPrediction:
         s, c, mem, f = self.scenario, self.cost, self.memory, self.flops
         return {
             "model": s.model.id, "hardware": s.system.id, "n_chips": s.n_chips,
-            "parallelism": {k: getattr(s.parallelism, k) for k in ("tp", "pp", "dp", "ep")},
+            "parallelism": {"tp": s.parallelism.tp, "pp": s.parallelism.pp,
+                            "dp": s.parallelism.dp // self.training.context_parallel,
+                            "cp": self.training.context_parallel, "ep": s.parallelism.ep},
             "training": self.training.model_dump(),
             "micro_batches": self.micro_batches, "tokens_per_step": self.tokens_per_step,
             "step_time_s": c.step_time_s, "tokens_per_s": self.tokens_per_s,
@@ -551,6 +553,10 @@ class TrainingPrediction:
                                 "capacity": self.capacity_bytes, "fits": self.fits},
             "breakdown": {"compute_s": c.compute_s, "memory_s": c.memory_s,
                           "communication_exposed_s": c.communication_s, "bubble_s": c.bubble_s},
+            "compute_per_micro_batch_forward_s": c.compute_parts_s,
+            "gemm_efficiency": {"engine": self.training.engine, "gemm_eff": c.efficiency.gemm_eff,
+                                "fp8_eff": c.efficiency.fp8_eff, "moe_eff": c.efficiency.moe_eff,
+                                "fitted": c.efficiency.fitted},
             "communication_total_s": c.comm_total_s,
             "energy_per_step_j": self.energy_per_step_j,
             "energy_per_token_j": self.energy_per_step_j / self.tokens_per_step,
@@ -558,11 +564,22 @@ class TrainingPrediction:
         }
 
 
-def train(scenario: dict[str, Any]) -> TrainingPrediction:
+def _unit_share(v: float | None, name: str, default: float) -> float:
+    if v is None:
+        return default
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
+        raise LlmhwError(f"expected a share in (0, 1], got {v!r}", field=name, accepted="0 < value <= 1")
+    return float(v)
+
+
+def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: float | None = None,
+          moe_eff: float | None = None) -> TrainingPrediction:
     """One training step of ``scenario`` (a mapping with model, hardware, n_chips, parallelism and
     a ``training:`` block): step time, tokens/s, MFU, memory per chip and fit, the breakdown and
-    energy (docs/training.md)."""
+    energy (docs/training.md). ``gemm_eff`` / ``fp8_eff`` / ``moe_eff`` replace the training
+    engine's fitted GEMM efficiencies (cost/training.yaml) for a what-if."""
     from llmhw.accounting.training import (
+        degrees,
         optimizer_traffic_per_param,
         stage_params,
         step_flops,
@@ -570,36 +587,50 @@ def train(scenario: dict[str, Any]) -> TrainingPrediction:
         training_messages,
     )
     from llmhw.cost.params import family_key
-    from llmhw.cost.training import training_cost
+    from llmhw.cost.training import TrainingEfficiency, training_cost, training_efficiency
     from llmhw.economics.energy import cap_power, flop_energy, memory_energy, wire_energy
     from llmhw.scenario.training import training_scenario
 
     s, t, seqs = training_scenario(scenario)
     par = s.parallelism
-    m = seqs // par.dp // t.micro_batch
+    d = degrees(par.tp, par.pp, par.dp, par.ep, t.context_parallel)
+    m = seqs // d.dp // t.micro_batch
     tokens = float(seqs * t.sequence_length)
     flops = step_flops(s.model, t, tokens)
-    mem = training_memory(s.model, t, par.tp, par.pp, par.dp, par.ep, m)
-    fp = _family_params(family_key(s.chip.family, s.compute_unit))
-    cost = training_cost(s, t, flops, m, fp)
+    mem = training_memory(s.model, t, d, m)
+    key = family_key(s.chip.family, s.compute_unit)
+    fp = _family_params(key)
+    override = None
+    if gemm_eff is not None or fp8_eff is not None or moe_eff is not None:
+        base = training_efficiency(t.engine, key, fp)
+        override = TrainingEfficiency(_unit_share(gemm_eff, "gemm_eff", base.gemm_eff),
+                                      _unit_share(fp8_eff, "fp8_eff", base.fp8_eff),
+                                      _unit_share(moe_eff, "moe_eff", base.moe_eff), fitted=False)
+    cost = training_cost(s, t, d, flops, m, fp, key, override)
     # Energy: the economics model's per-FLOP, per-bit and static figures for this chip; the chip's
     # dynamic energy is its share of the executed FLOPs, its weight reads (forward, backward and
     # recompute per micro-batch), the optimizer's traffic and its messages' bytes.
     k = economics_constants(s)
     n = s.n_chips
     e_flop = flop_energy({t.precision: flops.executed / n}, k.j_per_flop)
-    sp = stage_params(s.model, par.tp, par.pp, par.ep)
+    sp = stage_params(s.model, d.tp, d.pp, d.ep)
     passes = 4 if t.recompute == "full" else 3
-    updated = sp.total if t.zero == 0 else sp.dense / par.dp + sp.expert / (par.dp // par.ep)
+    updated = sp.total if t.zero == 0 else sp.dense / d.shard + sp.expert / d.expert_shard
     traffic = optimizer_traffic_per_param(t) * updated
     reads = m * passes * sp.total * 2.0 + traffic / 2
     e_mem = memory_energy([reads], [traffic / 2], k.read_j_per_bit[:1], k.write_j_per_bit[:1])
     wire = sum(msg.count * msg.bytes * (m if msg.per_micro_batch else 1)
-               for msg in training_messages(s.model, t, par.tp, par.pp, par.dp, par.ep, m).values())
+               for msg in training_messages(s.model, t, d, m).values())
     e_net = wire_energy(wire, k.link_j_per_bit)
     power = k.static_w + float(e_flop + e_mem + e_net) / cost.step_time_s
     capped, over = cap_power(power, k.power_cap_w)
     notes = ["the chip's power would exceed its cap: the step is optimistic"] if bool(over) else []
+    if override is not None:
+        notes.append(f"GEMM efficiency set by the caller: {override.gemm_eff:.3g} (fp8 share {override.fp8_eff:.3g}, "
+                     f"MoE share {override.moe_eff:.3g})")
+    elif not cost.efficiency.fitted:
+        notes.append(f"no {t.engine} training fit for the {key} family: its inference GEMM efficiency "
+                     f"({cost.efficiency.gemm_eff:.2f}) stands in (cost/training.yaml)")
     energy = n * (float(capped) + k.host_avg_w) * cost.step_time_s
     return TrainingPrediction(scenario=s, training=t, flops=flops, memory=mem, cost=cost, tokens_per_step=tokens,
                               micro_batches=m, energy_per_step_j=energy, notes=notes)

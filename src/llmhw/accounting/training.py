@@ -61,6 +61,33 @@ OPTIMIZER_STATES = {"adam": 2, "sgd": 1}
 FP8_WEIGHT_COPY = bytes_per_element("fp8")   # the FP8 cast of each weight FP8 GEMMs read
 
 
+@dataclass(frozen=True)
+class Degrees:
+    """The parallel degrees of a training mapping: ``tp x cp x dp x pp`` chips, numbered in that
+    order (Megatron's: tp fastest). Gradients are reduced, and ZeRO shards states, over the
+    ``dp x cp`` chips that hold the same weights; experts split over ``ep`` of those."""
+
+    tp: int
+    pp: int
+    dp: int
+    cp: int
+    ep: int
+
+    @property
+    def shard(self) -> int:
+        """Chips holding the same weights (the gradient reduction and ZeRO group)."""
+        return self.dp * self.cp
+
+    @property
+    def expert_shard(self) -> int:
+        return self.shard // self.ep
+
+
+def degrees(tp: int, pp: int, scenario_dp: int, ep: int, cp: int) -> Degrees:
+    """The mapping of a training scenario, whose ``parallelism.dp`` holds dp x cp."""
+    return Degrees(tp=tp, pp=pp, dp=scenario_dp // cp, cp=cp, ep=ep)
+
+
 def causal_pairs(model: ModelSpec, s: int) -> float:
     """(query, key) pairs a causal mask keeps in one sequence of ``s`` tokens, summed over the
     layers: ``s (s+1) / 2`` per full layer; a sliding layer of window ``w < s`` keeps
@@ -179,19 +206,19 @@ class TrainingMemory:
         return self.weights + self.gradients + self.optimizer + self.activations + self.logits
 
 
-def training_memory(model: ModelSpec, t: TrainingSpec, tp: int, pp: int, dp: int, ep: int, m: int
-                    ) -> TrainingMemory:
-    sp = stage_params(model, tp, pp, ep)
+def training_memory(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> TrainingMemory:
+    tp, pp = d.tp, d.pp
+    sp = stage_params(model, tp, pp, d.ep)
     w, g, o = state_bytes_per_param(t)
-    dp_e = dp // ep
 
     def sharded(per_param: float, stage: int) -> float:
         if t.zero < stage:
             return per_param * sp.total
-        return per_param * (sp.dense / dp + sp.expert / dp_e)
+        return per_param * (sp.dense / d.shard + sp.expert / d.expert_shard)
 
-    s, b = t.sequence_length, t.micro_batch
-    per_token = activation_bytes_per_token_layer(model, t.recompute, s)
+    # A context-parallel chip keeps the activations of its s / cp tokens of each sequence.
+    s, b = t.sequence_length // d.cp, t.micro_batch
+    per_token = activation_bytes_per_token_layer(model, t.recompute, t.sequence_length)
     in_flight = min(m, pp)
     if t.pipeline_schedule == "interleaved":
         in_flight *= 1 + (pp - 1) / (pp * t.virtual_stages)
@@ -216,12 +243,20 @@ class Message:
     per_micro_batch: bool
 
 
-def training_messages(model: ModelSpec, t: TrainingSpec, tp: int, pp: int, dp: int, ep: int, m: int
-                      ) -> dict[str, Message]:
+def kv_width_per_chip(model: ModelSpec, tp: int) -> float:
+    """K and V values per token and layer on one tensor-parallel chip: KV heads split over tp, each
+    chip keeping at least one (heads are replicated when tp exceeds them); MLA's latent is whole."""
+    if model.mla is not None:
+        return float(model.kv_elements_per_token_per_layer)
+    return 2.0 * model.head_dim * max(1.0, model.n_kv_heads / tp)
+
+
+def training_messages(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> dict[str, Message]:
     """The collectives of one step for one chip, by purpose. Chips are numbered tp fastest, then
-    dp, then pp (Megatron's order): a TP group is contiguous, DP and EP groups are tp apart, PP
-    neighbours tp x dp apart."""
-    h, s, b = model.hidden_size, t.sequence_length, t.micro_batch
+    cp, dp, pp (Megatron's order): a TP group is contiguous, CP groups are tp apart, DP and EP
+    groups tp x cp apart, PP neighbours tp x cp x dp apart."""
+    tp, pp, dp, cp, ep = d.tp, d.pp, d.dp, d.cp, d.ep
+    h, s, b = model.hidden_size, t.sequence_length // cp, t.micro_batch
     layers = ceil(model.n_layers / pp)
     act = b * s * h * ACT
     sp = stage_params(model, tp, pp, ep)
@@ -229,22 +264,29 @@ def training_messages(model: ModelSpec, t: TrainingSpec, tp: int, pp: int, dp: i
     if tp > 1:
         per_layer = 4 + (2 if t.recompute == "full" else 0)
         out["tp"] = Message("all_reduce", act, tp, 1, per_layer * layers, True)
+    if cp > 1:
+        # Ring attention: each layer gathers the other ranks' K and V forward, again backward, and
+        # reduce-scatters their gradients (3 passes of the chip's own K, V); it overlaps the
+        # attention it feeds (cost/training.py).
+        kv = b * s * kv_width_per_chip(model, tp) * ACT
+        out["cp"] = Message("all_gather", kv, cp, tp, 3 * layers, True)
     if pp > 1:
-        out["pp"] = Message("send", act / tp, 2, tp * dp, 2 * t.virtual_stages, True)
+        out["pp"] = Message("send", act / tp, 2, tp * cp * dp, 2 * t.virtual_stages, True)
     if ep > 1 and model.moe:
         moe_layers = ceil(model.n_moe_layers / pp)
-        out["ep"] = Message("all_to_all", act * model.moe.experts_per_token / tp, ep, tp, 4 * moe_layers, True)
-    if dp > 1:
+        out["ep"] = Message("all_to_all", act * model.moe.experts_per_token / tp, ep, tp * cp, 4 * moe_layers, True)
+    g = d.shard
+    if g > 1:
         grads = sp.dense * ACT
         if t.zero == 0:
-            out["dp"] = Message("all_reduce", grads, dp, tp, 1, False)
+            out["dp"] = Message("all_reduce", grads, g, tp, 1, False)
         else:
-            out["dp_grads"] = Message("reduce_scatter", grads, dp, tp, 1, False)
-            out["dp_weights"] = Message("all_gather", sp.dense * ACT / dp, dp, tp, 1, False)
+            out["dp_grads"] = Message("reduce_scatter", grads, g, tp, 1, False)
+            out["dp_weights"] = Message("all_gather", sp.dense * ACT / g, g, tp, 1, False)
         if t.zero == 3:
-            out["zero3_gather"] = Message("all_gather", sp.dense * ACT / dp, dp, tp, 2, True)
-    dp_e = dp // ep
-    if dp_e > 1 and sp.expert:
+            out["zero3_gather"] = Message("all_gather", sp.dense * ACT / g, g, tp, 2, True)
+    g_e = d.expert_shard
+    if g_e > 1 and sp.expert:
         kind = "all_reduce" if t.zero == 0 else "reduce_scatter"
-        out["dp_experts"] = Message(kind, sp.expert * ACT, dp_e, tp * ep, 1 if t.zero == 0 else 2, False)
+        out["dp_experts"] = Message(kind, sp.expert * ACT, g_e, tp * cp * ep, 1 if t.zero == 0 else 2, False)
     return out

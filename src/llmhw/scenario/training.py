@@ -31,15 +31,20 @@ class TrainingSpec(Block):
                                       "gradients, 3 also weights")
     pipeline_schedule: Literal["1f1b", "interleaved"] = "1f1b"
     virtual_stages: int = Field(1, description="model chunks per pipeline stage (interleaved schedule)")
+    context_parallel: int = Field(1, description="chips one sequence is split over (ring attention); also "
+                                  "written parallelism.cp. n_chips = tp x pp x dp x cp")
+    engine: str = Field("megatron", description="training software profile (cost/training.yaml)")
 
     _counts = field_validator("sequence_length", "global_batch_tokens", "global_batch_sequences", "micro_batch",
-                              "virtual_stages", mode="before")(_whole("tokens"))
+                              "virtual_stages", "context_parallel", mode="before")(_whole("tokens"))
 
 
 def check_training(t: TrainingSpec, s: Scenario) -> int:
     """Check the block against the scenario's model and mapping; return the global batch in
     sequences. Errors are one line naming ``training.<field>``."""
     par, model = s.parallelism, s.model
+    cp = t.context_parallel
+    dp = par.dp // cp          # the scenario's dp holds dp x cp (see training_scenario)
     if (t.global_batch_tokens is None) == (t.global_batch_sequences is None):
         raise LlmhwError("give exactly one of global_batch_tokens and global_batch_sequences",
                          field="training.global_batch_tokens")
@@ -53,13 +58,17 @@ def check_training(t: TrainingSpec, s: Scenario) -> int:
         seqs = t.global_batch_tokens // t.sequence_length
     else:
         seqs = int(t.global_batch_sequences)  # type: ignore[arg-type]
-    if seqs % par.dp:
-        raise LlmhwError(f"dp={par.dp} does not divide the global batch of {seqs} sequences",
+    if seqs % dp:
+        raise LlmhwError(f"dp={dp} does not divide the global batch of {seqs} sequences",
                          field="training.global_batch_tokens")
-    per_replica = seqs // par.dp
+    per_replica = seqs // dp
     if per_replica % t.micro_batch:
         raise LlmhwError(f"micro_batch {t.micro_batch} does not divide the per-replica batch of {per_replica} "
-                         f"sequences (global {seqs} / dp {par.dp})", field="training.micro_batch")
+                         f"sequences (global {seqs} / dp {dp})", field="training.micro_batch")
+    if cp > 1 and t.sequence_length % (2 * cp):
+        # Causal ring attention balances the work by giving each rank two chunks, one early, one late.
+        raise LlmhwError(f"context parallelism over {cp} chips needs a sequence length divisible by 2 x cp = "
+                         f"{2 * cp}, got {t.sequence_length}", field="training.context_parallel")
     m = per_replica // t.micro_batch
     if t.pipeline_schedule == "1f1b" and t.virtual_stages != 1:
         raise LlmhwError("virtual_stages applies to the interleaved schedule only", field="training.virtual_stages",
@@ -67,14 +76,13 @@ def check_training(t: TrainingSpec, s: Scenario) -> int:
     if t.pipeline_schedule == "interleaved":
         if par.pp == 1:
             raise LlmhwError("the interleaved schedule needs pp > 1", field="training.pipeline_schedule")
-        if model.n_layers % (par.pp * t.virtual_stages):
-            raise LlmhwError(f"pp x virtual_stages = {par.pp * t.virtual_stages} does not divide the "
-                             f"{model.n_layers} layers of {model.id}", field="training.virtual_stages")
-        if m % par.pp:
-            raise LlmhwError(f"the interleaved schedule needs micro-batches per replica ({m}) to be a multiple of "
-                             f"pp ({par.pp})", field="training.micro_batch")
-    if par.ep > 1 and par.dp % par.ep:
-        raise LlmhwError(f"ep={par.ep} must divide dp={par.dp}: in training, expert groups are drawn from the "
+        # Stages may be uneven (Llama 3 runs 126 layers on 16 stages): the heaviest one is priced.
+        if par.pp * t.virtual_stages > model.n_layers:
+            raise LlmhwError(f"pp x virtual_stages = {par.pp * t.virtual_stages} model chunks exceed the "
+                             f"{model.n_layers} layers of {model.id}", field="training.virtual_stages",
+                             accepted=f"at most {model.n_layers // par.pp}")
+    if par.ep > 1 and dp % par.ep:
+        raise LlmhwError(f"ep={par.ep} must divide dp={dp}: in training, expert groups are drawn from the "
                          f"data-parallel replicas", field="parallelism.ep")
     if par.ranks_per_chip != 1:
         raise LlmhwError("training models one rank per chip", field="parallelism.ranks_per_chip", accepted="1")
@@ -94,6 +102,26 @@ def training_scenario(d: Any, *, base_dir: Path | None = None) -> tuple[Scenario
         raise LlmhwError(f"expected a mapping, got {shown(d.get('training'))}", field="training")
     t = build(TrainingSpec, d["training"], where="training")
     rest = {k: v for k, v in d.items() if k != "training"}
+    par = rest.get("parallelism")
+    if isinstance(par, dict) and "cp" in par:
+        if t.context_parallel != 1:
+            raise LlmhwError("context parallelism is given twice: keep parallelism.cp or "
+                             "training.context_parallel", field="parallelism.cp")
+        t = build(TrainingSpec, {**d["training"], "context_parallel": par["cp"]}, where="training")
+        par = {k: v for k, v in par.items() if k != "cp"}
+    cp = t.context_parallel
+    if cp > 1:
+        # The scenario's checks (heads over tp, layers over pp, the networks holding the chips) run
+        # on tp x pp x (dp x cp) chips: a context-parallel group is priced apart, in training.
+        par = dict(par or {})
+        tp, pp, dp = (par.get(k, 1) for k in ("tp", "pp", "dp"))
+        n = rest.get("n_chips")
+        if all(isinstance(v, int) for v in (tp, pp, dp)) and n != tp * pp * dp * cp:
+            raise LlmhwError(f"n_chips ({n}) must equal tp x pp x dp x cp = {tp} x {pp} x {dp} x {cp} = "
+                             f"{tp * pp * dp * cp}", field="n_chips")
+        par["dp"] = dp * cp if isinstance(dp, int) else dp
+    if par is not None:
+        rest["parallelism"] = par
     # The placeholder workload only lets Scenario's checks run; training never reads it.
     rest.setdefault("workload", {"input_tokens": 1, "output_tokens": 1, "batch": 1})
     s = Scenario.from_dict(rest, base_dir=base_dir)

@@ -66,6 +66,12 @@ _INT_BOUNDS: dict[str, tuple[int, int]] = {
     "qk_rope_head_dim": (1, MAX_HEAD_DIM),
     "qk_nope_head_dim": (1, MAX_HEAD_DIM),
     "v_head_dim": (1, MAX_HEAD_DIM),
+    # GPT-2's names for the same shapes
+    "n_embd": (1, MAX_HIDDEN),
+    "n_head": (1, MAX_HEADS),
+    "n_layer": (1, MAX_LAYERS),
+    "n_positions": (1, MAX_CONTEXT),
+    "n_inner": (1, MAX_FFN),
 }
 
 # An error line quotes a value only when it is short; anything longer is described, never echoed.
@@ -443,6 +449,24 @@ HF_DEFAULTS: dict[str, dict[str, Any]] = {
     "gemma2": {"tie_word_embeddings": True},
 }
 
+def _gpt2(c: _Cfg) -> dict[str, Any]:
+    """GPT-2's names (n_embd, n_head, n_layer, n_positions, n_inner): the GPT-3 / Megatron GPT
+    shape, multi-head attention, a plain GELU FFN of 4 x n_embd unless n_inner says otherwise,
+    biases everywhere, the LM head tied to the embedding. The learned position table
+    (n_positions x n_embd, under 0.1% of a large model's weights) is not counted."""
+    hidden, n_heads = c.req("n_embd"), c.req("n_head")
+    if hidden % n_heads:
+        raise LlmhwError(f"{hidden} is not divisible by n_head ({n_heads})", field=c.field("n_embd"),
+                         accepted="a multiple of n_head")
+    n = c.req("n_layer")
+    inner = c.opt("n_inner", None)
+    return dict(n_layers=n, hidden_size=hidden, n_heads=n_heads, n_kv_heads=n_heads, head_dim=hidden // n_heads,
+                vocab_size=c.req("vocab_size"), tie_embeddings=c.opt("tie_word_embeddings", True, bool),
+                max_context=c.req("n_positions"),
+                intermediate_size=4 * hidden if inner is None else c.req("n_inner"), gated_ffn=False,
+                layer_attention=("full",) * n, layer_ffn=("dense",) * n, qkv_bias=True, o_bias=True, mlp_bias=True)
+
+
 READERS: dict[str, Callable[[_Cfg], dict[str, Any]]] = {
     "llama": _llama,
     "mistral": _llama,
@@ -460,6 +484,7 @@ READERS: dict[str, Callable[[_Cfg], dict[str, Any]]] = {
     "gemma3_text": _gemma3,
     "gpt_oss": _gpt_oss,
     "phi3": _phi3,
+    "gpt2": _gpt2,
 }
 
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(READERS))

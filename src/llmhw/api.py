@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from llmhw.accounting.fit import FitResult, context_notes
@@ -465,8 +466,6 @@ class HardwareInspection:
 
 def inspect_hardware(name: str) -> HardwareInspection:
     """A catalog chip or system, or a user's spec file, explained."""
-    from pathlib import Path
-
     from llmhw.core.io import read_yaml
     from llmhw.hardware.catalog import chips, hardware_from_dict, load_hardware, systems
 
@@ -538,7 +537,7 @@ class TrainingPrediction:
     def to_dict(self) -> dict[str, Any]:
         s, c, mem, f = self.scenario, self.cost, self.memory, self.flops
         return {
-            "model": s.model.id, "hardware": s.system.id, "n_chips": s.n_chips,
+            "model": s.model.id, "hardware": s.system.id, "chip": s.chip.id, "n_chips": s.n_chips,
             "parallelism": {"tp": s.parallelism.tp, "pp": s.parallelism.pp,
                             "dp": s.parallelism.dp // self.training.context_parallel,
                             "cp": self.training.context_parallel, "ep": s.parallelism.ep},
@@ -573,11 +572,12 @@ def _unit_share(v: float | None, name: str, default: float) -> float:
 
 
 def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: float | None = None,
-          moe_eff: float | None = None) -> TrainingPrediction:
+          moe_eff: float | None = None, base_dir: str | Path | None = None) -> TrainingPrediction:
     """One training step of ``scenario`` (a mapping with model, hardware, n_chips, parallelism and
     a ``training:`` block): step time, tokens/s, MFU, memory per chip and fit, the breakdown and
     energy (docs/training.md). ``gemm_eff`` / ``fp8_eff`` / ``moe_eff`` replace the training
-    engine's fitted GEMM efficiencies (cost/training.yaml) for a what-if."""
+    engine's fitted GEMM efficiencies (cost/training.yaml) for a what-if. Relative model and
+    hardware paths are read from ``base_dir`` (a scenario file's folder)."""
     from llmhw.accounting.training import (
         degrees,
         optimizer_traffic_per_param,
@@ -591,7 +591,7 @@ def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: f
     from llmhw.economics.energy import cap_power, flop_energy, memory_energy, wire_energy
     from llmhw.scenario.training import training_scenario
 
-    s, t, seqs = training_scenario(scenario)
+    s, t, seqs = training_scenario(scenario, base_dir=None if base_dir is None else Path(base_dir))
     par = s.parallelism
     d = degrees(par.tp, par.pp, par.dp, par.ep, t.context_parallel)
     m = seqs // d.dp // t.micro_batch

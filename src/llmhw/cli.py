@@ -13,6 +13,7 @@ import json
 import math
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -264,10 +265,20 @@ def fit_cmd(scenario: str = typer.Argument(None, help="Scenario YAML file (or gi
     tables.print_fit(res.scenario, d)
 
 
-def _scenario_input(path: str | None, quick: dict[str, Any], *, one_pool: bool = False) -> Any:
+@dataclass(frozen=True)
+class _TrainingInput:
+    """A scenario file with a ``training:`` block, which ``predict`` prices as a training step."""
+
+    raw: dict[str, Any]
+    base: Path
+
+
+def _scenario_input(path: str | None, quick: dict[str, Any], *, one_pool: bool = False,
+                    training_ok: bool = False) -> Any:
     """The scenario a command runs: a YAML file, the quick flags, or the flags over the file's
     fields (cli_flags). A ``Disaggregated`` deployment when it has a ``disaggregation:`` block
-    (refused with ``one_pool``), else a ``Scenario``."""
+    (refused with ``one_pool``), a ``_TrainingInput`` when it has a ``training:`` block (refused
+    unless ``training_ok``), else a ``Scenario``."""
     from llmhw.cli_flags import apply_quick_flags
     from llmhw.core.io import read_yaml
     from llmhw.scenario import Scenario
@@ -283,6 +294,12 @@ def _scenario_input(path: str | None, quick: dict[str, Any], *, one_pool: bool =
         raise LlmhwError("give a scenario YAML file, or the scenario as flags", field="scenario",
                          accepted="SCENARIO.yaml, or --model M --hardware H --input-tokens N --output-tokens N "
                          "[--tp ... --batch ...]")
+    if "training" in raw:
+        if not training_ok or quick:
+            raise LlmhwError("a training scenario is priced by 'llmhw train' or 'llmhw predict' (without quick "
+                             "flags)", field="training", accepted="llmhw train SCENARIO.yaml, or a scenario "
+                             "without a training: block")
+        return _TrainingInput(raw, base)
     raw = apply_quick_flags(raw, quick)
     for field, flag in (("model", "--model"), ("hardware", "--hardware")):
         if not path and field not in raw:
@@ -325,7 +342,10 @@ def predict_cmd(
         return
     from llmhw.scenario.disaggregated import Disaggregated
 
-    loaded = _scenario_input(scenario, quick)
+    loaded = _scenario_input(scenario, quick, training_ok=True)
+    if isinstance(loaded, _TrainingInput):
+        _print_training(loaded, as_json)
+        return
     if isinstance(loaded, Disaggregated):
         d = predict(loaded).to_dict()
         if as_json:
@@ -729,22 +749,44 @@ def _simulate_batch(path: str, requests: int | None, seed: int | None, as_json: 
 @app.command()
 def train(scenario: str = typer.Argument(..., help="Scenario YAML file with a training: block"),
           as_json: bool = JSON_OPT) -> None:
-    """One training step (docs/training.md): step time, tokens/s, MFU, memory per chip, breakdown."""
-    from llmhw.api import train as train_step
+    """One training step (docs/training.md): step time, tokens/s, MFU, memory per chip, breakdown.
+    ``llmhw predict`` on the same file answers the same."""
     from llmhw.core.io import read_yaml
 
     p = _input_file(scenario, "scenario")
-    d = train_step(read_yaml(p, field="scenario", mapping=True)).to_dict()
+    raw = read_yaml(p, field="scenario", mapping=True)
+    if "training" not in raw:
+        raise LlmhwError("missing the training: block", field="training",
+                         accepted="sequence_length, global_batch_tokens or global_batch_sequences, micro_batch, ... "
+                         "(docs/training.md)")
+    _print_training(_TrainingInput(raw, p.parent), as_json)
+
+
+def _print_training(inp: _TrainingInput, as_json: bool) -> None:
+    from llmhw.api import train as train_step
+
+    d = train_step(inp.raw, base_dir=inp.base).to_dict()
     if as_json:
         _emit_json(d)
         return
+    par = d["parallelism"]
+    mapping = " ".join(f"{k}{v}" for k, v in par.items() if v > 1) or "one chip"
+    out.print(f"training step: {escape(d['model'])} on {d['n_chips']:,} x {escape(d['chip'])} ({mapping}), "
+              f"{d['micro_batches']:,} micro-batches", highlight=False)
     for k in ("step_time_s", "tokens_per_s", "mfu", "hfu", "energy_per_token_j"):
         out.print(f"{k}: {d[k]:.4g}", highlight=False)
     for k, v in d["breakdown"].items():
         out.print(f"{k}: {v:.4g}", highlight=False)
     mem = d["memory_per_chip"]
     out.print(f"memory per chip: {mem['total'] / 1e9:.3g} GB of {mem['capacity'] / 1e9:.3g} GB "
-              f"({'fits' if mem['fits'] else 'does not fit'})", highlight=False)
+              f"({'fits' if mem['fits'] else 'does not fit: over by ' + format(mem['total'] / mem['capacity'] - 1, '.0%')})",
+              highlight=False)
+    g = d["gemm_efficiency"]
+    out.print(f"GEMM efficiency: {g['gemm_eff']:.3g} of peak ({g['engine']}, "
+              f"{'fitted on published training runs' if g['fitted'] else 'not fitted for this family'})",
+              highlight=False)
+    for note in d["notes"]:
+        out.print(f"note: {escape(note)}", highlight=False)
 
 
 @app.command()
@@ -753,6 +795,8 @@ def validate(
     write: bool = typer.Option(False, "--write", help="With --fit: save the fitted values to calibration.yaml."),
     cross: bool = typer.Option(False, "--cross-validate", help="Also score held-out rows (k-fold, chip held out)."),
     md: str = typer.Option(None, "--markdown", help="Write the full report to this markdown file."),
+    training: bool = typer.Option(False, "--training", help="Score the training steps against published training "
+                                  "runs instead (--fit/--write/--cross-validate then refer to the training fit)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Predict every shipped published measurement and report the error per family and metric."""
@@ -761,6 +805,9 @@ def validate(
 
     if md is not None:          # refused now, not after the twenty seconds of validation
         check_output(md, "--markdown", folder=False)
+    if training:
+        _validate_training(fit, write, cross, md, as_json)
+        return
     with out.status("validating") as status:
         res = run(fit=fit, cross_validate=cross, write_calibration=write,
                   log=lambda msg: status.update(escape(msg)))
@@ -771,6 +818,23 @@ def validate(
         _emit_json(res.to_dict())
         return
     tables.print_validation(res)
+
+
+def _validate_training(fit: bool, write: bool, cross: bool, md: str | None, as_json: bool) -> None:
+    from llmhw.validation import training as tv
+
+    with out.status("validating training steps"):
+        res = tv.run(do_fit=fit, cross_validate=cross, write=write)
+    text = tv.markdown(res)
+    if md is not None:
+        Path(md).parent.mkdir(parents=True, exist_ok=True)
+        Path(md).write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        _emit_json(tv.to_dict(res))
+        return
+    if res.fitted:
+        out.print("fitted: " + ", ".join(f"{k} {v}" for k, v in res.fitted.items()), highlight=False)
+    out.print(escape(text), highlight=False)
 
 
 @app.command()

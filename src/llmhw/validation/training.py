@@ -187,6 +187,13 @@ def run(*, do_fit: bool = False, cross_validate: bool = False, write: bool = Fal
     return TrainingResult(rows=rows, fitted=fitted, held_out=held)
 
 
+def training_profile_row() -> dict[str, float]:
+    """The shipped fit: the megatron engine's nvidia-gpu row of cost/training.yaml."""
+    from llmhw.cost.training import training_profiles
+
+    return {k: float(v) for k, v in training_profiles()[ENGINE]["families"][FAMILY].items()}
+
+
 def write_fit(fitted: dict[str, float]) -> None:
     """Rewrite the engine's row of the nvidia-gpu family in cost/training.yaml, in place."""
     path = Path(str(resources.files("llmhw.cost").joinpath("training.yaml")))
@@ -223,6 +230,40 @@ def markdown(res: TrainingResult) -> str:
         lines.append(f"Chip held out of the fit: all {res.median_abs(res.held_out):.1%}; " + "; ".join(per + kinds)
                      + ".")
     return "\n".join(lines)
+
+
+SECTION_INTRO = (
+    "Published training runs with their whole mapping (`src/llmhw/validation/measurements_training.csv`, "
+    "scored by `llmhw validate --training`, `validation/training.py`): Megatron-LM's measured iteration times "
+    "for GPT 22B to 1T on A100s (Korthikanti et al. 2022, full and selective recomputation), NVIDIA's NeMo "
+    "Megatron-Bridge 25.11 pre-training table (tokens/s per GPU on H100, B200 and GB200, dense Llama 3.1 "
+    "and MoE models) and Llama 3 405B's MFU on 8,192 and 16,384 H100s. Each figure is read as a step time. "
+    "Three software figures of the `megatron` training engine (`cost/training.yaml`: the large-GEMM "
+    "efficiency, FP8's share of it, the MoE expert path's share of it) are fitted on all rows; every other "
+    "figure is hardware physics or the family's inference calibration. *Chip held out*: the three figures "
+    "refitted without any row of that chip, then that chip's rows predicted. *Fits*: whether llmhw's "
+    "memory model holds the run in 90% of the chip's memory; a 'no' on a run that did run means its recipe "
+    "recomputes, offloads or stores FP8 activations beyond what the row states (the tables give no "
+    "recomputation settings).")
+
+
+def section(res: TrainingResult) -> list[str]:
+    """The "Training" section of docs/validation.md."""
+    return ["", "## Training (`llmhw train`)", "", SECTION_INTRO, "", markdown(res)]
+
+
+def to_dict(res: TrainingResult) -> dict[str, Any]:
+    def row(r: TrainingRow) -> dict[str, Any]:
+        return {"row": r.case.row, "source": r.case.source, "run": r.case.label, "chip": r.case.chip,
+                "moe": r.case.moe, "measured_step_s": r.measured_s, "predicted_step_s": r.predicted_s,
+                "error": r.error, "mfu": r.mfu, "fits": r.fits}
+
+    out: dict[str, Any] = {"fitted": res.fitted, "rows": [row(r) for r in res.rows],
+                           "median_abs_error": res.median_abs()}
+    if res.held_out:
+        out["held_out"] = [row(r) for r in res.held_out]
+        out["held_out_median_abs_error"] = res.median_abs(res.held_out)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -204,6 +204,13 @@ def _open_loop_lines(res: ValidationResult) -> list[str]:
     return lines
 
 
+def _training_lines(cross_validate: bool) -> list[str]:
+    """Training steps against published training runs (validation/training.py)."""
+    from llmhw.validation import training
+
+    return training.section(training.run(cross_validate=cross_validate))
+
+
 def markdown(res: ValidationResult) -> str:
     """docs/validation.md: per family and metric, in-sample and cross-validated, then every point."""
     s = res.summary
@@ -230,6 +237,7 @@ def markdown(res: ValidationResult) -> str:
                      f"{_pct(k['median']) if k else '-'} | {_pct(c['median']) if c else '-'} |")
     lines += _transfer_lines(res)
     lines += _open_loop_lines(res)
+    lines += _training_lines(bool(res.cv_chip))
     lines += ["", f"Rows not mapped to a scenario: {len(res.skipped)} (reasons at the end).", "",
               "## Rows no plausible model reaches", "",
               "Predicted and listed here, but left out of the fit and of the table above "

@@ -69,7 +69,6 @@ def check_training(t: TrainingSpec, s: Scenario) -> int:
         # Causal ring attention balances the work by giving each rank two chunks, one early, one late.
         raise LlmhwError(f"context parallelism over {cp} chips needs a sequence length divisible by 2 x cp = "
                          f"{2 * cp}, got {t.sequence_length}", field="training.context_parallel")
-    m = per_replica // t.micro_batch
     if t.pipeline_schedule == "1f1b" and t.virtual_stages != 1:
         raise LlmhwError("virtual_stages applies to the interleaved schedule only", field="training.virtual_stages",
                          accepted="1 with 1f1b")

@@ -60,3 +60,11 @@ def test_docs_print_the_figures_a_run_gives() -> None:
     dense = re.search(r"dense (\d+\.\d)%", section)
     assert dense and float(dense.group(1)) == pytest.approx(
         100 * res.median_abs(where=lambda r: not r.case.moe), abs=0.051)
+
+
+def test_training_doc_prints_the_shipped_fit() -> None:
+    doc = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    for k, v in tv.training_profile_row().items():
+        m = re.search(rf"\| `{k}` \| (\d\.\d+) \|", doc)
+        assert m, k
+        assert float(m.group(1)) == pytest.approx(v, abs=0.0006), k

@@ -57,6 +57,10 @@ def test_docs_print_the_figures_a_run_gives() -> None:
     assert m, "the training section states the all-rows median"
     assert int(m.group(1)) == len(res.rows)
     assert float(m.group(2)) == pytest.approx(100 * res.median_abs(), abs=0.051)
+    for name in ("README.md", "docs/training.md"):
+        other = re.search(r"(\d+\.\d)% median error of step time",
+                          " ".join((ROOT / name).read_text(encoding="utf-8").split()))
+        assert other and float(other.group(1)) == pytest.approx(100 * res.median_abs(), abs=0.051), name
     dense = re.search(r"dense (\d+\.\d)%", section)
     assert dense and float(dense.group(1)) == pytest.approx(
         100 * res.median_abs(where=lambda r: not r.case.moe), abs=0.051)

@@ -141,6 +141,12 @@ def test_package_power_by_hand():
     x = dv.fraction
     assert H200_LOGIC_W * x ** 3 + access * x == pytest.approx(thermal - static, rel=1e-9)
     assert f < x < 1
+    # A workload streaming a share u of the stack's rate pays u of its access power (a training step):
+    # f = (350.02 - 37.44) / (495.25 + 0.1 x 365.0).
+    light = package_power(chip, h200, stack_utilization=0.1)
+    assert light.fraction == pytest.approx((thermal - static) / (H200_LOGIC_W + 0.1 * access))
+    with pytest.raises(LlmhwError, match="stack utilization"):
+        package_power(chip, h200, stack_utilization=1.5)
     # The H200 itself carries no stack; a chip without a TDP has no envelope.
     assert package_power(h200) is None
     assert package_power(_chip(stacked="3d-dram-soic-gen1")) is None

@@ -159,3 +159,39 @@ def test_study_trends_writes_its_report(tmp_path):
     for name in ("systems", "trends", "memory", "hardware_trend", "sram_only"):
         assert (d / f"{name}.csv").is_file()
     assert "RQ1" in (tmp_path / "index.html").read_text()
+
+
+def test_compared_to_training(study):
+    """RQ1's contrast: the same chip runs a training step above its ridge at a large share of peak
+    and decode far below it; training's collectives are bandwidth-bound, decode's latency-bound;
+    training keeps 2 + 2 + 12 = 16 bytes of model state per parameter, FP8 inference 1."""
+    train, train_fp8, prefill, decode = _table(study, "training_vs_inference")
+    assert train["intensity_flop_per_byte"] > train["ridge_flop_per_byte"] > decode["intensity_flop_per_byte"]
+    assert train["ridge_flop_per_byte"] == pytest.approx(989e12 / 3.35e12, rel=0.01)      # H100 BF16 / HBM3
+    assert train["share_of_peak_pct"] > 10 * decode["share_of_peak_pct"]
+    assert train["compute_bound_pct"] > 50 and decode["compute_bound_pct"] < 5
+    # Decode's TP all-reduce carries batch x hidden bf16 values: 32 x 8,192 x 2 B.
+    assert decode["message_mb"] == pytest.approx(32 * 8192 * 2 / 1e6)
+    assert decode["latency_share_pct"] > 50 > 10 > train["latency_share_pct"]
+    assert train["message_mb"] > 100 * decode["message_mb"]
+    # 16 B per parameter, a little over for the heaviest pipeline stage (the embeddings or head).
+    assert 16 <= train["state_bytes_per_param"] < 17.5
+    assert decode["state_bytes_per_param"] == pytest.approx(1.0, rel=0.02)                 # FP8 weights
+    assert 1 < decode["memory_bytes_per_param"] < 2 < 16 < train["memory_bytes_per_param"]
+    assert train_fp8["share_of_peak_pct"] < train["share_of_peak_pct"]    # MFU against the FP8 peak
+
+
+def test_directions_help_training_and_inference_differently(study):
+    rows = {r["what_if"].split(" (")[0].split(",")[0]: r for r in _table(study, "directions_training_vs_inference")}
+    wide, fast = rows["twice the links per chip"], rows["software base 1 us per collective"]
+    # Bandwidth helps the bandwidth-bound side more, latency the latency-bound side.
+    assert -wide["training_step_change_pct"] > -fast["training_step_change_pct"]
+    assert -fast["tpot_change_pct"] > -wide["tpot_change_pct"]
+    pnm = rows["PNM logic on the HBM"]
+    assert pnm["training_step_change_pct"] is None and pnm["tpot_batch1_change_pct"] < 0
+    # HBF: what training writes every micro-batch wears flash out in weeks; inference's weights last.
+    hbf = {r["data"].split(" ")[0]: r for r in _table(study, "hbf_writes_training_vs_inference")}
+    assert hbf["gradients"]["lifetime_days"] < 365 < hbf["KV"]["lifetime_days"] < hbf["weights"]["lifetime_days"]
+    # Lifetime = 512 GB x 100k cycles / write rate.
+    r = hbf["optimizer"]
+    assert r["lifetime_days"] == pytest.approx(512e9 * 1e5 / (r["write_mb_s_per_chip"] * 1e6) / 86400)

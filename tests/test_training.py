@@ -168,3 +168,59 @@ def test_elementwise_traffic_by_hand() -> None:
     per_mb = 2 * 2_048 * 8 * 4
     assert r.cost.compute_parts_s["elementwise"] == pytest.approx(
         per_mb / (r.scenario.chip.memory_bandwidth_bytes_per_s * fp.memory_eff))
+
+
+@pytest.mark.parametrize("recompute", ["selective", "full"])
+def test_hbm_traffic_per_step_by_hand(recompute: str) -> None:
+    # 16 micro-batches of one 8-token sequence on one chip; the tiny model stores 213,568 parameters.
+    # Per micro-batch: bf16 weights read in the forward and for the input gradients (and once more
+    # in a fully recomputed forward), bf16 gradients read and added to; activations: the forward's
+    # element-wise traffic (2 x 2,048 B per token and layer, see above) x 3 (backward twice the
+    # forward), x 4 under full recompute. Once per step Adam reads and writes its states: master 4 +
+    # moments 8 read and written, the gradient 2 read and the bf16 weight 2 written: 14 + 14 bytes.
+    r = llmhw.train(scenario({}, recompute=recompute))
+    tr, m = r.traffic, 16
+    passes = 3 if recompute == "full" else 2
+    assert tr.weight_reads == pytest.approx(m * passes * 2 * TOTAL)
+    assert tr.gradient_reads == tr.gradient_writes == pytest.approx(m * 2 * TOTAL)
+    act = m * 2 * 2_048 * 8 * 4 * (4 if recompute == "full" else 3)
+    assert tr.activation_reads + tr.activation_writes == pytest.approx(act)
+    assert tr.optimizer_reads + tr.optimizer_writes == pytest.approx(28 * TOTAL)
+    # Stored for the backward, once per micro-batch: 2,048 B per token and layer (selective), the
+    # layer inputs' 2h = 128 B under full recompute.
+    assert tr.stash_writes == pytest.approx(m * 8 * 4 * (128 if recompute == "full" else 2_048))
+    assert r.intensity == pytest.approx(r.flops.executed / tr.total)
+
+
+def test_collectives_split_latency_from_bandwidth() -> None:
+    # A collective's latency share is its time with one byte over its time: a TP all-reduce of the
+    # tiny model's 8 x 64 bf16 values (1 KB) is almost all latency, a DP reduce-scatter of a 70B
+    # model's gradients almost all bandwidth.
+    tiny = llmhw.train(scenario({"tp": 2}))
+    tp = next(m for m in tiny.messages if m["purpose"] == "tp")
+    assert tp["bytes"] == 8 * 64 * 2
+    assert tp["latency_share"] > 0.95
+    big = llmhw.train({"model": "llama-3.1-70b", "hardware": "h100-sxm", "n_chips": 64,
+                       "parallelism": {"tp": 8, "pp": 4, "dp": 2},
+                       "training": {"sequence_length": 4096, "global_batch_sequences": 64, "zero": 1}})
+    dp = next(m for m in big.messages if m["purpose"] == "dp_grads")
+    assert dp["latency_share"] < 0.01
+    assert sum(m["count_per_step"] * m["bytes"] for m in big.messages) > 0
+
+
+def test_a_3d_stack_throttles_the_training_clock_by_its_envelope() -> None:
+    # The stacking study's gen-1 design under its thermal cap: logic and stack share 0.43 W/mm2 x
+    # 814 mm2 = 350 W, half the H100's 700 W. With the logic's power linear in the clock, the clock
+    # can be at most (350 W - the stack's static power) / the logic's full-clock power, and at least
+    # what the envelope leaves with the stack at its full rate (the step streams far less than that).
+    from llmhw.hardware.package import package_power
+    from llmhw.studies import stacking
+    base = llmhw.train(scenario({}))
+    r = llmhw.train({**scenario({}), "overrides": stacking.overrides(1)})
+    clock = r.cost.clock_fraction
+    full = package_power(r.scenario.chip, r.scenario.base_hardware)
+    assert full.thermal_w == pytest.approx(0.43e6 * 814e-6)
+    assert full.fraction <= clock <= (full.thermal_w - full.stack_static_w) / full.logic_w
+    assert clock < 1.0 and any("3D stack" in n for n in r.notes)
+    # Compute-bound work slows by 1 / clock.
+    assert r.cost.compute_parts_s["gemm"] / base.cost.compute_parts_s["gemm"] == pytest.approx(1 / clock)

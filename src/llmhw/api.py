@@ -506,11 +506,19 @@ class TrainingPrediction:
     tokens_per_step: float
     micro_batches: int
     energy_per_step_j: float
+    traffic: Any = None              # accounting.training.TrainingTraffic: HBM bytes per chip per step
+    power_w_per_chip: float = 0.0    # mean power of one chip over the step (capped at its limit; host excluded)
+    messages: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def step_time_s(self) -> float:
         return self.cost.step_time_s
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity of the step on one chip: executed FLOPs per HBM byte (FLOP/B)."""
+        return self.flops.executed / self.scenario.n_chips / self.traffic.total
 
     @property
     def tokens_per_s(self) -> float:
@@ -557,7 +565,11 @@ class TrainingPrediction:
                                 "fp8_eff": c.efficiency.fp8_eff, "moe_eff": c.efficiency.moe_eff,
                                 "fitted": c.efficiency.fitted},
             "communication_total_s": c.comm_total_s,
+            "messages": self.messages,
+            "hbm_traffic_per_chip": {**asdict(self.traffic), "total": self.traffic.total},
+            "arithmetic_intensity_flop_per_byte": self.intensity,
             "energy_per_step_j": self.energy_per_step_j,
+            "power_w_per_chip": self.power_w_per_chip,
             "energy_per_token_j": self.energy_per_step_j / self.tokens_per_step,
             "notes": self.notes,
         }
@@ -580,14 +592,19 @@ def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: f
     hardware paths are read from ``base_dir`` (a scenario file's folder)."""
     from llmhw.accounting.training import (
         degrees,
-        optimizer_traffic_per_param,
-        stage_params,
         step_flops,
         training_memory,
         training_messages,
+        training_traffic,
     )
     from llmhw.cost.params import family_key
-    from llmhw.cost.training import TrainingEfficiency, training_cost, training_efficiency
+    from llmhw.cost.training import (
+        TrainingEfficiency,
+        message_latency,
+        message_time,
+        training_cost,
+        training_efficiency,
+    )
     from llmhw.economics.energy import cap_power, flop_energy, memory_energy, wire_energy
     from llmhw.scenario.training import training_scenario
 
@@ -608,23 +625,31 @@ def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: f
                                       _unit_share(moe_eff, "moe_eff", base.moe_eff), fitted=False)
     cost = training_cost(s, t, d, flops, m, fp, key, override)
     # Energy: the economics model's per-FLOP, per-bit and static figures for this chip; the chip's
-    # dynamic energy is its share of the executed FLOPs, its weight reads (forward, backward and
-    # recompute per micro-batch), the optimizer's traffic and its messages' bytes.
+    # dynamic energy is its share of the executed FLOPs, its HBM traffic (accounting.training) and
+    # its messages' bytes.
     k = economics_constants(s)
     n = s.n_chips
     e_flop = flop_energy({t.precision: flops.executed / n}, k.j_per_flop)
-    sp = stage_params(s.model, d.tp, d.pp, d.ep)
-    passes = 4 if t.recompute == "full" else 3
-    updated = sp.total if t.zero == 0 else sp.dense / d.shard + sp.expert / d.expert_shard
-    traffic = optimizer_traffic_per_param(t) * updated
-    reads = m * passes * sp.total * 2.0 + traffic / 2
-    e_mem = memory_energy([reads], [traffic / 2], k.read_j_per_bit[:1], k.write_j_per_bit[:1])
-    wire = sum(msg.count * msg.bytes * (m if msg.per_micro_batch else 1)
-               for msg in training_messages(s.model, t, d, m).values())
+    traffic = training_traffic(s.model, t, d, m)
+    e_mem = memory_energy([traffic.reads], [traffic.writes], k.read_j_per_bit[:1], k.write_j_per_bit[:1])
+    msgs = training_messages(s.model, t, d, m)
+    up, out = s.system.scale_up_network, s.system.scale_out_network
+    messages = []
+    for purpose, msg in msgs.items():
+        count = msg.count * (m if msg.per_micro_batch else 1)
+        one = message_time(msg, up, out, fp)
+        messages.append({"purpose": purpose, "kind": msg.kind, "bytes": msg.bytes, "group": msg.group,
+                         "count_per_step": count, "seconds_each": one,
+                         "latency_share": message_latency(msg, up, out, fp) / one if one > 0 else 0.0})
+    wire = sum(x["count_per_step"] * x["bytes"] for x in messages)
     e_net = wire_energy(wire, k.link_j_per_bit)
     power = k.static_w + float(e_flop + e_mem + e_net) / cost.step_time_s
     capped, over = cap_power(power, k.power_cap_w)
     notes = ["the chip's power would exceed its cap: the step is optimistic"] if bool(over) else []
+    clock = cost.clock_fraction
+    if clock < 1.0:
+        notes.append(f"3D stack {s.chip.stacked.id}: the logic and the stack share the chip's power envelope; clock "
+                     f"and stack data rate at {clock:.0%} (hardware/package.py)")
     if override is not None:
         notes.append(f"GEMM efficiency set by the caller: {override.gemm_eff:.3g} (fp8 share {override.fp8_eff:.3g}, "
                      f"MoE share {override.moe_eff:.3g})")
@@ -633,4 +658,5 @@ def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: f
                      f"({cost.efficiency.gemm_eff:.2f}) stands in (cost/training.yaml)")
     energy = n * (float(capped) + k.host_avg_w) * cost.step_time_s
     return TrainingPrediction(scenario=s, training=t, flops=flops, memory=mem, cost=cost, tokens_per_step=tokens,
-                              micro_batches=m, energy_per_step_j=energy, notes=notes)
+                              micro_batches=m, energy_per_step_j=energy, traffic=traffic,
+                              power_w_per_chip=float(capped), messages=messages, notes=notes)

@@ -781,6 +781,13 @@ def _print_training(inp: _TrainingInput, as_json: bool) -> None:
     out.print(f"memory per chip: {mem['total'] / 1e9:.3g} GB of {mem['capacity'] / 1e9:.3g} GB "
               f"({'fits' if mem['fits'] else 'does not fit: over by ' + format(mem['total'] / mem['capacity'] - 1, '.0%')})",
               highlight=False)
+    out.print(f"HBM traffic per chip: {d['hbm_traffic_per_chip']['total'] / 1e9:,.4g} GB per step, "
+              f"{d['arithmetic_intensity_flop_per_byte']:,.4g} FLOP/B; power {d['power_w_per_chip']:.4g} W per chip",
+              highlight=False)
+    for m in sorted(d["messages"], key=lambda m: -m["count_per_step"] * m["seconds_each"]):
+        out.print(f"{m['purpose']}: {m['count_per_step']:,} x {m['kind']} of {m['bytes'] / 1e6:,.4g} MB over "
+                  f"{m['group']} chips, {m['seconds_each'] * 1e3:.3g} ms each, {m['latency_share']:.0%} latency",
+                  highlight=False)
     g = d["gemm_efficiency"]
     out.print(f"GEMM efficiency: {g['gemm_eff']:.3g} of peak ({g['engine']}, "
               f"{'fitted on published training runs' if g['fitted'] else 'not fitted for this family'})",

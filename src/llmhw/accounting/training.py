@@ -42,6 +42,14 @@ reduce-scatter of the gradients and an all-gather of the updated bf16 weights); 
 all-gathers the weights forward and backward in every micro-batch. EP: per MoE layer and
 micro-batch four all-to-alls (dispatch and combine, forward and backward) of ``b s k h / tp``
 values.
+
+HBM traffic (``training_traffic``, for intensity and energy). Per micro-batch a chip reads its
+stage's bf16 weights in the forward and again for the backward's input gradients (once more under
+full recompute) and adds into its bf16 gradients (a read and a write); the element-wise kernels
+read and write every stored activation once in the forward (``FORWARD_ELEMENTWISE_PASSES``), a
+routed token is copied to its k experts and back, and the backward moves twice the forward's
+activation bytes. Once per step the optimizer reads and writes its states for the parameters the
+chip updates. GEMM tiles re-read from memory are not counted: a lower bound on the bytes.
 """
 
 from __future__ import annotations
@@ -59,6 +67,9 @@ MASTER = bytes_per_element("fp32")    # master weights and optimizer states are 
 # fp32 states per parameter beyond the master copy: Adam's first and second moments; SGD's momentum.
 OPTIMIZER_STATES = {"adam": 2, "sgd": 1}
 FP8_WEIGHT_COPY = bytes_per_element("fp8")   # the FP8 cast of each weight FP8 GEMMs read
+# Element-wise traffic per stored activation byte in the forward: read once and written once (the
+# backward's twice that follows from backward = 2 x forward).
+FORWARD_ELEMENTWISE_PASSES = 2
 
 
 @dataclass(frozen=True)
@@ -290,3 +301,78 @@ def training_messages(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> 
         kind = "all_reduce" if t.zero == 0 else "reduce_scatter"
         out["dp_experts"] = Message(kind, sp.expert * ACT, g_e, tp * cp * ep, 1 if t.zero == 0 else 2, False)
     return out
+
+
+def moe_dispatch_bytes_per_token_layer(model: ModelSpec) -> float:
+    """Forward memory traffic of routing one token through one MoE layer: the permutation reads
+    its hidden state and writes k copies (one per chosen expert), the un-permutation reads the k
+    expert outputs and writes their weighted sum."""
+    if model.moe is None:
+        return 0.0
+    return ACT * model.hidden_size * (2 + 2 * model.moe.experts_per_token)
+
+
+def forward_activation_traffic(model: ModelSpec, t: TrainingSpec, d: Degrees) -> float:
+    """Bytes the element-wise kernels and MoE token permutations of one micro-batch's forward move
+    on one chip of the heaviest stage (the layers' stored activations read and written once)."""
+    act = activation_bytes_per_token_layer(model, "selective", t.sequence_length)
+    layers = ceil(model.n_layers / d.pp)
+    moe_layers = ceil(model.n_moe_layers / d.pp)
+    per_token = FORWARD_ELEMENTWISE_PASSES * act * layers + moe_dispatch_bytes_per_token_layer(model) * moe_layers
+    return per_token * t.micro_batch * t.sequence_length / d.cp / d.tp
+
+
+@dataclass(frozen=True)
+class TrainingTraffic:
+    """HBM bytes one chip of the heaviest stage reads and writes in one step."""
+
+    weight_reads: float
+    gradient_reads: float
+    gradient_writes: float
+    activation_reads: float
+    activation_writes: float
+    optimizer_reads: float
+    optimizer_writes: float
+    # Of activation_writes: the activations the forward stores for the backward (at the step's
+    # recompute setting), written once per micro-batch; the rest are transient element-wise outputs.
+    stash_writes: float = 0.0
+
+    @property
+    def reads(self) -> float:
+        return self.weight_reads + self.gradient_reads + self.activation_reads + self.optimizer_reads
+
+    @property
+    def writes(self) -> float:
+        return self.gradient_writes + self.activation_writes + self.optimizer_writes
+
+    @property
+    def total(self) -> float:
+        return self.reads + self.writes
+
+
+def updated_params(model: ModelSpec, t: TrainingSpec, d: Degrees) -> float:
+    """Parameters whose optimizer step one chip takes: its stage's, over the ZeRO group from stage 1."""
+    sp = stage_params(model, d.tp, d.pp, d.ep)
+    return sp.total if t.zero == 0 else sp.dense / d.shard + sp.expert / d.expert_shard
+
+
+def stashed_activations(model: ModelSpec, t: TrainingSpec, d: Degrees) -> float:
+    """Bytes of activations one micro-batch's forward stores on one chip of the heaviest stage for
+    its backward, at the step's recompute setting."""
+    per_token = activation_bytes_per_token_layer(model, t.recompute, t.sequence_length) * ceil(model.n_layers / d.pp)
+    return per_token * t.micro_batch * t.sequence_length / d.cp / d.tp
+
+
+def training_traffic(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> TrainingTraffic:
+    """HBM bytes one chip of the heaviest stage reads and writes in one step of ``m`` micro-batches."""
+    sp = stage_params(model, d.tp, d.pp, d.ep)
+    full = t.recompute == "full"
+    weight_passes = 3 if full else 2               # forward, input gradients (+ the recomputed forward)
+    act_passes = 4 if full else 3                  # forward, backward at twice it (+ the recomputed forward)
+    act = forward_activation_traffic(model, t, d) * act_passes * m
+    opt = updated_params(model, t, d) * optimizer_traffic_per_param(t) / 2
+    grads = m * sp.total * ACT
+    return TrainingTraffic(weight_reads=m * weight_passes * sp.total * ACT, gradient_reads=grads,
+                           gradient_writes=grads, activation_reads=act / 2, activation_writes=act / 2,
+                           optimizer_reads=opt, optimizer_writes=opt,
+                           stash_writes=m * stashed_activations(model, t, d))

@@ -27,34 +27,31 @@ streams its states through the fastest memory tier at ``memory_eff`` of its band
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from math import ceil
 from typing import Any
 
 from llmhw.accounting.training import (
-    ACT,
     Degrees,
     Message,
     StepFlops,
-    activation_bytes_per_token_layer,
+    forward_activation_traffic,
     optimizer_traffic_per_param,
-    stage_params,
     training_messages,
+    training_traffic,
+    updated_params,
 )
 from llmhw.core.errors import LlmhwError
 from llmhw.core.io import read_yaml
 from llmhw.cost.comm import collective_time
 from llmhw.cost.params import FamilyParams
 from llmhw.hardware.interconnect import Interconnect
+from llmhw.hardware.package import package_power
 from llmhw.scenario.scenario import Scenario
 from llmhw.scenario.training import TrainingSpec
 from llmhw.workload.model import ModelSpec
-
-# Element-wise traffic per stored activation byte in the forward: read once and written once (the
-# backward's twice that follows from backward = 2 x forward).
-FORWARD_ELEMENTWISE_PASSES = 2
 
 
 @cache
@@ -99,6 +96,7 @@ class TrainingCost:
     gemm_peak_flops: float             # per chip, of the GEMM datatype
     compute_parts_s: dict[str, float]  # one micro-batch's compute: gemm, attention, elementwise
     efficiency: TrainingEfficiency
+    clock_fraction: float = 1.0        # the clock (and 3D stack data rate) the power envelope allows
 
 
 def message_time(msg: Message, up: Interconnect | None, out: Interconnect | None,
@@ -113,6 +111,12 @@ def message_time(msg: Message, up: Interconnect | None, out: Interconnect | None
     if msg.stride >= up.domain_size:
         return float(collective_time(msg.kind, msg.bytes, msg.group, None, out, fp))
     return float(collective_time(msg.kind, msg.bytes, msg.group, up, out, fp))
+
+
+def message_latency(msg: Message, up: Interconnect | None, out: Interconnect | None, fp: FamilyParams) -> float:
+    """The latency part of one collective: its time with one byte per chip (software base,
+    synchronisation and hops; the bandwidth term vanishes)."""
+    return message_time(replace(msg, bytes=1.0), up, out, fp)
 
 
 def _size_eff(m_tokens: float, narrowest: float, fp: FamilyParams) -> float:
@@ -132,15 +136,6 @@ def _narrowest(model: ModelSpec, tp: int) -> tuple[float, float]:
     return float(min(widths)), float(expert)
 
 
-def moe_dispatch_bytes_per_token_layer(model: ModelSpec) -> float:
-    """Forward memory traffic of routing one token through one MoE layer: the permutation reads
-    its hidden state and writes k copies (one per chosen expert), the un-permutation reads the k
-    expert outputs and writes their weighted sum."""
-    if model.moe is None:
-        return 0.0
-    return ACT * model.hidden_size * (2 + 2 * model.moe.experts_per_token)
-
-
 def _routed_linear_per_token(model: ModelSpec) -> float:
     """Forward GEMM FLOPs per token in routed experts (all layers)."""
     if model.moe is None:
@@ -148,11 +143,31 @@ def _routed_linear_per_token(model: ModelSpec) -> float:
     return 2.0 * model.n_moe_layers * model.moe.experts_per_token * model.expert_params
 
 
+def clock_fraction(s: Scenario, stack_utilization: float = 1.0) -> float:
+    """Share of its clock (and of its stack's data rate) a chip with a 3D memory stack keeps inside
+    its power envelope when the step uses ``stack_utilization`` of the stack's data rate
+    (hardware/package.py); 1 for a chip without a stack."""
+    base = getattr(s.base_hardware, "chip", s.base_hardware)
+    pw = package_power(s.chip, base if base.id == s.chip.id else s.chip, min(1.0, stack_utilization))
+    return 1.0 if pw is None else min(1.0, pw.fraction)
+
+
+def step_clock(s: Scenario, t: TrainingSpec, d: Degrees, m: int, step_s: float, clock: float) -> float:
+    """The clock share once the stack's access power follows the step's own HBM traffic
+    (accounting.training.training_traffic) rather than the stack's full rate: one pass of the fixed
+    point from a step priced at ``clock`` (the traffic's rate only rises as the clock does, and stays
+    a few percent of the stack's bandwidth for a compute-bound step)."""
+    used = training_traffic(s.model, t, d, m).total / step_s
+    return clock_fraction(s, used / (s.chip.memory_bandwidth_bytes_per_s * clock))
+
+
 def forward_seconds(s: Scenario, t: TrainingSpec, d: Degrees, flops: StepFlops, m: int, fp: FamilyParams,
-                    eff: TrainingEfficiency) -> dict[str, float]:
-    """One micro-batch's forward on one chip of the heaviest stage, by kind of work."""
+                    eff: TrainingEfficiency, clock: float = 1.0) -> dict[str, float]:
+    """One micro-batch's forward on one chip of the heaviest stage, by kind of work; ``clock`` the
+    share of its clock (and of a 3D stack's data rate) the chip keeps in its power envelope."""
     model, chip = s.model, s.chip
-    peaks = chip.flops(s.compute_unit)
+    bandwidth = chip.memory_bandwidth_bytes_per_s * clock
+    peaks = {k: v * clock for k, v in chip.flops(s.compute_unit).items()}
     gemm_rate = peaks[t.precision] * eff.gemm_eff * (eff.fp8_eff if t.precision == "fp8" else 1.0)
     L = model.n_layers
     share = ceil(L / d.pp) / L                       # the heaviest stage's share of the layers
@@ -169,20 +184,27 @@ def forward_seconds(s: Scenario, t: TrainingSpec, d: Degrees, flops: StepFlops, 
     gemm = (body_dense + head) / (gemm_rate * _size_eff(tokens, n_dense, fp)) + \
         (body_routed / (gemm_rate * eff.moe_eff * _size_eff(m_expert, n_expert, fp)) if body_routed else 0.0)
     attn = (flops.forward - flops.forward_linear) * per_chip * share / (peaks["bf16"] * fp.attention_eff)
-    act = activation_bytes_per_token_layer(model, "selective", t.sequence_length)
-    layers = ceil(L / d.pp)
-    moe_layers = ceil(model.n_moe_layers / d.pp)
-    traffic = FORWARD_ELEMENTWISE_PASSES * act * layers + moe_dispatch_bytes_per_token_layer(model) * moe_layers
-    elementwise = traffic * tokens / d.tp / (chip.memory_bandwidth_bytes_per_s * fp.memory_eff)
+    elementwise = forward_activation_traffic(model, t, d) / (bandwidth * fp.memory_eff)
     return {"gemm": gemm, "attention": attn, "elementwise": elementwise}
 
 
 def training_cost(s: Scenario, t: TrainingSpec, d: Degrees, flops: StepFlops, m: int, fp: FamilyParams,
                   family: str, efficiency: TrainingEfficiency | None = None) -> TrainingCost:
-    """``efficiency`` replaces the engine's fitted row (a what-if, or a fit in progress)."""
-    model, chip = s.model, s.chip
+    """``efficiency`` replaces the engine's fitted row (a what-if, or a fit in progress). A chip
+    with a 3D stack is priced at the clock its power envelope allows: first with the stack at its
+    full rate, then at the rate the step's traffic uses (:func:`step_clock`)."""
     eff = efficiency or training_efficiency(t.engine, family, fp)
-    parts = forward_seconds(s, t, d, flops, m, fp, eff)
+    clock = clock_fraction(s)
+    cost = _priced(s, t, d, flops, m, fp, eff, clock)
+    if clock < 1.0:
+        cost = _priced(s, t, d, flops, m, fp, eff, step_clock(s, t, d, m, cost.step_time_s, clock))
+    return cost
+
+
+def _priced(s: Scenario, t: TrainingSpec, d: Degrees, flops: StepFlops, m: int, fp: FamilyParams,
+            eff: TrainingEfficiency, clock: float) -> TrainingCost:
+    model, chip = s.model, s.chip
+    parts = forward_seconds(s, t, d, flops, m, fp, eff, clock)
     fwd = sum(parts.values())
     bwd = 2.0 * fwd
     rec = fwd if t.recompute == "full" else parts["attention"] if t.recompute == "selective" else 0.0
@@ -200,13 +222,12 @@ def training_cost(s: Scenario, t: TrainingSpec, d: Degrees, flops: StepFlops, m:
     bubble = (d.pp - 1) / t.virtual_stages * t_mb
     dp_s = sum(v for k, v in times.items() if k.startswith("dp"))
     dp_exposed = max(0.0, dp_s - bwd)
-    sp = stage_params(model, d.tp, d.pp, d.ep)
-    updated = sp.total if t.zero == 0 else sp.dense / d.shard + sp.expert / d.expert_shard
-    mem_s = updated * optimizer_traffic_per_param(t) / (chip.memory_bandwidth_bytes_per_s * fp.memory_eff)
+    mem_s = updated_params(model, t, d) * optimizer_traffic_per_param(t) / \
+        (chip.memory_bandwidth_bytes_per_s * clock * fp.memory_eff)
     compute = m * (fwd + bwd + rec)
     comm = m * exposed_mb + dp_exposed
     step = compute + comm + mem_s + bubble
     return TrainingCost(step_time_s=step, compute_s=compute, communication_s=comm, memory_s=mem_s,
                         bubble_s=bubble, micro_batch_s=t_mb, comm_total_s=times,
                         gemm_peak_flops=chip.flops(s.compute_unit)[t.precision], compute_parts_s=parts,
-                        efficiency=eff)
+                        efficiency=eff, clock_fraction=clock)

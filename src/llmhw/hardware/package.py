@@ -29,7 +29,7 @@ class PackagePower(NamedTuple):
     fraction: float          # the logic's clock and the stack's data rate, both, as a share of full
     logic_w: float           # the logic at full clock: the published TDP less that package's memory
     stack_static_w: float    # the stack's refresh and standby (devices x per device)
-    stack_access_w: float    # the stack's access power at its full bandwidth
+    stack_access_w: float    # the stack's access power at full bandwidth x the workload's utilization
     other_memory_w: float    # the package's other tiers at full bandwidth (inside the TDP only)
     thermal_w: float | None  # cap density x die area (None: no thermal cap)
     tdp_w: float             # the package's TDP
@@ -54,12 +54,18 @@ def memory_full_power_w(tiers: Iterable[MemoryTech]) -> float:
     return sum((t.tier_static_power_w or 0.0) + (t.access_power_w or 0.0) for t in tiers)
 
 
-def package_power(chip: Chip, published: Chip | None = None) -> PackagePower | None:
+def package_power(chip: Chip, published: Chip | None = None, stack_utilization: float = 1.0) -> PackagePower | None:
     """The power envelope of a chip with a 3D stack and a TDP (None otherwise).
 
     ``published``: the chip whose TDP was published (the catalog chip a what-if started from,
     when the what-if kept its TDP); its memory at full bandwidth comes off the TDP to leave the
-    logic's full-clock power. Default: ``chip`` itself (its TDP covers its own stack)."""
+    logic's full-clock power. Default: ``chip`` itself (its TDP covers its own stack).
+    ``stack_utilization``: the share of the stack's (throttled) data rate the workload uses; its
+    access power scales with it. 1 (the stack streaming flat out) for inference, whose decode
+    does; a training step, compute-bound, streams a few percent."""
+    if not 0.0 <= stack_utilization <= 1.0:
+        raise LlmhwError(f"stack utilization {stack_utilization} is not a share", field="stack_utilization",
+                         accepted="0 to 1")
     st, tdp = chip.stacked, chip.tdp_w
     if st is None or not tdp:
         return None
@@ -69,7 +75,7 @@ def package_power(chip: Chip, published: Chip | None = None) -> PackagePower | N
         raise LlmhwError(f"{pub.id}'s memory at full bandwidth ({memory_full_power_w(pub.memory):.0f} W) leaves no "
                          f"power of its {tdp:.0f} W TDP for the logic", field="tdp_w")
     tier = next((t for t in chip.memory if t.id == st.id), None) or st.as_memory_tech()
-    static, access = tier.tier_static_power_w or 0.0, tier.access_power_w or 0.0
+    static, access = tier.tier_static_power_w or 0.0, (tier.access_power_w or 0.0) * stack_utilization
     others = memory_full_power_w(t for t in chip.memory if t is not tier)
     thermal = st.allowed_power_w(chip.die_area_m2) if chip.die_area_m2 else None
     k = st.clock_power_exponent

@@ -15,6 +15,7 @@ from llmhw.hardware.catalog import lookup, stacked_from_dict
 from llmhw.scenario.economics import EconomicsParams
 from llmhw.studies._claims_rule import Condition, Number, Row, restates, row
 from llmhw.studies._claims_runs import h200_with_hbf, l70, pred
+from llmhw.studies.scenarios import llama70b_training
 
 RIDGE_CHIPS = ("h100-sxm", "h200", "b200", "mi300x", "mi355x")
 
@@ -61,6 +62,71 @@ def q1_decode_bound() -> tuple[list[Row], dict[str, Any]]:
                 value=ai[0], unit="FLOP/B", holds=dec == "memory" and pre == "compute" and rises,
                 partial=dec == "memory", note="the roofline ridge sits far above any interactive batch")]
     return rows, {"batch": batch, "ai": ai, "ridges": ridges(), "eng_cross": eng_cross, "scenario": s}
+
+
+# Llama 3 405B pre-training (Llama Team 2024, arXiv 2407.21783, §3.4 and Table 4): 15.6T tokens on
+# 16,384 H100s, 8K-token sequences, TP8 PP16 DP128, 2,048 sequences per step; the mapping llmhw's
+# training validation uses for its Table 4 rows (validation/measurements_training.csv).
+LLAMA3_TOKENS = 15.6e12
+LLAMA3_RUN = {"model": "llama-3.1-405b", "hardware": "h100-sxm", "n_chips": 16384,
+              "parallelism": {"tp": 8, "pp": 16, "dp": 128},
+              "training": {"sequence_length": 8192, "global_batch_sequences": 2048, "micro_batch": 1,
+                           "optimizer": "adam", "precision": "bf16", "recompute": "selective", "zero": 2,
+                           "pipeline_schedule": "interleaved", "virtual_stages": 4}}
+WEEK_DAYS = 7.0
+
+
+def q1_training() -> list[Row]:
+    """RQ1's "compared to training": a Llama 3.1 70B training step on 64 x H100 (the trends study's,
+    studies/scenarios.py) against the same model's FP8 decode at batch 32 on 8 x H100."""
+    train = api.train(llama70b_training())
+    chip = lookup("h100-sxm")
+    bw = chip.memory[0].bandwidth_bytes_per_s
+    r_train, r_dec = chip.peak_flops["bf16"] / bw, chip.peak_flops["fp8"] / bw
+    m = api.evaluate(l70("hgx-h100-8", 8, 32))
+    acc, tm = m.decode.accounting, m.decode.time
+    dec_ai = float(acc.total_flops / acc.memory_bytes)
+    dec_peak = 100 * float(acc.total_flops / tm.total_s) / chip.peak_flops["fp8"]
+    dec_lat = 100 * float(tm.comm_latency_s / (tm.comm_latency_s + tm.comm_bandwidth_s))
+    mfu = 100 * train.mfu
+    above, below = train.intensity > r_train, dec_ai < r_dec
+    ratio = mfu / dec_peak
+    big = max(train.messages, key=lambda x: x["count_per_step"] * x["seconds_each"])
+    dp = next(x for x in train.messages if x["purpose"] == "dp_grads")
+    p = api.train(LLAMA3_RUN)
+    days = LLAMA3_TOKENS / p.tokens_per_s / 86400
+    return [
+        row("Q1-train", "Decode makes LLM inference fundamentally different from training: its challenges are "
+            "memory and interconnect rather than compute", "Ma & Patterson 2026, abstract [FT], RQ1",
+            Condition("on the same H100, a Llama 3.1 70B training step runs above the ridge at over 30% MFU while "
+                      "its decode runs below the ridge at under 10% of peak FLOP/s",
+                      "training runs above the ridge and decode below it"),
+            "qualitative",
+            f"training (64 x H100, TP8 PP4 DP2) {train.intensity:,.0f} FLOP/B against a BF16 ridge of {r_train:.0f}, "
+            f"{mfu:.0f}% MFU; FP8 decode (8 x H100, batch 32) {dec_ai:.0f} FLOP/B against {r_dec:.0f}, "
+            f"{dec_peak:.1f}% of peak: {ratio:.0f}x less of the chip's compute",
+            value=ratio, unit="x", holds=above and below and mfu > 30 and dec_peak < 10,
+            partial=above and below, note="the trends study's 'training_vs_inference' table"),
+        row("Q1-collectives", "Decode's collectives are latency-bound, training's bandwidth-bound (interconnect "
+            "latency outweighs bandwidth for decode)", "Ma & Patterson 2026, §3 'Interconnect latency outweighs "
+            "bandwidth' [FT], RQ1",
+            Condition("decode's TP all-reduce spends over half its time in latency while training's busiest "
+                      "collective spends under 10%", "decode's spends over half"),
+            "qualitative",
+            f"decode: {32 * 8192 * 2 / 1e3:.0f} KB all-reduces (32 x 8,192 bf16 values), {dec_lat:.0f}% latency; "
+            f"training: {big['bytes'] / 1e6:.0f} MB {big['kind'].replace('_', '-')}s, {100 * big['latency_share']:.1f}% "
+            f"latency, and a {dp['bytes'] / 1e9:.1f} GB gradient reduce-scatter",
+            value=dec_lat, unit="%", holds=dec_lat > 50 and big["latency_share"] < 0.1,
+            partial=dec_lat > 50, note="latency share: a collective's time with one byte / its time"),
+        row("S2-11b", "Training takes weeks", "Ma & Patterson 2026, §2 #11 [FT]",
+            Condition("pre-training Llama 3 405B on 15.6T tokens on 16,384 H100s takes 1 to 16 weeks",
+                      "it takes days to months"),
+            "weeks",
+            f"{p.tokens_per_s / 1e6:.1f}M tokens/s at {100 * p.mfu:.0f}% MFU: {days:.0f} days "
+            f"({days / WEEK_DAYS:.1f} weeks) of pre-training, not counting interruptions",
+            value=days, unit="days", holds=WEEK_DAYS <= days <= 16 * WEEK_DAYS, partial=1 <= days <= 365,
+            note="Llama 3 405B's published mapping and token count (Llama Team 2024, §3.4, Table 4)"),
+    ]
 
 
 def q4_system_size() -> list[Row]:
@@ -198,4 +264,4 @@ def q14_mobile() -> list[Row]:
                 note="a phone's decode is LPDDR-bandwidth-bound")]
 
 
-CHECKS = (q4_system_size, q6_endurance, q8_thermal, q9_latency, q13_metrics, q14_mobile)
+CHECKS = (q1_training, q4_system_size, q6_endurance, q8_thermal, q9_latency, q13_metrics, q14_mobile)

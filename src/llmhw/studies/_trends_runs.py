@@ -109,12 +109,13 @@ class Run:
         return self.prefill["flops"] / self.prefill["bytes"]
 
 
-def _scenario(t: Trend, chip: str, system: str, n: int, batch: int) -> Scenario:
+def _scenario(t: Trend, chip: str, system: str, n: int, batch: int, overrides: dict[str, Any] | None = None) -> Scenario:
     tp = min(NODE, n)
     return Scenario.from_dict({
         "model": t.model, "hardware": system if n == NODE else chip, "n_chips": n,
         "parallelism": {"tp": tp, "pp": n // tp}, "precision": PRECISION,
         "workload": {"input_tokens": t.input_tokens, "output_tokens": t.output_tokens, "batch": batch},
+        "overrides": overrides or {},
     })
 
 

@@ -30,9 +30,9 @@ from llmhw.hardware.catalog import lookup
 from llmhw.hardware.interconnect import Interconnect, Link
 from llmhw.studies import scenarios, style
 from llmhw.studies.base import Figure, Study, Table
+from llmhw.studies.scenarios import FAST_BASE_S, FAST_HOP_S, low_latency_overrides
 
 FP = family_params("nvidia-gpu")                     # fitted: software base 12.6 us per collective
-FAST_BASE_S = 1.0e-6                                  # a low-overhead library (device-initiated collectives)
 FP_FAST = replace(FP, comm_latency_s=FAST_BASE_S)
 INJECTION = 900e9                                     # bytes/s per chip per direction (18 NVLink-5 links)
 HOPS_S = np.logspace(-8, -5, 31)
@@ -249,9 +249,8 @@ SEARCH_DESIGNS: dict[str, dict[str, float]] = {
     "today's HGX (fitted software base, 0.5 us hops)": {},
     "software base halved": {"interconnect.software_latency_s": FP.comm_latency_s / 2},
     f"software base {FAST_BASE_S * 1e6:.0f} us": {"interconnect.software_latency_s": FAST_BASE_S},
-    f"software base {FAST_BASE_S * 1e6:.0f} us, 100 ns hops, no step synchronisation": {
-        "interconnect.software_latency_s": FAST_BASE_S, "interconnect.hop_latency_s": 1e-7,
-        "interconnect.sync_latency_s": 0.0},
+    f"software base {FAST_BASE_S * 1e6:.0f} us, {FAST_HOP_S * 1e9:.0f} ns hops, no step synchronisation":
+        low_latency_overrides("interconnect"),
 }
 
 

@@ -149,3 +149,53 @@ def usable_weight_capacity(n_hbf: int, kind: str = "hbm3e") -> float:
     _, cap, _ = site(kind)
     hbf = memory_presets()["hbf"]
     return 0.9 * (cap * SITES if n_hbf == 0 else hbf.capacity_bytes * n_hbf)
+
+
+# -- what-ifs the stacking, interconnect and trends studies share --------------------------------
+
+DIE_M2 = 814e-6                  # GH100 (H100, H200)
+TDP_W = 700.0                    # H100 SXM and H200 SXM
+STACK_M2 = 400e-6                # a 3D stack covers about half of the die
+# The catalog's 3D DRAM presets with the capacity per layer the studies give them (over STACK_M2).
+STACK_GEN1 = ("3d-dram-soic-gen1", 12e9)
+STACK_GEN2 = ("3d-dram-hybrid-bond-gen2", 16e9)
+
+
+def stacked_overrides(preset: str, capacity_per_layer: float, power_exponent: float = 1.0,
+                      thermal_cap: bool = True) -> dict[str, Any]:
+    """Scenario overrides that put a catalog 3D DRAM stack over STACK_M2 of a GH100-sized die in
+    place of its HBM; without ``thermal_cap`` only the chip's TDP bounds the logic and the stack."""
+    spec: dict[str, Any] = {"tech": preset, "stack_area_m2": STACK_M2, "capacity_per_layer_bytes": capacity_per_layer,
+                            "clock_power_exponent": power_exponent}
+    if not thermal_cap:
+        spec["max_logic_power_density_w_per_m2"] = None
+    return {"chip.die_area_m2": DIE_M2, "chip.stacked": spec, "chip.memory": []}
+
+
+FAST_BASE_S = 1.0e-6             # software base of a low-overhead collective library (device-initiated)
+FAST_HOP_S = 1e-7                # a hop of a low-latency fabric
+
+
+def low_latency_overrides(*networks: str) -> dict[str, float]:
+    """The low-latency interconnect what-if on each named network ("interconnect" = scale-up,
+    "scale_out"): FAST_BASE_S per collective, FAST_HOP_S per hop, no per-step synchronisation."""
+    fast = {"software_latency_s": FAST_BASE_S, "hop_latency_s": FAST_HOP_S, "sync_latency_s": 0.0}
+    return {f"{net}.{k}": v for net in networks for k, v in fast.items()}
+
+
+# -- a training step beside inference (RQ1, "compared to training") ----------------------------
+
+# Llama 3.1 70B on 64 x H100 (8 HGX nodes over InfiniBand): the Megatron recipe's sequence, batch,
+# ZeRO-1 and interleaved schedule, with TP8 PP4 (NVIDIA's published TP4 PP8 needs 79 GB per GPU in
+# llmhw's memory model, over the 72 GB usable).
+TRAIN_MODEL, TRAIN_CHIP, TRAIN_CHIPS = "llama-3.1-70b", "h100-sxm", 64
+TRAIN_PARALLELISM = {"tp": 8, "pp": 4, "dp": 2}
+TRAINING = {"sequence_length": 8192, "global_batch_sequences": 128, "micro_batch": 1, "optimizer": "adam",
+            "recompute": "selective", "zero": 1, "pipeline_schedule": "interleaved", "virtual_stages": 5}
+
+
+def llama70b_training(precision: str = "bf16", overrides: dict[str, Any] | None = None,
+                      **changes: Any) -> dict[str, Any]:
+    """The training scenario (``changes`` replace fields of its training block)."""
+    return {"model": TRAIN_MODEL, "hardware": TRAIN_CHIP, "n_chips": TRAIN_CHIPS, "parallelism": TRAIN_PARALLELISM,
+            "training": {**TRAINING, "precision": precision, **changes}, "overrides": overrides or {}}

@@ -33,10 +33,15 @@ from llmhw.hardware.package import PackagePower, package_power
 from llmhw.hardware.physics import chip_physics
 from llmhw.studies import style
 from llmhw.studies.base import Figure, Study, Table
+from llmhw.studies.scenarios import (
+    DIE_M2,
+    STACK_GEN1,
+    STACK_GEN2,
+    STACK_M2,
+    TDP_W,
+    stacked_overrides,
+)
 
-DIE_M2 = 814e-6                  # GH100 (H100, H200)
-TDP_W = 700.0
-STACK_M2 = 400e-6                # the stack covers about half of the die
 PITCHES_M = np.logspace(np.log10(1e-6), np.log10(40e-6), 50)
 CAPS_W_PER_M2 = np.linspace(0.15e6, 1.2e6, 120)
 BATCHES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256])
@@ -64,14 +69,14 @@ class Design(NamedTuple):
 DESIGNS: tuple[Design, ...] = (
     Design("H200: 6 HBM3E on the shoreline (141 GB, 4.8 TB/s), 700 W with its memory", "H200 HBM3E", None, 0.0,
            1.0, False, "#444444", "o", "-"),
-    Design("3D gen-1, 9 um SoIC (96 GB, 19.5 TB/s), thermal cap, fixed voltage", "3D gen-1", "3d-dram-soic-gen1",
-           12e9, 1.0, True, style.PALETTE[0], "s", "-"),
+    Design("3D gen-1, 9 um SoIC (96 GB, 19.5 TB/s), thermal cap, fixed voltage", "3D gen-1", *STACK_GEN1,
+           1.0, True, style.PALETTE[0], "s", "-"),
     Design("3D gen-2, 3 um hybrid bond (192 GB, 55.6 TB/s), thermal cap, fixed voltage", "3D gen-2",
-           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, True, style.PALETTE[3], "^", "--"),
-    Design("3D gen-2, thermal cap, clock and voltage scaled (DVFS)", "3D gen-2 DVFS", "3d-dram-hybrid-bond-gen2",
-           16e9, 3.0, True, style.PALETTE[1], "D", "-"),
+           *STACK_GEN2, 1.0, True, style.PALETTE[3], "^", "--"),
+    Design("3D gen-2, thermal cap, clock and voltage scaled (DVFS)", "3D gen-2 DVFS", *STACK_GEN2,
+           3.0, True, style.PALETTE[1], "D", "-"),
     Design("3D gen-2 in the H200's 700 W, no thermal cap (iso-power, memory included)", "3D gen-2 700 W",
-           "3d-dram-hybrid-bond-gen2", 16e9, 1.0, False, style.PALETTE[2], "v", "-."),
+           *STACK_GEN2, 1.0, False, style.PALETTE[2], "v", "-."),
 )
 SHORT = tuple(d.short for d in DESIGNS)
 BASE = 0
@@ -86,11 +91,7 @@ def overrides(i: int) -> dict[str, Any]:
     d = DESIGNS[i]
     if d.preset is None:
         return {}
-    spec: dict[str, Any] = {"tech": d.preset, "stack_area_m2": STACK_M2, "capacity_per_layer_bytes": d.capacity_per_layer,
-                            "clock_power_exponent": d.power_exponent}
-    if not d.thermal_cap:
-        spec["max_logic_power_density_w_per_m2"] = None
-    return {"chip.die_area_m2": DIE_M2, "chip.stacked": spec, "chip.memory": []}
+    return stacked_overrides(d.preset, d.capacity_per_layer, d.power_exponent, d.thermal_cap)
 
 
 def scenario(i: int, engine: str = "default", batch: int = 1) -> llmhw.Scenario:

@@ -11,6 +11,11 @@ Five parts, each from the catalogs through the engine:
 4. The hardware trend the paper cites: NVIDIA datacenter GPUs from K20X (2012) to H100 (2022).
 5. SRAM-only systems (Groq-, Cerebras-class): chips needed to hold the weights and KV cache, and
    the hops a token then crosses.
+6. Compared to training (_trends_training.py): a Llama 3.1 70B training step on 64 x H100 against
+   the chat trend's prefill and decode on 8 x H100 (intensity against the ridge, where the time
+   goes, share of peak FLOP/s, the collectives' sizes and whether latency or bandwidth rules them,
+   bytes per parameter, power, energy per token); the paper's four directions applied to both; the
+   write endurance HBF would need to hold each one's data.
 
 Assumptions (stated again in the tables' notes):
 
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmhw.hardware.catalog import chips
-from llmhw.studies import style
+from llmhw.studies import _trends_training, style
 from llmhw.studies._trends_figures import (
     fig_breakdown,
     fig_generations,
@@ -73,6 +78,7 @@ from llmhw.studies._trends_runs import (
     sram_chips_needed,
     sram_time_per_token,
 )
+from llmhw.studies._trends_training import Contrast, contrast
 from llmhw.studies.base import Figure, Study, Table
 from llmhw.workload.catalog import load_model
 
@@ -95,6 +101,7 @@ class Results:
     sram_need: list[dict[str, Any]]
     sram_figure: Any
     sram: dict[str, Any]
+    training: Contrast
 
     @property
     def by(self) -> dict[tuple[str, str], Run]:
@@ -105,7 +112,7 @@ def results() -> Results:
     need = [sram_chips_needed(mid, cid, ctx, b) for cid in SRAM_CHIPS for mid in SRAM_MODELS
             for ctx in SRAM_CONTEXTS for b in (1, BATCH)]
     sram_fig, sram = fig_sram(need)
-    return Results(runs(), batch_sweep(), generations(), memory_needed(), need, sram_fig, sram)
+    return Results(runs(), batch_sweep(), generations(), memory_needed(), need, sram_fig, sram, contrast())
 
 
 def _systems_rows() -> list[dict[str, Any]]:
@@ -296,16 +303,12 @@ def _setups(res: Results) -> dict[str, str]:
 def _summary(res: Results) -> str:
     ridges = [ridge(c) for c, _ in SYSTEMS]
     dec_lo, dec_hi = _decode_range(res.runs)
-    b1 = res.sweep[0]
     moe = res.by[("moe", SYSTEMS[0][0])]
-    lc_mem = next(r for r in res.memory if r["trend"] == res.by[("long_context", SYSTEMS[0][0])].trend.label)
     g1 = res.generations[-1]
-    return (f"Decode is memory-bound: Llama 3.1 70B runs at {b1['intensity']:.1f} FLOP/B at batch 1, and every "
-            f"autoregressive trend at batch {BATCH} at {dec_lo:.1f}-{dec_hi:.0f} FLOP/B, against FP8 ridge points "
-            f"of {min(ridges):.0f}-{max(ridges):.0f}. Capacity sets the chip count: DeepSeek-V3 takes "
-            f"{moe.n_chips} H100s, and {BATCH} requests at 128K need {lc_mem['kv_at_batch_gb']:,.0f} GB of KV cache. "
-            f"From K20X to H100 compute outgrew bandwidth {g1['fp64_growth_x'] / g1['bandwidth_growth_x']:.1f}X "
-            f"(paper {PAPER_FP64_GROWTH / PAPER_BW_GROWTH:.1f}X).")
+    return (f"{_trends_training.summary(res.training)} Every autoregressive trend decodes at {dec_lo:.1f}-"
+            f"{dec_hi:.0f} FLOP/B against FP8 ridges of {min(ridges):.0f}-{max(ridges):.0f}; capacity sets the chip "
+            f"count (DeepSeek-V3: {moe.n_chips} H100s); from K20X to H100 compute outgrew bandwidth "
+            f"{g1['fp64_growth_x'] / g1['bandwidth_growth_x']:.1f}X (paper {PAPER_FP64_GROWTH / PAPER_BW_GROWTH:.1f}X).")
 
 
 def _figures(res: Results) -> list[Figure]:
@@ -384,6 +387,7 @@ def _tables(res: Results) -> list[Table]:
               note="chips = ceil((FP8 weights + KV cache) / SRAM per chip), all SRAM usable (a lower bound). "
                    "Pipeline hops: a token crosses every chip of a layer pipeline (chips - 1); mesh diameter: the "
                    "hops of one collective across a square 2D mesh of the chips (tensor parallelism)."),
+        *_trends_training.tables(res.training),
     ]
 
 
@@ -394,10 +398,12 @@ def run() -> Study:
     setups = _setups(res)
     for f in figures:
         f.setup = setups[f.name]
-    findings = [*_findings_intensity(res), *_findings_time_and_memory(res), *_findings_hardware(res)]
+    findings = [*_trends_training.findings(res.training), *_findings_intensity(res), *_findings_time_and_memory(res),
+                *_findings_hardware(res)]
     return Study(name="trends", title="RQ1: Bottlenecks of current systems under the AI trends",
                  question="Which wall does LLM inference hit on today's hardware (compute, memory bandwidth, memory "
-                          "capacity or interconnect) for MoE, reasoning, multimodal, long-context, RAG and "
-                          "diffusion-style workloads, and does the hardware trend the paper cites reproduce?",
+                          "capacity or interconnect), compared to training, for MoE, reasoning, multimodal, "
+                          "long-context, RAG and diffusion-style workloads, and does the hardware trend the paper "
+                          "cites reproduce?",
                  tables=tables, figures=figures, findings=findings, summary=_summary(res))
 

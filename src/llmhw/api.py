@@ -601,7 +601,6 @@ def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: f
     from llmhw.cost.training import (
         TrainingEfficiency,
         message_latency,
-        message_time,
         training_cost,
         training_efficiency,
     )
@@ -637,7 +636,7 @@ def train(scenario: dict[str, Any], *, gemm_eff: float | None = None, fp8_eff: f
     messages = []
     for purpose, msg in msgs.items():
         count = msg.count * (m if msg.per_micro_batch else 1)
-        one = message_time(msg, up, out, fp)
+        one = cost.comm_total_s[purpose] / msg.count if msg.count else 0.0   # as the cost model priced it
         messages.append({"purpose": purpose, "kind": msg.kind, "bytes": msg.bytes, "group": msg.group,
                          "count_per_step": count, "seconds_each": one,
                          "latency_share": message_latency(msg, up, out, fp) / one if one > 0 else 0.0})

@@ -217,6 +217,13 @@ class TrainingMemory:
         return self.weights + self.gradients + self.optimizer + self.activations + self.logits
 
 
+def stashed_activations(model: ModelSpec, t: TrainingSpec, d: Degrees) -> float:
+    """Bytes of activations one micro-batch's forward stores on one chip of the heaviest stage for
+    its backward, at the step's recompute setting."""
+    per_token = activation_bytes_per_token_layer(model, t.recompute, t.sequence_length) * ceil(model.n_layers / d.pp)
+    return per_token * t.micro_batch * t.sequence_length / d.cp / d.tp
+
+
 def training_memory(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> TrainingMemory:
     tp, pp = d.tp, d.pp
     sp = stage_params(model, tp, pp, d.ep)
@@ -229,11 +236,10 @@ def training_memory(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> Tr
 
     # A context-parallel chip keeps the activations of its s / cp tokens of each sequence.
     s, b = t.sequence_length // d.cp, t.micro_batch
-    per_token = activation_bytes_per_token_layer(model, t.recompute, t.sequence_length)
     in_flight = min(m, pp)
     if t.pipeline_schedule == "interleaved":
         in_flight *= 1 + (pp - 1) / (pp * t.virtual_stages)
-    act = in_flight * ceil(model.n_layers / pp) * b * s * per_token / tp
+    act = in_flight * stashed_activations(model, t, d)
     if t.recompute == "full":       # one layer's full activations while it is recomputed
         act += b * s * activation_bytes_per_token_layer(model, "selective", s) / tp
     logits = b * s * model.vocab_size / tp * LOGIT_BYTES if pp == 1 else 0.0
@@ -354,13 +360,6 @@ def updated_params(model: ModelSpec, t: TrainingSpec, d: Degrees) -> float:
     """Parameters whose optimizer step one chip takes: its stage's, over the ZeRO group from stage 1."""
     sp = stage_params(model, d.tp, d.pp, d.ep)
     return sp.total if t.zero == 0 else sp.dense / d.shard + sp.expert / d.expert_shard
-
-
-def stashed_activations(model: ModelSpec, t: TrainingSpec, d: Degrees) -> float:
-    """Bytes of activations one micro-batch's forward stores on one chip of the heaviest stage for
-    its backward, at the step's recompute setting."""
-    per_token = activation_bytes_per_token_layer(model, t.recompute, t.sequence_length) * ceil(model.n_layers / d.pp)
-    return per_token * t.micro_batch * t.sequence_length / d.cp / d.tp
 
 
 def training_traffic(model: ModelSpec, t: TrainingSpec, d: Degrees, m: int) -> TrainingTraffic:

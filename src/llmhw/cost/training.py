@@ -97,6 +97,7 @@ class TrainingCost:
     compute_parts_s: dict[str, float]  # one micro-batch's compute: gemm, attention, elementwise
     efficiency: TrainingEfficiency
     clock_fraction: float = 1.0        # the clock (and 3D stack data rate) the power envelope allows
+    elementwise_s: float = 0.0         # of compute_s: the element-wise kernels over the step (memory-bound)
 
 
 def message_time(msg: Message, up: Interconnect | None, out: Interconnect | None,
@@ -230,4 +231,6 @@ def _priced(s: Scenario, t: TrainingSpec, d: Degrees, flops: StepFlops, m: int, 
     return TrainingCost(step_time_s=step, compute_s=compute, communication_s=comm, memory_s=mem_s,
                         bubble_s=bubble, micro_batch_s=t_mb, comm_total_s=times,
                         gemm_peak_flops=chip.flops(s.compute_unit)[t.precision], compute_parts_s=parts,
-                        efficiency=eff, clock_fraction=clock)
+                        efficiency=eff, clock_fraction=clock,
+                        # forward, backward at twice it, and the forward again under full recompute
+                        elementwise_s=m * parts["elementwise"] * (3.0 + (t.recompute == "full")))

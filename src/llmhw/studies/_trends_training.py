@@ -83,10 +83,8 @@ def _training_row(p: Any, states_per_param: float) -> dict[str, Any]:
     d = p.to_dict()
     b, step = d["breakdown"], p.step_time_s
     t = p.training
-    # Memory-bound seconds of the step: the optimizer's update and the element-wise kernels (forward,
-    # backward at twice the forward, and the recomputed forward under full recompute).
-    passes = 3 + (t.recompute == "full")
-    mem_s = b["memory_s"] + p.micro_batches * passes * d["compute_per_micro_batch_forward_s"]["elementwise"]
+    # Memory-bound seconds of the step: the optimizer's update and the element-wise kernels.
+    mem_s = b["memory_s"] + p.cost.elementwise_s
     busiest = max(p.messages, key=lambda x: x["count_per_step"] * x["seconds_each"])
     m = p.memory
     copy_chips = p.scenario.n_chips / d["parallelism"]["dp"]
@@ -151,8 +149,8 @@ class Direction:
     training_note: str = ""    # why the training step is not priced, when it is not
 
 
-def _bandwidth_overrides() -> dict[str, int]:
-    p = training()
+def _bandwidth_overrides(p: Any) -> dict[str, int]:
+    """Twice the links per chip of training step ``p``'s scale-up and scale-out networks."""
     up, out = p.scenario.system.scale_up_network, p.scenario.system.scale_out_network
     return {"interconnect.links_per_chip": 2 * up.links_per_chip, "scale_out.links_per_chip": 2 * out.links_per_chip}
 
@@ -166,7 +164,8 @@ def _stack_text(preset: str, capacity_per_layer: float, thermal_cap: bool) -> st
             f"{t.bandwidth_bytes_per_s / 1e12:.1f} TB/s) {envelope}")
 
 
-def directions() -> tuple[Direction, ...]:
+def directions(base: Any) -> tuple[Direction, ...]:
+    """The what-ifs, on top of the training step ``base``'s hardware where they need its figures."""
     return (
         Direction("3D memory-logic stacking", _stack_text(*STACK_GEN1, True), stacked_overrides(*STACK_GEN1)),
         Direction("3D memory-logic stacking", _stack_text(*STACK_GEN2, False),
@@ -178,7 +177,7 @@ def directions() -> tuple[Direction, ...]:
                   f"{FAST_HOP_S * 1e9:.0f} ns hops, no step synchronisation (scale-up and scale-out)",
                   low_latency_overrides("interconnect", "scale_out")),
         Direction("Interconnect bandwidth (for contrast)", "twice the links per chip (scale-up and scale-out)",
-                  _bandwidth_overrides()),
+                  _bandwidth_overrides(base)),
     )
 
 
@@ -198,10 +197,11 @@ def _stack_notes(t: Any, i: api.Prediction) -> str:
             "inference (at the stack's full rate)")
 
 
-def direction_rows() -> list[dict[str, Any]]:
-    base_t, base_i, base_1 = training(), inference(), inference(1)
+def direction_rows(base_t: Any, base_i: api.Prediction) -> list[dict[str, Any]]:
+    """Each direction's change against the training step ``base_t`` and the chat prediction ``base_i``."""
+    base_1 = inference(1)
     rows = []
-    for dr in directions():
+    for dr in directions(base_t):
         i, i1 = inference(overrides=dr.overrides), inference(1, dr.overrides)
         t = None if dr.training_note else training(overrides=dr.overrides)
         rows.append({
@@ -274,7 +274,7 @@ def contrast() -> Contrast:
     rows = [_training_row(train, per_param), _training_row(train_fp8, per_param),
             _inference_row(chat, pred, "prefill"), _inference_row(chat, pred, "decode")]
     dp = next(m for m in train.messages if m["purpose"] == "dp_grads")
-    return Contrast(rows, direction_rows(), hbf_rows(train, pred), train, train_fp8, chat, pred, dp)
+    return Contrast(rows, direction_rows(train, pred), hbf_rows(train, pred), train, train_fp8, chat, pred, dp)
 
 
 # -- what the report shows --------------------------------------------------------------------
